@@ -1,0 +1,241 @@
+"""Rosenblatt: a deep learning framework built from first principles, with PyTorch's API.
+
+The core (tensors, autograd, ops) loads on import; nn, optim, data and the rest load on
+first use, so `import rosenblatt` stays about as fast as `import numpy`.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import importlib
+from typing import Any
+
+from . import autograd
+from ._backend import Device, cuda_is_available
+from ._backend import device as device
+from .autograd import (
+    Tensor,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .autograd.tensor import Size
+from .dtypes import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .ops.creation import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import (
+    abs,
+    absolute,
+    add,
+    allclose,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    div,
+    divide,
+    eq,
+    equal,
+    exp,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    negative,
+    pow,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .ops.fused import log_softmax, softmax
+from .ops.index import (
+    argsort,
+    gather,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
+    tril,
+    triu,
+)
+from .ops.linalg import bmm, dot, matmul, mm, mv, outer
+from .ops.reduce import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+    var_mean,
+)
+from .ops.shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    flatten,
+    flip,
+    movedim,
+    permute,
+    ravel,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    t,
+    tensor_split,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
+    "apps", "serve", "inspect", "serialization", "metrics", "cli",
+}
+_LAZY = {
+    "save": "rosenblatt.serialization",
+    "load": "rosenblatt.serialization",
+    "summary": "rosenblatt.inspect.summary",
+    "trace": "rosenblatt.inspect.trace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load optional parts of the library on first use."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"rosenblatt.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rosenblatt' has no attribute '{name}'")
+
+
+def is_tensor(obj: Any) -> _builtins.bool:
+    """True for rosenblatt tensors."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> _builtins.int:
+    """Number of elements of x."""
+    return x.numel()
+
+
+def is_floating_point(x: Tensor) -> _builtins.bool:
+    """True for floating-point tensors."""
+    return x.is_floating_point()
+
+
+class cuda:  # noqa: N801 - mirrors the torch.cuda namespace
+    """The small part of `torch.cuda` that scripts check before moving to the GPU."""
+
+    is_available = staticmethod(cuda_is_available)
+
+    @staticmethod
+    def manual_seed(value: _builtins.int) -> None:
+        """Seeds the one shared generator (there is no separate CUDA stream here)."""
+        manual_seed(value)
+
+    manual_seed_all = manual_seed
+

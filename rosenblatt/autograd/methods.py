@@ -1,0 +1,35 @@
+"""Tensor methods that are the op functions themselves (`x.sum(1)` is `ops.reduce.sum(x, 1)`).
+
+One table, so each op is written once, in `rosenblatt.ops`, and reached both ways.
+"""
+
+from __future__ import annotations
+
+from ..ops import elementwise as ew
+from ..ops import fused, index, linalg, reduce, shape
+from .tensor import Tensor
+
+_METHODS = {
+    ew: "add sub mul div true_divide divide pow neg negative exp log sqrt rsqrt abs absolute "
+        "sign sgn sin cos tanh sigmoid relu clamp clip maximum minimum floor ceil round trunc "
+        "isnan isinf isfinite eq ne lt le gt ge greater greater_equal less less_equal not_equal "
+        "logical_and logical_or logical_xor logical_not equal allclose isclose floor_divide "
+        "remainder",
+    reduce: "sum mean prod amax amin max min var std logsumexp norm cumsum argmax argmin all "
+            "any count_nonzero",
+    shape: "reshape view view_as reshape_as permute transpose swapaxes swapdims t expand "
+           "expand_as broadcast_to squeeze unsqueeze flatten unflatten ravel split chunk "
+           "tensor_split unbind repeat flip movedim",
+    index: "masked_fill masked_select gather scatter_add scatter index_select tril triu nonzero "
+           "sort argsort topk",
+    linalg: "matmul mm bmm mv dot outer",
+    fused: "softmax log_softmax",
+}
+
+for module, names in _METHODS.items():
+    for name in names.split():
+        setattr(Tensor, name, getattr(module, name))
+
+Tensor.T = property(shape.T, doc="All dimensions reversed.")  # type: ignore[attr-defined]
+Tensor.mT = property(shape.mT, doc="The last two dimensions swapped.")  # type: ignore[attr-defined]
+Tensor.where = lambda self, condition, other: ew.where(condition, self, other)  # type: ignore

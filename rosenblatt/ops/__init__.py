@@ -1,0 +1,10 @@
+"""Differentiable primitives, one `Function` per op, grouped by family.
+
+elementwise: arithmetic, math functions, comparisons, casts.
+reduce: sum, mean, prod, max/min, var/std, logsumexp, norm, cumsum, arg-reductions.
+shape: reshape, permute, expand, cat, repeat, flip, device moves.
+index: indexing, gather/scatter, masks.
+linalg: matmul and the fused linear layer.
+fused: softmax, log-softmax and other ops fused for speed and stability.
+creation: tensor factories (no gradient rules).
+"""

@@ -1,0 +1,692 @@
+"""Elementwise ops: arithmetic with broadcasting, math functions, comparisons and casts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from .._backend import array_module, np
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import unbroadcast
+
+
+def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
+    """A Python number as a 0-d tensor on `like`'s device (no gradient)."""
+    d = (dtype or like.dtype).np
+    return Tensor._make(array_module(like._data).asarray(value, dtype=d), False, None)
+
+
+def _operands(a: Any, b: Any, dtype: dtypes.dtype | None = None) -> tuple[Tensor, Tensor]:
+    """Promote two operands (tensors or numbers) to one dtype, as PyTorch does."""
+    if type(a) is type(b) and isinstance(a, Tensor) and a._data.dtype == b._data.dtype \
+            and dtype is None:
+        return a, b
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(
+            f"expected at least one tensor, got {type(a).__name__} and {type(b).__name__}"
+        )
+    target = dtype or dtypes.result_type(a, b)
+    like = a if isinstance(a, Tensor) else b
+    return _as(a, target, like), _as(b, target, like)
+
+
+def _as(x: Any, target: dtypes.dtype, like: Tensor) -> Tensor:
+    """`x` as a tensor of dtype `target`."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == target.np else cast(x, target)
+    return constant(x, like, target)
+
+
+def _float_operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Operands promoted, then to the default float type if integral (true division)."""
+    target = dtypes.result_type(a, b)
+    if not target.is_floating_point:
+        target = dtypes.get_default_dtype()
+    return _operands(a, b, target)
+
+
+# ------------------------------------------------------------------ arithmetic
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if need_a else None,
+                unbroadcast(grad, sb) if need_b else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if need_a else None,
+                unbroadcast(-grad, sb) if need_b else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad * b, a.shape) if need_a else None,
+                unbroadcast(grad * a, b.shape) if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad / b
+        return (unbroadcast(grad_a, a.shape) if need_a else None,
+                unbroadcast(-grad_a * a / b, b.shape) if need_b else None)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        xp = ctx.xp
+        grad_a = grad_b = None
+        if need_a:
+            # b * a**(b-1), written so a == 0 with b == 0 gives 0 as PyTorch does
+            grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
+        if need_b:
+            log_a = xp.log(xp.where(a > 0, a, 1))
+            grad_b = unbroadcast(xp.where((a == 0) & (b >= 0), 0, grad * out * log_a), b.shape)
+        return grad_a, grad_b
+
+
+class PowScalar(Function):
+    """x ** p for a Python-number exponent p."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return grad * 0
+        if p == 2:
+            return grad * 2 * x
+        return grad * p * x ** (p - 1)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a + alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(*_operands(a, b))
+
+
+def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a - alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(*_operands(a, b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b, broadcasting."""
+    return Mul.apply(*_operands(a, b))
+
+
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b (true division; integers give floats), broadcasting."""
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        q = Div.apply(*_float_operands(a, b))
+        return trunc(q).to(dtypes.result_type(a, b))
+    return Div.apply(*_float_operands(a, b))
+
+
+true_divide = divide = div
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** b, broadcasting; a number exponent has a simpler gradient rule."""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        target = dtypes.result_type(a, b)
+        return PowScalar.apply(_as(a, target, a), exponent=b)
+    return Pow.apply(*_operands(a, b))
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x."""
+    return Neg.apply(x)
+
+
+negative = neg
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """floor(a / b), no gradient (piecewise constant)."""
+    a, b = _operands(a, b)
+    return _no_grad_result(a._data // b._data)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """a - floor(a / b) * b, sign of the divisor (Python's %); gradient 1 for a."""
+    a, b = _operands(a, b)
+    return sub(a, mul(floor_divide(a, b), b))
+
+
+fmod_python = remainder
+
+
+# ------------------------------------------------------------- unary functions
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.saved_tensors[0]
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ctx.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.saved_tensors[0]
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            out = ctx.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        with np.errstate(divide="ignore"):
+            return grad / (2 * ctx.saved_tensors[0])
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1 / ctx.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.saved_tensors[0]
+        return -0.5 * grad * out * out * out
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.xp.sign(ctx.saved_tensors[0])
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.xp.cos(ctx.saved_tensors[0])
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad * ctx.xp.sin(ctx.saved_tensors[0])
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.saved_tensors[0]
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = sigmoid_array(ctx.xp, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.saved_tensors[0]
+        return grad * out * (1 - out)
+
+
+def sigmoid_array(xp: Any, x: Any) -> Any:
+    """1 / (1 + exp(-x)) without overflow for large |x|."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * (ctx.saved_tensors[0] > 0)
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return ctx.xp.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        keep = True
+        if ctx.low is not None:
+            keep = x >= ctx.low
+        if ctx.high is not None:
+            keep = keep & (x <= ctx.high)
+        return grad * keep
+
+
+class Maximum(Function):
+    """Elementwise max; ties share the gradient equally, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(ctx, grad, a > b, a == b, a.shape, b.shape)
+
+
+class Minimum(Function):
+    """Elementwise min; ties share the gradient equally, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(ctx, grad, a < b, a == b, a.shape, b.shape)
+
+
+def _split_by_winner(ctx: Any, grad: Any, a_wins: Any, tie: Any, sa: tuple, sb: tuple) -> tuple:
+    """Gradient to whichever operand was chosen, half each on ties."""
+    xp = ctx.xp
+    share_a = xp.where(tie, 0.5, a_wins).astype(grad.dtype)
+    need_a, need_b = ctx.needs_input_grad
+    return (unbroadcast(grad * share_a, sa) if need_a else None,
+            unbroadcast(grad * (1 - share_a), sb) if need_b else None)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        ctx.shapes = a.shape, b.shape
+        return ctx.xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        _, need_a, need_b = ctx.needs_input_grad
+        zero = grad.dtype.type(0)
+        return (None,
+                unbroadcast(ctx.xp.where(condition, grad, zero), sa) if need_a else None,
+                unbroadcast(ctx.xp.where(condition, zero, grad), sb) if need_b else None)
+
+
+class Piecewise(Function):
+    """Piecewise-constant functions (sign, floor, round...): gradient zero everywhere."""
+
+    @staticmethod
+    def forward(ctx, x, fn, decimals=0):
+        ctx.shape = x.shape
+        if fn == "round":
+            return ctx.xp.round(x, decimals)
+        return getattr(ctx.xp, fn)(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.zeros_like(grad)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.source = x.dtype
+        return x.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.source) if ctx.source.kind == "f" else None
+
+
+def _float_input(x: Tensor) -> Tensor:
+    """Integer inputs of float functions (exp, sin, ...) become the default float type."""
+    return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
+
+
+def exp(x: Tensor) -> Tensor:
+    """e ** x."""
+    return Exp.apply(_float_input(x))
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm (nan below 0, -inf at 0)."""
+    return Log.apply(_float_input(x))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return Sqrt.apply(_float_input(x))
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return Rsqrt.apply(_float_input(x))
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """|x|; gradient sign(x) (0 at 0)."""
+    return Abs.apply(x)
+
+
+absolute = abs
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1; zero gradient."""
+    return Piecewise.apply(x, fn="sign")
+
+
+sgn = sign
+
+
+def sin(x: Tensor) -> Tensor:
+    """Sine."""
+    return Sin.apply(_float_input(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    """Cosine."""
+    return Cos.apply(_float_input(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(_float_input(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e ** -x), computed without overflow."""
+    return Sigmoid.apply(_float_input(x))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return Relu.apply(x)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x if min is None else maximum(x, min)
+        return out if max is None else minimum(out, max)
+    target = dtypes.result_type(x, *(v for v in (min, max) if v is not None))
+    return Clamp.apply(_as(x, target, x), low=min, high=max)
+
+
+clip = clamp
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise larger value, broadcasting."""
+    return Maximum.apply(*_operands(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise smaller value, broadcasting."""
+    return Minimum.apply(*_operands(a, b))
+
+
+def where(condition: Tensor, a: Any = None, b: Any = None) -> Any:
+    """`a` where condition is True, else `b` (broadcasting); with one argument, nonzero()."""
+    if a is None and b is None:
+        from .index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    a, b = _operands(a, b)
+    if condition.dtype is not dtypes.bool:
+        condition = condition.bool()
+    return Where.apply(condition, a, b)
+
+
+def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """x converted to `dtype` (gradient flows between float types)."""
+    if x._data.dtype == dtype.np:
+        return x
+    return Cast.apply(x, dtype=dtype)
+
+
+def trunc(x: Tensor) -> Tensor:
+    """Round toward zero; zero gradient."""
+    return Piecewise.apply(x, fn="trunc")
+
+
+def floor(x: Tensor) -> Tensor:
+    """Round down; zero gradient."""
+    return Piecewise.apply(x, fn="floor")
+
+
+def ceil(x: Tensor) -> Tensor:
+    """Round up; zero gradient."""
+    return Piecewise.apply(x, fn="ceil")
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even; zero gradient."""
+    return Piecewise.apply(x, fn="round", decimals=decimals)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """True where x is NaN."""
+    return _no_grad_result(_xp(x).isnan(x._data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """True where x is +-inf."""
+    return _no_grad_result(_xp(x).isinf(x._data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """True where x is neither NaN nor inf."""
+    return _no_grad_result(_xp(x).isfinite(x._data))
+
+
+def _xp(x: Tensor) -> Any:
+    return array_module(x._data)
+
+
+def _no_grad_result(array: Any) -> Tensor:
+    """Wrap the result of a non-differentiable op."""
+    return Tensor._make(array, False, None)
+
+
+# ------------------------------------------------------------------ comparisons
+def _compare(op: str, a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    return _no_grad_result(getattr(a._data, op)(b._data))
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    """a == b elementwise (bool tensor)."""
+    return _compare("__eq__", a, b)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    """a != b elementwise (bool tensor)."""
+    return _compare("__ne__", a, b)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    """a < b elementwise (bool tensor)."""
+    return _compare("__lt__", a, b)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    """a <= b elementwise (bool tensor)."""
+    return _compare("__le__", a, b)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    """a > b elementwise (bool tensor)."""
+    return _compare("__gt__", a, b)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    """a >= b elementwise (bool tensor)."""
+    return _compare("__ge__", a, b)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """True when both have the same shape and values."""
+    return a.shape == b.shape and bool((a._data == b._data).all())
+
+
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """True when |a - b| <= atol + rtol * |b| everywhere."""
+    return bool(_xp(a).allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a: Tensor, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise |a - b| <= atol + rtol * |b|."""
+    a, b = _operands(a, b)
+    return _no_grad_result(_xp(a).isclose(a._data, b._data, rtol=rtol, atol=atol,
+                                          equal_nan=equal_nan))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """Elementwise AND of truth values."""
+    a, b = _operands(a, b)
+    return _no_grad_result(_xp(a).logical_and(a._data, b._data))
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """Elementwise OR of truth values."""
+    a, b = _operands(a, b)
+    return _no_grad_result(_xp(a).logical_or(a._data, b._data))
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """Elementwise XOR of truth values."""
+    a, b = _operands(a, b)
+    return _no_grad_result(_xp(a).logical_xor(a._data, b._data))
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """Elementwise NOT of truth values."""
+    return _no_grad_result(_xp(x).logical_not(x._data))
+
+
+def bitwise(op: str, a: Any, b: Any) -> Tensor:
+    """Integer bitwise and/or/xor/invert."""
+    if a._data.dtype.kind == "f":
+        raise TypeError(f"bitwise {op} is only supported for integer and bool tensors")
+    if op == "invert":
+        return _no_grad_result(~a._data)
+    a, b = _operands(a, b)
+    return _no_grad_result(getattr(_xp(a), f"bitwise_{op}")(a._data, b._data))

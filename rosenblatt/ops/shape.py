@@ -1,0 +1,434 @@
+"""Shape ops: views (reshape, permute, expand), joins and splits, repeat, flip, copies."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .._backend import Device
+from .._backend import to_device as array_to_device
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import normalize_dim, unbroadcast
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, copy):
+        ctx.shape = x.shape
+        if copy:
+            return x.reshape(shape)
+        try:
+            return ctx.xp.reshape(x, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride: cannot view "
+                f"a non-contiguous tensor of shape {list(x.shape)} as {list(shape)}. "
+                "Use .reshape(...) instead."
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.transpose(inverse)
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.shape)
+
+
+class Copy(Function):
+    """A contiguous copy (clone/contiguous); the gradient passes through."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.array(x, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, x, target):
+        ctx.source = Device("cpu") if ctx.xp.__name__ == "numpy" else Device("cuda", x.device.id)
+        return array_to_device(x, target)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return array_to_device(grad, ctx.source)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return ctx.xp.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        index = [slice(None)] * grad.ndim
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
+            index[ctx.axis] = slice(start, start + size)
+            grads.append(grad[tuple(index)] if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Repeat(Function):
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape = x.shape
+        ctx.shape = (1,) * (len(repeats) - x.ndim) + x.shape  # padded to len(repeats)
+        ctx.repeats = repeats
+        return ctx.xp.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # view the output as (r0, s0, r1, s1, ...) and sum over the repeat axes
+        split = []
+        for r, s in zip(ctx.repeats, ctx.shape):
+            split += [r, s]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.input_shape)
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return ctx.xp.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.flip(grad, ctx.axes)
+
+
+# ------------------------------------------------------------------- functions
+def _shape_arg(shape: Sequence[Any]) -> tuple:
+    """Accept `f(2, 3)`, `f((2, 3))` and `f(Size)`; ints only."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(numel: int, shape: tuple, op: str, source: tuple) -> tuple:
+    """Resolve one -1 and check the element count, with PyTorch's message."""
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(
+            f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+            f"(input shape {list(source)})"
+        )
+    return shape
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (a view when possible); one size may be -1."""
+    shape = _infer_shape(x._data.size, _shape_arg(shape), "reshape", x._data.shape)
+    if shape == x._data.shape:
+        return x
+    return Reshape.apply(x, shape=shape, copy=True)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """A view with a new shape; fails if the memory layout does not allow one."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        from .elementwise import cast
+
+        return cast(x, shape[0])  # view(dtype): a reinterpretation is not supported; cast
+    shape = _infer_shape(x._data.size, _shape_arg(shape), "view", x._data.shape)
+    return Reshape.apply(x, shape=shape, copy=False)
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """View with `other`'s shape."""
+    return view(x, tuple(other.shape))
+
+
+def reshape_as(x: Tensor, other: Tensor) -> Tensor:
+    """Reshape to `other`'s shape."""
+    return reshape(x, tuple(other.shape))
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dimensions (a view)."""
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
+            f"equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(normalize_dim(d, x.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (a view)."""
+    if x.ndim == 0:
+        return x
+    dims = list(range(x.ndim))
+    d0, d1 = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(x, dims=tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x: Tensor) -> Tensor:
+    """Transpose of a matrix (vectors unchanged)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return x if x.ndim < 2 else transpose(x, 0, 1)
+
+
+def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """All dimensions reversed."""
+    return x if x.ndim < 2 else Permute.apply(x, dims=tuple(reversed(range(x.ndim))))
+
+
+def mT(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The last two dimensions swapped."""
+    return transpose(x, -2, -1)
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast size-1 dimensions to larger sizes (a view); -1 keeps a size."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({x.ndim})"
+        )
+    lead = len(sizes) - x.ndim
+    shape = tuple(
+        (x.shape[i - lead] if s == -1 else s) if i >= lead else s for i, s in enumerate(sizes)
+    )
+    for i in range(x.ndim):
+        if x.shape[i] != 1 and x.shape[i] != shape[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[lead + i]}) must match the existing "
+                f"size ({x.shape[i]}) at non-singleton dimension {lead + i}. Target sizes: "
+                f"{list(sizes)}. Tensor sizes: {list(x.shape)}"
+            )
+    if shape == x._data.shape:
+        return x
+    return Expand.apply(x, shape=shape)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """Expand to `other`'s shape."""
+    return expand(x, tuple(other.shape))
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """Broadcast to `shape` (a view)."""
+    return expand(x, tuple(shape))
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Remove size-1 dimensions (all, or those in `dim`)."""
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = {normalize_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at `dim`."""
+    d = normalize_dim(dim, x.ndim + 1)
+    shape = x.shape[:d] + (1,) + x.shape[d:]
+    return Reshape.apply(x, shape=shape, copy=True)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    if 0 in x.shape[s:e + 1]:
+        shape = x.shape[:s] + (0,) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dimension `dim` into `sizes`."""
+    d = normalize_dim(dim, x.ndim)
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def ravel(x: Tensor) -> Tensor:
+    """The elements as one dimension."""
+    return reshape(x, (-1,))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    ref = next((t for t in tensors if t.ndim), tensors[0])
+    axis = normalize_dim(dim, ref.ndim)
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    from .. import dtypes
+    from .elementwise import cast
+
+    target = dtypes.result_type(*tensors)
+    tensors = [cast(t, target) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(
+                f"cat(): tensors must have the same number of dimensions: got {ref.ndim} and "
+                f"{t.ndim} (tensor {i})"
+            )
+        for d in range(ref.ndim):
+            if d != axis and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(
+                    f"cat(): sizes of tensors must match except in dimension {axis}. Expected "
+                    f"size {ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in "
+                    "the list."
+                )
+    return Cat.apply(*tensors, axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
+    d = normalize_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of `split_size` along `dim` (last may be smaller), or of the given sizes."""
+    axis = normalize_dim(dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {axis}), but got split_sizes={sizes}"
+            )
+    return _slices(x, axis, sizes)
+
+
+def _slices(x: Tensor, axis: int, sizes: Sequence[int]) -> tuple[Tensor, ...]:
+    from .index import getitem
+
+    pieces, start = [], 0
+    for size in sizes:
+        key = (slice(None),) * axis + (slice(start, start + size),)
+        pieces.append(getitem(x, key))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """`chunks` nearly equal pieces along `dim` (fewer if the size is small)."""
+    axis = normalize_dim(dim, x.ndim)
+    n = x.shape[axis]
+    step = -(-n // chunks) if n else 1
+    return split(x, step, axis)
+
+
+def tensor_split(x: Tensor, sections: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """`sections` pieces whose sizes differ by at most one."""
+    axis = normalize_dim(dim, x.ndim)
+    n = x.shape[axis]
+    base, extra = divmod(n, sections)
+    return _slices(x, axis, [base + (i < extra) for i in range(sections)])
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along `dim`, each without that dimension."""
+    axis = normalize_dim(dim, x.ndim)
+    return tuple(squeeze(p, axis) for p in split(x, 1, axis))
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor `sizes` times along each dimension."""
+    repeats = _shape_arg(sizes)
+    if len(repeats) < x.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    return Repeat.apply(x, repeats=repeats)
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """Reverse the order of elements along `dims`."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(x, axes=tuple(normalize_dim(d, x.ndim) for d in dims))
+
+
+def clone(x: Tensor) -> Tensor:
+    """A contiguous copy; gradients flow back to `x`."""
+    return Copy.apply(x)
+
+
+def to_device(x: Tensor, target: Device) -> Tensor:
+    """Copy `x` to another device; gradients flow back."""
+    return ToDevice.apply(x, target=target)
+
+
+def movedim(x: Tensor, source: int, destination: int) -> Tensor:
+    """Move one dimension to a new position."""
+    dims = list(range(x.ndim))
+    s, d = normalize_dim(source, x.ndim), normalize_dim(destination, x.ndim)
+    dims.insert(d, dims.pop(s))
+    return permute(x, dims)
