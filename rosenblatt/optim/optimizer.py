@@ -1,0 +1,263 @@
+"""`Optimizer`: parameter groups, per-parameter state, zero_grad, step and state dicts.
+
+Subclasses write one method, `_update(param, grad, state, group)`, that applies their update
+rule to one parameter's array in place; the base class walks the parameter groups, skips
+parameters without a gradient, and keeps autograd's version counters truthful.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+from .._backend import array_module, np
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter that every parameter group must set (no default)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class of all optimizers: holds `param_groups`, `state` and `defaults`."""
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {_typename(params)}"
+            )
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+        param_group["params"] = params
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}"
+                )
+            if not (p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in params]
+        if len(ids) != len(set(ids)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                "information",
+                stacklevel=3,
+            )
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                kind = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {kind} to the optimizer"
+                )
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # -------------------------------------------------------------------- step
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: `.grad = None`, or zeros with `set_to_none=False`."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                grad = p.grad
+                grad._node, grad.requires_grad = None, False
+                # a fresh zero array, not `fill(0)`: the old array may be shared with others
+                grad._data = array_module(grad._data).zeros_like(grad._data)
+                grad._version_box[0] += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return `closure()`'s loss if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        self._init_state(p, state, group)
+                    self._update(p._data, p.grad._data, state, group)
+                    p._version_box[0] += 1
+        return loss
+
+    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Fill a parameter's state before its first update (running averages, step...)."""
+
+    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply the update rule to one parameter's array in place (grad is read-only)."""
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- state dict
+    def state_dict(self) -> dict[str, Any]:
+        """The state, PyTorch's format: `{'state': {i: {...}}, 'param_groups': [{'params': [i]}]}`.
+
+        Parameters are numbered in the order of the groups. Like PyTorch, the state tensors are
+        the live ones, not copies: save or clone them before the next step.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {  # parameters that never had state (SGD without momentum) are left out
+            index[id(p)] if isinstance(p, Tensor) else p: s for p, s in self.state.items() if s
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a `state_dict()` (ours or PyTorch's): copies the state onto our parameters."""
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)} saved, {len(groups)} in the optimizer"
+            )
+        for i, (group, saved) in enumerate(zip(groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(saved['params'])} parameters "
+                    f"saved and {len(group['params'])} in the optimizer"
+                )
+        id_map = {
+            saved_id: p
+            for group, saved in zip(groups, saved_groups)
+            for saved_id, p in zip(saved["params"], group["params"])
+        }
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                param = id_map[key]
+                state[param] = {k: _state_value(v, param, k) for k, v in value.items()}
+            else:
+                state[key] = value
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            for name, default in self.defaults.items():
+                saved.setdefault(name, default)
+            if isinstance(saved.get("betas"), list):
+                saved["betas"] = tuple(saved["betas"])
+        self.state = state
+        self.param_groups = saved_groups
+
+
+def _state_value(value: Any, param: Tensor, key: str) -> Any:
+    """A copy of one saved state value as a Tensor on the parameter's device and dtype.
+
+    Arrays (and PyTorch tensors, through `__array__`) become rosenblatt Tensors. 'step' keeps
+    its own dtype (float32), as in PyTorch; other floating state takes the parameter's dtype.
+    """
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_state_value(v, param, key) for v in value)
+    if isinstance(value, dict):
+        return {k: _state_value(v, param, k) for k, v in value.items()}
+    xp = array_module(param._data)
+    array = value._data if isinstance(value, Tensor) else value
+    if type(array).__module__.startswith("torch"):
+        array = array.detach().cpu().numpy()
+    array = xp.asarray(array)
+    dtype = param._data.dtype if key != "step" and array.dtype.kind == "f" else array.dtype
+    return Tensor._make(xp.array(array, dtype=dtype, copy=True), False, None)
+
+
+def _typename(obj: Any) -> str:
+    """The qualified type name, as in PyTorch's messages."""
+    if isinstance(obj, Tensor):
+        return "rosenblatt.Tensor"
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def _state_tensor(array: Any) -> Tensor:
+    """Wrap an optimizer-state array as a Tensor (so state dicts hold Tensors, as PyTorch's)."""
+    return Tensor._make(array, False, None)
+
+
+def _step_tensor() -> Tensor:
+    """The 'step' counter: a 0-d float32 tensor on the CPU, as in PyTorch."""
+    return _state_tensor(np.zeros((), dtype=np.float32))
+
+
+def _next_step(state: dict[str, Any]) -> float:
+    """Advance the state's 'step' counter in place and return its new value."""
+    step = state["step"]
+    step._data += 1
+    step._version_box[0] += 1
+    return float(step._data)
