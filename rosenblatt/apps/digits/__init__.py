@@ -1,0 +1,1 @@
+"""The ZIP-code reader: pre-processing, classification, calibrated acceptance, review."""

@@ -1,0 +1,306 @@
+"""From a ZIP-field image to the network's inputs: (k, 1, 28, 28) float32, MNIST convention.
+
+Steps: grey levels; background estimate (a large maximum filter, smoothed: the paper with its
+uneven light); ink = relative darkness below it; Otsu threshold; connected components; merge
+pieces of one broken digit (columns overlap); drop specks; split too-wide blobs (touching
+digits) at the column-projection minimum nearest the expected cut; then each digit is masked,
+fitted into a 20x20 box and placed in 28x28 with its centre of mass at the centre.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from rosenblatt._backend import np
+
+WORK_HEIGHT = 64  # larger images are reduced to this height first (speed, stable filter sizes)
+MIN_CONTRAST = 0.18  # darkest ink relative to paper below this: no ink
+EXPECTED_DIGITS = 5
+
+
+@dataclass
+class Segmentation:
+    """The digits found in one image, left to right."""
+
+    inputs: Any  # (k, 1, 28, 28) float32 in [0, 1], ink high
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # (x0, y0, x1, y1)
+    no_ink: bool = False
+    scale: float = 1.0  # boxes are in the working image; multiply by 1/scale for the original
+
+
+def to_gray(image: Any) -> Any:
+    """Any image (numpy array, PIL image, encoded bytes) -> (H, W) float32 in [0, 1]."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(bytes(image)))
+    if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            from PIL import Image
+
+            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(background, image.convert("RGBA"))
+        image = np.asarray(image.convert("L"))
+    a = np.asarray(image)
+    if a.ndim == 3:
+        if a.shape[2] == 4:  # composite transparent pixels onto white paper
+            alpha = a[..., 3:4].astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
+            rgb = a[..., :3].astype(np.float32)
+            full = 255.0 if a.dtype == np.uint8 else 1.0
+            a = rgb * alpha + full * (1 - alpha)
+        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        a = a.astype(np.float32)
+    if a.ndim != 2:
+        raise ValueError(f"to_gray: expected an (H, W) or (H, W, C) image, got shape {a.shape}")
+    if a.dtype == np.uint8 or a.max(initial=0) > 1.0:
+        return a.astype(np.float32) / 255.0
+    return a.astype(np.float32)
+
+
+def _resize(a: Any, width: int, height: int) -> Any:
+    """Antialiased resize of a float32 array (PIL's 'F' mode)."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(a, mode="F").resize((width, height), Image.BILINEAR))
+
+
+def ink_map(gray: Any) -> Any:
+    """(H, W) grey in [0,1] -> ink (H, W) in [0,1]: darkness relative to the local paper."""
+    from scipy import ndimage
+
+    if np.median(gray) < 0.5:  # light ink on dark ground (a canvas, MNIST itself): invert
+        gray = 1.0 - gray
+    h, w = gray.shape
+    k = max(9, min(h, w) // 4)
+    # the paper under the strokes: a maximum filter wider than a stroke, then smoothed
+    paper = ndimage.maximum_filter(gray, size=k, mode="nearest")
+    paper = ndimage.uniform_filter(paper, size=k, mode="nearest")
+    return np.clip((paper - gray) / np.maximum(paper, 0.05), 0.0, 1.0)
+
+
+def otsu(values: Any) -> float:
+    """Otsu's threshold of values in [0, 1] (256 bins)."""
+    hist = np.bincount(np.minimum((values * 255).astype(np.int32).ravel(), 255),
+                       minlength=256).astype(np.float64)
+    centres = (np.arange(256) + 0.5) / 256
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    mean0 = m0 / np.maximum(w0, 1e-12)
+    mean1 = (m0[-1] - m0) / np.maximum(w1, 1e-12)
+    between = w0 * w1 * (mean0 - mean1) ** 2
+    return float(centres[int(np.argmax(between))] + 0.5 / 256)
+
+
+def _union(a: list, b: list) -> list:
+    """Box [x0, y0, x1, y1, area, labels...] covering both."""
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]), a[4] + b[4],
+            *a[5:], *b[5:]]
+
+
+def _pair_cost(a: list, b: list, ref_h: float, relaxed: bool) -> float | None:
+    """How surely a and b (a left of b) are pieces of one digit; None if they are not."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    narrow = min(a[2] - a[0], b[2] - b[0])
+    width = max(a[2], b[2]) - min(a[0], b[0])
+    if width > 1.5 * ref_h:
+        return None
+    y_overlap = min(a[3], b[3]) - max(a[1], b[1])
+    short = min(a[3] - a[1], b[3] - b[1])
+    stacked = y_overlap <= 0.3 * short
+    both_tall = short >= 0.75 * ref_h and not stacked  # two whole digits side by side
+    if overlap >= 0.5 * narrow and not both_tall:  # columns overlap: a stroke broken across
+        return -overlap / narrow
+    gap = -overlap
+    if gap > (0.3 if relaxed else 0.15) * ref_h:
+        return None
+    if stacked or short < 0.6 * ref_h or relaxed:
+        return gap / ref_h + (0.0 if stacked else 0.5) + min(a[4], b[4]) / max(a[4], b[4])
+    return None
+
+
+def _merge_pieces(boxes: list[list[int]], ref_h: float, expected: int | None) -> list:
+    """Join pieces of one digit (pen lifts, broken strokes); relaxed while there are too many."""
+    boxes = sorted(boxes, key=lambda b: b[0])
+    while len(boxes) > 1:
+        relaxed = expected is not None and len(boxes) > expected
+        best = None
+        for k in range(len(boxes) - 1):
+            for j in range(k + 1, min(k + 3, len(boxes))):
+                cost = _pair_cost(boxes[k], boxes[j], ref_h, relaxed)
+                if cost is not None and (best is None or cost < best[0]):
+                    best = (cost, k, j)
+        if best is None:
+            break
+        _, k, j = best
+        merged = _union(boxes[k], boxes[j])
+        del boxes[j]
+        boxes[k] = merged
+        boxes.sort(key=lambda b: b[0])
+    return boxes
+
+
+def _cut_columns(profile: Any, n: int) -> list[int]:
+    """n-1 cut columns of a blob: the projection minimum near each expected (equal) cut."""
+    w = len(profile)
+    cuts = []
+    for i in range(1, n):
+        expect = i * w / n
+        lo = max(1, int(expect - 0.3 * w / n))
+        hi = min(w - 1, int(expect + 0.3 * w / n) + 1)
+        window = profile[lo:hi]
+        # prefer the minimum; among near-ties, the column nearest the expected place
+        cost = window + 1e-3 * np.abs(np.arange(lo, hi) - expect)
+        cuts.append(lo + int(np.argmin(cost)))
+    return cuts
+
+
+def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[tuple[Any, tuple]]:
+    """Ink (H, W) -> [(digit ink crop masked to its strokes, (x0, y0, x1, y1))] left to right."""
+    from scipy import ndimage
+
+    if ink.max(initial=0.0) < MIN_CONTRAST:
+        return []
+    t = max(otsu(ink[ink > 0.04]) if (ink > 0.04).any() else 0.5, 0.12)
+    binary = ink > t
+    labels, count = ndimage.label(binary, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return []
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    slices = ndimage.find_objects(labels)
+    # box = [x0, y0, x1, y1, area, label...]
+    boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, int(areas[i + 1]), i + 1]
+             for i, s in enumerate(slices) if s is not None]
+    big = max(areas[1:])
+    heights = [b[3] - b[1] for b in boxes if b[4] >= 0.25 * big]
+    # a digit's height: robust to a few broken digits (their pieces are shorter)
+    ref_h = float(np.percentile(heights, 80)) if heights else float(ink.shape[0])
+    boxes = [b for b in boxes if b[4] >= max(4, 0.02 * big)]  # specks of noise
+    boxes = _merge_pieces(boxes, ref_h, expected)
+    keep = [b for b in boxes if b[4] >= max(6, 0.06 * big) and (b[3] - b[1]) >= 0.3 * ref_h]
+    if not keep:
+        return []
+    ref_h = float(np.percentile([b[3] - b[1] for b in keep], 80))
+    pieces: list[tuple[Any, tuple]] = []
+    for b in keep:
+        x0, y0, x1, y1 = b[:4]
+        mask = np.isin(labels[y0:y1, x0:x1], b[5:])
+        crop_ink = ink[y0:y1, x0:x1]
+        # keep the antialiased edge of the strokes, not the neighbours' ink
+        grown = ndimage.binary_dilation(mask, structure=np.ones((3, 3), bool))
+        digit = np.where(grown, crop_ink, 0.0).astype(np.float32)
+        pieces.append((digit, (x0, y0, x1, y1), mask, len(b) == 6))
+    pieces = _split_wide(pieces, ref_h, expected)
+    return [(d, box) for d, box, _ in pieces]
+
+
+def _split_wide(pieces: list, ref_h: float, expected: int | None) -> list:
+    """Split blobs too wide for one digit (touching digits), widest first.
+
+    Without an expected count a blob splits when wider than 1.15 digit heights; with one,
+    blobs split only while there are fewer digits than expected, or when very wide (1.6).
+    """
+    widths = [box[2] - box[0] for _, box, _, _ in pieces]
+
+    def parts_of(width: int) -> int:
+        return max(2, int(round(width / (0.78 * ref_h))))
+
+    n_parts = [1] * len(pieces)
+    order = sorted(range(len(pieces)), key=lambda i: -widths[i])
+    for i in order:
+        if not pieces[i][3]:  # only a single connected blob can be touching digits
+            continue
+        w = widths[i]
+        if expected is None:
+            n_parts[i] = parts_of(w) if w > 1.15 * ref_h else 1
+        elif w > 1.6 * ref_h:
+            n_parts[i] = parts_of(w)
+        elif sum(n_parts) < expected and w > 0.7 * ref_h:
+            n_parts[i] = 2
+    out = []
+    for (digit, box, mask, _), n in zip(pieces, n_parts):
+        if n == 1:
+            out.append((digit, box, mask))
+            continue
+        x0, y0, x1, y1 = box
+        cuts = [0, *_cut_columns(mask.sum(axis=0).astype(np.float32), n), x1 - x0]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            part = digit[:, a:b]
+            rows = np.nonzero(part.max(axis=1) > 0.1)[0]
+            if len(rows) == 0:
+                continue
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            out.append((part[r0:r1], (x0 + a, y0 + r0, x0 + b, y0 + r1), mask[r0:r1, a:b]))
+    return out
+
+
+def normalize_digit(digit: Any) -> Any:
+    """A digit's ink crop (h, w) -> (28, 28) float32: strokes ~1, fitted in 20x20, COM centred."""
+    ys, xs = np.nonzero(digit > 0.05)
+    if len(ys) == 0:
+        return np.zeros((28, 28), np.float32)
+    digit = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    strokes = digit[digit > 0.05]
+    # stroke darkness varies with pen and lighting; MNIST strokes are saturated
+    level = float(np.quantile(strokes, 0.7)) if strokes.size > 3 else float(strokes.max())
+    digit = np.minimum(digit / max(level, 1e-3), 1.0).astype(np.float32)
+    h, w = digit.shape
+    f = 20.0 / max(h, w)
+    nh, nw = max(1, int(round(h * f))), max(1, int(round(w * f)))
+    small = np.clip(_resize(digit, nw, nh), 0.0, 1.0)
+    total = float(small.sum())
+    if total <= 0:
+        return np.zeros((28, 28), np.float32)
+    cy = float((small.sum(axis=1) * np.arange(nh)).sum() / total)
+    cx = float((small.sum(axis=0) * np.arange(nw)).sum() / total)
+    top = int(np.clip(round(13.5 - cy), 0, 28 - nh))
+    left = int(np.clip(round(13.5 - cx), 0, 28 - nw))
+    out = np.zeros((28, 28), np.float32)
+    out[top : top + nh, left : left + nw] = small
+    return out
+
+
+def working_image(image: Any) -> tuple[Any, float]:
+    """Grey image reduced to at most WORK_HEIGHT rows; returns (gray, scale)."""
+    gray = to_gray(image)
+    h, w = gray.shape
+    if h > WORK_HEIGHT:
+        scale = WORK_HEIGHT / h
+        gray = np.clip(_resize(gray, max(1, int(round(w * scale))), WORK_HEIGHT), 0.0, 1.0)
+        return gray, scale
+    return gray, 1.0
+
+
+def preprocess_field(image: Any, expected: int | None = EXPECTED_DIGITS) -> Segmentation:
+    """A ZIP-field image -> its digits as network inputs (k, 1, 28, 28), left to right."""
+    gray, scale = working_image(image)
+    ink = ink_map(gray)
+    found = segment(ink, expected)
+    if not found:
+        return Segmentation(np.zeros((0, 1, 28, 28), np.float32), [], True, scale)
+    inputs = np.stack([normalize_digit(d) for d, _ in found])[:, None]
+    return Segmentation(inputs, [b for _, b in found], False, scale)
+
+
+def preprocess_digit(image: Any) -> Segmentation:
+    """A single-digit image -> (1, 1, 28, 28) (all of its ink taken as one digit)."""
+    gray, scale = working_image(image)
+    ink = ink_map(gray)
+    if ink.max(initial=0.0) < MIN_CONTRAST:
+        return Segmentation(np.zeros((0, 1, 28, 28), np.float32), [], True, scale)
+    t = max(otsu(ink[ink > 0.04]), 0.12)
+    from scipy import ndimage
+
+    binary = ink > t
+    labels, count = ndimage.label(binary, structure=np.ones((3, 3), bool))
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas[0] = 0
+    keep = areas >= max(4, 0.05 * areas.max())  # drop specks of noise
+    mask = keep[labels]
+    ys, xs = np.nonzero(mask)
+    grown = ndimage.binary_dilation(mask, structure=np.ones((3, 3), bool))
+    digit = np.where(grown, ink, 0.0).astype(np.float32)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    return Segmentation(normalize_digit(digit)[None, None], [box], False, scale)
