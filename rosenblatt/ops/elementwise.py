@@ -17,6 +17,12 @@ def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Ten
     return Tensor._make(array_module(like._data).asarray(value, dtype=d), False, None)
 
 
+def quiet() -> Any:
+    """Silence NumPy's divide/overflow/invalid warnings: inf and nan are results, as in PyTorch
+    (anomaly mode is the tool for finding them)."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
 def _operands(a: Any, b: Any, dtype: dtypes.dtype | None = None) -> tuple[Tensor, Tensor]:
     """Promote two operands (tensors or numbers) to one dtype, as PyTorch does."""
     if type(a) is type(b) and isinstance(a, Tensor) and a._data.dtype == b._data.dtype \
@@ -93,21 +99,24 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with quiet():
+            return a / b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad / b
-        return (unbroadcast(grad_a, a.shape) if need_a else None,
-                unbroadcast(-grad_a * a / b, b.shape) if need_b else None)
+        with quiet():
+            grad_a = grad / b
+            return (unbroadcast(grad_a, a.shape) if need_a else None,
+                    unbroadcast(-grad_a * a / b, b.shape) if need_b else None)
 
 
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        with quiet():
+            out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -117,12 +126,14 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         xp = ctx.xp
         grad_a = grad_b = None
-        if need_a:
-            # b * a**(b-1), written so a == 0 with b == 0 gives 0 as PyTorch does
-            grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
-        if need_b:
-            log_a = xp.log(xp.where(a > 0, a, 1))
-            grad_b = unbroadcast(xp.where((a == 0) & (b >= 0), 0, grad * out * log_a), b.shape)
+        with quiet():
+            if need_a:
+                # b * a**(b-1), written so a == 0 with b == 0 gives 0 as PyTorch does
+                grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
+            if need_b:
+                log_a = xp.log(xp.where(a > 0, a, 1))
+                grad_b = xp.where((a == 0) & (b >= 0), 0, grad * out * log_a)
+                grad_b = unbroadcast(grad_b, b.shape)
         return grad_a, grad_b
 
 
@@ -133,7 +144,8 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return x**exponent
+        with quiet():
+            return x**exponent
 
     @staticmethod
     def backward(ctx, grad):
@@ -143,7 +155,8 @@ class PowScalar(Function):
             return grad * 0
         if p == 2:
             return grad * 2 * x
-        return grad * p * x ** (p - 1)
+        with quiet():
+            return grad * p * x ** (p - 1)
 
 
 class Neg(Function):
@@ -223,7 +236,8 @@ fmod_python = remainder
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        out = ctx.xp.exp(x)
+        with quiet():
+            out = ctx.xp.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -241,7 +255,8 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / ctx.saved_tensors[0]
+        with quiet():
+            return grad / ctx.saved_tensors[0]
 
 
 class Sqrt(Function):

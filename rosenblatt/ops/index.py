@@ -189,7 +189,7 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, index, src, axis):
         ctx.full_index = _along_axis_index(ctx.xp, index, axis)
-        ctx.src_shape = src.shape
+        ctx.src_shape, ctx.index_shape = src.shape, index.shape
         out = x.copy()
         ctx.xp.add.at(out, ctx.full_index, src[tuple(slice(0, n) for n in index.shape)])
         return out
@@ -200,7 +200,7 @@ class ScatterAdd(Function):
         grad_src = None
         if need_src:
             grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
-            grad_src[tuple(slice(0, n) for n in ctx.full_index[0].shape)] = grad[ctx.full_index]
+            grad_src[tuple(slice(0, n) for n in ctx.index_shape)] = grad[ctx.full_index]
         return (grad if need_x else None), None, grad_src
 
 

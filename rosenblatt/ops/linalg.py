@@ -21,14 +21,14 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
-        # treat vectors as a row (left) or column (right) matrix, then undo it
+        # treat a vector as a row (left) or column (right) matrix, and grad to match
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
-        if a.ndim == 1:
-            g = xp.expand_dims(g, -2)
         if b.ndim == 1:
-            g = xp.expand_dims(g, -1)
+            g = g[..., None]
+        if a.ndim == 1:
+            g = g[..., None, :]
         grad_a = grad_b = None
         if need_a:
             grad_a = unbroadcast(xp.matmul(g, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
@@ -107,7 +108,7 @@ class Var(Function):
         centered = x - mean
         n = _reduced_count(x.shape, axes)
         ctx.save_for_backward(centered)
-        ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, max(n - correction, 0)
+        ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
         with _ignore_divide():
             return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 

@@ -410,9 +410,9 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     return Repeat.apply(x, repeats=repeats)
 
 
-def flip(x: Tensor, dims: Any) -> Tensor:
-    """Reverse the order of elements along `dims`."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+def flip(x: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order of elements along `dims`: flip(x, (0, 1)) or x.flip(0, 1)."""
+    dims = _shape_arg(dims)
     return Flip.apply(x, axes=tuple(normalize_dim(d, x.ndim) for d in dims))
 
 

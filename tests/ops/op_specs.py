@@ -1,0 +1,239 @@
+"""The op table: one spec per op drives every op test (gradcheck, PyTorch parity, dtypes,
+broadcasting, non-contiguous inputs, size-1 and empty dimensions).
+
+A spec's `fn(m, *tensors)` is written once against the shared API and called with
+`m = rosenblatt` or `m = torch`, so the two libraries run the very same expression.
+`inputs` lists one entry per tensor argument: a shape (a float tensor that requires grad)
+or a `Const` (an index or mask tensor, built identically for both libraries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Const:
+    """A non-differentiable input: `make(rng)` returns the NumPy array for both libraries."""
+
+    make: Callable[[np.random.Generator], np.ndarray]
+    label: str = "const"
+
+
+def index(shape: tuple, high: int) -> Const:
+    """int64 indices in [0, high) (repeats allowed, so gradients must accumulate)."""
+    return Const(lambda rng: rng.integers(0, high, shape), f"index{shape}<{high}")
+
+
+def mask(shape: tuple) -> Const:
+    """A random boolean mask."""
+    return Const(lambda rng: rng.random(shape) < 0.5, f"mask{shape}")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op: how to call it, on what, and which variants are legal."""
+
+    name: str
+    fn: Callable[..., Any]
+    inputs: tuple
+    domain: str = "real"  # real | positive | nonzero | unit (open interval (-1, 1))
+    grad: bool = True  # False: forward parity only (argmax, comparisons)
+    variants: tuple = ()  # more input lists: broadcasting, size-1 and empty dims
+    noncontiguous: bool = True
+    float32_grad: bool = True
+    atol: float = 1e-10
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def sample(rng: np.random.Generator, shape: tuple, domain: str, dtype: Any) -> np.ndarray:
+    """Values of `domain`, kept away from kinks (0 for abs/relu) and ties."""
+    if domain == "positive":
+        x = rng.uniform(0.5, 2.0, shape)
+    elif domain == "nonzero":
+        x = rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+    elif domain == "unit":
+        x = rng.uniform(-0.9, 0.9, shape)
+    else:
+        x = rng.standard_normal(shape)
+    return np.asarray(x, dtype=dtype)
+
+
+S = OpSpec
+BINARY_VARIANTS = (
+    [(3, 4), (4,)],
+    [(4,), (3, 4)],
+    [(2, 1, 4), (3, 1)],
+    [(1,), (2, 3)],
+    [(), (2, 3)],
+    [(2, 3), ()],
+    [(0, 3), (3,)],
+    [(1, 1), (1, 1)],
+)
+UNARY_VARIANTS = ([()], [(1,)], [(0, 3)], [(2, 1, 3)], [(7,)])
+REDUCE_VARIANTS = ([(1, 5)], [(4, 1)], [(2, 3, 4)])
+
+
+def _binary(name: str, fn: Callable, domain: str = "real") -> OpSpec:
+    return S(name, fn, ((3, 4), (3, 4)), domain, variants=BINARY_VARIANTS)
+
+
+def _unary(name: str, fn: Callable, domain: str = "real", **kw: Any) -> OpSpec:
+    return S(name, fn, ((3, 4),), domain, variants=UNARY_VARIANTS, **kw)
+
+
+SPECS: list[OpSpec] = [
+    # ---------------------------------------------------------------- arithmetic
+    _binary("add", lambda m, a, b: a + b),
+    _binary("add_alpha", lambda m, a, b: m.add(a, b, alpha=2.5)),
+    _binary("sub", lambda m, a, b: a - b),
+    _binary("mul", lambda m, a, b: a * b),
+    _binary("div", lambda m, a, b: a / b, "nonzero"),
+    _binary("pow", lambda m, a, b: a**b, "positive"),
+    _binary("maximum", lambda m, a, b: m.maximum(a, b)),
+    _binary("minimum", lambda m, a, b: m.minimum(a, b)),
+    _unary("add_scalar", lambda m, a: a + 2.5),
+    _unary("radd_scalar", lambda m, a: 2 + a),
+    _unary("rsub_scalar", lambda m, a: 1.5 - a),
+    _unary("mul_scalar", lambda m, a: a * 3),
+    _unary("rmul_scalar", lambda m, a: -0.5 * a),
+    _unary("div_scalar", lambda m, a: a / 4),
+    _unary("rdiv_scalar", lambda m, a: 2.0 / a, "nonzero"),
+    _unary("pow_2", lambda m, a: a**2),
+    _unary("pow_3", lambda m, a: a**3),
+    _unary("pow_half", lambda m, a: a**0.5, "positive"),
+    _unary("pow_neg", lambda m, a: a**-1.5, "positive"),
+    _unary("rpow", lambda m, a: 2.0**a),
+    _unary("neg", lambda m, a: -a),
+    # ------------------------------------------------------------ math functions
+    _unary("exp", lambda m, a: m.exp(a)),
+    _unary("log", lambda m, a: m.log(a), "positive"),
+    _unary("sqrt", lambda m, a: m.sqrt(a), "positive"),
+    _unary("rsqrt", lambda m, a: m.rsqrt(a), "positive"),
+    _unary("abs", lambda m, a: m.abs(a), "nonzero"),
+    _unary("sign", lambda m, a: m.sign(a), "nonzero"),
+    _unary("sin", lambda m, a: m.sin(a)),
+    _unary("cos", lambda m, a: m.cos(a)),
+    _unary("tanh", lambda m, a: m.tanh(a)),
+    _unary("sigmoid", lambda m, a: m.sigmoid(a)),
+    _unary("relu", lambda m, a: m.relu(a), "nonzero"),
+    _unary("clamp", lambda m, a: m.clamp(a, -0.5, 0.7)),
+    _unary("clamp_min", lambda m, a: a.clamp(min=0.1)),
+    _unary("clamp_max", lambda m, a: a.clamp(max=-0.1)),
+    S("clamp_tensor", lambda m, a, lo: m.clamp(a, min=lo), ((3, 4), (4,))),
+    S("where", lambda m, c, a, b: m.where(c, a, b), (mask((3, 4)), (3, 4), (3, 4)),
+      variants=([mask((3, 4)), (4,), (3, 1)], [mask((4,)), (3, 4), ()])),
+    # -------------------------------------------------------------- reductions
+    S("sum", lambda m, a: a.sum(), ((3, 4),), variants=([()], [(0, 3)], [(2, 3, 4)])),
+    S("sum_dim", lambda m, a: a.sum(1), ((3, 4),), variants=REDUCE_VARIANTS + ([(3, 0)],)),
+    S("sum_dims_keepdim", lambda m, a: m.sum(a, (0, -1), keepdim=True), ((2, 3, 4),),
+      variants=([(1, 3, 1)], [(2, 0, 3)])),
+    S("mean", lambda m, a: a.mean(), ((3, 4),), variants=([()], [(2, 3, 4)])),
+    S("mean_dim", lambda m, a: a.mean(dim=-1, keepdim=True), ((3, 4),),
+      variants=REDUCE_VARIANTS),
+    S("mean_dims", lambda m, a: a.mean((0, 2)), ((2, 3, 4),)),
+    S("prod", lambda m, a: a.prod(), ((3, 4),), "nonzero", variants=([(5,)], [()])),
+    S("prod_dim", lambda m, a: a.prod(1), ((3, 4),), "nonzero", variants=REDUCE_VARIANTS),
+    S("prod_keepdim", lambda m, a: m.prod(a, 0, keepdim=True), ((3, 4),), "nonzero"),
+    S("max_all", lambda m, a: a.max(), ((3, 4),), variants=([(5,)],)),
+    S("min_all", lambda m, a: a.min(), ((3, 4),)),
+    S("max_dim", lambda m, a: a.max(1), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("min_dim_keepdim", lambda m, a: m.min(a, 0, keepdim=True), ((3, 4),),
+      variants=REDUCE_VARIANTS),
+    S("max_binary", lambda m, a, b: m.max(a, b), ((3, 4), (4,))),
+    S("amax", lambda m, a: m.amax(a, (0, 2)), ((2, 3, 4),)),
+    S("amin_keepdim", lambda m, a: a.amin(1, keepdim=True), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("var", lambda m, a: a.var(), ((3, 4),)),
+    S("var_dim", lambda m, a: a.var(1), ((3, 4),), variants=([(1, 5)], [(2, 3, 4)])),
+    S("var_unbiased_false", lambda m, a: m.var(a, 0, unbiased=False, keepdim=True), ((3, 4),)),
+    S("var_correction", lambda m, a: m.var(a, (0, 2), correction=0), ((2, 3, 4),)),
+    S("std", lambda m, a: a.std(), ((3, 4),)),
+    S("std_dim", lambda m, a: m.std(a, dim=1, keepdim=True), ((3, 4),),
+      variants=([(1, 5)], [(2, 3, 4)])),
+    S("logsumexp", lambda m, a: m.logsumexp(a, 1), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("logsumexp_dims", lambda m, a: a.logsumexp((0, 1), keepdim=True), ((3, 4),)),
+    S("norm", lambda m, a: a.norm(), ((3, 4),), variants=([(5,)], [(2, 3, 4)])),
+    S("norm_dim", lambda m, a: m.norm(a, dim=1), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("norm_p1", lambda m, a: m.norm(a, p=1, dim=0), ((3, 4),), "nonzero"),
+    S("norm_p3", lambda m, a: m.norm(a, p=3, dim=-1, keepdim=True), ((3, 4),), "nonzero"),
+    S("norm_inf", lambda m, a: m.norm(a, p=float("inf")), ((3, 4),), "nonzero"),
+    S("cumsum", lambda m, a: a.cumsum(1), ((3, 4),), variants=REDUCE_VARIANTS + ([(0, 2)],)),
+    S("cumsum_0", lambda m, a: m.cumsum(a, 0), ((3, 4),)),
+    S("softmax", lambda m, a: m.softmax(a, 1), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("log_softmax", lambda m, a: m.log_softmax(a, -1), ((3, 4),), variants=REDUCE_VARIANTS),
+    S("argmax", lambda m, a: a.argmax(1), ((3, 4),), grad=False),
+    S("argmax_all", lambda m, a: m.argmax(a), ((3, 4),), grad=False),
+    S("argmin_keepdim", lambda m, a: m.argmin(a, 0, keepdim=True), ((3, 4),), grad=False),
+    # ----------------------------------------------------------------- matmul
+    S("matmul", lambda m, a, b: a @ b, ((3, 4), (4, 5)),
+      variants=([(1, 4), (4, 1)], [(3, 0), (0, 2)], [(0, 4), (4, 2)])),
+    S("matmul_vv", lambda m, a, b: m.matmul(a, b), ((4,), (4,))),
+    S("matmul_mv", lambda m, a, b: a @ b, ((3, 4), (4,))),
+    S("matmul_vm", lambda m, a, b: a @ b, ((4,), (4, 5))),
+    S("matmul_batched", lambda m, a, b: a @ b, ((2, 3, 4), (2, 4, 5))),
+    S("matmul_batched_broadcast", lambda m, a, b: a @ b, ((2, 1, 3, 4), (5, 4, 2)),
+      variants=([(3, 4), (2, 4, 5)], [(2, 3, 4), (4,)], [(4,), (2, 4, 3)])),
+    S("mm", lambda m, a, b: m.mm(a, b), ((3, 4), (4, 2))),
+    S("bmm", lambda m, a, b: m.bmm(a, b), ((2, 3, 4), (2, 4, 2))),
+    S("outer", lambda m, a, b: m.outer(a, b), ((3,), (4,))),
+    # -------------------------------------------------------------- shape ops
+    S("reshape", lambda m, a: a.reshape(4, -1), ((3, 4),)),
+    S("view", lambda m, a: a.view(2, 6), ((3, 4),), noncontiguous=False),
+    S("transpose", lambda m, a: a.transpose(0, 2), ((2, 3, 4),)),
+    S("T", lambda m, a: a.T, ((3, 4),)),
+    S("permute", lambda m, a: a.permute(2, 0, 1), ((2, 3, 4),)),
+    S("squeeze", lambda m, a: a.squeeze(), ((3, 1, 4, 1),)),
+    S("squeeze_dim", lambda m, a: a.squeeze(1), ((3, 1, 4),)),
+    S("unsqueeze", lambda m, a: a.unsqueeze(-1), ((3, 4),), variants=([()], [(0,)])),
+    S("expand", lambda m, a: a.expand(2, 3, 4), ((3, 1),)),
+    S("flatten", lambda m, a: a.flatten(1), ((2, 3, 4),), variants=([(2, 0, 3)], [(2, 1, 1)])),
+    S("unflatten", lambda m, a: a.unflatten(1, (2, 3)), ((4, 6),)),
+    S("cat", lambda m, a, b: m.cat([a, b], 1), ((3, 4), (3, 2)),
+      variants=([(3, 0), (3, 2)],)),
+    S("cat_neg_dim", lambda m, a, b, c: m.cat((a, b, c), -3), ((1, 2, 3), (2, 2, 3), (1, 2, 3))),
+    S("stack", lambda m, a, b: m.stack([a, b], 1), ((3, 4), (3, 4))),
+    S("split", lambda m, a: a.split(2, 1), ((3, 5),)),
+    S("split_sizes", lambda m, a: m.split(a, [1, 3, 1], 1), ((3, 5),)),
+    S("chunk", lambda m, a: a.chunk(3, 0), ((7, 2),)),
+    S("repeat", lambda m, a: a.repeat(2, 1, 3), ((3, 4),)),
+    S("flip", lambda m, a: a.flip(0, -1), ((3, 4),)),
+    S("flip_list", lambda m, a: m.flip(a, [1]), ((3, 4),)),
+    # -------------------------------------------------------------- indexing
+    S("getitem_slices", lambda m, a: a[1:, ::2], ((3, 5),)),
+    S("getitem_int", lambda m, a: a[1, -1], ((3, 5),)),
+    S("getitem_none_ellipsis", lambda m, a: a[None, ..., 1], ((2, 3, 4),)),
+    S("getitem_negative_slice", lambda m, a: a[:, -3:-1], ((2, 5),)),
+    S("getitem_int_tensor", lambda m, a, i: a[i], ((5, 3), index((7,), 5))),
+    S("getitem_int_tensor_dim1", lambda m, a, i: a[:, i], ((3, 5), index((2, 3), 5))),
+    S("getitem_two_int_tensors", lambda m, a, i, j: a[i, j],
+      ((4, 5), index((6,), 4), index((6,), 5))),
+    S("getitem_mask", lambda m, a, k: a[k], ((3, 4), mask((3, 4)))),
+    S("getitem_row_mask", lambda m, a, k: a[k], ((3, 4), mask((3,)))),
+    S("masked_fill", lambda m, a, k: a.masked_fill(k, -2.0), ((3, 4), mask((3, 4))),
+      variants=([(3, 4), mask((4,))],)),
+    S("gather", lambda m, a, i: m.gather(a, 1, i), ((3, 5), index((3, 4), 5))),
+    S("gather_dim0", lambda m, a, i: a.gather(0, i), ((3, 5), index((2, 5), 3))),
+    S("scatter_add", lambda m, a, i, s: a.scatter_add(1, i, s),
+      ((3, 5), index((3, 4), 5), (3, 4))),
+    S("scatter_add_dim0", lambda m, a, i, s: m.scatter_add(a, 0, i, s),
+      ((3, 5), index((2, 5), 3), (2, 5))),
+    S("index_select", lambda m, a, i: m.index_select(a, 1, i), ((3, 5), index((6,), 5))),
+    S("index_select_dim0", lambda m, a, i: a.index_select(0, i), ((3, 5), index((2,), 3))),
+    S("tril", lambda m, a: m.tril(a), ((4, 4),), variants=([(2, 3, 5)],)),
+    S("triu_offset", lambda m, a: a.triu(1), ((4, 5),), variants=([(2, 4, 3)],)),
+    # ------------------------------------------------------ non-differentiable
+    S("eq", lambda m, a, b: a == b.round(), ((3, 4), (3, 4)), grad=False),
+    S("lt", lambda m, a, b: a < b, ((3, 4), (4,)), grad=False),
+    S("ge_scalar", lambda m, a: a >= 0.1, ((3, 4),), grad=False),
+    S("ne", lambda m, a, b: m.ne(a, b), ((3, 4), (3, 4)), grad=False),
+    S("isfinite", lambda m, a: m.isfinite(a / a.round()), ((3, 4),), grad=False),
+]
+
+BY_NAME = {spec.name: spec for spec in SPECS}
+assert len(BY_NAME) == len(SPECS), "spec names must be unique"
