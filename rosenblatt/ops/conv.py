@@ -1,0 +1,494 @@
+"""Convolutions: conv1d/conv2d, conv_transpose2d, unfold/fold, all on one im2col core.
+
+The layout: a padded input (N, C, Hp, Wp) is copied, one kernel offset at a time (a loop
+over kh*kw, never over pixels), into a column buffer (C, kh, kw, N, Ho, Wo). Viewed as a
+(C*kh*kw, N*Ho*Wo) matrix it meets the weight (O, C*kh*kw) in ONE BLAS matrix product.
+Backward is two more products (weight gradient, column gradient) and a col2im that adds
+each kernel offset's slice back into a padded gradient buffer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+
+# --------------------------------------------------------------------- array helpers
+# Buffers are allocated in a memory order chosen per call and handled through views in
+# one canonical axis order: images (C, N, H, W), columns (C, kh, kw, N, Ho, Wo). With the
+# batch axis innermost ("HWN") each kernel-offset slice is one long contiguous run per
+# (channel, row), which makes im2col/col2im 2-3x faster when C*kh*kw is large; with N
+# outermost ("NHW") the output needs no costly transpose (better for few input channels).
+IMAGE_ORDER = {"NHW": (0, 1, 2, 3), "HWN": (0, 2, 3, 1)}
+COLS_ORDER = {"NHW": (0, 1, 2, 3, 4, 5), "HWN": (0, 1, 2, 4, 5, 3)}
+
+
+def pick_layout(channels: int, kernel: tuple, out_channels: int) -> str:
+    """'HWN' when the columns (C*kh*kw rows) outweigh the output (O rows), else 'NHW'."""
+    return "HWN" if channels * kernel[0] * kernel[1] >= out_channels else "NHW"
+
+
+def alloc(xp: Any, shape: tuple, order: tuple, dtype: Any, zeros: bool = False) -> Any:
+    """A new buffer laid out in `order`, returned as a view in the canonical axis order."""
+    make = xp.zeros if zeros else xp.empty
+    buf = make(tuple(shape[i] for i in order), dtype=dtype)
+    return buf.transpose([order.index(i) for i in range(len(order))])
+
+
+def as_matrix(view: Any, order: tuple, rows: int) -> Any:
+    """The contiguous buffer behind a canonical view, as a (rows, -1) matrix (no copy)."""
+    return view.transpose(order).reshape(rows, -1)
+
+
+def window_slice(start: int, count: int, step: int) -> slice:
+    """The `count` positions start, start+step, ... as a slice."""
+    return slice(start, start + step * (count - 1) + 1, step)
+
+
+def im2col_into(cols: Any, x: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
+    """Copy windows of padded `x` (C, N, Hp, Wp) into `cols` (C, kh, kw, N, Ho, Wo)."""
+    ho, wo = cols.shape[-2:]
+    for i in range(kernel[0]):
+        rows = window_slice(i * dilation[0], ho, stride[0])
+        for j in range(kernel[1]):
+            cols[:, i, j] = x[:, :, rows, window_slice(j * dilation[1], wo, stride[1])]
+    return cols
+
+
+def col2im_into(out: Any, cols: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
+    """Add `cols` (C, kh, kw, N, Ho, Wo) into the padded image `out` (C, N, Hp, Wp)."""
+    ho, wo = cols.shape[-2:]
+    for i in range(kernel[0]):
+        rows = window_slice(i * dilation[0], ho, stride[0])
+        for j in range(kernel[1]):
+            out[:, :, rows, window_slice(j * dilation[1], wo, stride[1])] += cols[:, i, j]
+    return out
+
+
+def padded_cn(xp: Any, x: Any, padding: tuple, layout: str) -> Any:
+    """(N, C, H, W) -> a zero-padded copy, canonical view (C, N, Hp, Wp), in `layout`."""
+    (t, b), (le, r) = padding
+    n, c, h, w = x.shape
+    shape = (c, n, h + t + b, w + le + r)
+    out = alloc(xp, shape, IMAGE_ORDER[layout], x.dtype, zeros=bool(t or b or le or r))
+    out[:, :, t:t + h, le:le + w] = x.transpose(1, 0, 2, 3)
+    return out
+
+
+def pad2d(xp: Any, x: Any, padding: tuple, value: float = 0.0) -> Any:
+    """Pad the last two axes by ((top, bottom), (left, right)); no copy when all are 0."""
+    (t, b), (le, r) = padding
+    if not (t or b or le or r):
+        return x
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + t + b, w + le + r), value, dtype=x.dtype)
+    out[:, :, t:t + h, le:le + w] = x
+    return out
+
+
+def crop2d(x: Any, padding: tuple, size: tuple) -> Any:
+    """The (H, W) region of a padded array, undoing pad2d (a view)."""
+    (t, _), (le, _) = padding
+    return x[:, :, t:t + size[0], le:le + size[1]]
+
+
+def out_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """Output length of a sliding window (pad = total padding of both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def to_nchw(xp: Any, y: Any, bias: Any = None) -> Any:
+    """Canonical (C, N, H, W) view -> contiguous (N, C, H, W), adding bias in the same pass."""
+    yt = y.transpose(1, 0, 2, 3)
+    if bias is None:
+        return xp.ascontiguousarray(yt)
+    out = xp.empty(yt.shape, dtype=y.dtype)
+    return xp.add(yt, bias.reshape(1, -1, 1, 1), out=out)
+
+
+# ----------------------------------------------------------------------- functions
+class Conv2d(Function):
+    """2-D cross-correlation: (N, C, H, W), (O, C/g, kh, kw), (O) -> (N, O, Ho, Wo).
+
+    forward allocates a padded copy of the input, one (C*kh*kw, N*Ho*Wo) column buffer
+    (kept for backward: kh*kw times the input) and the (O, N*Ho*Wo) product, copied once
+    into the output. backward allocates an (O, N*Ho*Wo) copy of the output gradient, the
+    weight gradient, a (C*kh*kw, N*Ho*Wo) column gradient, the padded input gradient and
+    the input gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        layout = pick_layout(c, (kh, kw), o)
+        ho = out_size(h, kh, stride[0], sum(padding[0]), dilation[0])
+        wo = out_size(w, kw, stride[1], sum(padding[1]), dilation[1])
+        cols = alloc(xp, (c, kh, kw, n, ho, wo), COLS_ORDER[layout], x.dtype)
+        im2col_into(cols, padded_cn(xp, x, padding, layout), (kh, kw), stride, dilation)
+        cols = as_matrix(cols, COLS_ORDER[layout], c * kh * kw).reshape(groups, cg * kh * kw, -1)
+        w2 = weight.reshape(groups, o // groups, cg * kh * kw)
+        y = xp.matmul(w2[0], cols[0]) if groups == 1 else xp.matmul(w2, cols)
+        ctx.save_for_backward(weight)
+        ctx.cols = cols
+        ctx.geometry = (x.shape, padding, stride, dilation, groups, layout)
+        y = y.reshape(_buffer_shape((o, n, ho, wo), layout))
+        return to_nchw(xp, y.transpose(_inverse(IMAGE_ORDER[layout])), bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (weight,) = ctx.saved_tensors
+        (n, c, h, w), padding, stride, dilation, groups, layout = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad
+        o, cg, kh, kw = weight.shape
+        ho, wo = grad.shape[2:]
+        order = IMAGE_ORDER[layout]
+        g2 = alloc(xp, (o, n, ho, wo), order, grad.dtype)
+        g2[...] = grad.transpose(1, 0, 2, 3)
+        g2 = as_matrix(g2, order, o).reshape(groups, o // groups, -1)
+        grad_x = grad_w = grad_b = None
+        if need_b:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        if need_w:
+            grad_w = xp.matmul(g2, ctx.cols.transpose(0, 2, 1)).reshape(weight.shape)
+        ctx.cols = None
+        if need_x:
+            w2 = weight.reshape(groups, o // groups, cg * kh * kw)
+            gcols = xp.matmul(w2.transpose(0, 2, 1), g2)
+            gcols = gcols.reshape(_buffer_shape((c, kh, kw, n, ho, wo), layout, COLS_ORDER))
+            gcols = gcols.transpose(_inverse(COLS_ORDER[layout]))
+            hp, wp = h + sum(padding[0]), w + sum(padding[1])
+            gpad = alloc(xp, (c, n, hp, wp), order, grad.dtype, zeros=True)
+            col2im_into(gpad, gcols, (kh, kw), stride, dilation)
+            grad_x = to_nchw(xp, crop2d(gpad, padding, (h, w)))
+        return grad_x, grad_w, grad_b
+
+
+def _inverse(order: tuple) -> tuple:
+    return tuple(order.index(i) for i in range(len(order)))
+
+
+def _buffer_shape(shape: tuple, layout: str, orders: dict = IMAGE_ORDER) -> tuple:
+    return tuple(shape[i] for i in orders[layout])
+
+
+class ConvTranspose2d(Function):
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input).
+
+    (N, Cin, H, W), (Cin, Cout/g, kh, kw), (Cout) -> (N, Cout, Hout, Wout).
+    forward allocates a (Cin, N*H*W) copy of the input (kept for backward), a
+    (Cout*kh*kw, N*H*W) column buffer, the padded output and the output. backward
+    allocates a padded copy of the output gradient, its (Cout*kh*kw, N*H*W) columns and
+    the two gradients.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        xp = ctx.xp
+        n, cin, h, w = x.shape
+        _, cog, kh, kw = weight.shape
+        cout = cog * groups
+        size = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in zip(
+            (h, w), stride, padding, dilation, (kh, kw), output_padding))
+        layout = pick_layout(cout, (kh, kw), cin)
+        order = IMAGE_ORDER[layout]
+        x2 = alloc(xp, (cin, n, h, w), order, x.dtype)
+        x2[...] = x.transpose(1, 0, 2, 3)
+        x2 = as_matrix(x2, order, cin).reshape(groups, cin // groups, -1)
+        w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
+        cols = xp.matmul(w2.transpose(0, 2, 1), x2)
+        cols = cols.reshape(_buffer_shape((cout, kh, kw, n, h, w), layout, COLS_ORDER))
+        cols = cols.transpose(_inverse(COLS_ORDER[layout]))
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        shape = (cout, n, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+        ypad = alloc(xp, shape, order, x.dtype, zeros=True)
+        col2im_into(ypad, cols, (kh, kw), stride, dilation)
+        del cols
+        ctx.save_for_backward(weight)
+        ctx.x2 = x2
+        ctx.geometry = (x.shape, pads, stride, dilation, groups, layout)
+        return to_nchw(xp, crop2d(ypad, pads, size), bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (weight,) = ctx.saved_tensors
+        (n, cin, h, w), pads, stride, dilation, groups, layout = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad
+        _, cog, kh, kw = weight.shape
+        cout = cog * groups
+        gcols = alloc(xp, (cout, kh, kw, n, h, w), COLS_ORDER[layout], grad.dtype)
+        im2col_into(gcols, padded_cn(xp, grad, pads, layout), (kh, kw), stride, dilation)
+        gcols = as_matrix(gcols, COLS_ORDER[layout], cout * kh * kw)
+        gcols = gcols.reshape(groups, cog * kh * kw, -1)
+        grad_x = grad_w = grad_b = None
+        if need_b:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        if need_w:
+            grad_w = xp.matmul(ctx.x2, gcols.transpose(0, 2, 1)).reshape(weight.shape)
+        ctx.x2 = None
+        if need_x:
+            w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
+            gx = xp.matmul(w2, gcols).reshape(_buffer_shape((cin, n, h, w), layout))
+            grad_x = to_nchw(xp, gx.transpose(_inverse(IMAGE_ORDER[layout])))
+        return grad_x, grad_w, grad_b
+
+
+class Unfold(Function):
+    """Sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L); im2col as an op.
+
+    forward allocates a padded copy of the input and the output; backward the padded
+    input gradient and the input gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        ho = out_size(h, kernel[0], stride[0], 2 * padding[0], dilation[0])
+        wo = out_size(w, kernel[1], stride[1], 2 * padding[1], dilation[1])
+        out = xp.empty((n, c, kernel[0], kernel[1], ho, wo), dtype=x.dtype)
+        im2col_into(out.transpose(1, 2, 3, 0, 4, 5), padded_cn(xp, x, pads, "NHW"), kernel,
+                    stride, dilation)
+        ctx.geometry = (x.shape, pads, kernel, stride, dilation)
+        return out.reshape(n, c * kernel[0] * kernel[1], ho * wo)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (n, c, h, w), pads, kernel, stride, dilation = ctx.geometry
+        return _fold(ctx.xp, grad, (h, w), pads, kernel, stride, dilation)
+
+
+def _fold(xp: Any, cols: Any, size: tuple, pads: tuple, kernel: tuple, stride: tuple,
+          dilation: tuple) -> Any:
+    """(N, C*kh*kw, L) columns summed into a contiguous (N, C, H, W) image."""
+    n = cols.shape[0]
+    c = cols.shape[1] // (kernel[0] * kernel[1])
+    ho = out_size(size[0], kernel[0], stride[0], sum(pads[0]), dilation[0])
+    wo = out_size(size[1], kernel[1], stride[1], sum(pads[1]), dilation[1])
+    cols6 = cols.reshape(n, c, kernel[0], kernel[1], ho, wo).transpose(1, 2, 3, 0, 4, 5)
+    shape = (c, n, size[0] + sum(pads[0]), size[1] + sum(pads[1]))
+    out = xp.zeros(shape, dtype=cols.dtype)
+    col2im_into(out, cols6, kernel, stride, dilation)
+    return to_nchw(xp, crop2d(out, pads, size))
+
+
+class Fold(Function):
+    """Sum sliding local blocks back into an image: (N, C*kh*kw, L) -> (N, C, H, W).
+
+    forward allocates the padded output; backward the padded gradient and its columns.
+    """
+
+    @staticmethod
+    def forward(ctx, cols, size, kernel, stride, padding, dilation):
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        ctx.geometry = (kernel, stride, padding, dilation)
+        return _fold(ctx.xp, cols, size, pads, kernel, stride, dilation)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, stride, padding, dilation = ctx.geometry
+        return Unfold.forward(ctx, grad, kernel, stride, padding, dilation)
+
+
+# ---------------------------------------------------------------- argument checking
+def _ntuple(value: Any, n: int, name: str) -> tuple:
+    """An int or a sequence of n ints as a tuple of n ints (PyTorch's _pair/_single)."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value}")
+    return value
+
+
+def _check_input(x: Tensor, weight: Tensor, bias: Tensor | None, op: str, ndim: int) -> None:
+    if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}(): input and weight must be tensors")
+    if x.ndim not in (ndim - 1, ndim):
+        raise RuntimeError(
+            f"Expected {ndim - 1}D (unbatched) or {ndim}D (batched) input to {op}, but got "
+            f"input of size: {list(x.shape)}"
+        )
+    if weight.ndim != ndim:
+        raise RuntimeError(f"{op}: weight must be {ndim}-D, got shape {list(weight.shape)}")
+    if x.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: Input type ({x.dtype.name}) and weight type ({weight.dtype.name}) should "
+            "be the same"
+        )
+    if bias is not None and bias.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: Input type ({x.dtype.name}) and bias type ({bias.dtype.name}) should be "
+            "the same"
+        )
+    if not x.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype.name}")
+
+
+def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
+    """'same': total d*(k-1) split with the extra element at the end, as PyTorch does."""
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _conv_padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
+    """((top, bottom), (left, right)) from an int, a pair, 'same' or 'valid'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+            return _same_padding(kernel, dilation)
+        raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
+    p = _ntuple(padding, 2, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
+    return ((p[0], p[0]), (p[1], p[1]))
+
+
+def conv2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+    padding: Any = 0, dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """2-D convolution: (N, C, H, W), (O, C/groups, kh, kw), (O) -> (N, O, Ho, Wo)."""
+    _check_input(input, weight, bias, "conv2d", 4)
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    stride = _ntuple(stride, 2, "stride")
+    dilation = _ntuple(dilation, 2, "dilation")
+    o, cg, kh, kw = weight.shape
+    n, c, h, w = input.shape
+    if groups < 1 or o % groups:
+        raise RuntimeError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
+    if cg * groups != c:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(input.shape)} to have {cg * groups} channels, but got {c} channels "
+            "instead"
+        )
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"conv2d: bias must have shape ({o},), got {tuple(bias.shape)}")
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise RuntimeError(f"conv2d: stride {stride} and dilation {dilation} must be positive")
+    pads = _conv_padding(padding, (kh, kw), stride, dilation, "conv2d")
+    hp, wp = h + sum(pads[0]), w + sum(pads[1])
+    if hp < dilation[0] * (kh - 1) + 1 or wp < dilation[1] * (kw - 1) + 1:
+        raise RuntimeError(
+            f"conv2d: calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
+            f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size "
+            "can't be greater than actual input size"
+        )
+    return Conv2d.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
+                        groups=groups)
+
+
+def conv1d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+    padding: Any = 0, dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """1-D convolution: (N, C, L), (O, C/groups, k), (O) -> (N, O, Lo)."""
+    _check_input(input, weight, bias, "conv1d", 3)
+    if input.ndim == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    stride = (1,) + _ntuple(stride, 1, "stride")
+    dilation = (1,) + _ntuple(dilation, 1, "dilation")
+    padding = padding if isinstance(padding, str) else (0,) + _ntuple(padding, 1, "padding")
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, stride, padding, dilation,
+                 groups)
+    return out.squeeze(2)
+
+
+def conv_transpose2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+    padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1,
+) -> Tensor:
+    """Transposed conv: (N, Cin, H, W), (Cin, Cout/groups, kh, kw) -> (N, Cout, Hout, Wout)."""
+    _check_input(input, weight, bias, "conv_transpose2d", 4)
+    if input.ndim == 3:
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding,
+                                output_padding, groups, dilation).squeeze(0)
+    stride = _ntuple(stride, 2, "stride")
+    padding = _ntuple(padding, 2, "padding")
+    output_padding = _ntuple(output_padding, 2, "output_padding")
+    dilation = _ntuple(dilation, 2, "dilation")
+    cin, cog, kh, kw = weight.shape
+    if input.shape[1] != cin or cin % groups:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+            f"input{list(input.shape)} to have {cin} channels, but got {input.shape[1]} "
+            "channels instead"
+        )
+    if bias is not None and tuple(bias.shape) != (cog * groups,):
+        raise RuntimeError(f"conv_transpose2d: bias must have shape ({cog * groups},), got "
+                           f"{tuple(bias.shape)}")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise RuntimeError(
+                f"conv_transpose2d: output padding must be smaller than either stride or "
+                f"dilation, but got output_padding={output_padding}, stride={stride}, "
+                f"dilation={dilation}"
+            )
+    size = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in zip(
+        input.shape[2:], stride, padding, dilation, (kh, kw), output_padding)]
+    if min(size) < 1:
+        raise RuntimeError(f"conv_transpose2d: output size {size} is too small for input "
+                           f"{list(input.shape)}")
+    return ConvTranspose2d.apply(input, weight, bias, stride=stride, padding=padding,
+                                 output_padding=output_padding, dilation=dilation,
+                                 groups=groups)
+
+
+def unfold(
+    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+    stride: Any = 1,
+) -> Tensor:
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L)."""
+    if input.ndim != 4:
+        raise RuntimeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape "
+                           f"{list(input.shape)}")
+    kernel = _ntuple(kernel_size, 2, "kernel_size")
+    dilation, padding, stride = (_ntuple(v, 2, name) for v, name in
+                                 ((dilation, "dilation"), (padding, "padding"),
+                                  (stride, "stride")))
+    return Unfold.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+
+
+def fold(
+    input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,  # noqa: A002
+    padding: Any = 0, stride: Any = 1,
+) -> Tensor:
+    """Sum sliding blocks into an image: (N, C*kh*kw, L) -> (N, C, H, W)."""
+    size = _ntuple(output_size, 2, "output_size")
+    kernel = _ntuple(kernel_size, 2, "kernel_size")
+    dilation, padding, stride = (_ntuple(v, 2, name) for v, name in
+                                 ((dilation, "dilation"), (padding, "padding"),
+                                  (stride, "stride")))
+    if input.ndim != 3 or input.shape[1] % (kernel[0] * kernel[1]):
+        raise RuntimeError(
+            f"fold: expected a 3-D input (N, C*{kernel[0]}*{kernel[1]}, L), got shape "
+            f"{list(input.shape)}"
+        )
+    blocks = [out_size(s, k, st, 2 * p, d)
+              for s, k, st, p, d in zip(size, kernel, stride, padding, dilation)]
+    if blocks[0] * blocks[1] != input.shape[2]:
+        raise RuntimeError(
+            f"fold: expected input's size at dimension 2 to match the calculated number of "
+            f"sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
+            f"input.size(2)={input.shape[2]}"
+        )
+    return Fold.apply(input, size=size, kernel=kernel, stride=stride, padding=padding,
+                      dilation=dilation)
