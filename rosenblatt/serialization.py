@@ -1,0 +1,349 @@
+"""rosenblatt.save / rosenblatt.load: checkpoints as safetensors files, never pickle.
+
+A saved object (a tensor, a state dict, an optimizer state dict, a whole training
+checkpoint: nested dicts/lists/tuples of tensors, numbers, strings, bools and None) becomes
+one safetensors file: its tensors are the flattened leaves, named by their path
+('model/0.weight', 'optimizer/state/0/exp_avg'), and the header's string metadata holds
+- "rosenblatt.structure": JSON of the object with each tensor replaced by a reference,
+  keeping dict key types (optimizer state has int keys), tuples and non-tensor values;
+- "rosenblatt.sha256": a digest of that JSON and every tensor's name, dtype, shape and bytes,
+  so a flipped bit, a truncated file or an edited header is caught on load.
+Writes are atomic (temporary file in the same folder, fsync, rename), so a crash while
+saving leaves the previous file intact. Plain safetensors files from elsewhere load as a
+flat {name: tensor} dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from . import dtypes
+from ._backend import CPU, Device, np, to_device
+from ._backend import device as parse_device
+from .autograd.tensor import Tensor
+
+__all__ = ["save", "load"]
+
+FORMAT_VERSION = "1"
+_STRUCTURE = "rosenblatt.structure"
+_DIGEST = "rosenblatt.sha256"
+_VERSION = "rosenblatt.format"
+_CHUNK = 1 << 22
+
+
+# ------------------------------------------------------------------ flatten
+class _Flattener:
+    """Turns an object into JSON-able structure plus a {name: array} dict of its tensors."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, Any] = {}
+        self.seen: dict[int, str] = {}  # id(tensor) -> name: a shared tensor is stored once
+
+    def name_for(self, path: list[str]) -> str:
+        base = "/".join(path) or "tensor"
+        name, k = base, 1
+        while name in self.arrays:
+            name, k = f"{base}~{k}", k + 1
+        return name
+
+    def encode(self, obj: Any, path: list[str]) -> Any:
+        if isinstance(obj, Tensor):
+            return self.tensor(obj, path)
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+        if isinstance(obj, dict):
+            items = [[self.key(k, path), self.encode(v, [*path, str(k)])] for k, v in obj.items()]
+            return {"__dict__": items}
+        if isinstance(obj, list):
+            return [self.encode(v, [*path, str(i)]) for i, v in enumerate(obj)]
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, [*path, str(i)]) for i, v in enumerate(obj)]}
+        if isinstance(obj, np.ndarray):
+            return self.array(obj, path, {"numpy": True})
+        if isinstance(obj, np.generic):
+            return self.encode(obj.item(), path)
+        if isinstance(obj, dtypes.dtype):
+            return {"__dtype__": obj.name}
+        if isinstance(obj, Device):
+            return {"__device__": str(obj)}
+        if isinstance(obj, bytes):
+            return {"__bytes__": obj.hex()}
+        where = "/".join(path) or "the top level"
+        raise TypeError(
+            f"rosenblatt.save can't store a {type(obj).__name__} at '{where}': only tensors, "
+            "NumPy arrays, numbers, strings, bools, None, bytes, dtypes, devices and "
+            "lists/tuples/dicts of them (no pickle). Save obj.state_dict() for modules."
+        )
+
+    def key(self, k: Any, path: list[str]) -> Any:
+        if k is None or isinstance(k, (str, bool, int)):
+            return k
+        if isinstance(k, float):
+            return {"__float__": repr(k)}
+        if isinstance(k, tuple):
+            return {"__tuple__": [self.key(v, path) for v in k]}
+        raise TypeError(f"rosenblatt.save can't store a dict key of type {type(k).__name__} "
+                        f"at '{'/'.join(path)}'")
+
+    def tensor(self, t: Tensor, path: list[str]) -> Any:
+        if id(t) in self.seen:
+            return {"__tensor__": self.seen[id(t)]}
+        info: dict[str, Any] = {"device": str(t.device)}
+        if t.requires_grad:
+            info["requires_grad"] = True
+        if type(t).__name__ == "Parameter":
+            info["parameter"] = True
+        ref = self.array(t._data, path, info)
+        self.seen[id(t)] = ref["__tensor__"]
+        return ref
+
+    def array(self, array: Any, path: list[str], info: dict) -> dict:
+        name = self.name_for(path)
+        self.arrays[name] = _contiguous(to_device(array, CPU))
+        return {"__tensor__": name, **info}
+
+
+def _contiguous(a: Any) -> Any:
+    """a in row-major order (np.ascontiguousarray would turn a 0-d array into 1-d)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+def _digest(structure: str, arrays: dict[str, Any]) -> str:
+    """sha256 of the structure JSON and each tensor's name, dtype, shape and bytes."""
+    h = hashlib.sha256(structure.encode())
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(memoryview(_contiguous(a)).cast("B"))
+    return h.hexdigest()
+
+
+def _serialize(obj: Any) -> bytes:
+    from safetensors.numpy import save as st_save  # optional dependency, loaded on use
+
+    flat = _Flattener()
+    structure = json.dumps(flat.encode(obj, []), separators=(",", ":"))
+    metadata = {_VERSION: FORMAT_VERSION, _STRUCTURE: structure,
+                _DIGEST: _digest(structure, flat.arrays)}
+    return st_save(flat.arrays, metadata=metadata)
+
+
+# ------------------------------------------------------------------ write
+def _write_chunks(f: BinaryIO, payload: bytes) -> None:
+    """Write payload to f piece by piece (a seam for tests that simulate a crash)."""
+    view = memoryview(payload)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start:start + _CHUNK])
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write to a temporary file beside path, fsync it, then rename it over path."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_chunks(f, payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable where the OS allows it
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None,
+         pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True) -> None:
+    """Save tensors / (nested) state dicts to a safetensors file at path f (or a binary file
+    object), atomically; pickle_module and the other torch.save options are ignored."""
+    payload = _serialize(obj)
+    if hasattr(f, "write"):
+        f.write(payload)  # type: ignore[union-attr]
+        return
+    _write_atomic(Path(f), payload)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ read
+def _corrupt(name: str, why: str) -> RuntimeError:
+    return RuntimeError(f"{name}: not a valid rosenblatt checkpoint: {why}")
+
+
+def _read_header(data: bytes, name: str) -> dict:
+    """The safetensors JSON header, with size checks that name the file."""
+    if data[:2] == b"PK":
+        raise _corrupt(name, "it looks like a torch.save (zip/pickle) file; rosenblatt never "
+                             "loads pickle. Convert it with safetensors in PyTorch.")
+    if len(data) < 8:
+        raise _corrupt(name, f"only {len(data)} bytes (truncated?)")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > len(data) - 8:
+        raise _corrupt(name, f"header of {size} bytes runs past the end of the file "
+                             f"({len(data)} bytes): truncated?")
+    try:
+        header = json.loads(data[8:8 + size])
+    except (UnicodeDecodeError, ValueError) as e:
+        raise _corrupt(name, f"corrupt header ({e})") from None
+    if not isinstance(header, dict):
+        raise _corrupt(name, "corrupt header (not a JSON object)")
+    end = max((v["data_offsets"][1] for k, v in header.items()
+               if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v),
+              default=0)
+    if 8 + size + end != len(data):
+        state = "truncated" if 8 + size + end > len(data) else "has trailing bytes"
+        raise _corrupt(name, f"the file {state}: header says {8 + size + end} bytes, "
+                             f"found {len(data)}")
+    return header
+
+
+def _target_device(saved: str, map_location: Any) -> Any:
+    """Where a tensor saved on `saved` goes under map_location (None: where it was)."""
+    if map_location is None:
+        target = parse_device(saved)
+    elif isinstance(map_location, dict):
+        target = parse_device(map_location.get(saved, saved))
+    elif callable(map_location):
+        return map_location
+    else:
+        target = parse_device(map_location)
+    if target.type == "cuda":
+        from ._backend import cuda_is_available
+
+        if not cuda_is_available():
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but CUDA is "
+                               "not available. Use map_location='cpu' to load on the CPU.")
+    return target
+
+
+class _Rebuilder:
+    """The inverse of _Flattener."""
+
+    def __init__(self, arrays: dict[str, Any], map_location: Any, name: str) -> None:
+        self.arrays = arrays
+        self.map_location = map_location
+        self.name = name
+        self.made: dict[str, Tensor] = {}
+
+    def decode(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.decode(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if "__tensor__" in node:
+            return self.tensor(node)
+        if "__dict__" in node:
+            return {self.key(k): self.decode(v) for k, v in node["__dict__"]}
+        if "__tuple__" in node:
+            return tuple(self.decode(v) for v in node["__tuple__"])
+        if "__float__" in node:
+            return float(node["__float__"])
+        if "__dtype__" in node:
+            return getattr(dtypes, node["__dtype__"])
+        if "__device__" in node:
+            return parse_device(node["__device__"])
+        if "__bytes__" in node:
+            return bytes.fromhex(node["__bytes__"])
+        raise _corrupt(self.name, f"unknown entry {sorted(node)} in the structure")
+
+    def key(self, k: Any) -> Any:
+        if isinstance(k, dict):
+            if "__tuple__" in k:
+                return tuple(self.key(v) for v in k["__tuple__"])
+            if "__float__" in k:
+                return float(k["__float__"])
+        return k
+
+    def tensor(self, node: dict) -> Any:
+        name = node["__tensor__"]
+        if name in self.made:
+            return self.made[name]
+        if name not in self.arrays:
+            raise _corrupt(self.name, f"the structure names a tensor '{name}' the file lacks")
+        array = self.arrays[name]
+        if node.get("numpy"):
+            return array
+        saved = node.get("device", "cpu")
+        target = _target_device(saved, self.map_location)
+        t = Tensor._make(array, False, None)
+        if callable(target) and not isinstance(target, Device):
+            t = target(t, saved)
+        elif target != CPU:
+            t = Tensor._make(to_device(array, target), False, None)
+        if node.get("parameter"):
+            t = _as_parameter(t, node.get("requires_grad", False))
+        elif node.get("requires_grad"):
+            t.requires_grad_(True)
+        self.made[name] = t
+        return t
+
+
+def _as_parameter(t: Tensor, requires_grad: bool) -> Tensor:
+    try:
+        from .nn import Parameter
+    except ImportError:
+        return t.requires_grad_(requires_grad)
+    return Parameter(t, requires_grad=requires_grad)
+
+
+def _read(f: Any) -> tuple[bytes, str]:
+    if hasattr(f, "read"):
+        return f.read(), getattr(f, "name", "<file object>")
+    path = Path(f)
+    with open(path, "rb") as fh:
+        return fh.read(), str(path)
+
+
+def load(f: str | os.PathLike | BinaryIO, map_location: str | Device | dict | Callable |
+         None = None, pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args: Any) -> Any:
+    """Load what save() wrote (tensors go to map_location, or back where they were saved).
+
+    weights_only is accepted and ignored: loading is always safe (no pickle). A truncated,
+    corrupted or edited file raises RuntimeError naming the file.
+    """
+    from safetensors.numpy import load as st_load
+
+    data, name = _read(f)
+    header = _read_header(data, name)
+    try:
+        arrays = st_load(data)
+    except Exception as e:  # safetensors' own validation: offsets, dtypes, shapes
+        raise _corrupt(name, str(e)) from None
+    metadata = header.get("__metadata__") or {}
+    if _STRUCTURE not in metadata:  # a plain safetensors file from elsewhere
+        return _load_flat(arrays, map_location, name)
+    structure = metadata[_STRUCTURE]
+    if metadata.get(_DIGEST) != _digest(structure, arrays):
+        raise _corrupt(name, "checksum mismatch: the tensor data or the header was changed "
+                             "after saving (corrupted or tampered file)")
+    try:
+        tree = json.loads(structure)
+    except ValueError as e:
+        raise _corrupt(name, f"corrupt structure ({e})") from None
+    return _Rebuilder(arrays, map_location, name).decode(tree)
+
+
+def _load_flat(arrays: dict[str, Any], map_location: Any, name: str) -> dict:
+    """{name: tensor} for a safetensors file without rosenblatt metadata."""
+    rebuild = _Rebuilder(arrays, map_location, name)
+    return {k: rebuild.tensor({"__tensor__": k}) for k in sorted(arrays)}
+
