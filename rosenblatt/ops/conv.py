@@ -9,11 +9,10 @@ each kernel offset's slice back into a padded gradient buffer.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-
 
 # --------------------------------------------------------------------- array helpers
 # Buffers are allocated in a memory order chosen per call and handled through views in

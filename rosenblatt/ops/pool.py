@@ -1,0 +1,310 @@
+"""Pooling and resampling: max/avg pooling, adaptive average pooling, interpolate, pad.
+
+Pooling loops over the kh*kw kernel offsets (never over pixels): each offset is one
+strided slice of the padded input, the size of the output. Adaptive pooling and
+interpolation are separable linear maps along H and W, applied as two matrix products.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .conv import _ntuple, window_slice
+
+
+# --------------------------------------------------------------------------- helpers
+def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
+                  ceil_mode: bool) -> int:
+    """PyTorch's pooling output length (ceil mode may not start a window in the padding)."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _padded(xp: Any, x: Any, pad: tuple, need: tuple, value: float) -> Any:
+    """x padded by `pad` before and up to length `need` after, on the last two axes."""
+    n, c, h, w = x.shape
+    extra = (max(need[0] - h - pad[0], 0), max(need[1] - w - pad[1], 0))
+    if not (pad[0] or pad[1] or extra[0] or extra[1]):
+        return x
+    out = xp.full((n, c, h + pad[0] + extra[0], w + pad[1] + extra[1]), value, dtype=x.dtype)
+    out[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    return out
+
+
+def _windows(kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
+    """(k, slice rows, slice cols) for each kernel offset k = i*kw + j."""
+    for i in range(kernel[0]):
+        rows = window_slice(i * dilation[0], out[0], stride[0])
+        for j in range(kernel[1]):
+            yield i * kernel[1] + j, rows, window_slice(j * dilation[1], out[1], stride[1])
+
+
+def _max_pool(xp: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
+              dilation: tuple, out: tuple) -> tuple:
+    """(max values, offset index in [0, kh*kw) of the first maximum) over each window."""
+    need = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation,
+                                                                        kernel))
+    xpad = _padded(xp, x, padding, need, -math.inf)
+    best = arg = None
+    for k, rows, cols in _windows(kernel, stride, dilation, out):
+        window = xpad[:, :, rows, cols]
+        if best is None:
+            best = window.copy()
+            arg = xp.zeros(best.shape, dtype=xp.uint8 if kernel[0] * kernel[1] < 256
+                           else xp.int32)
+            continue
+        # strictly greater keeps the first maximum, as PyTorch does; NaN always wins
+        better = (window > best) | xp.isnan(window)
+        xp.copyto(best, window, where=better)
+        xp.copyto(arg, k, where=better)
+    return best, arg
+
+
+class MaxPool2d(Function):
+    """Max over each window: (N, C, H, W) -> (N, C, Ho, Wo).
+
+    forward allocates a padded copy of the input (when padding or ceil_mode need one), the
+    output and a uint8 (N, C, Ho, Wo) offset index kept for backward; backward allocates
+    the padded input gradient and one output-sized temporary.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, out):
+        best, arg = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
+        ctx.arg = arg
+        ctx.geometry = (x.shape, kernel, stride, padding, dilation)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (n, c, h, w), kernel, stride, padding, dilation = ctx.geometry
+        out = grad.shape[2:]
+        size = [max(h + padding[0], (out[0] - 1) * stride[0] + dilation[0] * (kernel[0] - 1)
+                    + 1), max(w + padding[1], (out[1] - 1) * stride[1]
+                              + dilation[1] * (kernel[1] - 1) + 1)]
+        gpad = xp.zeros((n, c, size[0], size[1]), dtype=grad.dtype)
+        arg = ctx.arg
+        for k, rows, cols in _windows(kernel, stride, dilation, out):
+            gpad[:, :, rows, cols] += xp.where(arg == k, grad, 0)
+        ctx.arg = None
+        return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+
+
+def _avg_divisor(xp: Any, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
+                 out: tuple, count_include_pad: bool, dtype: Any) -> Any:
+    """The (Ho, Wo) divisor of each window, following PyTorch's avg_pool2d rules."""
+    counts = []
+    for n, k, s, p, o in zip(size, kernel, stride, padding, out):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(xp.minimum(end, n) - xp.maximum(start, 0))
+    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+
+
+class AvgPool2d(Function):
+    """Mean over each window: (N, C, H, W) -> (N, C, Ho, Wo).
+
+    forward allocates a padded copy of the input (when padding or ceil_mode need one) and
+    the output; backward the padded input gradient and the scaled output gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, out, divisor):
+        xp = ctx.xp
+        need = tuple((o - 1) * s + k for o, s, k in zip(out, stride, kernel))
+        xpad = _padded(xp, x, padding, need, 0.0)
+        total = None
+        for _, rows, cols in _windows(kernel, stride, (1, 1), out):
+            window = xpad[:, :, rows, cols]
+            total = window.copy() if total is None else xp.add(total, window, out=total)
+        ctx.geometry = (x.shape, kernel, stride, padding, xpad.shape[2:], divisor)
+        return xp.divide(total, divisor, out=total)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (n, c, h, w), kernel, stride, padding, size, divisor = ctx.geometry
+        scaled = grad / divisor
+        gpad = xp.zeros((n, c) + tuple(size), dtype=grad.dtype)
+        for _, rows, cols in _windows(kernel, stride, (1, 1), grad.shape[2:]):
+            gpad[:, :, rows, cols] += scaled
+        return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+
+
+class Separable2d(Function):
+    """out = Mh @ x @ Mw^T on the last two axes: (N, C, H, W) -> (N, C, Ho, Wo).
+
+    Adaptive average pooling and interpolation are such linear maps. forward allocates an
+    (N, C, H, Wo) intermediate and the output; backward the same two sizes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, mh, mw):
+        n, c, h, w = x.shape
+        t = ctx.xp.matmul(x.reshape(-1, w), mw.T).reshape(n * c, h, -1)
+        ctx.mats = (mh, mw)
+        ctx.shape = x.shape
+        return ctx.xp.matmul(mh, t).reshape(n, c, mh.shape[0], mw.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        mh, mw = ctx.mats
+        n, c, h, w = ctx.shape
+        t = ctx.xp.matmul(mh.T, grad.reshape(n * c, mh.shape[0], -1))
+        return ctx.xp.matmul(t.reshape(-1, mw.shape[0]), mw).reshape(n, c, h, w)
+
+
+# ---------------------------------------------------------------------- public API
+def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               op: str) -> tuple:
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor for input, got "
+                           f"shape {list(x.shape)}")
+    kernel = _ntuple(kernel_size, 2, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () \
+        else _ntuple(stride, 2, "stride")
+    padding = _ntuple(padding, 2, "padding")
+    dilation = _ntuple(dilation, 2, "dilation")
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise RuntimeError(f"{op}: kernel_size {kernel}, stride {stride} and dilation "
+                           f"{dilation} must be positive")
+    for p, k in zip(padding, kernel):
+        if p < 0 or p > k // 2:
+            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, "
+                               f"but got pad={padding}, kernel_size={kernel}")
+    return kernel, stride, padding, dilation
+
+
+def _out_shape(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+               ceil_mode: bool, op: str) -> tuple:
+    out = tuple(pool_out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(
+        x.shape[-2:], kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise RuntimeError(f"{op}: given input size {list(x.shape)}, calculated output size "
+                           f"{list(x.shape[:-2]) + list(out)} is too small")
+    return out
+
+
+def _batched(x: Tensor, fn: Any) -> Any:
+    """Run a 4-D function on a 3-D (unbatched) input too."""
+    if x.ndim == 3:
+        result = fn(x.unsqueeze(0))
+        if isinstance(result, tuple):
+            return tuple(r.squeeze(0) for r in result)
+        return result.squeeze(0)
+    return fn(x)
+
+
+def max_pool2d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
+) -> Any:
+    """Max pooling: (N, C, H, W) -> (N, C, Ho, Wo) [, int64 flat indices into H*W]."""
+    kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
+                                                   dilation, "max_pool2d")
+    out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
+
+    def pool(x: Tensor) -> Any:
+        y = MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding,
+                            dilation=dilation, out=out)
+        if not return_indices:
+            return y
+        return y, _max_indices(x, kernel, stride, padding, dilation, out)
+
+    return _batched(input, pool)
+
+
+def _max_indices(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                 out: tuple) -> Tensor:
+    """Flat positions h*W + w of each window's maximum, as PyTorch's return_indices."""
+    xp = x.device.xp
+    _, arg = _max_pool(xp, x._data, kernel, stride, padding, dilation, out)
+    arg = arg.astype(xp.int64)
+    rows = xp.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0] \
+        + (arg // kernel[1]) * dilation[0]
+    cols = xp.arange(out[1]) * stride[1] - padding[1] + (arg % kernel[1]) * dilation[1]
+    return Tensor._make(rows * x.shape[-1] + cols, False, None)
+
+
+def avg_pool2d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
+) -> Tensor:
+    """Average pooling: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1,
+                                            "avg_pool2d")
+    out = _out_shape(input, kernel, stride, padding, (1, 1), ceil_mode, "avg_pool2d")
+    xp = input.device.xp
+    if divisor_override:
+        divisor = xp.asarray(divisor_override, dtype=input._data.dtype)
+    else:
+        divisor = _avg_divisor(xp, input.shape[-2:], kernel, stride, padding, out,
+                               count_include_pad, input._data.dtype)
+    return _batched(input, lambda x: AvgPool2d.apply(x, kernel=kernel, stride=stride,
+                                                     padding=padding, out=out,
+                                                     divisor=divisor))
+
+
+def max_pool1d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
+) -> Any:
+    """Max pooling over the last axis: (N, C, L) -> (N, C, Lo)."""
+    result = max_pool2d(
+        input.unsqueeze(-2), (1,) + _ntuple(kernel_size, 1, "kernel_size"),
+        None if stride is None else (1,) + _ntuple(stride, 1, "stride"),
+        (0,) + _ntuple(padding, 1, "padding"), (1,) + _ntuple(dilation, 1, "dilation"),
+        ceil_mode, return_indices)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
+
+
+def avg_pool1d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    ceil_mode: bool = False, count_include_pad: bool = True,
+) -> Tensor:
+    """Average pooling over the last axis: (N, C, L) -> (N, C, Lo)."""
+    return avg_pool2d(
+        input.unsqueeze(-2), (1,) + _ntuple(kernel_size, 1, "kernel_size"),
+        None if stride is None else (1,) + _ntuple(stride, 1, "stride"),
+        (0,) + _ntuple(padding, 1, "padding"), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
+    """(out, size) averaging matrix of PyTorch's adaptive pooling windows."""
+    i = xp.arange(out)
+    start = (i * size) // out
+    end = ((i + 1) * size + out - 1) // out
+    j = xp.arange(size)
+    mask = (j >= start[:, None]) & (j < end[:, None])
+    return (mask / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Average pooling to a fixed output size: (N, C, H, W) -> (N, C, *output_size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D tensor, got shape "
+                           f"{list(input.shape)}")
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size, output_size)
+    h, w = input.shape[-2:]
+    out = (output_size[0] or h, output_size[1] or w)
+    if min(out) < 1:
+        raise RuntimeError(f"adaptive_avg_pool2d: output size {out} must be positive")
+    xp, dtype = input.device.xp, input._data.dtype
+    if (h, w) == out:
+        return input + 0.0
+    mh = _adaptive_matrix(xp, h, out[0], dtype)
+    mw = _adaptive_matrix(xp, w, out[1], dtype)
+    return _batched(input, lambda x: Separable2d.apply(x, mh=mh, mw=mw))
