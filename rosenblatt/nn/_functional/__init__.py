@@ -1,0 +1,1 @@
+"""Implementations behind rosenblatt.nn.functional, grouped by kind."""

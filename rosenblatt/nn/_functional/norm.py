@@ -1,0 +1,73 @@
+"""batch_norm and layer_norm: statistics and running averages here, the math in ops/norm.py."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..._backend import array_module
+from ...autograd.tensor import Tensor
+from ...ops import norm as ops_norm
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
+               running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of (N, C, *) input; in training, update the running stats."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+    x = input._data
+    xp = array_module(x)
+    channels = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match "
+                               f"{channels} channels of input {tuple(input.shape)}")
+    if training:
+        count = x.size // channels
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes)
+        centred = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
+        var = (centred * centred).mean(axis=axes)
+        if running_mean is not None and running_var is not None:
+            _update(running_mean, mean, momentum)
+            _update(running_var, var * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed when not "
+                               "training")
+        mean, var = running_mean._data, running_var._data
+    invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype)
+    return ops_norm.BatchNorm.apply(input, weight, bias, mean=mean.astype(x.dtype),
+                                    invstd=invstd, batch_stats=training)
+
+
+def _update(running: Tensor, value: Any, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * value, in place."""
+    data = running._data
+    data *= 1 - momentum
+    data += (momentum * value).astype(data.dtype)
+    running._version_box[0] += 1
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing normalized_shape dims, then scale and shift each element."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"layer_norm: {name} of shape {tuple(t.shape)} does not match "
+                               f"normalized_shape {shape}")
+    return ops_norm.LayerNorm.apply(input, weight, bias, k=k, eps=eps)

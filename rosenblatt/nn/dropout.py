@@ -1,0 +1,29 @@
+"""Dropout layers: `_DropoutNd` holds p and inplace; Dropout zeroes single elements."""
+
+from __future__ import annotations
+
+from ..autograd.tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+class _DropoutNd(Module):
+    """Base of the dropout layers: validates and stores p and inplace."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(*) -> (*); the identity in eval mode."""
+        return F.dropout(input, self.p, self.training, self.inplace)

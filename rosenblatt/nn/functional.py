@@ -1,0 +1,26 @@
+"""`rosenblatt.nn.functional`: the stateless functions behind the layers (`torch.nn.functional`).
+
+Implementations live in the op families (rosenblatt/ops) and in nn/_functional/; this file
+is only the import list, so each area adds its own names here.
+"""
+
+# ruff: noqa: F401 - this module is an import list
+from __future__ import annotations
+
+from ..ops.activation import gelu, softplus
+from ..ops.elementwise import sigmoid, tanh
+from ..ops.index import one_hot
+from ._functional.activation import elu, leaky_relu, log_softmax, relu, silu, softmax
+from ._functional.basic import bilinear, dropout, embedding, linear, normalize
+from ._functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ._functional.norm import batch_norm, layer_norm

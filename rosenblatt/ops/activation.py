@@ -1,0 +1,165 @@
+"""Activation functions fused into one node each (fewer temporaries, exact gradients at 0)."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from typing import Any
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .elementwise import _float_input, sigmoid_array
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return ctx.xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return ctx.xp.where(x > 0, grad, grad * ctx.slope)
+
+
+class Elu(Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        xp = ctx.xp
+        negative = alpha * xp.expm1(xp.minimum(x, 0))
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return xp.where(x > 0, x, negative)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        return xp.where(x > 0, grad, grad * ctx.alpha * xp.exp(xp.minimum(x, 0)))
+
+
+class Gelu(Function):
+    """x * Phi(x), exactly (erf) or with PyTorch's tanh approximation."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return 0.5 * x * (1 + xp.tanh(inner))
+        return 0.5 * x * (1 + erf(xp, x * (1 / math.sqrt(2))))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        if ctx.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = xp.tanh(k * (x + 0.044715 * x**3))
+            dinner = k * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        cdf = 0.5 * (1 + erf(xp, x * (1 / math.sqrt(2))))
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return grad * (cdf + x * pdf)
+
+
+class Silu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = sigmoid_array(ctx.xp, x)
+        ctx.save_for_backward(x)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = sigmoid_array(ctx.xp, x)
+        return grad * s * (1 + x * (1 - s))
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, linear above `threshold` (PyTorch's definition)."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        xp = ctx.xp
+        bx = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        soft = xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta
+        return xp.where(bx > threshold, x, soft)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        return ctx.xp.where(bx > ctx.threshold, grad, grad * sigmoid_array(ctx.xp, bx))
+
+
+def erf(xp: Any, x: Any) -> Any:
+    """The error function, elementwise (SciPy's when installed, else a series)."""
+    special = _special(xp)
+    if special is not None:
+        return special.erf(x)
+    return _erf_series(xp, x)
+
+
+_SPECIAL: dict[str, Any] = {}
+
+
+def _special(xp: Any) -> Any:
+    """scipy.special (or cupyx.scipy.special on the GPU), or None if not installed."""
+    name = "cupyx.scipy.special" if xp.__name__ == "cupy" else "scipy.special"
+    if name not in _SPECIAL:
+        try:
+            _SPECIAL[name] = importlib.import_module(name)
+        except ImportError:
+            _SPECIAL[name] = None
+    return _SPECIAL[name]
+
+
+def _erf_series(xp: Any, x: Any) -> Any:
+    """erf(x) = 2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (2n+1)!!, all terms positive.
+
+    Exact to double precision for |x| < 6; erf is +-1 in double precision beyond that.
+    """
+    a = xp.minimum(xp.abs(x), 6.0)
+    term = a.copy()
+    total = a.copy()
+    for n in range(1, 160):
+        term = term * (2 * a * a) / (2 * n + 1)
+        total = total + term
+    out = (2 / math.sqrt(math.pi)) * xp.exp(-a * a) * total
+    return xp.sign(x) * xp.minimum(out, 1.0)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """max(0, x) + negative_slope * min(0, x)."""
+    return LeakyRelu.apply(_float_input(x), slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return Elu.apply(_float_input(x), alpha=alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) with Phi the standard normal CDF ('tanh': the tanh approximation)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, got "
+                         f"'{approximate}'")
+    return Gelu.apply(_float_input(x), approximate=approximate)
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return Silu.apply(_float_input(x))
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, reverting to x where beta * x > threshold."""
+    return Softplus.apply(_float_input(x), beta=beta, threshold=threshold)

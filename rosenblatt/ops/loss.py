@@ -1,0 +1,190 @@
+"""Loss functions fused into one node: cross-entropy, NLL, binary cross-entropy.
+
+Cross-entropy works from the logits with log-sum-exp; its gradient is softmax minus the
+(weighted, smoothed) target, so it never divides by a clipped probability.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from .elementwise import sigmoid_array
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _class_view(array: Any, ndim: int) -> Any:
+    """A (C,) per-class array shaped to broadcast along axis 1 of an ndim-D input."""
+    return array.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _target_coefficients(xp: Any, x: Any, target: Any, weight: Any, ignore_index: int,
+                         smoothing: float) -> tuple[Any, Any]:
+    """q with loss_i = -sum_c q_ic logp_ic for class-index targets, and the mean's divisor."""
+    n_classes = x.shape[1]
+    valid = target != ignore_index
+    safe = xp.where(valid, target, 0)
+    if safe.size and (int(safe.min()) < 0 or int(safe.max()) >= n_classes):
+        bad = int(safe.max()) if int(safe.max()) >= n_classes else int(safe.min())
+        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {n_classes} classes")
+    w = xp.ones(n_classes, dtype=x.dtype) if weight is None else weight
+    picked = w[safe] * valid  # w[y_i], 0 where ignored
+    q = xp.zeros_like(x)
+    xp.put_along_axis(q, xp.expand_dims(safe, 1), xp.expand_dims(picked * (1 - smoothing), 1),
+                      axis=1)
+    if smoothing:
+        q += (smoothing / n_classes) * _class_view(w, x.ndim) * xp.expand_dims(valid, 1)
+    return q, picked.sum()
+
+
+class CrossEntropy(Function):
+    """-sum_c q_c log_softmax(x)_c per sample, reduced; x is (N, C, *)."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index, smoothing, soft):
+        xp = ctx.xp
+        logp = _log_softmax(xp, x, 1)
+        if soft:
+            w = 1 if weight is None else _class_view(weight, x.ndim)
+            q = (target * (1 - smoothing) + smoothing / x.shape[1]) * w
+            divisor = x.size / x.shape[1]
+        else:
+            q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, smoothing)
+        losses = -(q * logp).sum(axis=1)
+        ctx.save_for_backward(x, target)
+        ctx.logp, ctx.q, ctx.weight = logp, q, weight
+        ctx.reduction, ctx.smoothing, ctx.soft = reduction, smoothing, soft
+        ctx.divisor = x.dtype.type(divisor)
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total / ctx.divisor if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        need_x, need_target = ctx.needs_input_grad[:2]
+        logp, q = ctx.logp, ctx.q
+        if ctx.reduction == "none":
+            g = xp.expand_dims(grad, 1)
+        else:
+            g = grad / ctx.divisor if ctx.reduction == "mean" else grad
+        grad_x = grad_target = None
+        if need_x:
+            grad_x = g * (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q)
+        if need_target and ctx.soft:
+            w = 1 if ctx.weight is None else _class_view(ctx.weight, logp.ndim)
+            grad_target = -g * logp * (1 - ctx.smoothing) * w
+        return grad_x, grad_target, None
+
+
+class NLLLoss(Function):
+    """-w[y] * x[y] per sample from log-probabilities x of shape (N, C, *), reduced."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index):
+        xp = ctx.xp
+        q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, 0.0)
+        losses = -(q * x).sum(axis=1)
+        ctx.q, ctx.reduction = q, reduction
+        ctx.divisor = x.dtype.type(divisor)
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total / ctx.divisor if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.reduction == "none":
+            g = ctx.xp.expand_dims(grad, 1)
+        else:
+            g = grad / ctx.divisor if ctx.reduction == "mean" else grad
+        return -g * ctx.q, None, None
+
+
+def _reduce(xp: Any, losses: Any, reduction: str) -> Any:
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _expand_grad(xp: Any, grad: Any, shape: tuple, reduction: str) -> Any:
+    """The upstream gradient of a reduced loss, broadcast back to the elementwise shape."""
+    if reduction == "none":
+        return grad
+    size = 1
+    for s in shape:
+        size *= s
+    return xp.broadcast_to(grad / size if reduction == "mean" else grad, shape)
+
+
+class BinaryCrossEntropy(Function):
+    """-w (t log p + (1 - t) log(1 - p)), logs clamped at -100 as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, p, target, weight, reduction):
+        xp = ctx.xp
+        log_p = xp.maximum(xp.log(p), -100)
+        log_q = xp.maximum(xp.log1p(-p), -100)
+        losses = -(target * log_p + (1 - target) * log_q)
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(p, target, weight)
+        ctx.reduction = reduction
+        ctx.log_p, ctx.log_q = log_p, log_q
+        return _reduce(xp, losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        p, target, weight = ctx.saved_tensors
+        need_p, need_t, _ = ctx.needs_input_grad
+        g = _expand_grad(xp, grad, p.shape, ctx.reduction)
+        if weight is not None:
+            g = g * weight
+        grad_p = grad_t = None
+        if need_p:
+            grad_p = g * (p - target) / xp.maximum((1 - p) * p, 1e-12)
+        if need_t:
+            grad_t = g * (ctx.log_q - ctx.log_p)
+        return grad_p, grad_t, None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), times weight: stable for any logit."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, pos_weight, reduction):
+        xp = ctx.xp
+        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+        losses = (1 - target) * x + scale * softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(x, target, weight, pos_weight)
+        ctx.softplus_neg, ctx.reduction = softplus_neg, reduction
+        return _reduce(xp, losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        x, target, weight, pos_weight = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        shape = xp.broadcast_shapes(x.shape, target.shape)
+        g = _expand_grad(xp, grad, shape, ctx.reduction)
+        if weight is not None:
+            g = g * weight
+        grad_x = grad_t = None
+        if need_x:
+            scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+            grad_x = g * ((1 - target) - scale * sigmoid_array(xp, -x))
+        if need_t:
+            pw = 1 if pos_weight is None else pos_weight
+            grad_t = g * (-x + (pw - 1) * ctx.softplus_neg)
+        return grad_x, grad_t, None, None

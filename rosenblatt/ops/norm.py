@@ -1,0 +1,99 @@
+"""Normalisation fused into one node each: batch norm and layer norm, hand-written backward.
+
+Both normalise x over some axes, x_hat = (x - mean) * invstd, then scale and shift
+(y = x_hat * weight + bias). With batch statistics the gradient through mean and variance is
+    dx = invstd / M * (M * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)),
+summed over the M normalised elements; with fixed (running) statistics it is dx_hat * invstd.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+
+
+def _normalize_backward(xp: Any, dx_hat: Any, x_hat: Any, invstd: Any, axes: tuple) -> Any:
+    mean_dx = dx_hat.mean(axis=axes, keepdims=True)
+    mean_dx_xhat = (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+    return invstd * (dx_hat - mean_dx - x_hat * mean_dx_xhat)
+
+
+class BatchNorm(Function):
+    """(N, C, *) normalised per channel with given mean/invstd arrays of shape (C,).
+
+    `batch_stats` says whether mean/invstd came from this batch (training: gradient flows
+    through them) or are running estimates (evaluation: constants).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        invstd = invstd.reshape(shape)
+        x_hat = (x - mean.reshape(shape)) * invstd
+        out = x_hat
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        ctx.save_for_backward(weight)
+        ctx.x_hat, ctx.invstd, ctx.shape = x_hat, invstd, shape
+        ctx.batch_stats = batch_stats
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w, need_b = ctx.needs_input_grad
+        (weight,) = ctx.saved_tensors
+        x_hat = ctx.x_hat
+        axes = (0,) + tuple(range(2, grad.ndim))
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            dx_hat = grad if weight is None else grad * weight.reshape(ctx.shape)
+            if ctx.batch_stats:
+                grad_x = _normalize_backward(ctx.xp, dx_hat, x_hat, ctx.invstd, axes)
+            else:
+                grad_x = dx_hat * ctx.invstd
+        if need_w:
+            grad_w = (grad * x_hat).sum(axis=axes)
+        if need_b:
+            grad_b = grad.sum(axis=axes)
+        return grad_x, grad_w, grad_b
+
+
+class LayerNorm(Function):
+    """(*, *normalized_shape) normalised over the last `k` dims, then affine per element."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        xp = ctx.xp
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        invstd = 1 / xp.sqrt(var + eps)
+        x_hat = centred * invstd
+        out = x_hat
+        if weight is not None:
+            out = out * weight
+        if bias is not None:
+            out = out + bias
+        ctx.save_for_backward(weight)
+        ctx.x_hat, ctx.invstd, ctx.axes = x_hat, invstd, axes
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w, need_b = ctx.needs_input_grad
+        (weight,) = ctx.saved_tensors
+        x_hat, axes = ctx.x_hat, ctx.axes
+        batch_axes = tuple(range(grad.ndim - len(axes)))
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            dx_hat = grad if weight is None else grad * weight
+            grad_x = _normalize_backward(ctx.xp, dx_hat, x_hat, ctx.invstd, axes)
+        if need_w:
+            grad_w = (grad * x_hat).sum(axis=batch_axes)
+        if need_b:
+            grad_b = grad.sum(axis=batch_axes)
+        return grad_x, grad_w, grad_b
