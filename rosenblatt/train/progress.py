@@ -26,7 +26,7 @@ class ProgressBar:
                 from tqdm import tqdm
             except ImportError:
                 return
-            self._bar = tqdm(total=total, desc=desc, unit="batch", leave=True,
+            self._bar = tqdm(total=total, desc=desc, unit="batch", leave=False,
                              dynamic_ncols=True, file=file or sys.stderr, mininterval=min_interval)
 
     @property

@@ -248,7 +248,9 @@ class Trainer:
         return float(groups[0]["lr"]) if groups else None
 
     def _step_scheduler_epoch(self, record: dict) -> None:
-        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+        from rosenblatt.optim.lr_scheduler import ReduceLROnPlateau
+
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             key = self.monitor or "val_loss"
             if record.get(key) is None:
                 raise KeyError(f"ReduceLROnPlateau needs {key!r}, not in the history")

@@ -1,0 +1,425 @@
+"""`rosenblatt train`, `rosenblatt evaluate` and `rosenblatt summary`.
+
+`rosenblatt train --dataset digits` is the main job: it needs no data files (scikit-learn
+ships the digits), trains an MLP in seconds with a live progress bar, and reports the test
+accuracy and where the checkpoint, history and curves went. Each data set has default
+hyper-parameters that reach its accuracy goal; every one can be overridden by a flag.
+Checkpoints store how to rebuild the model, so `evaluate` needs only the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "moons", "xor")
+MODELS = ("mlp", "lenet5", "cnn3", "resnet")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULERS = ("none", "cosine", "step", "plateau", "onecycle")
+
+# Per data set: hyper-parameters that reach the goals (flags override them).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "xor": dict(epochs=40, batch_size=32, lr=0.01, optimizer="adam", hidden=[16, 16],
+                dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
+    "moons": dict(epochs=40, batch_size=32, lr=0.01, optimizer="adam", hidden=[32, 32],
+                  dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
+    "digits": dict(epochs=30, batch_size=32, lr=1e-3, optimizer="adam", hidden=[256, 128],
+                   dropout=0.1, weight_decay=0.0, scheduler="cosine", patience=None),
+    "mnist": dict(epochs=20, batch_size=64, lr=1e-3, optimizer="adam", hidden=[512, 256],
+                  dropout=0.2, weight_decay=0.0, scheduler="cosine", patience=None),
+    "fashion-mnist": dict(epochs=25, batch_size=128, lr=1e-3, optimizer="adam",
+                          hidden=[512, 256], dropout=0.2, weight_decay=0.0,
+                          scheduler="cosine", patience=None),
+}
+SYNTHETIC_SIZES = {"train": 1000, "val": 500, "test": 1000}
+VAL_FRACTION = {"digits": 0.1, "mnist": 0.1, "fashion-mnist": 0.1}
+
+
+# --------------------------------------------------------------------- parsers
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.replace("-", ",").split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer widths like 512,256, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected layer widths like 512,256, got {text!r}")
+    return sizes
+
+
+def _add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--dataset", choices=DATASETS, required=required, default=None,
+                   help="the data set")
+    p.add_argument("--data-root", default=None,
+                   help="folder with the data sets (default: $ROSENBLATT_DATA or "
+                        "~/.rosenblatt/data)")
+    p.add_argument("--download", action="store_true",
+                   help="download MNIST/Fashion-MNIST when the files are missing")
+
+
+def register(subparsers: Any) -> None:
+    """Add the train, evaluate and summary subcommands."""
+    p = subparsers.add_parser("train", help="train a model on a data set",
+                              description="Train a model; defaults depend on the data set.")
+    _add_data_args(p)
+    p.add_argument("--model", choices=MODELS, default="mlp", help="the network (default mlp)")
+    p.add_argument("--epochs", type=_positive_int, help="passes over the training data")
+    p.add_argument("--batch-size", type=_positive_int, help="samples per step")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
+    p.add_argument("--weight-decay", type=float, help="weight decay")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD/RMSprop momentum (0.9)")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule")
+    p.add_argument("--hidden", type=_sizes, help="MLP hidden widths, e.g. 512,256")
+    p.add_argument("--dropout", type=_fraction, help="MLP dropout after each hidden layer")
+    p.add_argument("--patience", type=_positive_int,
+                   help="stop after this many epochs without a better validation loss")
+    p.add_argument("--val-fraction", type=_fraction,
+                   help="part of the training set held out for validation (0: none)")
+    p.add_argument("--train-limit", type=_positive_int,
+                   help="use only the first N training samples")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--out", default=None, help="output folder (default runs/DATASET-MODEL)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue from a checkpoint (last.pt) of the same run")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("evaluate", help="evaluate a checkpoint on a test set",
+                              description="Accuracy, per-class report and confusion matrix.")
+    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`")
+    _add_data_args(p, required=False)
+    p.add_argument("--batch-size", type=_positive_int, default=500, help="samples per batch")
+    p.add_argument("--out", default=None,
+                   help="folder for confusion.png and report.txt (default: the checkpoint's)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser("summary", help="parameters, memory and multiply-adds per layer",
+                              description="The layer table of a model for a data set's inputs.")
+    p.add_argument("--model", choices=MODELS, default="mlp", help="the network (default mlp)")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="decides the input shape and classes (default mnist)")
+    p.add_argument("--hidden", type=_sizes, help="MLP hidden widths, e.g. 512,256")
+    p.add_argument("--batch-size", type=_positive_int, default=1,
+                   help="batch for activation memory (1)")
+    p.add_argument("--optimizer", choices=("sgd", "sgd_momentum", "adam", "adamw", "rmsprop"),
+                   default="adam", help="optimizer for the training-step memory (adam)")
+    p.set_defaults(func=cmd_summary)
+
+
+# ------------------------------------------------------------------------- data
+def dataset_info(name: str) -> dict:
+    """Input shape, classes and class names of a data set (no files read)."""
+    if name in ("moons", "xor"):
+        return {"input_shape": [2], "num_classes": 2, "classes": ["0", "1"]}
+    if name == "digits":
+        return {"input_shape": [1, 8, 8], "num_classes": 10,
+                "classes": [str(i) for i in range(10)]}
+    if name == "mnist":
+        return {"input_shape": [1, 28, 28], "num_classes": 10,
+                "classes": [str(i) for i in range(10)]}
+    if name == "fashion-mnist":
+        return {"input_shape": [1, 28, 28], "num_classes": 10,
+                "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                            "Shirt", "Sneaker", "Bag", "Ankle boot"]}
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def _image_root(data_root: str | None, folder: str) -> str | None:
+    """--data-root may name the folder of all data sets or the data set's own folder."""
+    if data_root is None:
+        return None
+    root = Path(data_root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"data root {root} is not a folder")
+    return str(root / folder) if (root / folder).is_dir() else str(root)
+
+
+def load_split(name: str, train: bool, data_root: str | None = None, download: bool = False,
+               seed: int = 0, part: str | None = None) -> Any:
+    """A Dataset: the training or test split (synthetic sets: a fresh sample per part)."""
+    import rosenblatt as rb
+    from rosenblatt.utils.data import TensorDataset
+
+    if name in ("moons", "xor"):
+        part = part or ("train" if train else "test")
+        offset = {"train": 0, "val": 1, "test": 2}[part]
+        maker = getattr(rb.datasets, name)
+        x, y = maker(n=SYNTHETIC_SIZES[part], seed=seed * 10 + offset + 1)
+        return TensorDataset(x, y)
+    if name == "digits":
+        return rb.datasets.Digits(train=train)
+    cls = rb.datasets.MNIST if name == "mnist" else rb.datasets.FashionMNIST
+    folder = "mnist" if name == "mnist" else "fashion-mnist"
+    return cls(root=_image_root(data_root, folder), train=train, download=download)
+
+
+def _split_train(train_set: Any, val_fraction: float, seed: int) -> tuple[Any, Any]:
+    import rosenblatt as rb
+    from rosenblatt.utils.data import random_split
+
+    if val_fraction <= 0:
+        return train_set, None
+    n_val = max(1, int(round(len(train_set) * val_fraction)))
+    gen = rb.Generator().manual_seed(seed + 12345)
+    train_part, val_part = random_split(train_set, [len(train_set) - n_val, n_val], gen)
+    return train_part, val_part
+
+
+# ------------------------------------------------------------------------ models
+def build_model(name: str, info: dict, options: dict | None = None) -> tuple[Any, dict]:
+    """The network and its config ({'name', 'kwargs'}: enough to rebuild it)."""
+    options = options or {}
+    if name == "mlp":
+        from rosenblatt.models.mlp import MLP
+
+        kwargs = {"in_features": math.prod(info["input_shape"]),
+                  "hidden": list(options.get("hidden") or [512, 256]),
+                  "num_classes": info["num_classes"], "dropout": options.get("dropout", 0.0)}
+        return MLP(**kwargs), {"name": "mlp", "kwargs": kwargs}
+    return _build_conv_model(name, info)
+
+
+_CONV_CLASSES = {"lenet5": ("LeNet5", "lenet5"), "cnn3": ("CNN3", "cnn3"),
+                 "resnet": ("ResNet", "resnet")}
+
+
+def _build_conv_model(name: str, info: dict) -> tuple[Any, dict]:
+    import importlib
+
+    if len(info["input_shape"]) != 3:
+        raise ValueError(f"model {name} needs image data; use --model mlp for this dataset")
+    try:
+        models = importlib.import_module("rosenblatt.models")
+    except ModuleNotFoundError:
+        models = None
+    class_name, factory_name = _CONV_CLASSES[name]
+    ctor = getattr(models, factory_name, None) or getattr(models, class_name, None)
+    if ctor is None:
+        raise ValueError(f"model {name} is not available in this build of rosenblatt.models")
+    kwargs = {"in_channels": info["input_shape"][0], "num_classes": info["num_classes"]}
+    return ctor(**kwargs), {"name": name, "kwargs": kwargs}
+
+
+def rebuild_model(config: dict) -> Any:
+    """The model described by a checkpoint's `config['model']`."""
+    spec = config["model"]
+    if spec["name"] == "mlp":
+        from rosenblatt.models.mlp import MLP
+
+        return MLP(**spec["kwargs"])
+    import importlib
+
+    models = importlib.import_module("rosenblatt.models")
+    class_name, factory_name = _CONV_CLASSES[spec["name"]]
+    ctor = getattr(models, factory_name, None) or getattr(models, class_name)
+    return ctor(**spec["kwargs"])
+
+
+def _optimizer(name: str, params: Any, lr: float, weight_decay: float, momentum: float) -> Any:
+    import rosenblatt as rb
+
+    if name == "sgd":
+        return rb.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return rb.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return rb.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01)
+    if name == "rmsprop":
+        return rb.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def _scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int) -> tuple[Any, str]:
+    """(scheduler or None, 'epoch' or 'step')."""
+    from rosenblatt.optim import lr_scheduler as S
+
+    if name == "none":
+        return None, "epoch"
+    if name == "cosine":
+        return S.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
+    if name == "step":
+        return S.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), "epoch"
+    if name == "plateau":
+        return S.ReduceLROnPlateau(optimizer, factor=0.5, patience=2), "epoch"
+    if name == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        return S.OneCycleLR(optimizer, max_lr=max_lr, epochs=epochs,
+                            steps_per_epoch=steps_per_epoch), "step"
+    raise ValueError(f"unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}")
+
+
+# ---------------------------------------------------------------------- commands
+def _settings(args: argparse.Namespace) -> dict:
+    """The data set's defaults with the flags given on the command line on top."""
+    settings = dict(DEFAULTS[args.dataset])
+    for key in ("epochs", "batch_size", "lr", "optimizer", "hidden", "dropout", "weight_decay",
+                "scheduler", "patience"):
+        value = getattr(args, key, None)
+        if value is not None:
+            settings[key] = value
+    if args.val_fraction is not None:
+        settings["val_fraction"] = args.val_fraction
+    else:
+        settings["val_fraction"] = VAL_FRACTION.get(args.dataset, 0.0)
+    return settings
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, keep the best and last checkpoints, then report the test accuracy."""
+    import rosenblatt as rb
+    from rosenblatt.utils.data import DataLoader, Subset
+
+    from .trainer import Trainer
+
+    s = _settings(args)
+    started = time.perf_counter()
+    rb.manual_seed(args.seed)
+    info = dataset_info(args.dataset)
+    train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed)
+    test_set = load_split(args.dataset, False, args.data_root, args.download, args.seed)
+    if args.train_limit is not None and args.train_limit < len(train_set):
+        train_set = Subset(train_set, list(range(args.train_limit)))
+    if args.dataset in ("moons", "xor"):
+        val_set = load_split(args.dataset, True, seed=args.seed, part="val") \
+            if args.val_fraction is None or args.val_fraction > 0 else None
+    else:
+        train_set, val_set = _split_train(train_set, s["val_fraction"], args.seed)
+
+    model, model_config = build_model(args.model, info, s)
+    model.to(args.device)
+    loader_gen = rb.Generator().manual_seed(args.seed)
+    train_loader = DataLoader(train_set, batch_size=s["batch_size"], shuffle=True,
+                              generator=loader_gen)
+    eval_batch = max(256, s["batch_size"])
+    val_loader = DataLoader(val_set, batch_size=eval_batch) if val_set is not None else None
+    test_loader = DataLoader(test_set, batch_size=eval_batch)
+    optimizer = _optimizer(s["optimizer"], model.parameters(), s["lr"], s["weight_decay"],
+                           args.momentum)
+    scheduler, interval = _scheduler(s["scheduler"], optimizer, s["epochs"], len(train_loader))
+    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
+    config = {"model": model_config, "dataset": args.dataset, **info,
+              "settings": {k: v for k, v in s.items()}, "seed": args.seed}
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train_set):,} "
+          f"training, {len(val_set) if val_set is not None else 0:,} validation, "
+          f"{len(test_set):,} test samples")
+    print("settings: " + ", ".join(f"{k}={v}" for k, v in s.items()))
+    trainer = Trainer(model, rb.nn.CrossEntropyLoss(), optimizer, scheduler,
+                      scheduler_interval=interval, out_dir=out, patience=s["patience"],
+                      device=args.device if args.device != "cpu" else None,
+                      progress=not args.no_progress, config=config)
+    trainer.fit(train_loader, val_loader, s["epochs"], resume=args.resume)
+
+    best = out / "best.pt"
+    if val_loader is not None and best.is_file():
+        model.load_state_dict(rb.load(best)["model"])
+        which = "best checkpoint"
+    else:
+        which = "last epoch"
+    test = trainer.evaluate(test_loader)
+    elapsed = time.perf_counter() - started
+    result = {"dataset": args.dataset, "model": args.model, "test_accuracy": test["acc"],
+              "test_loss": test["loss"], "epochs": trainer.epoch, "seconds": round(elapsed, 1)}
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"test accuracy: {test['acc']:.2%} (loss {test['loss']:.4f}, {which}, "
+          f"{len(test_set):,} samples) in {elapsed:.1f}s")
+    print(f"checkpoints: {out / 'best.pt'} (best), {out / 'last.pt'} (last)")
+    print(f"curves: {out / 'curves.png'}; history: {out / 'history.csv'}, "
+          f"{out / 'history.jsonl'}")
+    print(f"evaluate again: rosenblatt evaluate {out / 'best.pt'}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Accuracy, per-class report and a confusion-matrix PNG for a checkpoint."""
+    import rosenblatt as rb
+    from rosenblatt.utils.data import DataLoader
+
+    from .metrics import accuracy, classification_report, confusion_matrix
+    from .plots import plot_confusion_matrix
+
+    path = Path(args.checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = rb.load(path)
+    config = state.get("config") if isinstance(state, dict) else None
+    if not config or "model" not in config:
+        raise ValueError(f"{path} has no model config: was it written by `rosenblatt train`?")
+    dataset = args.dataset or config["dataset"]
+    info = dataset_info(dataset)
+    if info["input_shape"] != config["input_shape"]:
+        raise ValueError(f"the model takes inputs {config['input_shape']} but {dataset} has "
+                         f"{info['input_shape']}")
+    model = rebuild_model(config)
+    model.load_state_dict(state["model"])
+    model.to(args.device)
+    model.eval()
+    test_set = load_split(dataset, False, args.data_root, args.download, config.get("seed", 0))
+    outputs, targets = [], []
+    with rb.no_grad():
+        for x, y in DataLoader(test_set, batch_size=args.batch_size):
+            outputs.append(model(x.to(args.device)).cpu())
+            targets.append(y)
+    logits, target = rb.cat(outputs), rb.cat(targets)
+    loss = float(rb.nn.functional.cross_entropy(logits, target).item())
+    names = info["classes"]
+    print(f"{path}: {dataset} test set, {len(target):,} samples")
+    print(f"accuracy {accuracy(logits, target):.2%}, loss {loss:.4f}")
+    print(classification_report(target, logits, class_names=names))
+    out = Path(args.out) if args.out else path.parent
+    cm = confusion_matrix(target, logits, info["num_classes"])
+    png = plot_confusion_matrix(cm, out / "confusion.png", names,
+                                title=f"{dataset}: confusion matrix")
+    print(f"confusion matrix: {png}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the layer table of a model for a data set's input shape."""
+    from rosenblatt.inspect.summary import summary
+
+    info = dataset_info(args.dataset)
+    options = dict(DEFAULTS[args.dataset])
+    if args.hidden:
+        options["hidden"] = args.hidden
+    model, _ = build_model(args.model, info, options)
+    print(summary(model, tuple(info["input_shape"]), batch_size=args.batch_size,
+                  optimizer=args.optimizer))
+    return 0
