@@ -8,8 +8,18 @@ is only the import list, so each area adds its own names here.
 from __future__ import annotations
 
 from ..ops.activation import gelu, softplus
+from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.index import one_hot
+from ..ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ..ops.resample import interpolate, pad
 from ._functional.activation import elu, leaky_relu, log_softmax, relu, silu, softmax
 from ._functional.basic import bilinear, dropout, embedding, linear, normalize
 from ._functional.loss import (
@@ -24,3 +34,4 @@ from ._functional.loss import (
     smooth_l1_loss,
 )
 from ._functional.norm import batch_norm, layer_norm
+from .channel_dropout import dropout1d, dropout2d

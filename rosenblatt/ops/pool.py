@@ -308,3 +308,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     mh = _adaptive_matrix(xp, h, out[0], dtype)
     mw = _adaptive_matrix(xp, w, out[1], dtype)
     return _batched(input, lambda x: Separable2d.apply(x, mh=mh, mw=mw))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Average pooling to a fixed length: (N, C, L) -> (N, C, output_size)."""
+    size = output_size if isinstance(output_size, int) else _ntuple(output_size, 1,
+                                                                      "output_size")[0]
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
