@@ -8,6 +8,7 @@ is only the import list, so each area adds its own names here.
 from __future__ import annotations
 
 from ..ops.activation import gelu, softplus
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.index import one_hot

@@ -24,10 +24,16 @@ def _causal_bias(xp: Any, length: int, source: int, dtype: Any) -> Any:
 
 
 def _softmax_last(xp: Any, s: Any) -> Any:
-    """Softmax over the last axis, in place on `s`."""
-    s -= s.max(axis=-1, keepdims=True)
+    """Softmax over the last axis, in place on `s`; rows with every score masked (-inf)
+    give zeros, as PyTorch's SDPA does, instead of NaN."""
+    top = s.max(axis=-1, keepdims=True)
+    if not bool(xp.isfinite(top).all()):
+        top = xp.where(xp.isfinite(top), top, 0.0)
+    s -= top
     xp.exp(s, out=s)
-    s /= s.sum(axis=-1, keepdims=True)
+    total = s.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1.0
+    s /= total
     return s
 
 
