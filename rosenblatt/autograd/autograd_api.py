@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .._backend import array_module
 from .engine import run_backward
 from .tensor import Tensor
 
@@ -25,16 +26,17 @@ def _seed_gradients(outputs: Sequence[Tensor], grads: Sequence[Any]) -> list[Any
                     f"tensor of shape {list(out.shape)} needs a `gradient` argument of that "
                     "shape (or call .sum() first)"
                 )
-            xp = out.device.xp
-            seeds.append(xp.ones(out._data.shape, dtype=out._data.dtype))
+            data = out._data
+            one = array_module(data).asarray(1, dtype=data.dtype)
+            seeds.append(one.reshape(data.shape) if data.ndim else one)
             continue
-        g = g._data if isinstance(g, Tensor) else out.device.xp.asarray(g)
+        g = g._data if isinstance(g, Tensor) else array_module(out._data).asarray(g)
         if g.shape != out._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and "
                 f"output[0] has a shape of {list(out.shape)}."
             )
-        seeds.append(g.astype(out._data.dtype, copy=False))
+        seeds.append(g.astype(out._data.dtype))  # a copy: the caller keeps its tensor intact
     return seeds
 
 

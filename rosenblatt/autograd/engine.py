@@ -3,7 +3,9 @@
 Kahn's algorithm over the nodes reachable from the roots: a node runs its backward once
 every node that feeds it gradient has run, so each gradient is summed before it is used.
 No recursion (a 100,000-op chain is fine), and each node's saved arrays are released as
-soon as its backward has run (unless retain_graph).
+soon as its backward has run (unless retain_graph). Gradients are summed in place into
+buffers the engine allocated itself, and handed to leaves without copying unless the
+same memory already went to another leaf (or is a read-only broadcast view).
 """
 
 from __future__ import annotations
@@ -12,65 +14,66 @@ from typing import Any
 
 from .._backend import as_array, ndarray
 from .function import Function, check_backward_finite
-from .grad_mode import no_grad, state
+from .grad_mode import state
 from .tensor import Tensor
+
+_new = object.__new__
 
 
 def _count_dependencies(roots: list[Function]) -> dict[Function, int]:
     """How many edges point into each node reachable from the roots."""
-    deps: dict[Function, int] = {}
+    deps: dict[Function, int] = dict.fromkeys(roots, 0)
     stack = list(roots)
-    seen = set(roots)
     while stack:
         node = stack.pop()
         if node.freed:
             node.check_versions()  # raises the 'backward a second time' error
         for parent in node.next_nodes:
-            if isinstance(parent, Function):
-                deps[parent] = deps.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
+            if parent is None or not isinstance(parent, Function):
+                continue
+            count = deps.get(parent)
+            if count is None:
+                deps[parent] = 1
+                stack.append(parent)
+            else:
+                deps[parent] = count + 1
     return deps
 
 
-def _storage_key(array: Any) -> int:
-    """Identity of the memory an array uses (a view and its base share it)."""
-    base = array.base
-    return id(array if base is None else base)
-
-
-class _LeafAccumulator:
-    """Adds gradients into leaves' `.grad`, copying only when the array is shared."""
-
-    def __init__(self) -> None:
-        self.handed_out: set[int] = set()
-
-    def own(self, grad: Any) -> Any:
-        """Return `grad`, or a copy if another tensor may already hold its memory."""
-        key = _storage_key(grad)
-        if key in self.handed_out:
-            grad = grad.copy()
+def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
+    """Add `grad` into `tensor.grad`: in place when it exists, else by taking `grad`."""
+    if grad.__class__ is not ndarray:
+        grad = as_array(grad)
+    data = tensor._data
+    if grad.shape != data.shape:
+        raise RuntimeError(
+            f"internal error: gradient of shape {list(grad.shape)} for a tensor of shape "
+            f"{list(data.shape)}"
+        )
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    old = tensor.grad
+    if old is None:
+        base = grad.base
+        key = id(grad if base is None else base)
+        if key in handed_out or not grad.flags.writeable:
+            grad = grad.copy()  # another leaf holds this memory, or it is a broadcast view
             key = id(grad)
-        self.handed_out.add(key)
-        return grad
-
-    def add(self, tensor: Tensor, grad: Any) -> None:
-        """Accumulate `grad` into `tensor.grad` (out of place: .grad may be aliased)."""
-        if grad.__class__ is not ndarray:
-            grad = as_array(grad)
-        if grad.shape != tensor.shape:
-            raise RuntimeError(
-                f"internal error: gradient of shape {grad.shape} for a tensor of shape "
-                f"{tensor.shape}"
-            )
-        if grad.dtype != tensor._data.dtype:
-            grad = grad.astype(tensor._data.dtype)
-        if tensor.grad is None:
-            tensor.grad = Tensor._make(self.own(grad), False, None)
-        else:
-            tensor.grad._data = tensor.grad._data + grad
-            tensor.grad._version_box[0] += 1
+        handed_out.add(key)
+        g = _new(Tensor)
+        g._data = grad
+        g.requires_grad = False
+        g.grad = None
+        g._node = None
+        g._version_box = [0]
+        tensor.grad = g
+        return
+    current = old._data
+    if current.flags.writeable and current.shape == grad.shape:
+        current += grad
+    else:
+        old._data = current + grad
+    old._version_box[0] += 1
 
 
 def run_backward(
@@ -85,14 +88,17 @@ def run_backward(
     `autograd.grad`), the gradients of those tensors are returned instead and no `.grad`
     is touched.
     """
-    leaves = _LeafAccumulator()
+    handed_out: set[int] = set()
     captured: dict[int, Any] = {}
-    capture_ids = {id(t) for t in capture} if capture is not None else None
-    capture_nodes = {id(t._node): t for t in capture if t._node is not None} if capture else {}
+    capture_ids = None
+    capture_nodes: dict[int, Tensor] = {}
+    if capture is not None:
+        capture_ids = {id(t) for t in capture}
+        capture_nodes = {id(t._node): t for t in capture if t._node is not None}
 
     def deliver_to_leaf(tensor: Tensor, grad: Any) -> None:
         if capture_ids is None:
-            leaves.add(tensor, grad)
+            _accumulate(tensor, grad, handed_out)
         elif id(tensor) in capture_ids:
             previous = captured.get(id(tensor))
             captured[id(tensor)] = grad if previous is None else previous + grad
@@ -104,8 +110,7 @@ def run_backward(
         node = tensor._node
         if node is None:
             deliver_to_leaf(tensor, grad)
-            continue
-        if node in buffers:
+        elif node in buffers:
             buffers[node] = buffers[node] + grad
             owned.add(node)
         else:
@@ -113,14 +118,17 @@ def run_backward(
             root_nodes.append(node)
 
     deps = _count_dependencies(root_nodes)
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
-    with no_grad():
+    ready = [n for n in root_nodes if deps[n] == 0]
+    anomaly = state.anomaly
+    previous_mode = state.enabled
+    state.enabled = False  # backward rules run on arrays; nothing below may record a graph
+    try:
         while ready:
             node = ready.pop()
             grad = buffers.pop(node)
-            owned.discard(node)
-            node.check_versions()
-            if node.hooks:
+            if node.versions:
+                node.check_versions()
+            if node.hooks is not None:
                 for hook in node.hooks:
                     replaced = hook(Tensor._make(grad, False, None))
                     if replaced is not None:
@@ -128,35 +136,41 @@ def run_backward(
             if node.retained is not None and capture_ids is None:
                 retained = node.retained()
                 if retained is not None:
-                    leaves.add(retained, grad)
+                    _accumulate(retained, grad, handed_out)
             if capture_nodes and id(node) in capture_nodes:
                 captured[id(capture_nodes[id(node)])] = grad
-            grads = type(node).backward(node, grad)
-            if type(grads) is not tuple:
+            grads = node.backward(node, grad)
+            if grads.__class__ is not tuple:
                 grads = (grads,)
-            if state.anomaly:
+            if anomaly:
                 check_backward_finite(node, grads)
             del grad
-            parents = node.next_nodes
             if not retain_graph:
-                node.release()
-            for parent, g in zip(parents, grads):
-                if parent is None or g is None:
+                node.__dict__.clear()  # saved arrays: freed as soon as they are used
+                node.freed = True
+            for parent, g in zip(node.next_nodes, grads):
+                if g is None or parent is None:
                     continue
                 if not isinstance(parent, Function):
-                    deliver_to_leaf(parent, g)
-                    continue
-                if parent in buffers:
-                    if parent in owned:
-                        buffers[parent] += g
+                    if capture_ids is None:
+                        _accumulate(parent, g, handed_out)
                     else:
-                        buffers[parent] = buffers[parent] + g
-                        owned.add(parent)
-                else:
+                        deliver_to_leaf(parent, g)
+                    continue
+                pending = buffers.get(parent)
+                if pending is None:
                     buffers[parent] = g
-                deps[parent] -= 1
-                if deps[parent] == 0:
+                elif parent in owned:
+                    pending += g
+                else:
+                    buffers[parent] = pending + g
+                    owned.add(parent)
+                count = deps[parent] - 1
+                deps[parent] = count
+                if count == 0:
                     ready.append(parent)
+    finally:
+        state.enabled = previous_mode
     if capture is None:
         return None
     return [captured.get(id(t)) for t in capture]

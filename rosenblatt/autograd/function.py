@@ -12,26 +12,24 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from .._backend import array_module, as_array, ndarray
-from .grad_mode import state
+from .._backend import array_module, as_array, ndarray, np
+from .grad_mode import state as _state
 
 
 class Function:
     """Base class of differentiable ops; an instance is the `ctx` and the graph node."""
 
-    __slots__ = (
-        "next_nodes",
-        "needs_input_grad",
-        "saved_tensors",
-        "xp",
-        "versions",
-        "retained",
-        "freed",
-        "hooks",
-        "__dict__",
-    )
+    # Per-op state (ctx.shape, saved arrays) lives in __dict__, dropped in one go by release().
+    __slots__ = ("next_nodes", "needs_input_grad", "xp", "__dict__")
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, ==)
+    # Defaults read through the class until a node sets its own (most nodes never do).
+    saved_tensors: tuple = ()
+    versions: tuple = ()  # (version box, version at save time, shape) of each saved tensor
+    retained: Any = None  # weakref to the tensor whose .grad retain_grad() keeps
+    hooks: Any = None
+    freed = False
+    creation: str | None = None  # anomaly mode: where the node was made
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, **params: Any) -> Any:
@@ -58,28 +56,49 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor | None, **params: Any) -> Tensor:
         """Run the op on tensors; record a graph node when any input requires grad."""
-        ctx = cls.__new__(cls)
-        arrays = [None if t is None else t._data for t in inputs]
-        ctx.xp = array_module(arrays[0])
-        ctx.saved_tensors = ()
-        out = cls.forward(ctx, *arrays, **params)
+        # The hot path of every op: one- and two-tensor calls take a straight line with
+        # local names only; other arities take the general loop.
+        ctx = _new(cls)
+        n = len(inputs)
+        if n == 2 and inputs[0] is not None and inputs[1] is not None:
+            a, b = inputs
+            data = a._data
+            ctx.xp = np if data.__class__ is ndarray else array_module(data)
+            out = cls.forward(ctx, data, b._data, **params)
+            need_a, need_b = a.requires_grad, b.requires_grad
+            record = need_a or need_b
+            if record:
+                ctx.needs_input_grad = (need_a, need_b)
+                ctx.next_nodes = ((a._node or a) if need_a else None,
+                                  (b._node or b) if need_b else None)
+        elif n == 1 and inputs[0] is not None:
+            a = inputs[0]
+            data = a._data
+            ctx.xp = np if data.__class__ is ndarray else array_module(data)
+            out = cls.forward(ctx, data, **params)
+            record = a.requires_grad
+            if record:
+                ctx.needs_input_grad = (True,)
+                ctx.next_nodes = (a._node or a,)
+        else:
+            out, record = _apply_general(cls, ctx, inputs, params)
         if out.__class__ is not ndarray:
             out = as_array(out)
-        recording = cls.differentiable and state.enabled and any(
-            t is not None and t.requires_grad for t in inputs
-        )
-        result = Tensor._make(out, recording, ctx if recording else None)
-        if recording:
-            ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
-            ctx.next_nodes = tuple(
-                (t._node or t) if t is not None and t.requires_grad else None for t in inputs
-            )
-            ctx.retained = None
-            ctx.freed = False
-            ctx.hooks = None
-            ctx.versions = _saved_versions(ctx.saved_tensors, inputs, result)
+        result = _new(Tensor)
+        result._data = out
+        result.grad = None
+        result._version_box = [0]
+        state = _state
+        if record and state.enabled and cls.differentiable:
+            result.requires_grad = True
+            result._node = ctx
+            if ctx.saved_tensors:
+                ctx.versions = _saved_versions(ctx.saved_tensors, inputs, result)
             if state.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
+        else:
+            result.requires_grad = False
+            result._node = None
         if state.anomaly:
             _check_finite(out, cls.__name__, inputs, "forward")
         return result
@@ -98,24 +117,50 @@ class Function:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: a tensor of shape {list(shape)} saved by "
-                    f"{self.name} is at version {box[0]}; expected version {version} instead."
+                    f"{self.name} is at version {box[0]}; expected version {version} instead. "
+                    "Use out-of-place ops (x = x + 1, not x += 1) or .clone() before "
+                    "changing a tensor in place."
                 )
 
     def release(self) -> None:
         """Drop everything saved for backward (the node stays, marked as freed)."""
-        self.saved_tensors = ()
-        self.versions = ()
         self.__dict__.clear()
         self.freed = True
 
 
+_new = object.__new__
+
+
+def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
+    """Forward for any number of inputs (some may be None); links the node if recording."""
+    arrays = []
+    needs = []
+    nexts = []
+    for t in inputs:
+        if t is not None and t.requires_grad:
+            arrays.append(t._data)
+            needs.append(True)
+            nexts.append(t._node or t)
+        else:
+            arrays.append(None if t is None else t._data)
+            needs.append(False)
+            nexts.append(None)
+    first = next((x for x in arrays if x is not None), None)
+    ctx.xp = np if first is None or first.__class__ is ndarray else array_module(first)
+    out = cls.forward(ctx, *arrays, **params)
+    record = True in needs
+    if record:
+        ctx.needs_input_grad = tuple(needs)
+        ctx.next_nodes = tuple(nexts)
+    return out, record
+
+
 def _saved_versions(saved: tuple, inputs: tuple, output: Tensor) -> tuple:
     """Version snapshots of the input/output tensors whose arrays backward will read."""
-    if not saved:
-        return ()
     checks = []
+    out_array = output._data
     for array in saved:
-        if array is output._data:
+        if array is out_array:
             checks.append((output._version_box, output._version_box[0], array.shape))
             continue
         for t in inputs:
@@ -159,7 +204,7 @@ def check_backward_finite(node: Function, grads: tuple) -> None:
     for g in grads:
         if g is not None and g.dtype.kind == "f" and not bool(xp.isfinite(g).all()):
             bad = "nan" if bool(xp.isnan(g).any()) else "inf"
-            made = getattr(node, "creation", f"{type(node).__name__} (no creation record)")
+            made = node.creation or f"{type(node).__name__} (no creation record)"
             raise RuntimeError(
                 f"anomaly detected: function {node.name} returned {bad} values in its "
                 f"gradient. The forward op was {made}"

@@ -188,9 +188,7 @@ class Tensor:
         create_graph: bool = False, inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        from .autograd_api import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        autograd_api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data, cut from the graph."""
@@ -698,4 +696,4 @@ from ..ops import elementwise as ops_ew  # noqa: E402
 from ..ops import index as ops_index  # noqa: E402
 from ..ops import linalg as ops_linalg  # noqa: E402
 from ..ops import shape as ops_shape  # noqa: E402
-from . import methods  # noqa: E402,F401  (binds the op methods onto Tensor)
+from . import autograd_api, methods  # noqa: E402,F401  (methods binds the ops onto Tensor)

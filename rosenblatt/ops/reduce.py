@@ -17,10 +17,20 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _expand_back(xp: Any, grad: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
-    """Broadcast a reduced gradient back over the reduced axes of `shape` (a view)."""
-    if axes is not None and not keepdim:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
+    """Spread a reduced gradient back over the reduced axes of `shape` (a new array).
+
+    Filling a new array costs far less Python time than NumPy's broadcast_to view, and the
+    consumer of this gradient would materialise it anyway."""
+    out = xp.empty(shape, dtype=grad.dtype)
+    out[...] = _keep_dims(grad, shape, axes, keepdim)
+    return out
+
+
+def _keep_dims(grad: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
+    """A reduced array with its reduced axes back as size 1, so it broadcasts against `shape`."""
+    if axes is None or keepdim:
+        return grad
+    return grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def _reduced_count(shape: tuple, axes: tuple | None) -> int:
@@ -51,8 +61,9 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        n = _reduced_count(ctx.shape, ctx.axes)
-        return _expand_back(ctx.xp, grad / n, ctx.shape, ctx.axes, ctx.keepdim)
+        out = _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
+        out /= _reduced_count(ctx.shape, ctx.axes)
+        return out
 
 
 class Prod(Function):
@@ -78,7 +89,7 @@ class Prod(Function):
         others = left * right
         others = others.reshape(x.shape) if axis is None else xp.moveaxis(others, -1, axis)
         axes = None if axis is None else (axis,)
-        return _expand_back(xp, grad, x.shape, axes, ctx.keepdim) * others
+        return _keep_dims(grad, x.shape, axes, ctx.keepdim) * others
 
 
 class AMax(Function):
@@ -94,10 +105,9 @@ class AMax(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        xp = ctx.xp
-        winners = x == _expand_back(xp, out, x.shape, ctx.axes, ctx.keepdim)
+        winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
         count = winners.sum(axis=ctx.axes, keepdims=True)
-        grad = _expand_back(xp, grad, x.shape, ctx.axes, ctx.keepdim)
+        grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
         return grad * winners / count.astype(grad.dtype)
 
 
@@ -115,7 +125,7 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         (centered,) = ctx.saved_tensors
-        grad = _expand_back(ctx.xp, grad, centered.shape, ctx.axes, ctx.keepdim)
+        grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
         with _ignore_divide():
             return grad * centered * (2.0 / ctx.divisor if ctx.divisor else float("inf"))
 
@@ -136,7 +146,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        grad = _expand_back(ctx.xp, grad, x.shape, ctx.axes, ctx.keepdim)
+        grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
         return grad * ctx.xp.exp(x - out)
 
 
@@ -154,7 +164,7 @@ class Norm2(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         xp = ctx.xp
-        grad = _expand_back(xp, grad, x.shape, ctx.axes, ctx.keepdim)
+        grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
         safe = xp.where(out == 0, 1, out)
         return xp.where(out == 0, 0, grad * x / safe)
 
