@@ -125,7 +125,7 @@ def _digest(structure: str, arrays: dict[str, Any]) -> str:
     for name in sorted(arrays):
         a = arrays[name]
         h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
-        h.update(memoryview(_contiguous(a)).cast("B"))
+        h.update(_contiguous(a).reshape(-1).view(np.uint8).data)
     return h.hexdigest()
 
 
