@@ -209,7 +209,7 @@ def _read_header(data: bytes, name: str) -> dict:
                if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v),
               default=0)
     if 8 + size + end != len(data):
-        state = "truncated" if 8 + size + end > len(data) else "has trailing bytes"
+        state = "is truncated" if 8 + size + end > len(data) else "has trailing bytes"
         raise _corrupt(name, f"the file {state}: header says {8 + size + end} bytes, "
                              f"found {len(data)}")
     return header
