@@ -122,3 +122,31 @@ def test_fits_a_logistic_regression(name):
     assert np.abs(found - w_star).max() < 2e-2
     accuracy = (((x @ found[:-1] + found[-1]) > 0) == y).mean()
     assert accuracy > 0.8
+
+
+XOR_CASES = {
+    "SGD": lambda p: optim.SGD(p, lr=0.5, momentum=0.9),
+    "Adam": lambda p: optim.Adam(p, lr=0.05),
+    "AdamW": lambda p: optim.AdamW(p, lr=0.05),
+    "RMSprop": lambda p: optim.RMSprop(p, lr=0.01),
+    "Adagrad": lambda p: optim.Adagrad(p, lr=0.3),
+}
+
+
+@pytest.mark.parametrize("name", list(XOR_CASES))
+def test_trains_a_small_network_on_xor(name):
+    """nn.Parameters from `named_parameters()`: the usual training loop learns XOR."""
+    from rosenblatt import nn
+
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    x = rb.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = rb.tensor([0, 1, 1, 0])
+    opt = XOR_CASES[name](model.named_parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(300):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.01, f"{name}: loss {loss.item():.4f}"
+    assert model(x).argmax(1).tolist() == [0, 1, 1, 0]
