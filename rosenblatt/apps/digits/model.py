@@ -1,0 +1,214 @@
+"""The digit classifier behind the reader: any callable (N, 1, 28, 28) float32 -> logits (N, 10).
+
+`load_classifier()` takes the committed LeNet-5 when rosenblatt.models has one with weights,
+otherwise a fallback MLP (784-384-128-10, written on plain tensors) trained once on the MNIST
+training file and cached. Its training digits go through the same pre-processing as the
+reader's: the MNIST images re-normalized, plus digits cut out of synthetic ZIP fields drawn
+from MNIST TRAINING digits (the test digits are kept for calibration and evaluation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from rosenblatt._backend import np
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "models" / "weights"
+
+
+class Classifier(Protocol):
+    """What the reader needs from a model."""
+
+    name: str
+    version: str
+    card: dict[str, Any]
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> logits (N, 10)."""
+
+
+def cache_dir() -> Path:
+    """Where trained fallback models and their calibration live ($ROSENBLATT_CACHE)."""
+    root = os.environ.get("ROSENBLATT_CACHE") or Path.home() / ".cache" / "rosenblatt"
+    path = Path(root) / "zip"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class MLPClassifier:
+    """A 3-layer perceptron on flattened 28x28 inputs; weights are float32 arrays."""
+
+    name = "zip-mlp"
+
+    def __init__(self, params: dict[str, Any], card: dict[str, Any] | None = None,
+                 path: Path | None = None) -> None:
+        self.params = {k: np.asarray(v, np.float32) for k, v in params.items()}
+        self.card = card or {}
+        self.version = str(self.card.get("version", "1"))
+        self.path = path
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> logits (N, 10) float32 (plain array maths for speed)."""
+        p = self.params
+        h = np.asarray(x, np.float32).reshape(len(x), 784)
+        h = np.maximum(h @ p["w1"] + p["b1"], 0.0)
+        h = np.maximum(h @ p["w2"] + p["b2"], 0.0)
+        return h @ p["w3"] + p["b3"]
+
+    def save(self, path: Path) -> None:
+        """Weights as .npz and the model card as JSON beside them."""
+        path = Path(path)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **self.params)
+        os.replace(tmp, path)
+        path.with_suffix(".card.json").write_text(json.dumps(self.card, indent=1))
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path) -> MLPClassifier:
+        """Read what save() wrote."""
+        path = Path(path)
+        with np.load(path) as z:
+            params = {k: z[k] for k in z.files}
+        card_path = path.with_suffix(".card.json")
+        card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        return cls(params, card, path)
+
+
+def training_digits(synthetic_fields: int = 2000, seed: int = 0) -> tuple[Any, Any]:
+    """Inputs (N, 1, 28, 28) and labels from the MNIST TRAINING file, pre-processed as read."""
+    from .preprocess import normalize_digit, preprocess_field
+    from .synth import FieldSynth, load_mnist
+
+    images, labels = load_mnist("train")
+    xs = [normalize_digit(img.astype(np.float32) / 255.0) for img in images]
+    ys = list(labels)
+    synth = FieldSynth(images, labels, seed=seed + 1000)
+    for _ in range(synthetic_fields):
+        f = synth.sample()
+        seg = preprocess_field(f.image)
+        if len(seg.boxes) == 5:  # only where the cut is right are the labels known
+            xs.extend(seg.inputs[:, 0])
+            ys.extend(int(c) for c in f.zip)
+    return np.stack(xs)[:, None].astype(np.float32), np.asarray(ys, np.int64)
+
+
+def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, int] = (384, 128),
+              batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+              log: Callable[[str], None] | None = None) -> MLPClassifier:
+    """Train the fallback MLP with Adam on rosenblatt tensors; x (N,1,28,28), y (N,)."""
+    import rosenblatt as rb
+
+    rng = np.random.default_rng(seed)
+    sizes = [784, *hidden, 10]
+    params = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        bound = np.sqrt(6.0 / a)  # He-uniform for ReLU
+        params[f"w{i}"] = rb.tensor(rng.uniform(-bound, bound, (a, b)).astype(np.float32),
+                                    requires_grad=True)
+        params[f"b{i}"] = rb.zeros(b, requires_grad=True)
+    moments = {k: (np.zeros_like(v._data), np.zeros_like(v._data)) for k, v in params.items()}
+    x = np.asarray(x, np.float32).reshape(len(x), 784)
+    steps = 0
+    total_steps = epochs * ((len(x) + batch_size - 1) // batch_size)
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        t0, loss_sum = time.perf_counter(), 0.0
+        for start in range(0, len(x), batch_size):
+            idx = order[start : start + batch_size]
+            xb = rb.from_numpy(x[idx])
+            yb = rb.from_numpy(y[idx].reshape(-1, 1))
+            h = rb.relu(xb @ params["w1"] + params["b1"])
+            h = rb.relu(h @ params["w2"] + params["b2"])
+            logits = h @ params["w3"] + params["b3"]
+            loss = -rb.log_softmax(logits, 1).gather(1, yb).mean()
+            for p in params.values():
+                p.grad = None
+            loss.backward()
+            steps += 1
+            # Adam with a cosine learning rate, on the raw arrays
+            rate = lr * 0.5 * (1 + np.cos(np.pi * steps / total_steps))
+            for k, p in params.items():
+                m, v = moments[k]
+                g = p.grad._data
+                m *= 0.9
+                m += 0.1 * g
+                v *= 0.999
+                v += 0.001 * g * g
+                mhat = m / (1 - 0.9**steps)
+                vhat = v / (1 - 0.999**steps)
+                p._data -= (rate * mhat / (np.sqrt(vhat) + 1e-8)).astype(np.float32)
+            loss_sum += float(loss.item()) * len(idx)
+        if log:
+            log(f"epoch {epoch + 1}/{epochs}: loss {loss_sum / len(x):.4f} "
+                f"({time.perf_counter() - t0:.1f} s)")
+    arrays = {k: v._data.copy() for k, v in params.items()}
+    return MLPClassifier(arrays, {"name": MLPClassifier.name, "version": "1",
+                                  "architecture": f"MLP {'-'.join(map(str, sizes))}",
+                                  "trained_on": "MNIST train file (first 10,000) + synthetic "
+                                                "ZIP fields of those digits",
+                                  "epochs": epochs})
+
+
+class ModuleClassifier:
+    """Wrap a rosenblatt nn.Module (e.g. the committed LeNet-5) as a numpy classifier."""
+
+    def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None) -> None:
+        self.module = module.eval() if hasattr(module, "eval") else module
+        self.name, self.card, self.path = name, card, path
+        self.version = str(card.get("version", "1"))
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> logits (N, 10)."""
+        import rosenblatt as rb
+
+        with rb.no_grad():
+            out = self.module(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
+        return out.numpy()
+
+
+def committed_classifier() -> Classifier | None:
+    """The committed CNN from rosenblatt.models with its weights, or None when not there."""
+    try:
+        from rosenblatt import models
+    except ImportError:
+        return None
+    build = getattr(models, "lenet5", None)
+    if build is None:
+        return None
+    try:
+        module = build(pretrained=True)
+    except (FileNotFoundError, TypeError, ValueError, RuntimeError):
+        return None
+    card: dict[str, Any] = {}
+    path = None
+    for candidate in sorted(WEIGHTS_DIR.glob("lenet5*.json")):
+        if not candidate.name.endswith(".zip.json"):
+            card = json.loads(candidate.read_text())
+            path = candidate
+            break
+    return ModuleClassifier(module, "lenet5", card, path)
+
+
+def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | None = None,
+                    prefer_committed: bool = True) -> Classifier:
+    """The committed model when there is one; else the cached fallback MLP (trained if needed)."""
+    if prefer_committed:
+        model = committed_classifier()
+        if model is not None:
+            return model
+    path = cache_dir() / "zip-mlp.npz"
+    if path.exists():
+        return MLPClassifier.load(path)
+    if not train_if_missing:
+        raise FileNotFoundError(f"no committed digit model and no trained fallback at {path}")
+    if log:
+        log(f"no committed digit model: training the fallback MLP into {path}")
+    x, y = training_digits()
+    model = train_mlp(x, y, log=log)
+    model.save(path)
+    return model

@@ -1,0 +1,281 @@
+"""The ZIP reader: pre-processing, one batched network call, calibrated accept/review.
+
+A ZIP is accepted only when exactly five digits were found and every digit's calibrated
+probability clears the threshold; otherwise it goes to review with the reasons, e.g.
+{'reason': 'no_ink'}, {'reason': 'digit_count', 'count': 4},
+{'reason': 'low_confidence', 'position': 2, 'confidence': 0.71}.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from rosenblatt._backend import np
+
+from . import thresholds as th
+from .model import WEIGHTS_DIR, Classifier, cache_dir, load_classifier
+from .preprocess import EXPECTED_DIGITS, Segmentation, preprocess_digit, preprocess_field
+
+DEFAULT_TARGET_ERROR = 0.005
+
+
+@dataclass
+class Reading:
+    """What the reader says about one image."""
+
+    text: str  # the digits read, left to right
+    confidences: list[float]
+    probabilities: list[list[float]]
+    decision: str  # 'accept' or 'review'
+    reasons: list[dict[str, Any]]
+    boxes: list[tuple[int, int, int, int]]
+    inputs: Any  # (k, 1, 28, 28) float32: what the network saw
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (without the input arrays)."""
+        return {"reading": self.text, "decision": self.decision, "reasons": self.reasons,
+                "confidences": [round(c, 6) for c in self.confidences],
+                "probabilities": [[round(p, 6) for p in row] for row in self.probabilities],
+                "boxes": [list(b) for b in self.boxes], "timings_ms": self.timings_ms}
+
+
+def calibration_path(classifier: Classifier) -> Path:
+    """Where a model's temperature and threshold live: beside its weights."""
+    weights = getattr(classifier, "path", None)
+    if weights is not None and Path(weights).parent == WEIGHTS_DIR:
+        return WEIGHTS_DIR / f"{classifier.name}.zip.json"
+    if weights is not None:
+        return Path(weights).with_name(f"{classifier.name}.zip.json")
+    return cache_dir() / f"{classifier.name}.zip.json"
+
+
+def _segment_chunk(args: tuple[list[Any], int | None]) -> list[Segmentation]:
+    images, expected = args
+    return [preprocess_field(img, expected) for img in images]
+
+
+class ZipReader:
+    """Read ZIP fields (or single digits) with a classifier, a temperature and a threshold."""
+
+    def __init__(self, classifier: Classifier, temperature: float = 1.0, threshold: float = 0.9,
+                 digit_threshold: float | None = None, expected: int = EXPECTED_DIGITS,
+                 calibration: dict[str, Any] | None = None) -> None:
+        self.classifier = classifier
+        self.temperature = float(temperature)
+        self.threshold = float(threshold)
+        self.digit_threshold = float(digit_threshold if digit_threshold is not None else threshold)
+        self.expected = expected
+        self.calibration = calibration or {}
+
+    @classmethod
+    def load(cls, classifier: Classifier | None = None, calibrate_if_missing: bool = True,
+             log: Callable[[str], None] | None = None, **calibrate_kwargs: Any) -> ZipReader:
+        """The default model with its saved calibration (calibrating it first if needed)."""
+        classifier = classifier or load_classifier(log=log)
+        record = th.load_calibration(calibration_path(classifier))
+        if record is None or record.get("model_version") != classifier.version:
+            if not calibrate_if_missing:
+                return cls(classifier)
+            if log:
+                log(f"calibrating {classifier.name} on the calibration half of MNIST test")
+            record = calibrate(cls(classifier), **calibrate_kwargs)
+            th.save_calibration(calibration_path(classifier), record)
+        return cls(classifier, record["temperature"], record["threshold"],
+                   record.get("digit_threshold"), calibration=record)
+
+    def probabilities(self, logits: Any) -> Any:
+        """Calibrated probabilities softmax(logits / T), (N, 10)."""
+        return th.softmax(logits, self.temperature)
+
+    def logits(self, inputs: Any, batch_size: int = 4096) -> Any:
+        """The network on (N, 1, 28, 28) inputs, in batches; (N, 10) float32."""
+        if len(inputs) == 0:
+            return np.zeros((0, 10), np.float32)
+        outs = [np.asarray(self.classifier(inputs[i : i + batch_size]))
+                for i in range(0, len(inputs), batch_size)]
+        return np.concatenate(outs).astype(np.float32)
+
+    def segment_fields(self, images: Sequence[Any], workers: int = 1) -> list[Segmentation]:
+        """Pre-process many fields, in `workers` processes when > 1."""
+        if workers <= 1 or len(images) < 64:
+            return [preprocess_field(img, self.expected) for img in images]
+        chunk = (len(images) + workers * 4 - 1) // (workers * 4)
+        parts = [(list(images[i : i + chunk]), self.expected)
+                 for i in range(0, len(images), chunk)]
+        with ProcessPoolExecutor(workers) as pool:
+            return [s for segs in pool.map(_segment_chunk, parts) for s in segs]
+
+    def decide(self, probs: Any, no_ink: bool, expected: int | None,
+               threshold: float) -> tuple[str, list[dict[str, Any]]]:
+        """Accept only the right number of digits, each above the threshold."""
+        if no_ink:
+            return "review", [{"reason": "no_ink"}]
+        reasons: list[dict[str, Any]] = []
+        if expected is not None and len(probs) != expected:
+            reasons.append({"reason": "digit_count", "count": len(probs)})
+        for i, p in enumerate(probs):
+            confidence = float(p.max())
+            if confidence < threshold:
+                reasons.append({"reason": "low_confidence", "position": i,
+                                "confidence": round(confidence, 6)})
+        return ("review" if reasons else "accept"), reasons
+
+    def _readings(self, segs: list[Segmentation], expected: int | None, threshold: float,
+                  t_pre: float) -> list[Reading]:
+        t0 = time.perf_counter()
+        inputs = (np.concatenate([s.inputs for s in segs]) if segs
+                  else np.zeros((0, 1, 28, 28), np.float32))
+        probs = self.probabilities(self.logits(inputs))
+        t_net = time.perf_counter() - t0
+        out, start = [], 0
+        n = max(len(segs), 1)
+        for s in segs:
+            p = probs[start : start + len(s.inputs)]
+            start += len(s.inputs)
+            decision, reasons = self.decide(p, s.no_ink, expected, threshold)
+            inv = 1.0 / s.scale
+            boxes = [tuple(int(round(v * inv)) for v in b) for b in s.boxes]
+            out.append(Reading("".join(str(int(d)) for d in p.argmax(axis=1)),
+                               [float(c) for c in p.max(axis=1)], p.tolist(), decision, reasons,
+                               boxes, s.inputs,
+                               {"preprocess": round(1000 * t_pre / n, 3),
+                                "network": round(1000 * t_net / n, 3)}))
+        return out
+
+    def read_fields(self, images: Sequence[Any], workers: int = 1) -> list[Reading]:
+        """Read ZIP-field images (arrays, PIL images or encoded bytes), one network call."""
+        t0 = time.perf_counter()
+        segs = self.segment_fields(images, workers)
+        return self._readings(segs, self.expected, self.threshold, time.perf_counter() - t0)
+
+    def read_field(self, image: Any) -> Reading:
+        """Read one ZIP field."""
+        return self.read_fields([image])[0]
+
+    def read_digits(self, images: Sequence[Any]) -> list[Reading]:
+        """Read single-digit images (all ink of an image is one digit)."""
+        t0 = time.perf_counter()
+        segs = [preprocess_digit(img) for img in images]
+        return self._readings(segs, 1, self.digit_threshold, time.perf_counter() - t0)
+
+
+def field_logits(reader: ZipReader, fields: list[Any],
+                 workers: int = 1) -> tuple[Any, Any, Any, list[int]]:
+    """Segment synthetic fields and run the network: logits and labels of the digits of
+    fields cut into exactly the expected count, each digit's field index, and the counts."""
+    segs = reader.segment_fields([f.image for f in fields], workers)
+    counts = [len(s.inputs) for s in segs]
+    good = [i for i, c in enumerate(counts) if c == reader.expected]
+    if not good:
+        return np.zeros((0, 10)), np.zeros(0, np.int64), np.zeros(0, np.int64), counts
+    inputs = np.concatenate([segs[i].inputs for i in good])
+    labels = np.array([int(c) for i in good for c in fields[i].zip], np.int64)
+    owner = np.repeat(np.array(good), reader.expected)
+    return reader.logits(inputs), labels, owner, counts
+
+
+def zip_confidence(probs: Any, labels: Any, owner: Any, counts: list[int],
+                   expected: int = EXPECTED_DIGITS) -> tuple[Any, Any]:
+    """Per field: the lowest digit confidence (-inf if the count is wrong) and whether the
+    whole ZIP was read right."""
+    n = len(counts)
+    conf = np.full(n, -np.inf)
+    correct = np.zeros(n, bool)
+    if len(owner):
+        fields = owner.reshape(-1, expected)[:, 0]
+        top = probs.max(axis=1).reshape(-1, expected)
+        right = (probs.argmax(axis=1) == labels).reshape(-1, expected)
+        conf[fields] = top.min(axis=1)
+        correct[fields] = right.all(axis=1)
+    return conf, correct
+
+
+def calibrate(reader: ZipReader, n_fields: int = 3000, target_error: float = DEFAULT_TARGET_ERROR,
+              seed: int = 1, plots_dir: Path | None = None, workers: int = 1) -> dict[str, Any]:
+    """Fit T and choose thresholds on synthetic fields of the CALIBRATION half of MNIST test.
+
+    The fields are split in two: the first half fits the temperature, the second half draws
+    the automation curve from which the threshold is chosen (so T is not fitted on the same
+    digits that set the threshold).
+    """
+    from .synth import make_fields
+
+    fields = make_fields(n_fields, part="calibration", seed=seed)
+    logits, labels, owner, counts = field_logits(reader, fields, workers)
+    half = n_fields // 2
+    fit = owner < half
+    temperature = th.fit_temperature(logits[fit], labels[fit])
+    probs_t1 = th.softmax(logits)
+    probs = th.softmax(logits, temperature)
+    held = ~fit
+    conf, correct = zip_confidence(probs[held], labels[held], owner[held] - half, counts[half:])
+    chosen = th.choose_threshold(conf, correct, target_error)
+    digit_conf = probs[held].max(axis=1)
+    digit_ok = probs[held].argmax(axis=1) == labels[held]
+    digit_chosen = th.choose_threshold(digit_conf, digit_ok, target_error)
+    record = {
+        "model": reader.classifier.name, "model_version": reader.classifier.version,
+        "temperature": temperature, "threshold": chosen["threshold"],
+        "digit_threshold": digit_chosen["threshold"], "target_error": target_error,
+        "validation": {
+            "data": "synthetic ZIP fields from MNIST test digits 0-4999 (calibration half)",
+            "fields": n_fields, "seed": seed,
+            "nll_before": th.nll(logits[held], labels[held]),
+            "nll_after": th.nll(logits[held], labels[held], temperature),
+            "digit_accuracy": float(digit_ok.mean()) if len(digit_ok) else 0.0,
+            "zip_automation": chosen["automation"], "zip_error": chosen["error"],
+            "digit_automation": digit_chosen["automation"], "digit_error": digit_chosen["error"],
+        },
+    }
+    if plots_dir is not None:
+        plots_dir = Path(plots_dir)
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        th.plot_reliability(th.reliability(probs_t1[held].max(1), digit_ok),
+                            th.reliability(digit_conf, digit_ok), plots_dir / "reliability.png")
+        th.plot_curve(th.automation_curve(conf, correct), chosen, plots_dir / "automation.png")
+    return record
+
+
+def evaluate(reader: ZipReader, n: int = 2000, seed: int = 12345, workers: int = 1,
+             repeats: int = 1) -> dict[str, Any]:
+    """Measure on synthetic fields of the EVALUATION half of MNIST test (digits 5000-9999)."""
+    from .synth import make_fields
+
+    fields = make_fields(n, part="evaluation", seed=seed)
+    images = [f.image for f in fields]
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        readings = reader.read_fields(images, workers=workers)
+        best = min(best, time.perf_counter() - t0)
+    truth = [f.zip for f in fields]
+    digit_right = digit_total = 0
+    for r, z in zip(readings, truth):
+        if len(r.text) == len(z):
+            digit_right += sum(a == b for a, b in zip(r.text, z))
+        digit_total += len(z)
+    accepted = [r.decision == "accept" for r in readings]
+    correct = [r.text == z for r, z in zip(readings, truth)]
+    n_acc = sum(accepted)
+    errors = sum(a and not c for a, c in zip(accepted, correct))
+    reasons: dict[str, int] = {}
+    for r in readings:
+        for why in {x["reason"] for x in r.reasons}:
+            reasons[why] = reasons.get(why, 0) + 1
+    return {
+        "fields": n, "seed": seed, "data": "MNIST test digits 5000-9999 (evaluation half)",
+        "model": reader.classifier.name, "temperature": reader.temperature,
+        "threshold": reader.threshold,
+        "digit_accuracy": digit_right / digit_total,
+        "segmentation_accuracy": float(np.mean([len(r.text) == 5 for r in readings])),
+        "zip_accuracy": float(np.mean(correct)),
+        "automation_rate": n_acc / n,
+        "error_rate_among_accepted": errors / max(n_acc, 1),
+        "review_reasons": reasons,
+        "seconds": best, "fields_per_second": n / best, "workers": workers,
+    }
