@@ -12,7 +12,7 @@ import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from .._backend import array_module, np
+from .._backend import array_module, device, device_of, np, to_device
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 
@@ -227,13 +227,16 @@ def _state_value(value: Any, param: Tensor, key: str) -> Any:
         return type(value)(_state_value(v, param, key) for v in value)
     if isinstance(value, dict):
         return {k: _state_value(v, param, k) for k, v in value.items()}
-    xp = array_module(param._data)
     array = value._data if isinstance(value, Tensor) else value
     if type(array).__module__.startswith("torch"):
         array = array.detach().cpu().numpy()
-    array = xp.asarray(array)
+    if not hasattr(array, "dtype"):
+        array = np.asarray(array)
+    # 'step' stays a CPU scalar (read every step); the rest goes where the parameter is
+    target = device("cpu") if key == "step" else device_of(param._data)
+    array = to_device(array, target)
     dtype = param._data.dtype if key != "step" and array.dtype.kind == "f" else array.dtype
-    return Tensor._make(xp.array(array, dtype=dtype, copy=True), False, None)
+    return Tensor._make(array_module(array).array(array, dtype=dtype, copy=True), False, None)
 
 
 def _typename(obj: Any) -> str:

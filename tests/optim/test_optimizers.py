@@ -321,3 +321,27 @@ def test_adagrad_state_exists_before_the_first_step_like_pytorch():
                                  initial_accumulator_value=0.5)
     assert opt.state_dict()["state"][0].keys() == theirs.state_dict()["state"][0].keys()
     assert opt.state[p]["sum"].tolist() == [0.5, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+])
+def test_on_each_device_like_on_the_cpu(name, kwargs, device):
+    """The update runs on the parameter's device (CuPy on a GPU) and agrees with the CPU."""
+    grads = _gradients("float64")[:20]
+    cpu = [rb.tensor(np.ones(s), requires_grad=True) for s in SHAPES]
+    there = [rb.tensor(np.ones(s)).to(device).requires_grad_() for s in SHAPES]
+    cpu_opt, there_opt = getattr(optim, name)(cpu, **kwargs), getattr(optim, name)(there, **kwargs)
+    _run(cpu, cpu_opt, grads, rb.tensor)
+    _run(there, there_opt, grads, lambda g: rb.tensor(g).to(device))
+    for p, q in zip(cpu, there):
+        assert q.device.type == device
+        np.testing.assert_allclose(q.detach().cpu().numpy(), p.detach().numpy(), rtol=1e-10)
+    state = there_opt.state_dict()["state"][0]
+    assert state.get("step", rb.zeros(())).device.type == "cpu"
+    reloaded = getattr(optim, name)([rb.ones(s).double() for s in SHAPES], **kwargs)
+    reloaded.load_state_dict(there_opt.state_dict())  # a GPU checkpoint loads on the CPU
+    for key, value in reloaded.state_dict()["state"][0].items():
+        assert value.device.type == "cpu", key
