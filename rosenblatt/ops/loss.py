@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import np
 from ..autograd.function import Function
 from .elementwise import sigmoid_array
 
@@ -130,14 +131,14 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, p, target, weight, reduction):
         xp = ctx.xp
-        log_p = xp.maximum(xp.log(p), -100)
-        log_q = xp.maximum(xp.log1p(-p), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
+            log_p = xp.maximum(xp.log(p), -100)
+            log_q = xp.maximum(xp.log1p(-p), -100)
         losses = -(target * log_p + (1 - target) * log_q)
         if weight is not None:
             losses = losses * weight
         ctx.save_for_backward(p, target, weight)
         ctx.reduction = reduction
-        ctx.log_p, ctx.log_q = log_p, log_q
         return _reduce(xp, losses, reduction)
 
     @staticmethod
@@ -151,8 +152,9 @@ class BinaryCrossEntropy(Function):
         grad_p = grad_t = None
         if need_p:
             grad_p = g * (p - target) / xp.maximum((1 - p) * p, 1e-12)
-        if need_t:
-            grad_t = g * (ctx.log_q - ctx.log_p)
+        if need_t:  # PyTorch differentiates the unclamped logs here (inf at p = 0 or 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_t = g * (xp.log1p(-p) - xp.log(p))
         return grad_p, grad_t, None
 
 
