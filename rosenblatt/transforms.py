@@ -189,23 +189,34 @@ def affine_images(batch: Any, angles: Any, translations: Any, scales: Any, shear
     work = batch if batch.dtype.kind == "f" else batch.astype(np.float32)
     out = np.empty_like(work)
     cx, cy = ((w - 1) / 2, (h - 1) / 2) if center is None else center
-    for i in range(n):
-        a, s = math.radians(angles[i]), scales[i]
-        shx, shy = (math.tan(math.radians(v)) for v in shears[i])
-        # forward map in (x right, y down) pixel coordinates: A = s * R(a) @ Shear
-        rot = np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
-        shear = np.array([[1.0, shx], [shy, 1.0 + shx * shy]])
-        inv = np.linalg.inv(s * rot @ shear)
-        centre = np.array([cx, cy])
-        shift = centre - inv @ (centre + np.asarray(translations[i], dtype=np.float64))
-        # scipy indexes (row, col) = (y, x): swap both axes of the map
-        matrix, offset = inv[::-1, ::-1], shift[::-1]
+    params = zip(*(np.asarray(v, dtype=np.float64).tolist()
+                   for v in (angles, scales, shears, translations)))
+    for i, (angle, scale, shear, move) in enumerate(params):
+        matrix, offset = _inverse_map(math.radians(angle), scale, shear, move, cx, cy)
         for ch in range(c):
             ndimage.affine_transform(work[i, ch], matrix, offset, output=out[i, ch],
                                      order=order, mode="constant", cval=fill)
     if batch.dtype.kind != "f":
         out = np.rint(out).astype(batch.dtype)
     return out
+
+
+def _inverse_map(angle: float, scale: float, shear: Any, move: Any, cx: float,
+                 cy: float) -> tuple[Any, Any]:
+    """scipy's (matrix, offset) taking output (row, col) to input (row, col) for the forward
+    map p -> A (p - c) + c + move in (x right, y down) pixels, A = scale * R(angle) @ Shear."""
+    cos, sin = math.cos(angle), math.sin(angle)
+    shx, shy = math.tan(math.radians(shear[0])), math.tan(math.radians(shear[1]))
+    # R = [[cos, sin], [-sin, cos]] turns counter-clockwise as displayed (y points down);
+    # Shear = [[1, shx], [shy, 1 + shx * shy]]; det(R @ Shear) = 1, a.. below are R @ Shear
+    a00, a01 = cos + sin * shy, cos * shx + sin * (1 + shx * shy)
+    a10, a11 = -sin + cos * shy, -sin * shx + cos * (1 + shx * shy)
+    k = 1.0 / scale
+    i00, i01, i10, i11 = a11 * k, -a01 * k, -a10 * k, a00 * k  # inverse of (R @ Shear) / scale
+    px, py = cx + move[0], cy + move[1]
+    sx, sy = cx - (i00 * px + i01 * py), cy - (i10 * px + i11 * py)
+    # scipy indexes (row, col) = (y, x): swap both axes of the map
+    return np.array([[i11, i10], [i01, i00]]), np.array([sy, sx])
 
 
 class RandomRotation(Transform):

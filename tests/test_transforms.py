@@ -129,6 +129,21 @@ def test_random_affine_scale_about_the_centre():
     assert out.numpy()[0, 7, 7] == pytest.approx(image[7, 7])
 
 
+def test_random_affine_rotation_scale_shear_against_an_inverted_matrix():
+    image = _image(17, 17, seed=3)
+    angle, scale, shear = 25.0, 1.3, 12.0
+    tf = T.RandomAffine((angle, angle), scale=(scale, scale), shear=(shear, shear),
+                        interpolation="bilinear")
+    out = tf(rb.tensor(image[None])).numpy()[0]
+    a, sh = np.radians(angle), np.tan(np.radians(shear))
+    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # (x, y), y down
+    forward = scale * rot @ np.array([[1.0, sh], [0.0, 1.0]])
+    inv = np.linalg.inv(forward)[::-1, ::-1]  # to (row, col)
+    centre = np.array([8.0, 8.0])
+    want = ndimage.affine_transform(image, inv, centre - inv @ centre, order=1)
+    np.testing.assert_allclose(out, want, atol=1e-5)
+
+
 def test_random_affine_everything_keeps_shape_and_range():
     x = rb.rand(8, 1, 28, 28)
     tf = T.RandomAffine(15, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10,

@@ -488,6 +488,9 @@ class _MapDatasetIter:
             return loader.collate_fn(loader.dataset[index])
         if self._getbatch is not None:
             return self._getbatch(list(index))
+        getitems = getattr(loader.dataset, "__getitems__", None)  # PyTorch's batch protocol
+        if getitems is not None:
+            return loader.collate_fn(getitems(list(index)))
         return loader.collate_fn([loader.dataset[i] for i in index])
 
 

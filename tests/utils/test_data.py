@@ -280,3 +280,16 @@ def test_epoch_of_mnist_sized_data_does_not_build_per_sample_tuples(monkeypatch)
     monkeypatch.setattr(rbd.TensorDataset, "__getitem__", fail)
     n = sum(len(y) for _, y in rbd.DataLoader(ds, batch_size=64, shuffle=True))
     assert n == 10000
+
+
+def test_getitems_protocol_is_used_for_custom_collate():
+    calls = []
+
+    class Batched(ListDataset):
+        def __getitems__(self, indices):
+            calls.append(indices)
+            return [self.items[i] for i in indices]
+
+    loader = rbd.DataLoader(Batched(list(range(5))), batch_size=2, collate_fn=lambda b: b)
+    assert list(loader) == [[0, 1], [2, 3], [4]]
+    assert calls == [[0, 1], [2, 3], [4]]
