@@ -133,8 +133,9 @@ def run_backward(
                     replaced = hook(Tensor._make(grad, False, None))
                     if replaced is not None:
                         grad = replaced._data
-            if node.retained is not None and capture_ids is None:
-                retained = node.retained()
+            keeper = node.retained
+            if keeper is not None and capture_ids is None:
+                retained = keeper()
                 if retained is not None:
                     _accumulate(retained, grad, handed_out)
             if capture_nodes and id(node) in capture_nodes:
@@ -148,6 +149,8 @@ def run_backward(
             if not retain_graph:
                 node.__dict__.clear()  # saved arrays: freed as soon as they are used
                 node.freed = True
+                if keeper is not None:
+                    node.retained = keeper
             for parent, g in zip(node.next_nodes, grads):
                 if g is None or parent is None:
                     continue

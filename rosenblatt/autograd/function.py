@@ -60,28 +60,33 @@ class Function:
         # local names only; other arities take the general loop.
         ctx = _new(cls)
         n = len(inputs)
-        if n == 2 and inputs[0] is not None and inputs[1] is not None:
-            a, b = inputs
-            data = a._data
-            ctx.xp = np if data.__class__ is ndarray else array_module(data)
-            out = cls.forward(ctx, data, b._data, **params)
-            need_a, need_b = a.requires_grad, b.requires_grad
-            record = need_a or need_b
-            if record:
-                ctx.needs_input_grad = (need_a, need_b)
-                ctx.next_nodes = ((a._node or a) if need_a else None,
-                                  (b._node or b) if need_b else None)
-        elif n == 1 and inputs[0] is not None:
-            a = inputs[0]
-            data = a._data
-            ctx.xp = np if data.__class__ is ndarray else array_module(data)
-            out = cls.forward(ctx, data, **params)
-            record = a.requires_grad
-            if record:
-                ctx.needs_input_grad = (True,)
-                ctx.next_nodes = (a._node or a,)
-        else:
-            out, record = _apply_general(cls, ctx, inputs, params)
+        try:
+            if n == 2 and inputs[0] is not None and inputs[1] is not None:
+                a, b = inputs
+                data = a._data
+                ctx.xp = np if data.__class__ is ndarray else array_module(data)
+                out = cls.forward(ctx, data, b._data, **params)
+                need_a, need_b = a.requires_grad, b.requires_grad
+                record = need_a or need_b
+                if record:
+                    ctx.needs_input_grad = (need_a, need_b)
+                    ctx.next_nodes = ((a._node or a) if need_a else None,
+                                      (b._node or b) if need_b else None)
+            elif n == 1 and inputs[0] is not None:
+                a = inputs[0]
+                data = a._data
+                ctx.xp = np if data.__class__ is ndarray else array_module(data)
+                out = cls.forward(ctx, data, **params)
+                record = a.requires_grad
+                if record:
+                    ctx.needs_input_grad = (True,)
+                    ctx.next_nodes = (a._node or a,)
+            else:
+                out, record = _apply_general(cls, ctx, inputs, params)
+        except ValueError as error:  # NumPy's shape errors, reworded with the op and shapes
+            if "broadcast" not in str(error):
+                raise
+            raise RuntimeError(_shape_error(cls, inputs, error)) from None
         if out.__class__ is not ndarray:
             out = as_array(out)
         result = _new(Tensor)
@@ -124,8 +129,11 @@ class Function:
 
     def release(self) -> None:
         """Drop everything saved for backward (the node stays, marked as freed)."""
+        keeper = self.retained
         self.__dict__.clear()
         self.freed = True
+        if keeper is not None:
+            self.retained = keeper
 
 
 _new = object.__new__
@@ -168,6 +176,22 @@ def _saved_versions(saved: tuple, inputs: tuple, output: Tensor) -> tuple:
                 checks.append((t._version_box, t._version_box[0], array.shape))
                 break
     return tuple(checks)
+
+
+def _shape_error(cls: type, inputs: tuple, error: Exception) -> str:
+    """PyTorch's broadcast message where it applies, always naming the op and input shapes."""
+    shapes = [t.shape for t in inputs if t is not None]
+    text = str(error)
+    if "broadcast" in text and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for d in range(1, max(len(a), len(b)) + 1):
+            m = a[-d] if d <= len(a) else 1
+            n = b[-d] if d <= len(b) else 1
+            if m != n and m != 1 and n != 1:
+                text = (f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                        f"non-singleton dimension {max(len(a), len(b)) - d}")
+                break
+    return f"{cls.__name__.lower()}: {text} (inputs {_describe_inputs(inputs)})"
 
 
 def _describe_inputs(inputs: tuple) -> str:
