@@ -11,7 +11,8 @@ import rosenblatt as rb
 
 
 def test_matmul_error_names_both_shapes():
-    with pytest.raises(RuntimeError, match=re.escape("matmul: cannot multiply (32x784) by (512x10)")):
+    message = re.escape("matmul: cannot multiply (32x784) by (512x10)")
+    with pytest.raises(RuntimeError, match=message):
         rb.randn(32, 784) @ rb.randn(512, 10)
     with pytest.raises(RuntimeError, match=re.escape("matmul: cannot multiply (2x3x4) by (5)")):
         rb.matmul(rb.randn(2, 3, 4), rb.randn(5))
