@@ -205,9 +205,12 @@ def _read_header(data: bytes, name: str) -> dict:
         raise _corrupt(name, f"corrupt header ({e})") from None
     if not isinstance(header, dict):
         raise _corrupt(name, "corrupt header (not a JSON object)")
-    end = max((v["data_offsets"][1] for k, v in header.items()
-               if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v),
-              default=0)
+    try:
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"),
+                  default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise _corrupt(name, "corrupt header (a tensor entry without valid data_offsets)"
+                       ) from None
     if 8 + size + end != len(data):
         state = "is truncated" if 8 + size + end > len(data) else "has trailing bytes"
         raise _corrupt(name, f"the file {state}: header says {8 + size + end} bytes, "
@@ -329,6 +332,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: str | Device | dict | Ca
     except Exception as e:  # safetensors' own validation: offsets, dtypes, shapes
         raise _corrupt(name, str(e)) from None
     metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise _corrupt(name, "corrupt header (__metadata__ is not a JSON object)")
     if _STRUCTURE not in metadata:  # a plain safetensors file from elsewhere
         return _load_flat(arrays, map_location, name)
     structure = metadata[_STRUCTURE]
