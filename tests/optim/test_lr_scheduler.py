@@ -56,6 +56,13 @@ SCHEDULES = {
         base_momentum=[0.8, 0.7], max_momentum=0.9),
     "OneCycleLR-no-momentum": lambda m, o: m.OneCycleLR(
         o, max_lr=0.3, total_steps=STEPS, cycle_momentum=False),
+    "ConstantLR": lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=8),
+    "PolynomialLR": lambda m, o: m.PolynomialLR(o, total_iters=40, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(
+        o, T_0=6, T_mult=2, eta_min=0.001),
+    "ChainedScheduler": lambda m, o: m.ChainedScheduler(
+        [m.ConstantLR(o, factor=0.5, total_iters=4), m.ExponentialLR(o, gamma=0.95)],
+        optimizer=o),
     "SequentialLR": lambda m, o: m.SequentialLR(
         o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.CosineAnnealingLR(o, T_max=50)],
         milestones=[5]),
@@ -168,15 +175,25 @@ def test_reduce_lr_on_plateau_matches_pytorch(kwargs):
     assert fresh.best == ours.best and fresh.num_bad_epochs == ours.num_bad_epochs
 
 
-def test_closed_form_with_an_explicit_epoch_warns_and_matches_pytorch():
-    ours_opt, theirs_opt, ours, theirs = _pair(SCHEDULES["StepLR"])
-    ours_opt.step()
-    theirs_opt.step()
-    with pytest.warns(UserWarning, match="epoch parameter"):
-        ours.step(15)
-    with pytest.warns(UserWarning, match="epoch parameter"):
-        theirs.step(15)
-    assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+@pytest.mark.parametrize("name", [
+    "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR-warmup",
+    "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "LambdaLR",
+])
+def test_explicit_epoch_warns_and_matches_pytorch(name):
+    """The deprecated `step(epoch)` uses the closed form where there is one, as in PyTorch."""
+    ours_opt, theirs_opt, ours, theirs = _pair(SCHEDULES[name])
+    for epoch in (3, 15, 9, 30):
+        ours_opt.step()
+        theirs_opt.step()
+        if name == "CosineAnnealingWarmRestarts":  # not deprecated there: fractional epochs
+            ours.step(epoch + 0.25)
+            theirs.step(epoch + 0.25)
+        else:
+            with pytest.warns(UserWarning, match="epoch parameter"):
+                ours.step(epoch)
+            with pytest.warns(UserWarning, match="epoch parameter"):
+                theirs.step(epoch)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
 
 
 def test_warns_when_stepped_before_the_optimizer():
