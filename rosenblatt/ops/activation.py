@@ -49,7 +49,7 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))
             return 0.5 * x * (1 + xp.tanh(inner))
         return 0.5 * x * (1 + erf(xp, x * (1 / math.sqrt(2))))
 
@@ -59,7 +59,7 @@ class Gelu(Function):
         xp = ctx.xp
         if ctx.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
-            t = xp.tanh(k * (x + 0.044715 * x**3))
+            t = xp.tanh(k * (x + 0.044715 * (x * x * x)))
             dinner = k * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
         cdf = 0.5 * (1 + erf(xp, x * (1 / math.sqrt(2))))
