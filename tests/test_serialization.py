@@ -228,3 +228,12 @@ def test_tensors_are_not_picklable():
 
     with pytest.raises(TypeError, match="rosenblatt.save"):
         pickle.dumps(rb.ones(2))
+
+
+def test_device_round_trip(tmp_path, device):
+    t = rb.randn(3, 2).to(device)
+    rb.save({"t": t}, tmp_path / "d")
+    assert rb.load(tmp_path / "d")["t"].device == rb.device(device)
+    on_cpu = rb.load(tmp_path / "d", map_location="cpu")["t"]
+    assert on_cpu.device == rb.device("cpu")
+    np.testing.assert_array_equal(on_cpu.numpy(), t.cpu().numpy())

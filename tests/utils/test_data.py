@@ -293,3 +293,10 @@ def test_getitems_protocol_is_used_for_custom_collate():
     loader = rbd.DataLoader(Batched(list(range(5))), batch_size=2, collate_fn=lambda b: b)
     assert list(loader) == [[0, 1], [2, 3], [4]]
     assert calls == [[0, 1], [2, 3], [4]]
+
+
+def test_tensor_dataset_on_device(device):
+    x = rb.arange(10).to(device)
+    batches = list(rbd.DataLoader(rbd.TensorDataset(x), batch_size=4, shuffle=True))
+    assert all(b[0].device == rb.device(device) for b in batches)
+    assert sorted(np.concatenate([b[0].cpu().numpy() for b in batches]).tolist()) == list(range(10))
