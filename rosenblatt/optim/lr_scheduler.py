@@ -249,6 +249,11 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes (milestones back to a Counter if saved as a plain dict)."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
     def get_lr(self) -> list[float]:
         self._warn_outside_step()
         if self.last_epoch not in self.milestones:

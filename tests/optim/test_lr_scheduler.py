@@ -119,6 +119,38 @@ def test_checkpoint_midway_continues_identically(name):
         assert _momentum(fresh_opt) == _momentum(opt)
 
 
+@pytest.mark.parametrize("name", ["MultiStepLR", "OneCycleLR", "SequentialLR", "LambdaLR"])
+def test_checkpoint_through_rosenblatt_save_and_load(name, tmp_path):
+    """Optimizer (Adam, with tensors in its state) and scheduler through a checkpoint file."""
+    make = SCHEDULES[name]
+    params = [rb.ones(2, requires_grad=True), rb.ones(3, requires_grad=True)]
+    opt = optim.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.01}], lr=0.1)
+    sched = make(lr_scheduler, opt)
+    for _ in range(25):
+        for p in params:
+            p.grad = rb.full(p.shape, 0.5)
+        opt.step()
+        sched.step()
+    rb.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()},
+            tmp_path / "checkpoint.safetensors")
+    loaded = rb.load(tmp_path / "checkpoint.safetensors")
+    fresh_params = [rb.tensor(p.detach().numpy(), requires_grad=True) for p in params]
+    fresh_opt = optim.Adam([{"params": fresh_params[:1]}, {"params": fresh_params[1:]}])
+    fresh = make(lr_scheduler, fresh_opt)
+    fresh_opt.load_state_dict(loaded["optimizer"])
+    fresh.load_state_dict(loaded["scheduler"])
+    for _ in range(STEPS - 25):
+        for p, q in zip(params, fresh_params):
+            p.grad, q.grad = rb.full(p.shape, 0.5), rb.full(q.shape, 0.5)
+        opt.step()
+        fresh_opt.step()
+        sched.step()
+        fresh.step()
+        assert fresh.get_last_lr() == sched.get_last_lr()
+    for p, q in zip(params, fresh_params):
+        assert p.tolist() == q.tolist()
+
+
 def test_state_dict_leaves_out_plain_functions_but_keeps_callable_objects():
     class Decay:
         def __init__(self, rate):
