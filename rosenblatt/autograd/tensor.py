@@ -359,6 +359,17 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """copy.deepcopy of a leaf: its own copy of the data (and of .grad)."""
+        if self._node is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        out = Tensor._make(self._data.copy(), self.requires_grad, None)
+        if self.grad is not None:
+            out.grad = Tensor._make(self.grad._data.copy(), False, None)
+        memo[id(self)] = out
+        return out
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError(
             "rosenblatt tensors are not pickled (unsafe format); use rosenblatt.save(), which "
