@@ -470,7 +470,6 @@ class _MapDatasetIter:
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
         self._indices = iter(loader._index_sampler)
-        self._len = len(loader)
         getbatch = getattr(loader.dataset, "__getbatch__", None)
         fast = loader._auto_collation and loader.collate_fn is default_collate
         self._getbatch = getbatch if fast else None
@@ -479,7 +478,7 @@ class _MapDatasetIter:
         return self
 
     def __len__(self) -> int:
-        return self._len
+        return len(self._loader)
 
     def __next__(self) -> Any:
         index = next(self._indices)

@@ -300,3 +300,9 @@ def test_tensor_dataset_on_device(device):
     batches = list(rbd.DataLoader(rbd.TensorDataset(x), batch_size=4, shuffle=True))
     assert all(b[0].device == rb.device(device) for b in batches)
     assert sorted(np.concatenate([b[0].cpu().numpy() for b in batches]).tolist()) == list(range(10))
+
+
+def test_sampler_without_len():
+    ours, _ = _pair(6)
+    ys = [y.tolist() for _, y in rbd.DataLoader(ours, batch_size=2, sampler=iter([5, 4, 3]))]
+    assert ys == [[5, 4], [3]]
