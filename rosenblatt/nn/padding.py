@@ -32,9 +32,9 @@ class _PadNd(Module):
         return pad(input, self.padding, self._mode)
 
     def extra_repr(self) -> str:
-        if self._mode == "constant":
+        if type(self).__name__.startswith("Constant"):
             return f"padding={self.padding}, value={self.value}"
-        return f"padding={self.padding}"
+        return f"{self.padding}"
 
 
 def _layer(name: str, dims: int, mode: str, doc: str) -> type:
