@@ -345,3 +345,26 @@ def test_on_each_device_like_on_the_cpu(name, kwargs, device):
     reloaded.load_state_dict(there_opt.state_dict())  # a GPU checkpoint loads on the CPU
     for key, value in reloaded.state_dict()["state"][0].items():
         assert value.device.type == "cpu", key
+
+
+def test_a_custom_optimizer_written_the_pytorch_way():
+    """Subclass Optimizer, override step() with tensor methods under no_grad: it works."""
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, dict(lr=lr))
+
+        @rb.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad.sign(), alpha=-group["lr"])
+                        self.state[p]["steps"] = self.state[p].get("steps", 0) + 1
+
+    w = rb.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    opt = SignSGD([w], lr=0.25)
+    (w * w).sum().backward()
+    opt.step()
+    assert w.tolist() == [0.75, -1.75, 0.25]
+    assert opt.state_dict()["state"] == {0: {"steps": 1}}
