@@ -100,10 +100,11 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = ctx.xp.matmul(x, weight.T)
+        # (..., in) as one (rows, in) matrix: one GEMM instead of one per leading index
+        out = ctx.xp.matmul(x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x, weight.T)
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if x.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -112,7 +113,7 @@ class Linear(Function):
         grad2 = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = ctx.xp.matmul(grad, weight)
+            grad_x = ctx.xp.matmul(grad2 if grad.ndim > 2 else grad, weight).reshape(x.shape)
         if need_w:
             grad_w = ctx.xp.matmul(grad2.T, x.reshape(-1, x.shape[-1]))
         if need_b:
