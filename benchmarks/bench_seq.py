@@ -82,8 +82,8 @@ class TorchBlock(tnn.Module):
         self.attn.qkv = tnn.Linear(c, 3 * c)
         self.attn.proj = tnn.Linear(c, c)
         self.ln2 = tnn.LayerNorm(c)
-        self.mlp = tnn.Sequential(tnn.Linear(c, 4 * c), tnn.GELU(), tnn.Linear(4 * c, c),
-                                  tnn.Dropout(0.0))
+        self.mlp = tnn.Sequential(tnn.Linear(c, 4 * c), tnn.GELU(approximate="tanh"),
+                                  tnn.Linear(4 * c, c), tnn.Dropout(0.0))
         self.heads = heads
 
     def forward(self, x, cache=None, layer=0):
