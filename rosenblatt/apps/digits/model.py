@@ -99,14 +99,23 @@ def training_digits(synthetic_fields: int = 2000, seed: int = 0) -> tuple[Any, A
 
 def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, int] = (384, 128),
               batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-              log: Callable[[str], None] | None = None) -> MLPClassifier:
-    """Train the fallback MLP with Adam on rosenblatt tensors; x (N,1,28,28), y (N,)."""
+              log: Callable[[str], None] | None = None,
+              init: dict[str, Any] | None = None) -> MLPClassifier:
+    """Train the fallback MLP with Adam on rosenblatt tensors; x (N,1,28,28), y (N,).
+
+    `init` (w1, b1, ..., b3 arrays) starts from existing weights (fine-tuning)."""
     import rosenblatt as rb
 
     rng = np.random.default_rng(seed)
+    if init is not None:
+        hidden = (init["w1"].shape[1], init["w2"].shape[1])
     sizes = [784, *hidden, 10]
     params = {}
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        if init is not None:
+            params[f"w{i}"] = rb.tensor(np.array(init[f"w{i}"], np.float32), requires_grad=True)
+            params[f"b{i}"] = rb.tensor(np.array(init[f"b{i}"], np.float32), requires_grad=True)
+            continue
         bound = np.sqrt(6.0 / a)  # He-uniform for ReLU
         params[f"w{i}"] = rb.tensor(rng.uniform(-bound, bound, (a, b)).astype(np.float32),
                                     requires_grad=True)
@@ -194,9 +203,89 @@ def committed_classifier() -> Classifier | None:
     return ModuleClassifier(module, "lenet5", card, path)
 
 
+def replay_digits(n: int = 5000, seed: int = 0) -> tuple[Any, Any]:
+    """n MNIST training digits, pre-processed as read: mixed into fine-tuning against
+    forgetting."""
+    from .preprocess import normalize_digit
+    from .synth import load_mnist
+
+    images, labels = load_mnist("train")
+    idx = np.random.default_rng(seed).choice(len(images), size=min(n, len(images)),
+                                             replace=False)
+    x = np.stack([normalize_digit(images[i].astype(np.float32) / 255.0) for i in idx])
+    return x[:, None], labels[idx]
+
+
+def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float = 3e-4,
+              replay: int = 5000, log: Callable[[str], None] | None = None) -> Classifier:
+    """Fine-tune on reviewed digits x (N, 28, 28) or (N, 1, 28, 28), y (N,); returns a new
+    classifier with the version bumped (its calibration must then be redone)."""
+    x = np.asarray(x, np.float32).reshape(-1, 1, 28, 28)
+    y = np.asarray(y, np.int64)
+    if len(y) == 0:
+        raise ValueError("fine_tune: no labelled digits to train on")
+    rx, ry = replay_digits(replay)
+    # the reviewed digits are few and precious: repeat them so they weigh in each epoch
+    reps = max(1, len(ry) // (4 * len(y)))
+    xs = np.concatenate([rx, *([x] * reps)])
+    ys = np.concatenate([ry, *([y] * reps)])
+    version = str(int(classifier.version) + 1) if str(classifier.version).isdigit() else "2"
+    card = dict(classifier.card, version=version, fine_tuned_on=f"{len(y)} reviewed digits")
+    if isinstance(classifier, MLPClassifier):
+        tuned = train_mlp(xs, ys, epochs=epochs, lr=lr, init=classifier.params, log=log)
+        tuned.card = dict(tuned.card, **card)
+        tuned.version = version
+        tuned.save(cache_dir() / "zip-finetuned.npz")
+        return tuned
+    import rosenblatt as rb
+
+    module = classifier.module
+    module.train()
+    opt = rb.optim.Adam(module.parameters(), lr=lr)
+    rng = np.random.default_rng(0)
+    for epoch in range(epochs):
+        order = rng.permutation(len(ys))
+        for start in range(0, len(ys), 128):
+            idx = order[start : start + 128]
+            loss = rb.nn.functional.cross_entropy(module(rb.from_numpy(xs[idx])),
+                                                  rb.from_numpy(ys[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if log:
+            log(f"epoch {epoch + 1}/{epochs}: last loss {float(loss.item()):.4f}")
+    module.eval()
+    path = cache_dir() / "zip-finetuned.safetensors"
+    rb.save(module.state_dict(), path)
+    path.with_suffix(".card.json").write_text(json.dumps(dict(card, base=classifier.name)))
+    return ModuleClassifier(module, classifier.name, card, path)
+
+
+def finetuned_classifier() -> Classifier | None:
+    """The model `rosenblatt zip retrain` last wrote, if any."""
+    npz = cache_dir() / "zip-finetuned.npz"
+    st = cache_dir() / "zip-finetuned.safetensors"
+    if npz.exists() and (not st.exists() or npz.stat().st_mtime >= st.stat().st_mtime):
+        return MLPClassifier.load(npz)
+    if st.exists():
+        import rosenblatt as rb
+        from rosenblatt.models import lenet5
+
+        card = json.loads(st.with_suffix(".card.json").read_text())
+        module = lenet5()
+        module.load_state_dict(rb.load(st))
+        return ModuleClassifier(module, card.get("base", "lenet5"), card, st)
+    return None
+
+
 def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | None = None,
-                    prefer_committed: bool = True) -> Classifier:
-    """The committed model when there is one; else the cached fallback MLP (trained if needed)."""
+                    prefer_committed: bool = True, use_finetuned: bool = True) -> Classifier:
+    """The fine-tuned model if `zip retrain` made one, else the committed model, else the
+    cached fallback MLP (trained on first use)."""
+    if use_finetuned:
+        model = finetuned_classifier()
+        if model is not None:
+            return model
     if prefer_committed:
         model = committed_classifier()
         if model is not None:

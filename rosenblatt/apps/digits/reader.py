@@ -50,7 +50,7 @@ def calibration_path(classifier: Classifier) -> Path:
     if weights is not None and Path(weights).parent == WEIGHTS_DIR:
         return WEIGHTS_DIR / f"{classifier.name}.zip.json"
     if weights is not None:
-        return Path(weights).with_name(f"{classifier.name}.zip.json")
+        return Path(weights).with_name(f"{Path(weights).stem}.zip.json")
     return cache_dir() / f"{classifier.name}.zip.json"
 
 
@@ -279,3 +279,29 @@ def evaluate(reader: ZipReader, n: int = 2000, seed: int = 12345, workers: int =
         "review_reasons": reasons,
         "seconds": best, "fields_per_second": n / best, "workers": workers,
     }
+
+
+def small_reader(folder: Path, fields: int = 600) -> ZipReader:
+    """A reader for tests and demos: the committed model when there is one, else a small MLP
+    trained in a few seconds; calibrated on `fields` synthetic fields; cached in `folder`."""
+    from .model import MLPClassifier, committed_classifier, train_mlp, training_digits
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    classifier = committed_classifier()
+    if classifier is None:
+        path = folder / "small-mlp.npz"
+        if path.exists():
+            classifier = MLPClassifier.load(path)
+        else:
+            x, y = training_digits(synthetic_fields=400)
+            classifier = train_mlp(x, y, epochs=5, hidden=(256, 96))
+            classifier.card["name"] = "zip-mlp-small"
+            classifier.save(path)
+    cal = folder / f"{classifier.name}-{classifier.version}.zip.json"
+    record = th.load_calibration(cal)
+    if record is None:
+        record = calibrate(ZipReader(classifier), n_fields=fields)
+        th.save_calibration(cal, record)
+    return ZipReader(classifier, record["temperature"], record["threshold"],
+                     record.get("digit_threshold"), calibration=record)

@@ -61,7 +61,7 @@ def automation_curve(confidence: Any, correct: Any) -> dict[str, Any]:
     accepted = np.arange(1, n + 1)
     errors = np.cumsum(~ok)
     # one point per distinct confidence: the last index of each run of equal values
-    last = np.r_[np.nonzero(np.diff(conf))[0], n - 1] if n else np.zeros(0, int)
+    last = np.r_[np.nonzero(conf[1:] != conf[:-1])[0], n - 1] if n else np.zeros(0, int)
     finite = np.isfinite(conf[last])
     last = last[finite]
     return {

@@ -1,0 +1,155 @@
+"""`rosenblatt zip read|evaluate|make-samples|calibrate|retrain` and `rosenblatt serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def default_db() -> str:
+    """The review queue's default path ($ROSENBLATT_REVIEW_DB or ./review.sqlite)."""
+    return os.environ.get("ROSENBLATT_REVIEW_DB", "review.sqlite")
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _read(args: argparse.Namespace) -> int:
+    from .reader import ZipReader
+
+    reader = ZipReader.load(log=_log)
+    images = []
+    for name in args.images:
+        images.append(Path(name).read_bytes())
+    readings = reader.read_digits(images) if args.digit else reader.read_fields(images)
+    for name, r in zip(args.images, readings):
+        if args.json:
+            print(json.dumps({"image": name, **r.to_dict()}))
+            continue
+        conf = " ".join(f"{c:.3f}" for c in r.confidences)
+        why = "; ".join(", ".join(f"{k}={v}" for k, v in x.items()) for x in r.reasons)
+        print(f"{name}: {r.text or '-'}  [{conf}]  {r.decision}" + (f"  ({why})" if why else ""))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .reader import ZipReader, evaluate
+
+    reader = ZipReader.load(log=_log)
+    result = evaluate(reader, n=args.n, seed=args.seed, workers=args.workers,
+                      repeats=args.repeats)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"data: {result['fields']} synthetic ZIP fields, {result['data']} (seed {args.seed})")
+    print(f"model: {result['model']}  T = {result['temperature']:.3f}  "
+          f"threshold = {result['threshold']:.4f}")
+    for key in ("digit_accuracy", "segmentation_accuracy", "zip_accuracy", "automation_rate",
+                "error_rate_among_accepted"):
+        print(f"{key.replace('_', ' ')}: {100 * result[key]:.2f}%")
+    print(f"review reasons: {result['review_reasons']}")
+    print(f"throughput: {result['fields_per_second']:.0f} fields/s end to end "
+          f"({result['workers']} worker(s), pre-processing + network + decision)")
+    return 0
+
+
+def _make_samples(args: argparse.Namespace) -> int:
+    from .synth import make_fields, write_samples
+
+    paths = write_samples(make_fields(args.n, part=args.part, seed=args.seed), Path(args.out))
+    print(f"wrote {len(paths)} fields (PNG + JSON ground truth) to {args.out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from . import thresholds as th
+    from .model import load_classifier
+    from .reader import ZipReader, calibrate, calibration_path
+
+    classifier = load_classifier(log=_log)
+    record = calibrate(ZipReader(classifier), n_fields=args.n, target_error=args.target_error,
+                       plots_dir=Path(args.plots) if args.plots else None, workers=args.workers)
+    path = calibration_path(classifier)
+    th.save_calibration(path, record)
+    print(json.dumps(record, indent=1))
+    print(f"saved to {path}", file=sys.stderr)
+    return 0
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    from .model import fine_tune, load_classifier
+    from .review import ReviewQueue
+
+    queue = ReviewQueue(args.db)
+    x, y, skipped = queue.labelled_digits()
+    if args.export:
+        queue.export(args.export)
+    print(f"{len(y)} labelled digits ({skipped} pieces skipped: digit count != label length)")
+    if len(y) == 0:
+        raise ValueError(f"no labelled digits in {args.db}: label some with the review page")
+    tuned = fine_tune(load_classifier(log=_log), x, y, epochs=args.epochs, log=_log)
+    print(f"fine-tuned {tuned.name} version {tuned.version}; it is recalibrated on next load")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from rosenblatt.serve.app import run
+
+    run(host=args.host, port=args.port, token=args.token or None, db_path=args.db,
+        window_ms=args.window_ms)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `zip` (with its subcommands) and `serve`."""
+    zp = subparsers.add_parser("zip", help="read handwritten ZIP codes")
+    sub = zp.add_subparsers(dest="zip_command", metavar="ZIP_COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("read", help="read ZIP-field images")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--digit", action="store_true", help="each image is one digit")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(func=_read)
+
+    p = sub.add_parser("evaluate", help="measure on synthetic fields (MNIST test 5000-9999)")
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--workers", type=int, default=1, help="pre-processing processes")
+    p.add_argument("--repeats", type=int, default=1, help="time the best of this many runs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("make-samples", help="write synthetic fields with their ground truth")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--part", choices=["calibration", "evaluation"], default="evaluation")
+    p.set_defaults(func=_make_samples)
+
+    p = sub.add_parser("calibrate", help="fit T and the threshold (MNIST test 0-4999)")
+    p.add_argument("--n", type=int, default=3000)
+    p.add_argument("--target-error", type=float, default=0.005)
+    p.add_argument("--plots", help="folder for reliability.png and automation.png")
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_calibrate)
+
+    p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue")
+    p.add_argument("--db", default=default_db())
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--export", help="also write the labelled digits to this .npz")
+    p.set_defaults(func=_retrain)
+
+    p = subparsers.add_parser("serve", help="serve the ZIP reader over HTTP (127.0.0.1)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", default=os.environ.get("ROSENBLATT_REVIEW_TOKEN", ""),
+                   help="bearer token for the review endpoints ($ROSENBLATT_REVIEW_TOKEN)")
+    p.add_argument("--db", default=default_db(), help="review queue SQLite file")
+    p.add_argument("--window-ms", type=float, default=3.0, help="micro-batching window")
+    p.set_defaults(func=_serve)

@@ -1,0 +1,1 @@
+"""HTTP service for the ZIP reader (FastAPI, imported lazily)."""
