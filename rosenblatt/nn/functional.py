@@ -34,5 +34,5 @@ from ._functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._functional.norm import batch_norm, layer_norm
+from ._functional.norm import batch_norm, group_norm, layer_norm
 from .channel_dropout import dropout1d, dropout2d

@@ -124,6 +124,22 @@ def test_hooks_run_can_replace_values_and_be_removed():
                  + torch.tensor(m.bias.detach().numpy()), rtol=1e-6)
 
 
+def test_hooks_with_kwargs_and_prepend():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    m = Scale()
+    order = []
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": 3.0}),
+                                with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: order.append(("kw", kwargs)),
+                            with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, out: order.append("first"), prepend=True)
+    assert m(rb.tensor([2.0])).tolist() == [6.0]
+    assert order == ["first", ("kw", {"factor": 3.0})]
+
+
 def test_backward_hook_sees_output_gradient():
     m = nn.Linear(2, 3)
     grads = []
@@ -192,7 +208,7 @@ def test_repr_matches_torch():
                        ("Embedding", (5, 3, 0)), ("GELU", ("tanh",)), ("Softmax", (1,)),
                        ("LeakyReLU", ()), ("ELU", ()), ("Softplus", ()), ("ReLU", (True,)),
                        ("Bilinear", (2, 3, 4)), ("CrossEntropyLoss", ()), ("Identity", ()),
-                       ("BatchNorm2d", (4,)), ("Dropout", (0.25,))]:
+                       ("BatchNorm2d", (4,)), ("Dropout", (0.25,)), ("GroupNorm", (2, 4))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args)), name
 
     class Net(nn.Module):

@@ -8,7 +8,7 @@ from ..._backend import array_module
 from ...autograd.tensor import Tensor
 from ...ops import norm as ops_norm
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "layer_norm"]
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
@@ -71,3 +71,20 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
             raise RuntimeError(f"layer_norm: {name} of shape {tuple(t.shape)} does not match "
                                f"normalized_shape {shape}")
     return ops_norm.LayerNorm.apply(input, weight, bias, k=k, eps=eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, *) over each group of C / num_groups channels, then per-channel affine."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(f"group_norm: expected input of shape (N, C, *) with C divisible by "
+                           f"num_groups={num_groups}, got {tuple(input.shape)}")
+    n = input.shape[0]
+    grouped = input.reshape(n, num_groups, -1)
+    out = ops_norm.LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(input.shape)
+    channel_shape = (1, -1) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(channel_shape)
+    if bias is not None:
+        out = out + bias.reshape(channel_shape)
+    return out
