@@ -1,0 +1,142 @@
+"""`rosenblatt text train|generate|attention`: character language models from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CORPUS = "tinyshakespeare/input.txt"  # under $ROSENBLATT_DATA
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add `text` with its train, generate and attention subcommands."""
+    text = subparsers.add_parser("text", help="character-level language models (LSTM, GPT)",
+                                 description="Train and sample character language models.")
+    sub = text.add_subparsers(dest="text_command", metavar="ACTION")
+    sub.required = True
+
+    t = sub.add_parser("train", help="train an LSTM or GPT on a text file")
+    t.add_argument("--corpus", default=None,
+                   help=f"text file (default $ROSENBLATT_DATA/{DEFAULT_CORPUS})")
+    t.add_argument("--model", choices=("lstm", "gpt"), default="lstm")
+    t.add_argument("--steps", type=_positive_int, default=2000, help="optimizer steps (2000)")
+    t.add_argument("--minutes", type=_positive_float, default=None,
+                   help="stop after this many minutes (time budget)")
+    t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--seq-len", type=_positive_int, default=64,
+                   help="characters per window (TBPTT length / GPT context)")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="peak learning rate (3e-3 LSTM, 1e-3 GPT)")
+    t.add_argument("--warmup", type=int, default=100, help="warm-up steps (100)")
+    t.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (1.0; 0: off)")
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--eval-every", type=_positive_int, default=200)
+    t.add_argument("--sample-every", type=int, default=500, help="print a sample (0: never)")
+    t.add_argument("--embed-dim", type=_positive_int, default=64, help="LSTM embedding (64)")
+    t.add_argument("--hidden-size", type=_positive_int, default=256, help="LSTM hidden (256)")
+    t.add_argument("--layers", type=_positive_int, default=None,
+                   help="LSTM layers (2) / GPT blocks (4)")
+    t.add_argument("--heads", type=_positive_int, default=4, help="GPT heads (4)")
+    t.add_argument("--width", type=_positive_int, default=128, help="GPT width (128)")
+    t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--out", default=None, help="checkpoint path (default runs/text-MODEL.rbt)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=1, help="BLAS threads (1)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    g = sub.add_parser("generate", help="sample text from a checkpoint")
+    g.add_argument("checkpoint")
+    g.add_argument("--prompt", default="")
+    g.add_argument("--max-new-tokens", "-n", type=_positive_int, default=500)
+    g.add_argument("--temperature", type=float, default=0.8)
+    g.add_argument("--top-k", type=int, default=None)
+    g.add_argument("--top-p", type=float, default=None)
+    g.add_argument("--seed", type=int, default=None)
+    g.set_defaults(func=cmd_generate)
+
+    a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG")
+    a.add_argument("checkpoint")
+    a.add_argument("--text", required=True, help="the text to attend over")
+    a.add_argument("--out", default="attention.png")
+    a.set_defaults(func=cmd_attention)
+
+
+def _set_threads(threads: int) -> None:
+    if threads > 0:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, str(threads))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train and keep the best checkpoint by validation loss."""
+    _set_threads(args.threads)
+    from .train import TrainConfig, train_text
+
+    corpus = Path(args.corpus) if args.corpus else \
+        Path(os.environ.get("ROSENBLATT_DATA", "data")) / DEFAULT_CORPUS
+    text = corpus.read_text(encoding="utf-8")
+    if args.model == "lstm":
+        model_args = {"embed_dim": args.embed_dim, "hidden_size": args.hidden_size,
+                      "num_layers": args.layers or 2, "dropout": args.dropout}
+    else:
+        model_args = {"n_layer": args.layers or 4, "n_head": args.heads, "n_embd": args.width,
+                      "dropout": args.dropout}
+    out = args.out or f"runs/text-{args.model}.rbt"
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    cfg = TrainConfig(model=args.model, steps=args.steps, minutes=args.minutes,
+                      batch_size=args.batch_size, seq_len=args.seq_len,
+                      lr=args.lr or (3e-3 if args.model == "lstm" else 1e-3),
+                      weight_decay=args.weight_decay, warmup=args.warmup, clip=args.clip,
+                      eval_every=args.eval_every, sample_every=args.sample_every,
+                      seed=args.seed, checkpoint=out, model_args=model_args)
+    print(f"training {args.model} on {corpus} ({len(text):,} characters), checkpoint {out}")
+    result = train_text(text, cfg, progress=not args.no_progress)
+    print(f"best validation loss {result['best_val']:.4f} in {result['seconds']:.0f} s; "
+          f"saved {out}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Stream characters to stdout as they are sampled."""
+    from .generate import stream
+    from .train import load_checkpoint
+
+    model, tokenizer, _ = load_checkpoint(args.checkpoint)
+    sys.stdout.write(args.prompt)
+    for ch in stream(model, tokenizer, args.prompt, args.max_new_tokens, args.temperature,
+                     args.top_k, args.top_p, args.seed):
+        sys.stdout.write(ch)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    """Write the attention-map grid of a GPT checkpoint."""
+    from .models import GPT
+    from .plots import plot_attention
+    from .train import load_checkpoint
+
+    model, tokenizer, _ = load_checkpoint(args.checkpoint)
+    if not isinstance(model, GPT):
+        raise ValueError("attention maps need a GPT checkpoint (this one is an LSTM)")
+    print(f"saved {plot_attention(model, tokenizer, args.text, args.out)}")
+    return 0
