@@ -36,12 +36,33 @@ def _target_coefficients(xp: Any, x: Any, target: Any, weight: Any, ignore_index
         raise IndexError(f"cross_entropy: target {bad} is out of bounds for {n_classes} classes")
     w = xp.ones(n_classes, dtype=x.dtype) if weight is None else weight
     picked = w[safe] * valid  # w[y_i], 0 where ignored
-    q = xp.zeros_like(x)
-    xp.put_along_axis(q, xp.expand_dims(safe, 1), xp.expand_dims(picked * (1 - smoothing), 1),
-                      axis=1)
+    classes = _class_view(xp.arange(n_classes), x.ndim)
+    hit = xp.expand_dims(safe, 1) == classes  # one-hot of the targets, (N, C, *)
+    q = hit * xp.expand_dims(picked * (1 - smoothing), 1).astype(x.dtype)
     if smoothing:
         q += (smoothing / n_classes) * _class_view(w, x.ndim) * xp.expand_dims(valid, 1)
     return q, picked.sum()
+
+
+def _reduce_classes(losses: Any, reduction: str, divisor: Any) -> Any:
+    """Sum, or divide by the summed target weights (nan when every target is ignored)."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / divisor
+
+
+def _class_grad(xp: Any, grad: Any, reduction: str, divisor: Any) -> Any:
+    """The upstream gradient per sample, shaped (N, 1, *) to broadcast over classes."""
+    if reduction == "none":
+        return xp.expand_dims(grad, 1)
+    if reduction == "sum":
+        return grad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return grad / divisor
 
 
 class CrossEntropy(Function):
@@ -62,20 +83,14 @@ class CrossEntropy(Function):
         ctx.logp, ctx.q, ctx.weight = logp, q, weight
         ctx.reduction, ctx.smoothing, ctx.soft = reduction, smoothing, soft
         ctx.divisor = x.dtype.type(divisor)
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        return total / ctx.divisor if reduction == "mean" else total
+        return _reduce_classes(losses, reduction, ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
         need_x, need_target = ctx.needs_input_grad[:2]
         logp, q = ctx.logp, ctx.q
-        if ctx.reduction == "none":
-            g = xp.expand_dims(grad, 1)
-        else:
-            g = grad / ctx.divisor if ctx.reduction == "mean" else grad
+        g = _class_grad(xp, grad, ctx.reduction, ctx.divisor)
         grad_x = grad_target = None
         if need_x:
             grad_x = g * (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q)
@@ -95,17 +110,11 @@ class NLLLoss(Function):
         losses = -(q * x).sum(axis=1)
         ctx.q, ctx.reduction = q, reduction
         ctx.divisor = x.dtype.type(divisor)
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        return total / ctx.divisor if reduction == "mean" else total
+        return _reduce_classes(losses, reduction, ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.reduction == "none":
-            g = ctx.xp.expand_dims(grad, 1)
-        else:
-            g = grad / ctx.divisor if ctx.reduction == "mean" else grad
+        g = _class_grad(ctx.xp, grad, ctx.reduction, ctx.divisor)
         return -g * ctx.q, None, None
 
 

@@ -215,3 +215,11 @@ def test_weighted_loss_layers_register_weight_buffers():
                  torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 3.0],
                                                                dtype=torch.float64))(
                      torch.tensor(x), torch.tensor(t)))
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_like_torch():
+    x = randn(2, 3)
+    ours = F.cross_entropy(rb.tensor(x), rb.tensor([-100, -100]))
+    theirs = TF.cross_entropy(torch.tensor(x), torch.tensor([-100, -100]))
+    assert np.isnan(ours.item()) and np.isnan(theirs.item())
+    assert F.cross_entropy(rb.tensor(x), rb.tensor([-100, -100]), reduction="sum").item() == 0
