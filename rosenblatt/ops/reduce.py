@@ -11,7 +11,7 @@ from .._backend import array_module
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, normalize_dims
-from .elementwise import _float_input, _no_grad_result, cast, sqrt
+from .elementwise import _float_input, _no_grad_result, cast, quiet
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -119,14 +119,35 @@ class Var(Function):
         n = _reduced_count(x.shape, axes)
         ctx.save_for_backward(centered)
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
-        with _ignore_divide():
+        with quiet():
             return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 
     @staticmethod
     def backward(ctx, grad):
         (centered,) = ctx.saved_tensors
         grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
-        with _ignore_divide():
+        with quiet():
+            return grad * centered * (2.0 / ctx.divisor if ctx.divisor else float("inf"))
+
+
+class Std(Function):
+    """sqrt(var) in one node; where the result is 0 the gradient is 0 (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        variance = Var.forward(ctx, x, axes, True, correction)
+        out = ctx.xp.sqrt(variance)
+        (centered,) = ctx.saved_tensors
+        ctx.save_for_backward(centered, out)
+        ctx.keepdim = keepdim
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, out = ctx.saved_tensors
+        grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
+        with quiet():
+            grad = ctx.xp.where(out == 0, 0, grad / (2 * out))
             return grad * centered * (2.0 / ctx.divisor if ctx.divisor else float("inf"))
 
 
@@ -137,7 +158,7 @@ class LogSumExp(Function):
         peak = x.max(axis=axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, 0)
         total = xp.exp(x - peak).sum(axis=axes, keepdims=True)
-        with _ignore_divide():
+        with quiet():
             out = xp.log(total) + peak
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -183,18 +204,6 @@ class CumSum(Function):
 
 def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:
     return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
-
-
-class _ignore_divide:  # noqa: N801 - a tiny context manager
-    def __enter__(self) -> None:
-        from .._backend import np
-
-        self._old = np.seterr(divide="ignore", invalid="ignore")
-
-    def __exit__(self, *exc: object) -> None:
-        from .._backend import np
-
-        np.seterr(**self._old)
 
 
 # ------------------------------------------------------------------- functions
@@ -286,8 +295,12 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation over `dim`: sqrt(var), fused so a zero spread has gradient 0."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
+        dim, unbiased = unbiased, None
+    x = _float_input(x)
+    return Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
 
 
 def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
