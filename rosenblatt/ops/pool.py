@@ -47,54 +47,78 @@ def _windows(kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
 
 def _max_pool(xp: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
               dilation: tuple, out: tuple) -> tuple:
-    """(max values, offset index in [0, kh*kw) of the first maximum) over each window."""
+    """(padded input, max over each window): one `maximum` pass per kernel offset."""
     need = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation,
                                                                         kernel))
     xpad = _padded(xp, x, padding, need, -math.inf)
-    best = arg = None
-    for k, rows, cols in _windows(kernel, stride, dilation, out):
+    best = None
+    for _, rows, cols in _windows(kernel, stride, dilation, out):
         window = xpad[:, :, rows, cols]
-        if best is None:
-            best = window.copy()
-            arg = xp.zeros(best.shape, dtype=xp.uint8 if kernel[0] * kernel[1] < 256
-                           else xp.int32)
-            continue
-        # strictly greater keeps the first maximum, as PyTorch does; NaN always wins
-        better = (window > best) | xp.isnan(window)
-        xp.copyto(best, window, where=better)
-        xp.copyto(arg, k, where=better)
-    return best, arg
+        best = window.copy() if best is None else xp.maximum(best, window, out=best)
+    return xpad, best
+
+
+def _first_hits(xp: Any, xpad: Any, best: Any, kernel: tuple, stride: tuple,
+                dilation: tuple):
+    """(offset k, rows, cols, mask) where offset k holds its window's FIRST maximum.
+
+    Recomputed from the input instead of stored: PyTorch gives a tied window's gradient to
+    its first maximum (a NaN counts as the maximum, and NaN propagates through `maximum`).
+    """
+    nan = bool(xp.isnan(best).any()) if best.dtype.kind == "f" else False
+    taken = None
+    for k, rows, cols in _windows(kernel, stride, dilation, best.shape[2:]):
+        window = xpad[:, :, rows, cols]
+        hit = window == best
+        if nan:
+            hit |= xp.isnan(window)
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        yield k, rows, cols, hit
 
 
 class MaxPool2d(Function):
     """Max over each window: (N, C, H, W) -> (N, C, Ho, Wo).
 
-    forward allocates a padded copy of the input (when padding or ceil_mode need one), the
-    output and a uint8 (N, C, Ho, Wo) offset index kept for backward; backward allocates
-    the padded input gradient and one output-sized temporary.
+    forward allocates a padded copy of the input (when padding or ceil_mode need one) and
+    the output; nothing beyond the input and output is kept. backward re-pads the input,
+    finds each window's first maximum (a few output-sized boolean masks) and allocates
+    the (padded) input gradient.
     """
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
-        best, arg = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
-        ctx.arg = arg
-        ctx.geometry = (x.shape, kernel, stride, padding, dilation)
+        _, best = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
+        ctx.save_for_backward(x, best)
+        ctx.geometry = (kernel, stride, padding, dilation)
         return best
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        (n, c, h, w), kernel, stride, padding, dilation = ctx.geometry
-        out = grad.shape[2:]
-        size = [max(h + padding[0], (out[0] - 1) * stride[0] + dilation[0] * (kernel[0] - 1)
-                    + 1), max(w + padding[1], (out[1] - 1) * stride[1]
-                              + dilation[1] * (kernel[1] - 1) + 1)]
-        gpad = xp.zeros((n, c, size[0], size[1]), dtype=grad.dtype)
-        arg = ctx.arg
-        for k, rows, cols in _windows(kernel, stride, dilation, out):
-            gpad[:, :, rows, cols] += xp.where(arg == k, grad, 0)
-        ctx.arg = None
+        x, best = ctx.saved_tensors
+        kernel, stride, padding, dilation = ctx.geometry
+        n, c, h, w = x.shape
+        xpad = _padded(xp, x, padding, _need(best.shape, kernel, stride, dilation), -math.inf)
+        overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        tiled = stride == kernel and dilation == (1, 1) and \
+            xpad.shape[2:] == tuple(s * o for s, o in zip(stride, best.shape[2:]))
+        gpad = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=grad.dtype)
+        for _, rows, cols, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
+            if overlap:
+                gpad[:, :, rows, cols] += grad * hit
+            else:  # disjoint windows: write each offset's share directly
+                xp.multiply(grad, hit, out=gpad[:, :, rows, cols])
         return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+
+
+def _need(shape: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """Padded input length the windows of an output of `shape` reach."""
+    return tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(shape[2:], stride,
+                                                                      dilation, kernel))
 
 
 def _avg_divisor(xp: Any, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
@@ -228,8 +252,10 @@ def _max_indices(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilati
                  out: tuple) -> Tensor:
     """Flat positions h*W + w of each window's maximum, as PyTorch's return_indices."""
     xp = x.device.xp
-    _, arg = _max_pool(xp, x._data, kernel, stride, padding, dilation, out)
-    arg = arg.astype(xp.int64)
+    xpad, best = _max_pool(xp, x._data, kernel, stride, padding, dilation, out)
+    arg = xp.zeros(best.shape, dtype=xp.int64)
+    for k, _, _, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
+        arg += k * hit
     rows = xp.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0] \
         + (arg // kernel[1]) * dilation[0]
     cols = xp.arange(out[1]) * stride[1] - padding[1] + (arg % kernel[1]) * dilation[1]
