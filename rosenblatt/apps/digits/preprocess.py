@@ -142,6 +142,31 @@ def _merge_pieces(boxes: list[list[int]], ref_h: float, expected: int | None) ->
     return boxes
 
 
+def _unmerge(boxes: list, components: dict, ref_h: float, expected: int) -> list:
+    """Undo merges while there are fewer digits than expected: a merged group made of a left
+    and a right cluster of components, both of digit height, was two digits side by side."""
+    while len(boxes) < expected:
+        best = None
+        for i, b in enumerate(boxes):
+            parts = sorted((components[lab] for lab in b[5:]), key=lambda c: c[0] + c[2])
+            for k in range(1, len(parts)):
+                left, right = parts[0], parts[k]
+                for c in parts[1:k]:
+                    left = _union(left, c)
+                for c in parts[k + 1 :]:
+                    right = _union(right, c)
+                tall = min(left[3] - left[1], right[3] - right[1]) >= 0.6 * ref_h
+                overlap = min(left[2], right[2]) - max(left[0], right[0])
+                narrow = min(left[2] - left[0], right[2] - right[0])
+                if tall and overlap < 0.8 * narrow and (best is None or overlap < best[0]):
+                    best = (overlap, i, left, right)
+        if best is None:
+            break
+        _, i, left, right = best
+        boxes[i : i + 1] = [left, right]
+    return boxes
+
+
 def _cut_columns(profile: Any, n: int) -> list[int]:
     """n-1 cut columns of a blob: the projection minimum near each expected (equal) cut."""
     w = len(profile)
@@ -176,13 +201,21 @@ def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[tuple[Any,
     big = max(areas[1:])
     heights = [b[3] - b[1] for b in boxes if b[4] >= 0.25 * big]
     # a digit's height: robust to a few broken digits (their pieces are shorter)
-    ref_h = float(np.percentile(heights, 80)) if heights else float(ink.shape[0])
+    rows = np.nonzero(binary.any(axis=1))[0]
+    # (at least 0.8 of the ink's full height: one broken digit alone has only short pieces)
+    ref_h = max(float(np.percentile(heights, 80)) if heights else 0.0,
+                0.8 * (rows[-1] - rows[0] + 1))
     boxes = [b for b in boxes if b[4] >= max(4, 0.02 * big)]  # specks of noise
     boxes = _merge_pieces(boxes, ref_h, expected)
     keep = [b for b in boxes if b[4] >= max(6, 0.06 * big) and (b[3] - b[1]) >= 0.3 * ref_h]
     if not keep:
         return []
-    ref_h = float(np.percentile([b[3] - b[1] for b in keep], 80))
+    ref_h = max(float(np.percentile([b[3] - b[1] for b in keep], 80)), ref_h * 0.8)
+    if expected is not None and len(keep) < expected:
+        components = {b[5]: b for b in
+                      ([s[1].start, s[0].start, s[1].stop, s[0].stop, int(areas[i + 1]), i + 1]
+                       for i, s in enumerate(slices) if s is not None)}
+        keep = _unmerge(keep, components, ref_h, expected)
     pieces: list[tuple[Any, tuple]] = []
     for b in keep:
         x0, y0, x1, y1 = b[:4]
@@ -255,8 +288,8 @@ def normalize_digit(digit: Any) -> Any:
         return np.zeros((28, 28), np.float32)
     cy = float((small.sum(axis=1) * np.arange(nh)).sum() / total)
     cx = float((small.sum(axis=0) * np.arange(nw)).sum() / total)
-    top = int(np.clip(round(13.5 - cy), 0, 28 - nh))
-    left = int(np.clip(round(13.5 - cx), 0, 28 - nw))
+    top = int(np.clip(round(14.0 - cy), 0, 28 - nh))
+    left = int(np.clip(round(14.0 - cx), 0, 28 - nw))
     out = np.zeros((28, 28), np.float32)
     out[top : top + nh, left : left + nw] = small
     return out

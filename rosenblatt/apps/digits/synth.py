@@ -54,7 +54,7 @@ def load_mnist(split: str = "test") -> tuple[Any, Any]:
     return _CACHE[split]
 
 
-def test_digits(part: str = "evaluation") -> tuple[Any, Any]:
+def mnist_test_half(part: str = "evaluation") -> tuple[Any, Any]:
     """One half of the MNIST test set: 'calibration' (first 5,000) or 'evaluation' (last 5,000)."""
     images, labels = load_mnist("test")
     part_slice = {"calibration": CALIBRATION, "evaluation": EVALUATION}[part]
@@ -200,7 +200,7 @@ class FieldSynth:
 
 def make_fields(n: int, part: str = "evaluation", seed: int = 0, **kwargs: Any) -> list[Field]:
     """n fields from one half of the MNIST test set (see CALIBRATION/EVALUATION)."""
-    images, labels = test_digits(part)
+    images, labels = mnist_test_half(part)
     synth = FieldSynth(images, labels, seed=seed, **kwargs)
     return [synth.sample() for _ in range(n)]
 
