@@ -21,7 +21,21 @@ from ..ops.pool import (
     max_pool2d,
 )
 from ..ops.resample import interpolate, pad
-from ._functional.activation import elu, leaky_relu, log_softmax, relu, silu, softmax
+from ._functional.activation import (
+    elu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    silu,
+    softmax,
+    softmin,
+)
 from ._functional.basic import bilinear, dropout, embedding, linear, normalize
 from ._functional.loss import (
     binary_cross_entropy,

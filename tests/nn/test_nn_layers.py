@@ -56,6 +56,14 @@ LAYERS = [
     ("BatchNorm3d", (2,), {}, [(2, 2, 3, 2, 3)]),
     ("Dropout", (0.0,), {}, [(3, 4)]),
     ("GroupNorm", (2, 4), {}, [(3, 4, 5)]),
+    ("Hardtanh", (-0.5, 1.5), {}, [(3, 7)]),
+    ("ReLU6", (), {}, [(3, 7)]),
+    ("LogSigmoid", (), {}, [(3, 7)]),
+    ("Mish", (), {}, [(3, 7)]),
+    ("SELU", (), {}, [(3, 7)]),
+    ("PReLU", (), {}, [(3, 4, 2)]),
+    ("PReLU", (4, 0.1), {}, [(3, 4, 2)]),
+    ("Softmin", (1,), {}, [(3, 7)]),
     ("GroupNorm", (1, 3), {"affine": False}, [(2, 3, 2, 2)]),
 ]
 
@@ -84,7 +92,7 @@ def test_activation_extremes_match_torch():
     x = np.array([-800.0, -50.0, -20.0, -1e-3, 0.0, 1e-3, 20.0, 50.0, 800.0])
     for name, args in [("ReLU", ()), ("ELU", ()), ("GELU", ()), ("GELU", ("tanh",)),
                        ("SiLU", ()), ("Sigmoid", ()), ("Tanh", ()), ("Softplus", ()),
-                       ("LeakyReLU", ())]:
+                       ("LeakyReLU", ()), ("LogSigmoid", ()), ("Mish", ()), ("SELU", ())]:
         ours, theirs = pair(name, *args)
         out_r, _ = compare_modules(ours, theirs, x)
         assert np.isfinite(out_r.detach().numpy()).all(), name

@@ -208,7 +208,9 @@ def test_repr_matches_torch():
                        ("Embedding", (5, 3, 0)), ("GELU", ("tanh",)), ("Softmax", (1,)),
                        ("LeakyReLU", ()), ("ELU", ()), ("Softplus", ()), ("ReLU", (True,)),
                        ("Bilinear", (2, 3, 4)), ("CrossEntropyLoss", ()), ("Identity", ()),
-                       ("BatchNorm2d", (4,)), ("Dropout", (0.25,)), ("GroupNorm", (2, 4))]:
+                       ("BatchNorm2d", (4,)), ("Dropout", (0.25,)), ("GroupNorm", (2, 4)),
+                       ("ReLU6", ()), ("Hardtanh", (-2, 2)), ("PReLU", (3,)), ("Mish", ()),
+                       ("SELU", ()), ("LogSigmoid", ()), ("Softmin", (1,))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args)), name
 
     class Net(nn.Module):

@@ -59,3 +59,55 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # 
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
     return fused.log_softmax(input, dim, dtype)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
+    """x clamped into [min_val, max_val]: (*) -> (*)."""
+    if inplace:
+        return input._inplace(lambda: ew.clamp(input, min_val, max_val))
+    return ew.clamp(input, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(0, x), 6): (*) -> (*)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)) = -softplus(-x), stable for any x: (*) -> (*)."""
+    return -act.softplus(-input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * tanh(softplus(x)): (*) -> (*)."""
+    out = input * ew.tanh(act.softplus(input))
+    return input._inplace(lambda: out) if inplace else out
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """scale * elu(x, alpha) with the self-normalising constants: (*) -> (*)."""
+    out = act.elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return input._inplace(lambda: out) if inplace else out
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x if x > 0 else weight * x, weight per channel (dim 1) or shared: (*) -> (*)."""
+    if weight.numel() > 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(f"prelu: weight of {weight.numel()} parameters does not match "
+                               f"the channels (dim 1) of input {tuple(input.shape)}")
+        weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return ew.where(input > 0, input, weight * input)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along dim: (*) -> (*)."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return fused.softmax(-input, dim, dtype)
