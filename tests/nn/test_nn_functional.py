@@ -113,3 +113,24 @@ def test_functional_dropout_and_linear():
 def test_embedding_rejects_float_indices():
     with pytest.raises(RuntimeError, match="Long, Int"):
         F.embedding(rb.tensor([0.0]), rb.randn(3, 2))
+
+
+NON_CONTIGUOUS = {
+    "linear": (lambda f, m, x, w: f.linear(x.transpose(0, 1), w.t()), [(3, 5), (3, 2)]),
+    "layer_norm": (lambda f, m, x: f.layer_norm(x.transpose(0, 1), (3,)), [(3, 4)]),
+    "batch_norm": (lambda f, m, x: f.batch_norm(x.permute(2, 1, 0), None, None,
+                                                training=True), [(4, 3, 5)]),
+    "cross_entropy": (lambda f, m, x: f.cross_entropy(x.transpose(0, 1), m.tensor([0, 2, 1, 2])),
+                      [(3, 4)]),
+    "gelu": (lambda f, m, x: f.gelu(x[:, ::2]), [(3, 6)]),
+    "softplus": (lambda f, m, x: f.softplus(x.transpose(0, 1)), [(3, 4)]),
+    "bce_with_logits": (lambda f, m, x, y: f.binary_cross_entropy_with_logits(
+        x.transpose(0, 1), y.transpose(0, 1).sigmoid()), [(3, 4), (3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", list(NON_CONTIGUOUS))
+def test_non_contiguous_inputs_match_torch(name):
+    fn, shapes = NON_CONTIGUOUS[name]
+    compare_functions(lambda *xs: fn(F, rb, *xs), lambda *xs: fn(TF, torch, *xs),
+                      [rng.standard_normal(s) for s in shapes])
