@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CORPUS = "tinyshakespeare/input.txt"  # under $ROSENBLATT_DATA
-
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -34,7 +32,7 @@ def register(subparsers: Any) -> None:
 
     t = sub.add_parser("train", help="train an LSTM or GPT on a text file")
     t.add_argument("--corpus", default=None,
-                   help=f"text file (default $ROSENBLATT_DATA/{DEFAULT_CORPUS})")
+                   help="text file (default $ROSENBLATT_DATA/tinyshakespeare/input.txt)")
     t.add_argument("--model", choices=("lstm", "gpt"), default="lstm")
     t.add_argument("--steps", type=_positive_int, default=2000, help="optimizer steps (2000)")
     t.add_argument("--minutes", type=_positive_float, default=None,
@@ -88,10 +86,10 @@ def _set_threads(threads: int) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train and keep the best checkpoint by validation loss."""
     _set_threads(args.threads)
+    from .data import default_corpus
     from .train import TrainConfig, train_text
 
-    corpus = Path(args.corpus) if args.corpus else \
-        Path(os.environ.get("ROSENBLATT_DATA", "data")) / DEFAULT_CORPUS
+    corpus = Path(args.corpus) if args.corpus else default_corpus()
     text = corpus.read_text(encoding="utf-8")
     if args.model == "lstm":
         model_args = {"embed_dim": args.embed_dim, "hidden_size": args.hidden_size,

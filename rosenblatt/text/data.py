@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from .._backend import np
@@ -84,3 +85,15 @@ def split_text(text: str, train_fraction: float = 0.9) -> tuple[str, str]:
     """The first 90% (by default) for training, the rest for validation."""
     cut = int(len(text) * train_fraction)
     return text[:cut], text[cut:]
+
+
+def default_corpus() -> Path:
+    """tiny-shakespeare's input.txt: $ROSENBLATT_DATA/tinyshakespeare (default
+    ~/.rosenblatt/data/...), or the checkout's sibling shared/data folder when that has it."""
+    from ..datasets.download import data_root
+
+    path = data_root("tinyshakespeare") / "input.txt"
+    sibling = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare"
+    if not path.exists() and (sibling / "input.txt").exists():
+        return sibling / "input.txt"
+    return path
