@@ -14,8 +14,6 @@ class Parameter(Tensor):
     It shares memory with the tensor it wraps and requires grad unless told otherwise.
     """
 
-    __slots__ = ()
-
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = empty(0)
