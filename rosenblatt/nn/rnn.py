@@ -75,6 +75,9 @@ class RNNBase(Module):
             for weight in self.parameters():
                 weight.uniform_(-bound, bound)
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch scripts (there is no cuDNN weight buffer to compact)."""
+
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters of each layer and direction, in PyTorch's order."""
