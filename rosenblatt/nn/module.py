@@ -122,27 +122,41 @@ class Module:
         return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
     def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """Call `hook(module, grad_input, grad_output)` with the gradient of the output.
+        """Call `hook(module, grad_input, grad_output)` when the output's gradient is known.
 
-        A simplified version of PyTorch's: grad_input is reported as (None,) and the hook
-        may return a replacement for grad_output's first element.
+        Simplified from PyTorch: grad_input holds None for each input (input gradients are
+        not computed separately) and the hook's return value is ignored.
         """
+        def on_grad(module: Module, args: tuple, grad: Tensor) -> None:
+            hook(module, (None,) * len(args), (grad,))
+
+        return self._output_grad_hook(on_grad)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call `hook(module, grad_output)` before the gradient flows into the module.
+
+        The hook may return a tuple whose first element replaces the output's gradient.
+        """
+        def on_grad(module: Module, args: tuple, grad: Tensor) -> Any:
+            replaced = hook(module, (grad,))
+            return replaced[0] if isinstance(replaced, tuple) else replaced
+
+        return self._output_grad_hook(on_grad)
+
+    def _output_grad_hook(self, on_grad: Callable[..., Any]) -> RemovableHandle:
+        """A forward hook that registers `on_grad` on each (single-tensor) output."""
         handle = RemovableHandle(self._backward_hooks)
 
         def on_output(module: Module, args: Any, output: Any) -> None:
             if isinstance(output, Tensor) and output.requires_grad and output.grad_fn:
-                def tensor_hook(grad: Tensor) -> Any:
-                    replaced = hook(module, (None,), (grad,))
-                    return replaced[0] if isinstance(replaced, tuple) else replaced
-                output.register_hook(tensor_hook)
+                output.register_hook(lambda grad: on_grad(module, args, grad))
 
         forward_handle = self.register_forward_hook(on_output)
         self._backward_hooks[handle.id] = forward_handle
-        original_remove = handle.remove
 
         def remove() -> None:
             forward_handle.remove()
-            original_remove()
+            self._backward_hooks.pop(handle.id, None)
 
         handle.remove = remove  # type: ignore[method-assign]
         return handle

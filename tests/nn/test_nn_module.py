@@ -140,11 +140,18 @@ def test_hooks_with_kwargs_and_prepend():
     assert order == ["first", ("kw", {"factor": 3.0})]
 
 
-def test_backward_hook_sees_output_gradient():
+def test_backward_hooks_see_and_replace_output_gradient():
     m = nn.Linear(2, 3)
     grads = []
-    m.register_full_backward_hook(lambda mod, gin, gout: grads.append(gout[0].shape))
-    m(rb.ones(4, 2)).sum().backward()
+    handle = m.register_full_backward_hook(lambda mod, gin, gout: grads.append(gout[0].shape))
+    m.register_full_backward_pre_hook(lambda mod, gout: (gout[0] * 2,))
+    x = rb.ones(4, 2, requires_grad=True)
+    m(x).sum().backward()
+    assert grads == [(4, 3)]
+    expected = 2 * m.weight.detach().numpy().sum(0)
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(expected, (4, 2)), rtol=1e-6)
+    handle.remove()
+    m(x).sum().backward()
     assert grads == [(4, 3)]
 
 
