@@ -152,15 +152,23 @@ def test_dropout_between_layers_only_in_training():
     np.testing.assert_array_equal(c.detach().numpy(), d.detach().numpy())
 
 
-def test_gradcheck_fused_lstm_layer():
-    from rosenblatt.ops.rnn import lstm_layer
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gradcheck_fused_layers(kind, reverse):
+    from rosenblatt.ops.rnn import gru_layer, lstm_layer, rnn_layer
 
     rng = np.random.default_rng(4)
-    args = [rb.tensor(rng.standard_normal(s) * 0.5, requires_grad=True)
-            for s in [(3, 2, 3), (2, 4), (2, 4), (16, 3), (16, 4), (16,), (16,)]]
+    gates = {"lstm": 4, "gru": 3}.get(kind, 1) * 4
+    shapes = [(3, 2, 3), (2, 4)] + ([(2, 4)] if kind == "lstm" else []) + \
+        [(gates, 3), (gates, 4), (gates,), (gates,)]
+    args = [rb.tensor(rng.standard_normal(s) * 0.5, requires_grad=True) for s in shapes]
 
     def fn(*a):
-        out, h, c = lstm_layer(*a, reverse=True)
-        return out, c
+        if kind == "lstm":
+            out, _, c = lstm_layer(*a, reverse=reverse)
+            return out, c
+        if kind == "gru":
+            return gru_layer(*a, reverse=reverse)[0]
+        return rnn_layer(*a, nonlinearity=kind[4:], reverse=reverse)[0]
 
     assert rb.autograd.gradcheck(fn, args)
