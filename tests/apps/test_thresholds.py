@@ -1,0 +1,99 @@
+"""Temperature scaling and threshold selection."""
+
+import numpy as np
+
+from rosenblatt.apps.digits import thresholds as th
+from rosenblatt.apps.digits.preprocess import normalize_digit
+from rosenblatt.apps.digits.synth import mnist_test_half
+
+
+def _sample_labels(logits, temperature, rng):
+    p = np.exp(logits / temperature - (logits / temperature).max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    return np.array([rng.choice(p.shape[1], p=row) for row in p])
+
+
+def test_fit_temperature_recovers_the_true_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 4, (4000, 10))
+    labels = _sample_labels(logits, 2.5, rng)
+    t = th.fit_temperature(logits, labels)
+    assert abs(t - 2.5) / 2.5 < 0.1
+    # the fitted T is a minimum of the NLL
+    assert th.nll(logits, labels, t) <= min(th.nll(logits, labels, t * 0.9),
+                                            th.nll(logits, labels, t * 1.1))
+
+
+def test_nll_matches_torch():
+    import torch
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 3, (50, 10))
+    labels = rng.integers(0, 10, 50)
+    ref = torch.nn.functional.cross_entropy(torch.tensor(logits / 1.7), torch.tensor(labels))
+    assert np.isclose(th.nll(logits, labels, 1.7), float(ref), rtol=1e-9)
+
+
+def test_temperature_scaling_lowers_nll_on_held_out_digits(zip_reader):
+    """Fit T on half of the calibration digits; the NLL of the other half goes down."""
+    images, labels = mnist_test_half("calibration")
+    x = np.stack([normalize_digit(img.astype(np.float32) / 255) for img in images[:3000]])
+    logits = zip_reader.logits(x[:, None])
+    fit, held = slice(0, 1500), slice(1500, 3000)
+    t = th.fit_temperature(logits[fit], labels[:3000][fit])
+    assert t != 1.0
+    before = th.nll(logits[held], labels[:3000][held])
+    after = th.nll(logits[held], labels[:3000][held], t)
+    assert after < before
+    # it changes confidences, never the argmax
+    assert (th.softmax(logits, t).argmax(1) == logits.argmax(1)).all()
+
+
+def test_chosen_threshold_meets_the_target_on_the_validation_curve():
+    rng = np.random.default_rng(3)
+    n = 5000
+    confidence = rng.uniform(0.3, 1.0, n)
+    correct = rng.uniform(0, 1, n) < confidence ** 0.5  # more confident, more often right
+    for target in (0.005, 0.02, 0.1):
+        chosen = th.choose_threshold(confidence, correct, target)
+        accepted = confidence >= chosen["threshold"]
+        error = 1 - correct[accepted].mean()
+        assert error <= target + 1e-12
+        assert np.isclose(accepted.mean(), chosen["automation"])
+        # the most automation: accepting even one more distinct confidence breaks the target
+        lower = confidence[confidence < chosen["threshold"]]
+        if len(lower):
+            more = confidence >= lower.max()
+            assert 1 - correct[more].mean() > target - 1e-12 or more.sum() == accepted.sum()
+
+
+def test_automation_curve_is_monotone_and_skips_unreadable_pieces():
+    confidence = np.array([0.9, 0.8, -np.inf, 0.8, 0.6])
+    correct = np.array([True, False, False, True, True])
+    curve = th.automation_curve(confidence, correct)
+    assert np.all(np.diff(curve["threshold"]) < 0)
+    assert np.all(np.diff(curve["automation"]) > 0)
+    assert np.allclose(curve["automation"], [0.2, 0.6, 0.8])
+    assert np.allclose(curve["error"], [0.0, 1 / 3, 0.25])
+
+
+def test_reliability_of_calibrated_scores_is_near_the_diagonal(tmp_path):
+    rng = np.random.default_rng(4)
+    confidence = rng.uniform(0.1, 1.0, 20000)
+    correct = rng.uniform(0, 1, 20000) < confidence
+    rel = th.reliability(confidence, correct)
+    assert rel["ece"] < 0.02
+    skewed = th.reliability(np.sqrt(confidence), correct)
+    assert skewed["ece"] > 0.05
+    th.plot_reliability(skewed, rel, tmp_path / "rel.png")
+    chosen = th.choose_threshold(confidence, correct, 0.05)
+    th.plot_curve(th.automation_curve(confidence, correct), chosen, tmp_path / "curve.png")
+    for name in ("rel.png", "curve.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibration_record_round_trips(tmp_path):
+    record = {"temperature": 1.3, "threshold": 0.97, "validation": {"fields": 10}}
+    th.save_calibration(tmp_path / "m.zip.json", record)
+    assert th.load_calibration(tmp_path / "m.zip.json") == record
+    assert th.load_calibration(tmp_path / "missing.json") is None
