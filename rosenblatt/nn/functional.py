@@ -36,7 +36,15 @@ from ._functional.activation import (
     softmax,
     softmin,
 )
-from ._functional.basic import bilinear, dropout, embedding, linear, normalize
+from ._functional.basic import (
+    bilinear,
+    cosine_similarity,
+    dropout,
+    embedding,
+    linear,
+    normalize,
+    pairwise_distance,
+)
 from ._functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

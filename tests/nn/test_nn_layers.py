@@ -64,6 +64,10 @@ LAYERS = [
     ("PReLU", (), {}, [(3, 4, 2)]),
     ("PReLU", (4, 0.1), {}, [(3, 4, 2)]),
     ("Softmin", (1,), {}, [(3, 7)]),
+    ("CosineSimilarity", (), {}, [(3, 4, 2), (3, 4, 2)]),
+    ("CosineSimilarity", (-1,), {}, [(3, 4), (1, 4)]),
+    ("PairwiseDistance", (), {}, [(5, 3), (5, 3)]),
+    ("PairwiseDistance", (1.0,), {"keepdim": True}, [(5, 3), (5, 3)]),
     ("GroupNorm", (1, 3), {"affine": False}, [(2, 3, 2, 2)]),
 ]
 

@@ -13,7 +13,8 @@ from ...ops import embedding as emb
 from ...ops import reduce
 from ...ops.linalg import linear, matmul
 
-__all__ = ["bilinear", "dropout", "embedding", "linear", "normalize"]
+__all__ = ["bilinear", "cosine_similarity", "dropout", "embedding", "linear", "normalize",
+           "pairwise_distance"]
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
@@ -82,3 +83,17 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  
     """x / max(||x||_p, eps) along dim: (*) -> (*)."""
     norm = reduce.norm(input, p, dim, keepdim=True)
     return input / ew.clamp(norm, eps, None).expand_as(input)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along dim, broadcasting: -> (*)."""
+    dot = reduce.sum(x1 * x2, dim)
+    n1 = ew.clamp(reduce.norm(x1, 2, dim), eps, None)
+    n2 = ew.clamp(reduce.norm(x2, 2, dim), eps, None)
+    return dot / (n1 * n2)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim: (*, D), (*, D) -> (*)."""
+    return reduce.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
