@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ._backend import np
@@ -14,12 +13,23 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
         self._seed = 67280421310721
-        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._rng: Any = None
+
+    @property
+    def rng(self) -> Any:
+        """The NumPy Generator, made on first use (numpy.random is slow to import)."""
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: Any) -> None:
+        self._rng = value
 
     def manual_seed(self, seed: int) -> Generator:
         """Reset to a reproducible stream; returns self."""
         self._seed = int(seed)
-        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._rng = None
         return self
 
     def seed(self) -> int:
@@ -34,6 +44,8 @@ class Generator:
 
     def get_state(self) -> Any:
         """The full state as a uint8 tensor (restore it with set_state)."""
+        import json
+
         from .ops.creation import from_numpy
 
         text = json.dumps({"seed": self._seed, "state": self.rng.bit_generator.state})
@@ -41,6 +53,8 @@ class Generator:
 
     def set_state(self, state: Any) -> Generator:
         """Restore a state from get_state()."""
+        import json
+
         data = json.loads(bytes(np.asarray(state._data, dtype=np.uint8)).decode())
         self._seed = data["seed"]
         self.rng = np.random.Generator(np.random.PCG64())

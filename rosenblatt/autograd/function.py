@@ -9,7 +9,6 @@ that produced each input, and `ctx.saved_tensors` keeps what backward needs.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from .._backend import array_module, as_array, ndarray, np
@@ -205,6 +204,8 @@ def _describe_inputs(inputs: tuple) -> str:
 
 def _creation_record(cls: type, inputs: tuple) -> str:
     """Where and on what a node was made, for anomaly reports."""
+    import traceback
+
     stack = "".join(traceback.format_stack(limit=8)[:-2])
     return f"{cls.__name__} on inputs {_describe_inputs(inputs)}, created at:\n{stack}"
 

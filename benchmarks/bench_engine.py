@@ -1,0 +1,235 @@
+"""Engine benchmarks, side by side with PyTorch CPU in one process (same thread count).
+
+- overhead: forward+backward of ((a * b + c).relu().sum()) on 32x32 float32, where Python
+  overhead per op dominates (goal: rosenblatt / PyTorch <= 0.5)
+- matmul / mlp_step: compute-bound references
+- import: `python -c "import rosenblatt"` against `python -c "import numpy"` (goal <= 1.2)
+- chain: backward through a chain of 100,000 ops
+- mlp_memory: tracemalloc peak of forward+backward of a 50-layer MLP (width 1024, batch 256)
+  against parameters + gradients + activations (goal <= 1.2)
+
+Timings interleave the two libraries round by round and report medians, so a noisy machine
+slows both sides alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+import rosenblatt as rb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _interleaved(fns: dict[str, Callable[[], object]], number: int, rounds: int) -> dict:
+    """Seconds per call of each function: one list entry per round, rounds interleaved."""
+    for fn in fns.values():  # warm up caches and allocators
+        for _ in range(max(1, number // 5)):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times[name].append((time.perf_counter() - start) / number)
+    return times
+
+
+def _report(title: str, times: dict[str, list[float]], unit: float = 1e6, goal: float | None = None,
+            label: str = "us") -> float:
+    ours, theirs = statistics.median(times["rosenblatt"]), statistics.median(times["torch"])
+    ratio = ours / theirs
+    best = min(times["rosenblatt"]) / min(times["torch"])
+    goal_text = f"  (goal <= {goal})" if goal is not None else ""
+    print(f"{title:<13} rosenblatt {ours * unit:9.1f} {label}   torch {theirs * unit:9.1f} {label}"
+          f"   ratio {ratio:5.2f} (best-of {best:4.2f}){goal_text}")
+    return ratio
+
+
+def _pair(shape: tuple, count: int, requires_grad: bool = True) -> tuple[list, list]:
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(count)]
+    ours = [rb.tensor(a, requires_grad=requires_grad) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=requires_grad) for a in arrays]
+    return ours, theirs
+
+
+def bench_overhead(quick: bool) -> float:
+    """Per-op overhead: four small ops forward and backward."""
+    (a, b, c), (ta, tb, tc) = _pair((32, 32), 3)
+
+    def ours() -> None:
+        (a * b + c).relu().sum().backward()
+
+    def theirs() -> None:
+        (ta * tb + tc).relu().sum().backward()
+
+    times = _interleaved({"rosenblatt": ours, "torch": theirs}, number=100 if quick else 200,
+                         rounds=10 if quick else 40)
+    return _report("overhead", times, goal=0.5)
+
+
+def bench_matmul(quick: bool) -> float:
+    """Compute-bound: (256x256) @ (256x256) forward and backward."""
+    (a, b), (ta, tb) = _pair((256, 256), 2)
+
+    def ours() -> None:
+        (a @ b).sum().backward()
+
+    def theirs() -> None:
+        (ta @ tb).sum().backward()
+
+    times = _interleaved({"rosenblatt": ours, "torch": theirs}, number=10,
+                         rounds=5 if quick else 20)
+    return _report("matmul 256", times)
+
+
+def bench_mlp_step(quick: bool) -> float:
+    """A training step of a 3-layer MLP (batch 64, width 256) written on plain tensors."""
+    rng = np.random.default_rng(0)
+    shapes = [(784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
+    arrays = [rng.standard_normal(s).astype(np.float32) * 0.05 for s in shapes]
+    x = rng.standard_normal((64, 784)).astype(np.float32)
+
+    def step(lib, params, inputs) -> None:
+        h = inputs
+        for i in range(0, len(params), 2):
+            h = h @ params[i] + params[i + 1]
+            if i < len(params) - 2:
+                h = h.relu()
+        loss = (h * h).mean()
+        loss.backward()
+        with lib.no_grad():
+            for p in params:
+                p -= 0.01 * p.grad
+                p.grad = None
+
+    ours_p = [rb.tensor(a, requires_grad=True) for a in arrays]
+    theirs_p = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours_x, theirs_x = rb.tensor(x), torch.tensor(x)
+    times = _interleaved({"rosenblatt": lambda: step(rb, ours_p, ours_x),
+                          "torch": lambda: step(torch, theirs_p, theirs_x)},
+                         number=5, rounds=5 if quick else 20)
+    return _report("mlp step", times)
+
+
+def bench_chain(quick: bool, length: int = 100_000) -> float:
+    """Forward and backward through a chain of `length` multiplications."""
+    times: dict[str, list[float]] = {"rosenblatt": [], "torch": []}
+    for lib, name in ((rb, "rosenblatt"), (torch, "torch")):
+        for _ in range(1 if quick else 3):
+            x = lib.ones(1, requires_grad=True)
+            start = time.perf_counter()
+            y = x
+            for _ in range(length):
+                y = y * 1.0
+            y.sum().backward()
+            times[name].append(time.perf_counter() - start)
+            assert x.grad is not None
+            del y
+            gc.collect()
+    return _report(f"chain {length // 1000}k", times, unit=1e3, label="ms")
+
+
+def _child_seconds(code: str, env: dict) -> tuple[float, float]:
+    """(wall, CPU) seconds of a fresh `python -c code`."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code + "\nimport os; t = os.times()\n"
+                           "print(t.user + t.system)"], capture_output=True, text=True,
+                          check=True, cwd=ROOT, env=env)
+    return time.perf_counter() - start, float(proc.stdout.split()[-1])
+
+
+def bench_import(quick: bool) -> float:
+    """Import time of rosenblatt against numpy (which it needs), best of many fresh runs."""
+    # Bytecode caches as an installed package has them (kept out of the source tree).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "rosenblatt-bench-pycache")
+    for name in ("numpy", "rosenblatt"):
+        _child_seconds(f"import {name}", env)  # writes the caches
+    walls: dict[str, list[float]] = {"rosenblatt": [], "numpy": []}
+    cpus: dict[str, list[float]] = {"rosenblatt": [], "numpy": []}
+    for _ in range(5 if quick else 15):
+        for name in ("numpy", "rosenblatt"):
+            wall, cpu = _child_seconds(f"import {name}", env)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    wall_ratio = min(walls["rosenblatt"]) / min(walls["numpy"])
+    cpu_ratio = min(cpus["rosenblatt"]) / min(cpus["numpy"])
+    print(f"{'import':<13} rosenblatt {min(walls['rosenblatt']) * 1e3:9.1f} ms   numpy "
+          f"{min(walls['numpy']) * 1e3:9.1f} ms   ratio {wall_ratio:5.2f} (CPU time "
+          f"{cpu_ratio:4.2f})  (goal <= 1.2)")
+    return wall_ratio
+
+
+def bench_mlp_memory(quick: bool) -> float:
+    """Peak traced memory of forward+backward against params + grads + activations."""
+    layers, width, batch = (10 if quick else 50), 1024, 256
+    gc.collect()
+    tracemalloc.start()
+    rng = np.random.default_rng(0)
+    weights = [rb.tensor(rng.standard_normal((width, width), dtype=np.float32) * 0.03,
+                         requires_grad=True) for _ in range(layers)]
+    biases = [rb.zeros(width, requires_grad=True) for _ in range(layers)]
+    x = rb.tensor(rng.standard_normal((batch, width), dtype=np.float32))
+    start = time.perf_counter()
+    h = x
+    for w, b in zip(weights, biases):
+        h = (h @ w + b).relu()
+    h.sum().backward()
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(weights, biases))
+    activation_bytes = (layers + 1) * batch * width * 4  # the input and each layer's output
+    ideal = 2 * param_bytes + activation_bytes  # parameters, their gradients, activations
+    ratio = peak / ideal
+    print(f"{'mlp memory':<13} peak {peak / 2**20:8.1f} MiB   params+grads+activations "
+          f"{ideal / 2**20:8.1f} MiB   ratio {ratio:5.2f}  (goal <= 1.2; {layers} layers, "
+          f"{seconds:.1f} s)")
+    return ratio
+
+
+def line_count() -> int:
+    """Code lines of the package (growth should be visible)."""
+    total = 0
+    for path in (ROOT / "rosenblatt").rglob("*.py"):
+        total += sum(1 for line in path.read_text().splitlines() if line.strip()
+                     and not line.strip().startswith("#"))
+    return total
+
+
+BENCHMARKS = {
+    "overhead": bench_overhead,
+    "matmul": bench_matmul,
+    "mlp_step": bench_mlp_step,
+    "chain": bench_chain,
+    "import": bench_import,
+    "mlp_memory": bench_mlp_memory,
+}
+
+
+def run(threads: int = 1, quick: bool = False, only: list[str] | None = None) -> dict:
+    """Run the selected benchmarks and print one line each; returns {name: ratio}."""
+    torch.set_num_threads(threads)
+    print(f"rosenblatt {rb.__version__} vs torch {torch.__version__} | numpy {np.__version__} | "
+          f"threads {threads} | package lines {line_count()}")
+    results = {}
+    for name, bench in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        results[name] = bench(quick)
+    return results
