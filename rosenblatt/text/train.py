@@ -154,7 +154,9 @@ def train_text(text: str, cfg: TrainConfig, log: Callable[[str], Any] = print,
     train_ids, val_ids = tokenizer.encode(train_part), tokenizer.encode(val_part)
     model = make_model(cfg.model, tokenizer.vocab_size, cfg.seq_len, cfg.model_args)
     optimizer = AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = LambdaLR(optimizer, lambda s: warmup_cosine(s, cfg.warmup, cfg.steps))
+    # with a time budget, the cosine's length follows the steps that fit in it
+    horizon = [cfg.steps]
+    scheduler = LambdaLR(optimizer, lambda s: warmup_cosine(s, cfg.warmup, horizon[0]))
     batches = (_lstm_batches if cfg.model == "lstm" else _gpt_batches)(train_ids, cfg, rng)
     bar = None
     if progress:
@@ -183,6 +185,8 @@ def train_text(text: str, cfg: TrainConfig, log: Callable[[str], Any] = print,
         value = float(loss)
         smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
         elapsed = time.perf_counter() - start
+        if cfg.minutes and step >= 10:
+            horizon[0] = min(cfg.steps, int((step + 1) * cfg.minutes * 60 / elapsed))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{smooth:.3f}", chars_s=f"{chars / elapsed:,.0f}")
