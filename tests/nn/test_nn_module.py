@@ -291,3 +291,23 @@ def test_module_list_and_dict():
     assert list(d.state_dict()) == ["a.weight", "a.bias"]
     params = nn.ParameterList([nn.Parameter(rb.ones(2)), rb.zeros(3)])
     assert [n for n, _ in params.named_parameters()] == ["0", "1"] and len(params) == 2
+
+
+def test_float32_model_and_loss_match_torch_and_stay_float32():
+    theirs = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.GELU(),
+                                 torch.nn.Linear(8, 8), torch.nn.LayerNorm(8), torch.nn.SiLU(),
+                                 torch.nn.Linear(8, 4))
+    ours = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Linear(8, 8),
+                         nn.LayerNorm(8), nn.SiLU(), nn.Linear(8, 4))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((16, 6)).astype(np.float32)
+    y = np.random.default_rng(2).integers(0, 4, 16)
+    loss_r = nn.CrossEntropyLoss()(ours(rb.tensor(x)), rb.tensor(y))
+    loss_t = torch.nn.CrossEntropyLoss()(theirs(torch.tensor(x)), torch.tensor(y))
+    loss_r.backward()
+    loss_t.backward()
+    assert loss_r.dtype == rb.float32
+    assert_close(loss_r, loss_t, rtol=1e-5, atol=1e-6)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        assert p.grad.dtype == rb.float32, name
+        assert_close(p.grad, tp.grad, rtol=1e-4, atol=1e-6)
