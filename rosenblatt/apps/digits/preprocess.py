@@ -250,8 +250,12 @@ def _split_wide(pieces: list, ref_h: float, expected: int | None) -> list:
             n_parts[i] = parts_of(w) if w > 1.15 * ref_h else 1
         elif w > 1.6 * ref_h:
             n_parts[i] = parts_of(w)
-        elif sum(n_parts) < expected and w > 0.7 * ref_h:
-            n_parts[i] = 2
+        elif sum(n_parts) < expected and w > 0.75 * ref_h:
+            # a narrow blob is two digits only if it has a clear neck where they touch
+            profile = pieces[i][2].sum(axis=0).astype(np.float32)
+            neck = profile[_cut_columns(profile, 2)[0]]
+            if w > 0.95 * ref_h or neck <= 0.25 * profile.max():
+                n_parts[i] = 2
     out = []
     for (digit, box, mask, _), n in zip(pieces, n_parts):
         if n == 1:

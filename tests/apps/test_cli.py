@@ -1,0 +1,29 @@
+"""`rosenblatt zip ...` through the command registry."""
+
+import json
+
+from rosenblatt.apps.digits.reader import ZipReader
+from rosenblatt.cli import main
+
+
+def test_make_samples_then_read(tmp_path, capsys, monkeypatch, zip_reader):
+    out = tmp_path / "samples"
+    assert main(["zip", "make-samples", "--n", "4", "--out", str(out), "--seed", "3"]) == 0
+    pngs = sorted(out.glob("*.png"))
+    assert len(pngs) == 4
+    truth = json.loads(pngs[0].with_suffix(".json").read_text())
+    assert len(truth["zip"]) == 5 and truth["zip"].isdigit() and len(truth["boxes"]) == 5
+    capsys.readouterr()
+    monkeypatch.setattr(ZipReader, "load", classmethod(lambda cls, **kw: zip_reader))
+    assert main(["zip", "read", "--json", *map(str, pngs)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["image"] for line in lines] == list(map(str, pngs))
+    assert all(line["decision"] in ("accept", "review") for line in lines)
+    assert main(["zip", "evaluate", "--n", "10", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fields"] == 10 and 0 <= result["automation_rate"] <= 1
+
+
+def test_retrain_without_labels_is_a_clear_error(tmp_path, capsys):
+    assert main(["zip", "retrain", "--db", str(tmp_path / "q.sqlite")]) == 1
+    assert "no labelled digits" in capsys.readouterr().err

@@ -1,0 +1,76 @@
+"""The reader's decisions and reasons, on synthetic fields and single digits."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from rosenblatt.apps.digits.reader import ZipReader, evaluate
+from rosenblatt.apps.digits.synth import FieldSynth, make_fields, mnist_test_half
+
+
+def test_accepts_only_five_confident_digits(zip_reader):
+    fields = make_fields(40, part="evaluation", seed=8)
+    readings = zip_reader.read_fields([f.image for f in fields])
+    for r in readings:
+        assert r.decision in ("accept", "review")
+        assert len(r.text) == len(r.confidences) == len(r.probabilities) == len(r.inputs)
+        if r.decision == "accept":
+            assert len(r.text) == 5 and not r.reasons
+            assert min(r.confidences) >= zip_reader.threshold
+        else:
+            assert r.reasons
+        for why in r.reasons:
+            if why["reason"] == "low_confidence":
+                assert r.confidences[why["position"]] < zip_reader.threshold
+            elif why["reason"] == "digit_count":
+                assert why["count"] == len(r.text) != 5
+        assert np.allclose(np.sum(r.probabilities, axis=1), 1.0)
+    # the reading is right far more often than chance on the evaluation half
+    right = np.mean([r.text == f.zip for r, f in zip(readings, fields)])
+    assert right >= 0.3
+
+
+def test_four_digits_go_to_review_with_the_count():
+    images, labels = mnist_test_half("evaluation")
+    field = FieldSynth(images, labels, seed=2, p_touch=0.0).sample()
+    four = field.image[:, : field.boxes[3][2] + 3]
+    reader = ZipReader(lambda x: np.tile(np.eye(10)[[3]] * 20, (len(x), 1)), threshold=0.5)
+    r = reader.read_field(four)
+    assert r.decision == "review"
+    assert {"reason": "digit_count", "count": 4} in r.reasons
+
+
+def test_low_confidence_reasons_name_positions():
+    images, labels = mnist_test_half("evaluation")
+    field = FieldSynth(images, labels, seed=3, p_touch=0.0, p_break=0.0).sample()
+    flat = ZipReader(lambda x: np.zeros((len(x), 10)), threshold=0.5)  # uniform: 0.1 each
+    r = flat.read_field(field.image)
+    assert r.decision == "review"
+    positions = [w["position"] for w in r.reasons if w["reason"] == "low_confidence"]
+    assert positions == list(range(len(r.text)))
+
+
+def test_blank_field_is_no_ink(zip_reader):
+    r = zip_reader.read_field(np.full((48, 150, 3), (240, 235, 220), np.uint8))
+    assert r.decision == "review" and r.reasons == [{"reason": "no_ink"}] and r.text == ""
+
+
+def test_reads_single_mnist_digits(zip_reader):
+    images, labels = mnist_test_half("evaluation")
+    pngs = []
+    for img in images[:60]:  # white on black as MNIST stores them, as PNG bytes
+        buf = io.BytesIO()
+        Image.fromarray(np.pad(img, 6)).save(buf, "PNG")
+        pngs.append(buf.getvalue())
+    readings = zip_reader.read_digits(pngs)
+    accuracy = np.mean([r.text == str(y) for r, y in zip(readings, labels[:60])])
+    assert accuracy >= 0.85
+
+
+def test_evaluate_reports_rates(zip_reader):
+    result = evaluate(zip_reader, n=30, seed=99)
+    for key in ("digit_accuracy", "zip_accuracy", "automation_rate", "error_rate_among_accepted"):
+        assert 0.0 <= result[key] <= 1.0
+    assert result["zip_accuracy"] <= result["digit_accuracy"] + 1e-9
+    assert result["fields_per_second"] > 0
