@@ -1,0 +1,113 @@
+"""`rosenblatt explain CHECKPOINT IMAGE --out DIR`: why a trained network sees that digit.
+
+Rebuilds the model from a checkpoint of `rosenblatt train` (its config says how), turns a
+PNG/JPG of one digit into the network's input the way training saw its data (grey, ink
+bright on black, values in [0, 1], 28x28 for MNIST; 8x8 for the scikit-learn digits), and
+writes saliency, Grad-CAM, first-layer filters and feature maps as PNGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the explain subcommand."""
+    p = subparsers.add_parser(
+        "explain", help="saliency, Grad-CAM, filters and feature maps for one image",
+        description="Explain a checkpoint's prediction for a PNG/JPG of one digit.")
+    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`")
+    p.add_argument("image", help="a PNG or JPG of one digit (dark on light or light on dark)")
+    p.add_argument("--out", default=None,
+                   help="folder for the PNGs (default: explain-IMAGE beside the checkpoint)")
+    p.add_argument("--target", type=int, default=None,
+                   help="class to explain (default: the predicted one)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.set_defaults(func=cmd_explain)
+
+
+def load_checkpoint_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict]:
+    """(model in eval mode with the checkpoint's weights, the checkpoint's config)."""
+    import rosenblatt as rb
+    from rosenblatt.train.cli import rebuild_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = rb.load(path)
+    config = state.get("config") if isinstance(state, dict) else None
+    if not config or "model" not in config:
+        raise ValueError(f"{path} has no model config: was it written by `rosenblatt train`?")
+    model = rebuild_model(config)
+    model.load_state_dict(state["model"])
+    model.to(device)
+    model.eval()
+    return model, config
+
+
+def image_to_input(image: Any, input_shape: list[int]) -> Any:
+    """A digit picture (path, PIL image or array) -> float32 (C, H, W) in [0, 1], ink high.
+
+    A picture already of the network's size is only made grey (and inverted when its
+    background is light); any other is cut to its ink, fitted into 20x20 and centred by mass
+    in 28x28 as MNIST was (rosenblatt.apps.digits.preprocess), then resized for smaller nets.
+    """
+    from rosenblatt._backend import np
+    from rosenblatt.apps.digits.preprocess import _resize, preprocess_digit, to_gray
+
+    if len(input_shape) != 3:
+        raise ValueError(f"the model takes {input_shape} features, not images")
+    channels, height, width = input_shape
+    if isinstance(image, (str, Path)):
+        from PIL import Image, UnidentifiedImageError
+
+        if not Path(image).is_file():
+            raise FileNotFoundError(f"no image at {image}")
+        try:
+            with Image.open(image) as picture:
+                picture.load()
+                image = picture
+        except UnidentifiedImageError:
+            raise ValueError(f"{image} is not an image Pillow can read") from None
+    gray = to_gray(image)
+    if gray.shape == (height, width):
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+        digit = 1.0 - gray if float(np.median(border)) > 0.5 else gray
+    else:
+        found = preprocess_digit(gray)
+        if found.no_ink or len(found.inputs) == 0:
+            raise ValueError("no digit found in the image (no ink stands out from the paper)")
+        digit = found.inputs[0, 0]
+        if digit.shape != (height, width):
+            digit = _resize(np.ascontiguousarray(digit, np.float32), width, height)
+            digit = digit / max(float(digit.max()), 1e-6)  # strokes as bright as training's
+    digit = np.clip(digit, 0.0, 1.0).astype(np.float32)
+    return np.repeat(digit[None], channels, axis=0)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Predict one image and write the explanation PNGs."""
+    from rosenblatt._backend import np
+
+    from .explain import explain
+
+    model, config = load_checkpoint_model(args.checkpoint, args.device)
+    x = image_to_input(args.image, config["input_shape"])
+    classes = config.get("classes") or [str(i) for i in range(config["num_classes"])]
+    out = Path(args.out) if args.out else \
+        Path(args.checkpoint).parent / f"explain-{Path(args.image).stem}"
+    result = explain(model, x, out, target=args.target, classes=classes)
+    probs = result.probabilities
+    top = np.argsort(-probs)[:3]
+    print(f"{args.image}: prediction {classes[result.prediction]} "
+          f"(p = {probs[result.prediction]:.3f}); next: "
+          + ", ".join(f"{classes[i]} {probs[i]:.3f}" for i in top[1:]))
+    if result.target != result.prediction:
+        print(f"explaining class {classes[result.target]} (p = {probs[result.target]:.3f})")
+    if result.grad_cam is None:
+        print(f"{config['model']['name']} has no convolutions: saliency only")
+    for what, path in result.files.items():
+        print(f"{what.replace('_', ' ')}: {path}")
+    return 0
