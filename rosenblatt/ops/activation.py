@@ -49,22 +49,30 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))
-            return 0.5 * x * (1 + xp.tanh(inner))
-        return 0.5 * x * (1 + erf(xp, x * (1 / math.sqrt(2))))
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
+            ctx.t = t
+            return 0.5 * x * (1 + t)
+        cdf = erf(xp, x * (1 / math.sqrt(2)))
+        cdf += 1
+        cdf *= 0.5
+        ctx.cdf = cdf  # kept so backward needs no second erf
+        return x * cdf
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
         if ctx.approximate == "tanh":
-            k = math.sqrt(2 / math.pi)
-            t = xp.tanh(k * (x + 0.044715 * (x * x * x)))
-            dinner = k * (1 + 3 * 0.044715 * x * x)
+            t = ctx.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * (x * x))
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        cdf = 0.5 * (1 + erf(xp, x * (1 / math.sqrt(2))))
-        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return grad * (cdf + x * pdf)
+        pdf = xp.exp(-0.5 * (x * x))
+        pdf *= x * (1 / math.sqrt(2 * math.pi))
+        pdf += ctx.cdf
+        return grad * pdf
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
 class Silu(Function):
