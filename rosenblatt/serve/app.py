@@ -14,6 +14,7 @@ import io
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,11 @@ def decode_image(data: bytes, max_bytes: int = MAX_BYTES) -> Any:
     if len(data) > max_bytes:
         raise BadInputError(413, f"image of {len(data)} bytes is over the limit of {max_bytes}")
     try:
-        image = Image.open(io.BytesIO(data))  # lazy: reads the header only
+        with warnings.catch_warnings():  # our own limit below is far lower than PIL's
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # lazy: reads the header only
+    except Image.DecompressionBombError:
+        raise BadInputError(413, "image dimensions are over the limit") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise BadInputError(415, "not a recognised image (PNG, JPEG, GIF, BMP, TIFF)") from None
     if image.format not in FORMATS:
@@ -310,10 +315,13 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
                 form = await request.form(max_files=1, max_fields=4)
             except Exception:
                 raise BadInputError(422, "malformed multipart form") from None
-            upload = form.get("file")
-            if upload is None or not hasattr(upload, "read"):
-                raise BadInputError(422, "multipart form needs a file field named 'file'")
-            data = await upload.read(max_bytes + 1)
+            try:
+                upload = form.get("file")
+                if upload is None or not hasattr(upload, "read"):
+                    raise BadInputError(422, "multipart form needs a file field named 'file'")
+                data = await upload.read(max_bytes + 1)
+            finally:
+                await form.close()  # the spooled temporary files
             if len(data) > max_bytes:
                 raise BadInputError(413, "image is over the size limit")
             return data
