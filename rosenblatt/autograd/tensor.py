@@ -188,6 +188,17 @@ class Tensor:
         create_graph: bool = False, inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        data = self._data
+        if (gradient is None and self._node is not None and data.size == 1 and not create_graph
+                and inputs is None and data.__class__ is np.ndarray):
+            # The common `loss.backward()`: seed with a cached read-only 1 of the loss dtype.
+            one = _ONES.get(data.dtype)
+            if one is None:
+                one = _ONES[data.dtype] = np.ones((), dtype=data.dtype)
+                one.flags.writeable = False
+            engine.run_backward([self], [one.reshape(data.shape) if data.ndim else one],
+                                bool(retain_graph))
+            return
         autograd_api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
@@ -707,4 +718,6 @@ from ..ops import elementwise as ops_ew  # noqa: E402
 from ..ops import index as ops_index  # noqa: E402
 from ..ops import linalg as ops_linalg  # noqa: E402
 from ..ops import shape as ops_shape  # noqa: E402
-from . import autograd_api, methods  # noqa: E402,F401  (methods binds the ops onto Tensor)
+from . import autograd_api, engine, methods  # noqa: E402,F401  (methods binds the ops)
+
+_ONES: dict = {}  # dtype -> read-only 0-d array of 1, the seed of scalar backward

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module, np
+from .._backend import array_module, ndarray, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import unbroadcast
@@ -17,6 +17,21 @@ def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Ten
     return Tensor._make(array_module(like._data).asarray(value, dtype=d), False, None)
 
 
+def _scalar(value: Any, like: Any) -> Tensor:
+    """A Python number as a 0-d tensor of `like`'s dtype and device (no gradient)."""
+    t = _new(Tensor)
+    t._data = (np if like.__class__ is ndarray else array_module(like)).asarray(
+        value, dtype=like.dtype)
+    t.requires_grad = False
+    t.grad = None
+    t._node = None
+    t._version_box = [0]
+    return t
+
+
+_new = object.__new__
+
+
 def quiet() -> Any:
     """Silence NumPy's divide/overflow/invalid warnings: inf and nan are results, as in PyTorch
     (anomaly mode is the tool for finding them)."""
@@ -25,9 +40,18 @@ def quiet() -> Any:
 
 def _operands(a: Any, b: Any, dtype: dtypes.dtype | None = None) -> tuple[Tensor, Tensor]:
     """Promote two operands (tensors or numbers) to one dtype, as PyTorch does."""
-    if type(a) is type(b) and isinstance(a, Tensor) and a._data.dtype == b._data.dtype \
-            and dtype is None:
-        return a, b
+    if dtype is None:
+        # Fast paths (every binary op comes here): two tensors of one dtype, or a float
+        # tensor and a Python int/float, which keeps the tensor's dtype.
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a._data.dtype == b._data.dtype:
+                    return a, b
+            elif (b.__class__ is float or b.__class__ is int) and a._data.dtype.kind == "f":
+                return a, _scalar(b, a._data)
+        elif (a.__class__ is float or a.__class__ is int) and isinstance(b, Tensor) \
+                and b._data.dtype.kind == "f":
+            return _scalar(a, b._data), b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(
             f"expected at least one tensor, got {type(a).__name__} and {type(b).__name__}"

@@ -7,7 +7,7 @@ from collections import namedtuple
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module
+from .._backend import array_module, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, normalize_dims
@@ -46,6 +46,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if ctx.xp is np:  # the ufunc directly: ndarray.sum adds a Python-level wrapper
+            return np.add.reduce(x, axis=axes, keepdims=keepdim)
         return x.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -218,6 +220,8 @@ def _sum_dtype(x: Tensor, dtype: dtypes.dtype | None) -> Tensor:
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over `dim` (int, tuple, or all); (...) -> reduced shape."""
+    if dim is None and dtype is None and x._data.dtype.kind == "f":  # loss.sum(): fast path
+        return Sum.apply(x, axes=None, keepdim=keepdim)
     x = _sum_dtype(x, dtype)
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
