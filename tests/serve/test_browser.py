@@ -1,0 +1,119 @@
+"""The web page in headless Chromium: draw a digit on the canvas and read it.
+
+Needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver) and
+selenium (pip). Skipped when they are missing, except under CI (CI set), where it fails.
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+import warnings
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _need_browser():
+    missing = [p for p in (CHROMIUM, DRIVER) if not os.path.exists(p)]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (pip)")
+    if missing:
+        reason = f"browser test needs {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI must install them)")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(zip_reader, tmp_path):
+    import uvicorn
+
+    from rosenblatt.serve.app import create_app
+
+    app = create_app(zip_reader, token="t", db_path=tmp_path / "q.sqlite")
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    _need_browser()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--window-size=1000,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _stroke(driver, canvas, points):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    chain = ActionChains(driver, duration=10)
+    chain.move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        steps = max(1, int(max(abs(x1 - x0), abs(y1 - y0)) // 10))
+        for k in range(1, steps + 1):
+            chain.move_to_element_with_offset(canvas, round(x0 + (x1 - x0) * k / steps),
+                                              round(y0 + (y1 - y0) * k / steps))
+    chain.release().perform()
+
+
+def _read(driver, canvas):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, "read").click()
+    reading = driver.find_element(By.ID, "reading")
+    WebDriverWait(driver, 30).until(lambda d: reading.text not in ("", "…"))
+    return reading.text
+
+
+@pytest.mark.parametrize("digit, strokes", [
+    ("1", [[(5, -95), (0, 0), (-5, 95)]]),
+    ("7", [[(-70, -85), (70, -85), (0, 95)]]),
+])
+def test_draw_a_digit_and_read_it(server, browser, digit, strokes):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    canvas = browser.find_element(By.ID, "pad")
+    for points in strokes:  # offsets from the canvas centre, in CSS pixels
+        _stroke(browser, canvas, points)
+    assert _read(browser, canvas) == digit
+    decision = browser.find_element(By.ID, "decision-value").text
+    assert decision in ("accept", "review")
+    # the page shows the 28x28 input the network saw and one bar per class
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#digits img")) == 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#digits .bar")) == 10
