@@ -55,7 +55,7 @@ def image_to_input(image: Any, input_shape: list[int]) -> Any:
     in 28x28 as MNIST was (rosenblatt.apps.digits.preprocess), then resized for smaller nets.
     """
     from rosenblatt._backend import np
-    from rosenblatt.apps.digits.preprocess import _resize, preprocess_digit, to_gray
+    from rosenblatt.apps.digits.preprocess import preprocess_digit, to_gray
 
     if len(input_shape) != 3:
         raise ValueError(f"the model takes {input_shape} features, not images")
@@ -81,10 +81,27 @@ def image_to_input(image: Any, input_shape: list[int]) -> Any:
             raise ValueError("no digit found in the image (no ink stands out from the paper)")
         digit = found.inputs[0, 0]
         if digit.shape != (height, width):
-            digit = _resize(np.ascontiguousarray(digit, np.float32), width, height)
-            digit = digit / max(float(digit.max()), 1e-6)  # strokes as bright as training's
+            digit = _fill_frame(digit, height, width)
     digit = np.clip(digit, 0.0, 1.0).astype(np.float32)
     return np.repeat(digit[None], channels, axis=0)
+
+
+def _fill_frame(digit: Any, height: int, width: int) -> Any:
+    """An MNIST-style (28, 28) digit -> (height, width) with the ink filling the height and
+    centred across, as in the scikit-learn digits (8x8 blocks averaged from 32x32 bitmaps)."""
+    from PIL import Image
+
+    from rosenblatt._backend import np
+
+    ys, xs = np.nonzero(digit > 0.05)
+    crop = np.ascontiguousarray(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1], np.float32)
+    h, w = crop.shape
+    new_w = min(width, max(1, round(w * height / h)))
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, height), Image.BOX))
+    out = np.zeros((height, width), np.float32)
+    left = (width - new_w) // 2
+    out[:, left:left + new_w] = small
+    return out / max(float(out.max()), 1e-6)  # the thin strokes as bright as training's
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

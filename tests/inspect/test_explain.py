@@ -233,6 +233,7 @@ def test_image_to_input_follows_the_mnist_convention(tmp_path) -> None:
                                mnist_like / 255, atol=1e-6)
     small = image_to_input(tmp_path / "seven.png", [1, 8, 8])  # the scikit-learn digits
     assert small.shape == (1, 8, 8) and abs(small.max() - 1) < 1e-6
+    assert small[0, 0].max() > 0 and small[0, -1].max() > 0  # the ink fills the height
     Image.new("L", (40, 40), 200).save(tmp_path / "blank.png")
     with pytest.raises(ValueError, match="no digit"):
         image_to_input(tmp_path / "blank.png", [1, 28, 28])
