@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,9 +77,15 @@ def register(subparsers: Any) -> None:
 
 
 def _set_threads(threads: int) -> None:
-    if threads > 0:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, str(threads))
+    """Cap the BLAS thread pool (NumPy is loaded already, so environment variables are too
+    late): small matrices gain nothing from more threads, and on a busy machine they spin."""
+    if threads <= 0:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional; without it the library default stays
+        return
+    threadpool_limits(threads)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
