@@ -97,7 +97,7 @@ def _fill_frame(digit: Any, height: int, width: int) -> Any:
     crop = np.ascontiguousarray(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1], np.float32)
     h, w = crop.shape
     new_w = min(width, max(1, round(w * height / h)))
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, height), Image.BOX))
+    small = np.asarray(Image.fromarray(crop).resize((new_w, height), Image.BOX))
     out = np.zeros((height, width), np.float32)
     left = (width - new_w) // 2
     out[:, left:left + new_w] = small
