@@ -183,3 +183,57 @@ def test_cli_train_generate_attention(tmp_path, capsys):
     png = tmp_path / "att.png"
     assert main(["text", "attention", str(ckpt), "--text", "abba", "--out", str(png)]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_gpt_matches_a_pytorch_twin():
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+
+    class TwinBlock(tnn.Module):
+        def __init__(self, c, heads):
+            super().__init__()
+            self.heads = heads
+            self.ln1, self.ln2 = tnn.LayerNorm(c), tnn.LayerNorm(c)
+            self.attn = tnn.Module()
+            self.attn.qkv, self.attn.proj = tnn.Linear(c, 3 * c), tnn.Linear(c, c)
+            self.mlp = tnn.Sequential(tnn.Linear(c, 4 * c), tnn.GELU(approximate="tanh"),
+                                      tnn.Linear(4 * c, c), tnn.Dropout(0.0))
+
+        def forward(self, x):
+            n, t, c = x.shape
+            q, k, v = self.attn.qkv(self.ln1(x)).reshape(n, t, 3, self.heads, -1) \
+                .permute(2, 0, 3, 1, 4)
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.attn.proj(y.transpose(1, 2).reshape(n, t, c))
+            return x + self.mlp(self.ln2(x))
+
+    class Twin(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb, self.pos_emb = tnn.Embedding(11, 16), tnn.Embedding(8, 16)
+            self.drop = tnn.Dropout(0.0)
+            self.blocks = tnn.ModuleList([TwinBlock(16, 2) for _ in range(2)])
+            self.ln_f = tnn.LayerNorm(16)
+            self.head = tnn.Linear(16, 11, bias=False)
+            self.head.weight = self.tok_emb.weight
+
+        def forward(self, idx):
+            x = self.tok_emb(idx) + self.pos_emb(torch.arange(idx.shape[1]))
+            for b in self.blocks:
+                x = b(x)
+            return self.head(self.ln_f(x))
+
+    ours = GPT(11, block_size=8, n_layer=2, n_head=2, n_embd=16).double()
+    twin = Twin().double()
+    twin.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    idx = np.random.default_rng(0).integers(0, 11, (3, 8))
+    out, t_out = ours(rb.tensor(idx)), twin(torch.tensor(idx))
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-6,
+                               atol=1e-10)
+    g = np.random.default_rng(1).standard_normal(tuple(out.shape))
+    (out * rb.tensor(g)).sum().backward()
+    (t_out * torch.tensor(g)).sum().backward()
+    twin_params = dict(twin.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), twin_params[name].grad.numpy(), rtol=1e-6,
+                                   atol=1e-10, err_msg=name)
