@@ -66,6 +66,13 @@ def sample(rng: np.random.Generator, shape: tuple, domain: str, dtype: Any) -> n
 
 
 S = OpSpec
+
+
+def _assign(target: Any, key: Any, value: Any) -> Any:
+    """`target[key] = value` as an expression (recorded by autograd in both libraries)."""
+    target[key] = value
+    return target
+
 BINARY_VARIANTS = (
     [(3, 4), (4,)],
     [(4,), (3, 4)],
@@ -227,7 +234,26 @@ SPECS: list[OpSpec] = [
     S("index_select_dim0", lambda m, a, i: a.index_select(0, i), ((3, 5), index((2,), 3))),
     S("tril", lambda m, a: m.tril(a), ((4, 4),), variants=([(2, 3, 5)],)),
     S("triu_offset", lambda m, a: a.triu(1), ((4, 5),), variants=([(2, 4, 3)],)),
+    S("setitem_tracked", lambda m, a, b: _assign(a * 1, (slice(1, None), 0), b),
+      ((3, 4), (2,))),
+    S("setitem_mask_value", lambda m, a, k: _assign(a * 1, k, 0.5), ((3, 4), mask((3, 4)))),
+    S("where_scalar", lambda m, c, a: m.where(c, a, 0.0), (mask((3, 4)), (3, 4))),
+    S("clone", lambda m, a: a.clone() * a, ((3, 4),)),
+    S("contiguous", lambda m, a: a.T.contiguous(), ((3, 4),)),
+    S("view_flat", lambda m, a: a.view(-1), ((3, 4),), noncontiguous=False),
+    S("squeeze_dims", lambda m, a: a.squeeze((0, 2)), ((1, 3, 1, 4),)),
+    S("expand_keep", lambda m, a: a.expand(-1, 4), ((3, 1),)),
+    S("repeat_new_dims", lambda m, a: a.repeat(2, 1, 1, 2), ((2, 3),)),
+    S("stack_three_neg", lambda m, a, b, c: m.stack((a, b, c), -1), ((2, 3), (2, 3), (2, 3))),
+    S("unbind", lambda m, a: a.unbind(1), ((3, 4),)),
+    S("split_uneven", lambda m, a: a.split(3), ((7, 2),)),
+    S("movedim", lambda m, a: a.movedim(0, -1), ((2, 3, 4),)),
+    S("sum_int_dtype", lambda m, a: m.sum(a, 1, dtype=m.float64), ((3, 4),)),
     # ------------------------------------------------------ non-differentiable
+    S("one_hot", lambda m, i: m.nn.functional.one_hot(i, 5), (index((2, 3), 5),), grad=False),
+    S("one_hot_inferred", lambda m, i: m.nn.functional.one_hot(i), (index((6,), 4),),
+      grad=False),
+    S("argsort", lambda m, a: a.argsort(1, descending=True), ((3, 4),), grad=False),
     S("eq", lambda m, a, b: a == b.round(), ((3, 4), (3, 4)), grad=False),
     S("lt", lambda m, a, b: a < b, ((3, 4), (4,)), grad=False),
     S("ge_scalar", lambda m, a: a >= 0.1, ((3, 4),), grad=False),
