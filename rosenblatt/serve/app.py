@@ -473,15 +473,31 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
     return app
 
 
+def app_from_env() -> Any:
+    """App factory for `uvicorn --factory` and worker processes: configuration from the
+    environment (ROSENBLATT_REVIEW_TOKEN, ROSENBLATT_REVIEW_DB, ROSENBLATT_BATCH_WINDOW_MS)."""
+    from rosenblatt.apps.digits.reader import ZipReader
+
+    return create_app(ZipReader.load(), window_ms=float(
+        os.environ.get("ROSENBLATT_BATCH_WINDOW_MS", "3")))
+
+
 def run(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-        db_path: str | Path | None = None, window_ms: float = 3.0) -> None:
-    """Serve with uvicorn (blocking)."""
+        db_path: str | Path | None = None, window_ms: float = 3.0, workers: int = 1) -> None:
+    """Serve with uvicorn (blocking); workers > 1 runs that many processes on one port."""
     import uvicorn
 
     from rosenblatt.apps.digits.reader import ZipReader
 
-    reader = ZipReader.load(log=lambda m: print(m, flush=True))
-    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms)
+    reader = ZipReader.load(log=lambda m: print(m, flush=True))  # trains/calibrates once
     if not token:
         print("no review token set: the review endpoints answer 401", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers > 1:
+        os.environ["ROSENBLATT_REVIEW_TOKEN"] = token or ""
+        os.environ["ROSENBLATT_REVIEW_DB"] = str(db_path or "review.sqlite")
+        os.environ["ROSENBLATT_BATCH_WINDOW_MS"] = str(window_ms)
+        uvicorn.run("rosenblatt.serve.app:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", access_log=False)
+        return
+    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

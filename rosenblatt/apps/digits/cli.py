@@ -97,11 +97,25 @@ def _retrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_cnn(args: argparse.Namespace) -> int:
+    import rosenblatt as rb
+
+    from .model import cache_dir, train_cnn, training_digits
+
+    x, y = training_digits(synthetic_fields=args.fields)
+    model = train_cnn(x, y, epochs=args.epochs, log=_log)
+    path = cache_dir() / "zip-lenet5.safetensors"
+    rb.save(model.module.state_dict(), path)
+    path.with_suffix(".card.json").write_text(json.dumps(model.card, indent=1))
+    print(f"saved {path}; `rosenblatt zip calibrate` (or the next load) calibrates it")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from rosenblatt.serve.app import run
 
     run(host=args.host, port=args.port, token=args.token or None, db_path=args.db,
-        window_ms=args.window_ms)
+        window_ms=args.window_ms, workers=args.workers)
     return 0
 
 
@@ -139,6 +153,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=_calibrate)
 
+    p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields")
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--fields", type=int, default=3000, help="synthetic fields of train digits")
+    p.set_defaults(func=_train_cnn)
+
     p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue")
     p.add_argument("--db", default=default_db())
     p.add_argument("--epochs", type=int, default=3)
@@ -152,4 +171,5 @@ def register(subparsers: Any) -> None:
                    help="bearer token for the review endpoints ($ROSENBLATT_REVIEW_TOKEN)")
     p.add_argument("--db", default=default_db(), help="review queue SQLite file")
     p.add_argument("--window-ms", type=float, default=3.0, help="micro-batching window")
+    p.add_argument("--workers", type=int, default=1, help="server processes")
     p.set_defaults(func=_serve)

@@ -170,10 +170,18 @@ class ModuleClassifier:
         self.module = module.eval() if hasattr(module, "eval") else module
         self.name, self.card, self.path = name, card, path
         self.version = str(card.get("version", "1"))
+        config = getattr(module, "config", {})
+        self.fast = None  # LeNet-5 with ReLU and max pooling: the same maths on plain arrays
+        if (type(module).__name__ == "LeNet5" and config.get("activation") == "relu"
+                and config.get("pool") == "max" and config.get("in_channels") == 1):
+            self.fast = LeNetArrays(module.state_dict())
 
     def __call__(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> logits (N, 10)."""
         import rosenblatt as rb
+
+        if self.fast is not None and not self.module.training:
+            return self.fast(x)
 
         with rb.no_grad():
             out = self.module(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
@@ -290,6 +298,16 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
         model = committed_classifier()
         if model is not None:
             return model
+    cnn = cache_dir() / "zip-lenet5.safetensors"
+    if cnn.exists():  # trained by `rosenblatt zip train-cnn` on digits cut from fields
+        import rosenblatt as rb
+        from rosenblatt.models import lenet5
+
+        module = lenet5()
+        module.load_state_dict(rb.load(cnn))
+        card_path = cnn.with_suffix(".card.json")
+        card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        return ModuleClassifier(module, "zip-lenet5", card, cnn)
     path = cache_dir() / "zip-mlp.npz"
     if path.exists():
         return MLPClassifier.load(path)
@@ -301,3 +319,85 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
     model = train_mlp(x, y, log=log)
     model.save(path)
     return model
+
+
+class LeNetArrays:
+    """LeNet-5 inference (ReLU, max pooling) on plain arrays from a state dict: the same
+    function as rosenblatt.models.LeNet5, without autograd bookkeeping, for serving speed."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
+             for k, v in state.items()}
+        self.w1 = a["features.0.weight"].reshape(6, 25).T.copy()
+        self.b1 = a["features.0.bias"]
+        self.w2 = a["features.3.weight"].reshape(16, 150).T.copy()
+        self.b2 = a["features.3.bias"]
+        self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
+                   for i in (1, 3, 5)]
+
+    @staticmethod
+    def _pool(x: Any) -> Any:
+        n, h, w, c = x.shape
+        return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> logits (N, 10), in chunks that stay in cache."""
+        x = np.asarray(x, np.float32)
+        if len(x) == 0:
+            return np.zeros((0, 10), np.float32)
+        return np.concatenate([self._forward(x[i : i + 128]) for i in range(0, len(x), 128)])
+
+    def _forward(self, x: Any) -> Any:
+        sliding_window_view = np.lib.stride_tricks.sliding_window_view
+        n = len(x)
+        padded = np.pad(x[:, 0], ((0, 0), (2, 2), (2, 2)))
+        cols = sliding_window_view(padded, (5, 5), axis=(1, 2)).reshape(n * 784, 25)
+        h = np.maximum(cols @ self.w1 + self.b1, 0.0).reshape(n, 28, 28, 6)
+        h = self._pool(h)  # (n, 14, 14, 6)
+        cols = sliding_window_view(h, (5, 5), axis=(1, 2))  # (n, 10, 10, 6, 5, 5)
+        h = np.maximum(cols.reshape(n * 100, 150) @ self.w2 + self.b2, 0.0)
+        h = self._pool(h.reshape(n, 10, 10, 16))  # (n, 5, 5, 16)
+        h = h.transpose(0, 3, 1, 2).reshape(n, 400)  # PyTorch flattens (C, H, W)
+        for i, (w, b) in enumerate(self.fc):
+            h = h @ w + b
+            if i < 2:
+                h = np.maximum(h, 0.0)
+        return h
+
+
+def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int = 64,
+              seed: int = 0, init: Any = None,
+              log: Callable[[str], None] | None = None) -> ModuleClassifier:
+    """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y."""
+    import rosenblatt as rb
+    from rosenblatt.models import lenet5
+
+    rb.manual_seed(seed)
+    model = init if init is not None else lenet5()
+    model.train()
+    opt = rb.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * ((len(y) + batch_size - 1) // batch_size)
+    sched = rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.int64)
+    for epoch in range(epochs):
+        t0, total = time.perf_counter(), 0.0
+        order = rng.permutation(len(y))
+        for start in range(0, len(y), batch_size):
+            idx = order[start : start + batch_size]
+            loss = rb.nn.functional.cross_entropy(model(rb.from_numpy(x[idx])),
+                                                  rb.from_numpy(y[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.item()) * len(idx)
+        if log:
+            log(f"epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f} "
+                f"({time.perf_counter() - t0:.0f} s)")
+    model.eval()
+    card = {"name": "zip-lenet5", "version": "1", "architecture": "LeNet-5 (ReLU, max pool)",
+            "trained_on": "MNIST train file (first 10,000) + digits cut from synthetic ZIP "
+                          "fields of those digits", "epochs": epochs}
+    return ModuleClassifier(model, "zip-lenet5", card, None)

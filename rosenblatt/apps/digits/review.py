@@ -3,8 +3,8 @@
 Every piece the reader sends to review is stored with its image (PNG bytes), the machine's
 reading, probabilities and reasons, and the network's 28x28 inputs. A reviewer labels it;
 labelled digits export as a data set (npz: x (N, 28, 28) float32, y (N,) int64) for
-fine-tuning. Each change is one transaction with synchronous=FULL: a process killed in the
-middle of a request leaves the file as it was before that request.
+fine-tuning. Each change is one transaction (WAL journal): a process killed in the middle of
+a request leaves the file as it was before that request.
 """
 
 from __future__ import annotations
@@ -51,7 +51,11 @@ def _array(b: bytes | None) -> Any:
 class ReviewQueue:
     """Pieces waiting for a human, in an SQLite file at `path`."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, durable: bool = False) -> None:
+        # WAL with synchronous=NORMAL survives the process being killed at any point (a
+        # committed transaction is in the WAL file); FULL also survives power loss, at the
+        # price of an fsync per change
+        self.synchronous = "FULL" if durable else "NORMAL"
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
@@ -61,7 +65,7 @@ class ReviewQueue:
     def _connect(self) -> sqlite3.Connection:
         # one connection per operation: safe from any thread, nothing left half-open
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.row_factory = sqlite3.Row
         return conn

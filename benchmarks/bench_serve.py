@@ -1,0 +1,166 @@
+"""Load test of the ZIP-reader service on loopback: p50/p99 latency and throughput.
+
+Starts `rosenblatt serve` in a child process on 127.0.0.1 (a free port), then N concurrent
+clients (default 20) post synthetic ZIP-field PNGs (MNIST test digits, evaluation half) until
+--requests are done or --seconds have passed. Prints latency percentiles, requests/s, the
+decisions and how many network calls the micro-batcher made.
+
+    python benchmarks/bench_serve.py [--clients 20] [--requests 2000] [--seconds 60]
+        [--endpoint zip|digit] [--window-ms 3] [--small]
+
+--small serves the small test reader (trained in seconds) instead of the default model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(port: int, small: bool, window_ms: float, db: str) -> None:
+    import uvicorn
+
+    from rosenblatt.apps.digits.reader import ZipReader, small_reader
+    from rosenblatt.serve.app import create_app
+
+    reader = (small_reader(Path(tempfile.gettempdir()) / "rosenblatt-test-zip-reader")
+              if small else ZipReader.load(log=print))
+    app = create_app(reader, token="bench", db_path=db, window_ms=window_ms)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _payloads(endpoint: str, n: int = 200) -> list[bytes]:
+    import numpy as np
+    from PIL import Image
+
+    from rosenblatt.apps.digits.synth import make_fields, mnist_test_half
+
+    if endpoint == "zip":
+        images = [f.image for f in make_fields(n, part="evaluation", seed=777)]
+    else:
+        digits, _ = mnist_test_half("evaluation")
+        images = [np.pad(255 - d, 6, constant_values=255) for d in digits[:n]]
+    out = []
+    for img in images:
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "PNG")
+        out.append(buf.getvalue())
+    return out
+
+
+async def _load(url: str, payloads: list[bytes], clients: int, requests: int,
+                seconds: float) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    decisions: dict[str, int] = {}
+    errors = 0
+    next_index = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def client(c: httpx.AsyncClient) -> None:
+        nonlocal next_index, errors
+        while next_index < requests and time.perf_counter() < stop_at:
+            body = payloads[next_index % len(payloads)]
+            next_index += 1
+            t0 = time.perf_counter()
+            r = await c.post(url, content=body, headers={"content-type": "image/png"})
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors += 1
+                continue
+            d = r.json()["decision"]
+            decisions[d] = decisions.get(d, 0) + 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as c:
+        t0 = time.perf_counter()
+        await asyncio.gather(*[client(c) for _ in range(clients)])
+        elapsed = time.perf_counter() - t0
+    lat = sorted(latencies)
+    return {
+        "requests": len(lat), "errors": errors, "seconds": elapsed,
+        "throughput_rps": len(lat) / elapsed,
+        "p50_ms": 1000 * statistics.median(lat),
+        "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+        "max_ms": 1000 * lat[-1], "decisions": decisions,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--endpoint", choices=["zip", "digit"], default="zip")
+    parser.add_argument("--window-ms", type=float, default=3.0)
+    parser.add_argument("--small", action="store_true", help="serve the small test reader")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    import httpx
+
+    port = _free_port()
+    db = os.path.join(tempfile.mkdtemp(prefix="bench-serve-"), "review.sqlite")
+    proc = mp.get_context("spawn").Process(target=_serve, args=(port, args.small,
+                                                                 args.window_ms, db))
+    proc.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not proc.is_alive():
+                print("server did not start", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        payloads = _payloads(args.endpoint)
+        # warm-up, then the measured run
+        asyncio.run(_load(f"{base}/v1/{args.endpoint}", payloads, 4, 40, 30))
+        result = asyncio.run(_load(f"{base}/v1/{args.endpoint}", payloads, args.clients,
+                                   args.requests, args.seconds))
+        metrics = httpx.get(base + "/metrics").text
+        for line in metrics.splitlines():
+            if line.startswith(("rosenblatt_batches_total", "rosenblatt_batched_digits_total")):
+                name, value = line.split()
+                result[name] = int(float(value))
+    finally:
+        proc.terminate()
+        proc.join(10)
+    result.update(clients=args.clients, endpoint=args.endpoint, window_ms=args.window_ms,
+                  cpus=os.cpu_count())
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{args.endpoint}: {result['requests']} requests from {args.clients} clients in "
+              f"{result['seconds']:.1f} s: {result['throughput_rps']:.0f} req/s, "
+              f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+              f"errors {result['errors']}, decisions {result['decisions']}, "
+              f"{result.get('rosenblatt_batches_total', '?')} network calls for "
+              f"{result.get('rosenblatt_batched_digits_total', '?')} digits")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
