@@ -76,6 +76,29 @@ def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
     old._version_box[0] += 1
 
 
+class _Capture:
+    """For autograd.grad: collects the gradients of chosen tensors instead of filling .grad."""
+
+    def __init__(self, tensors: list[Tensor]) -> None:
+        self.tensors = tensors
+        self.ids = {id(t) for t in tensors}
+        self.nodes = {id(t._node): t for t in tensors if t._node is not None}
+        self.found: dict[int, Any] = {}
+
+    def leaf(self, tensor: Tensor, grad: Any) -> None:
+        if id(tensor) in self.ids:
+            previous = self.found.get(id(tensor))
+            self.found[id(tensor)] = grad if previous is None else previous + grad
+
+    def node(self, node: Function, grad: Any) -> None:
+        tensor = self.nodes.get(id(node))
+        if tensor is not None:
+            self.found[id(tensor)] = grad
+
+    def result(self) -> list[Any]:
+        return [self.found.get(id(t)) for t in self.tensors]
+
+
 def run_backward(
     roots: list[Tensor],
     root_grads: list[Any],
@@ -89,27 +112,17 @@ def run_backward(
     is touched.
     """
     handed_out: set[int] = set()
-    captured: dict[int, Any] = {}
-    capture_ids = None
-    capture_nodes: dict[int, Tensor] = {}
-    if capture is not None:
-        capture_ids = {id(t) for t in capture}
-        capture_nodes = {id(t._node): t for t in capture if t._node is not None}
-
-    def deliver_to_leaf(tensor: Tensor, grad: Any) -> None:
-        if capture_ids is None:
-            _accumulate(tensor, grad, handed_out)
-        elif id(tensor) in capture_ids:
-            previous = captured.get(id(tensor))
-            captured[id(tensor)] = grad if previous is None else previous + grad
-
+    catch = None if capture is None else _Capture(capture)
     buffers: dict[Function, Any] = {}
     owned: set[Function] = set()  # buffers the engine allocated, safe to add into in place
     root_nodes: list[Function] = []
     for tensor, grad in zip(roots, root_grads):
         node = tensor._node
         if node is None:
-            deliver_to_leaf(tensor, grad)
+            if catch is None:
+                _accumulate(tensor, grad, handed_out)
+            else:
+                catch.leaf(tensor, grad)
         elif node in buffers:
             buffers[node] = buffers[node] + grad
             owned.add(node)
@@ -118,7 +131,7 @@ def run_backward(
             root_nodes.append(node)
 
     deps = _count_dependencies(root_nodes)
-    ready = [n for n in root_nodes if deps[n] == 0]
+    ready = [n for n in root_nodes if not deps[n]]
     anomaly = state.anomaly
     previous_mode = state.enabled
     state.enabled = False  # backward rules run on arrays; nothing below may record a graph
@@ -134,12 +147,12 @@ def run_backward(
                     if replaced is not None:
                         grad = replaced._data
             keeper = node.retained
-            if keeper is not None and capture_ids is None:
+            if catch is not None:
+                catch.node(node, grad)
+            elif keeper is not None:
                 retained = keeper()
                 if retained is not None:
                     _accumulate(retained, grad, handed_out)
-            if capture_nodes and id(node) in capture_nodes:
-                captured[id(capture_nodes[id(node)])] = grad
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -155,10 +168,10 @@ def run_backward(
                 if g is None or parent is None:
                     continue
                 if not isinstance(parent, Function):
-                    if capture_ids is None:
+                    if catch is None:
                         _accumulate(parent, g, handed_out)
                     else:
-                        deliver_to_leaf(parent, g)
+                        catch.leaf(parent, g)
                     continue
                 pending = buffers.get(parent)
                 if pending is None:
@@ -170,10 +183,8 @@ def run_backward(
                     owned.add(parent)
                 count = deps[parent] - 1
                 deps[parent] = count
-                if count == 0:
+                if not count:
                     ready.append(parent)
     finally:
         state.enabled = previous_mode
-    if capture is None:
-        return None
-    return [captured.get(id(t)) for t in capture]
+    return None if catch is None else catch.result()
