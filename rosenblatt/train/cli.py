@@ -117,6 +117,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue from a checkpoint (last.pt) of the same run")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS threads (1: small models gain nothing from more; 0: all)")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -286,6 +288,18 @@ def _scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int) -> 
 
 
 # ---------------------------------------------------------------------- commands
+def _limit_threads(threads: int) -> None:
+    """Cap the BLAS thread pool: for small matrices, extra threads only wait on each other
+    (and on a busy machine their spinning makes each step many times slower)."""
+    if threads <= 0:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency; without it the library default stays
+        return
+    threadpool_limits(threads)
+
+
 def _settings(args: argparse.Namespace) -> dict:
     """The data set's defaults with the flags given on the command line on top."""
     settings = dict(DEFAULTS[args.dataset])
@@ -310,6 +324,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     started = time.perf_counter()
+    _limit_threads(args.threads)
     rb.manual_seed(args.seed)
     info = dataset_info(args.dataset)
     train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed)
