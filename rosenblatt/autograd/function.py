@@ -22,6 +22,7 @@ class Function:
     __slots__ = ("next_nodes", "needs_input_grad", "xp", "__dict__")
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, ==)
+    view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
     # Defaults read through the class until a node sets its own (most nodes never do).
     saved_tensors: tuple = ()
     versions: tuple = ()  # (version box, version at save time, shape) of each saved tensor
@@ -92,6 +93,10 @@ class Function:
         result._data = out
         result.grad = None
         result._version_box = [0]
+        if cls.view:  # a view and its base count in-place changes together, as in PyTorch
+            base = inputs[0]._data
+            if out.base is not None and (out.base is base or out.base is base.base):
+                result._version_box = inputs[0]._version_box
         state = _state
         if record and state.enabled and cls.differentiable:
             result.requires_grad = True

@@ -38,6 +38,8 @@ def _convert_key(key: Any, xp: Any) -> tuple[Any, bool]:
 
 
 class GetItem(Function):
+    view = True
+
     @staticmethod
     def forward(ctx, x, key, accumulate):
         ctx.shape, ctx.key, ctx.accumulate = x.shape, key, accumulate

@@ -12,6 +12,8 @@ from ._util import normalize_dim, unbroadcast
 
 
 class Reshape(Function):
+    view = True
+
     @staticmethod
     def forward(ctx, x, shape, copy):
         ctx.shape = x.shape
@@ -32,6 +34,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    view = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -46,6 +50,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape

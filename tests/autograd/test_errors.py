@@ -65,6 +65,21 @@ def test_inplace_change_of_saved_input_is_detected_with_grad_on():
         y.sum().backward()
 
 
+def test_inplace_change_through_a_view_is_detected():
+    x = rb.randn(2, 3, requires_grad=True)
+    h = x.exp()  # saves its output h
+    view = h[0]
+    with rb.no_grad():
+        view.mul_(2)  # changes h's memory
+    assert h._version == view._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        h.sum().backward()
+    base = rb.zeros(4)
+    reshaped = base.view(2, 2)
+    reshaped[0, 0] = 1.0
+    assert base._version == 1 and base[0].item() == 1.0
+
+
 def test_inplace_change_of_unsaved_input_is_fine():
     x = rb.randn(3, requires_grad=True)
     h = x * 1
