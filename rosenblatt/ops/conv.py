@@ -20,13 +20,41 @@ from ..autograd.tensor import Tensor
 # batch axis innermost ("HWN") each kernel-offset slice is one long contiguous run per
 # (channel, row), which makes im2col/col2im 2-3x faster when C*kh*kw is large; with N
 # outermost ("NHW") the output needs no costly transpose (better for few input channels).
-IMAGE_ORDER = {"NHW": (0, 1, 2, 3), "HWN": (0, 2, 3, 1)}
-COLS_ORDER = {"NHW": (0, 1, 2, 3, 4, 5), "HWN": (0, 1, 2, 4, 5, 3)}
+IMAGE_ORDER = {"NHW": (0, 1, 2, 3), "HWN": (0, 2, 3, 1), "NCHW": (1, 0, 2, 3)}
+COLS_ORDER = {"NHW": (0, 1, 2, 3, 4, 5), "HWN": (0, 1, 2, 4, 5, 3), "NCHW": (3, 0, 1, 2, 4, 5)}
+FORCE_LAYOUT: str | None = None  # for benchmarks
 
 
 def pick_layout(channels: int, kernel: tuple, out_channels: int) -> str:
-    """'HWN' when the columns (C*kh*kw rows) outweigh the output (O rows), else 'NHW'."""
-    return "HWN" if channels * kernel[0] * kernel[1] >= out_channels else "NHW"
+    """Measured on LeNet/CNN/ResNet shapes: per-sample products ('NCHW', no transposes)
+    when the columns are short (the first layer: C*kh*kw < 64), else batch-innermost
+    columns ('HWN', fast copies)."""
+    if FORCE_LAYOUT:
+        return FORCE_LAYOUT
+    return "NCHW" if channels * kernel[0] * kernel[1] < 64 else "HWN"
+
+
+def pick_transposed_layout(channels: int, kernel: tuple, out_channels: int) -> str:
+    """Column order for conv_transpose2d (one product over the whole batch)."""
+    if FORCE_LAYOUT in ("NHW", "HWN"):
+        return FORCE_LAYOUT
+    return "HWN" if out_channels * kernel[0] * kernel[1] >= channels else "NHW"
+
+
+def cols_matrix(cols: Any, layout: str, groups: int) -> Any:
+    """Canonical columns -> (groups, C/g*kh*kw, M), or (N, groups, C/g*kh*kw, Ho*Wo) for
+    the per-sample ('NCHW') layout; no copy."""
+    buf = cols.transpose(COLS_ORDER[layout])
+    if layout == "NCHW":
+        return buf.reshape(buf.shape[0], groups, -1, buf.shape[-2] * buf.shape[-1])
+    return buf.reshape(groups, buf.size // (groups * _numel(buf.shape[3:])), -1)
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def alloc(xp: Any, shape: tuple, order: tuple, dtype: Any, zeros: bool = False) -> Any:
@@ -128,12 +156,18 @@ class Conv2d(Function):
         wo = out_size(w, kw, stride[1], sum(padding[1]), dilation[1])
         cols = alloc(xp, (c, kh, kw, n, ho, wo), COLS_ORDER[layout], x.dtype)
         im2col_into(cols, padded_cn(xp, x, padding, layout), (kh, kw), stride, dilation)
-        cols = as_matrix(cols, COLS_ORDER[layout], c * kh * kw).reshape(groups, cg * kh * kw, -1)
+        cols = cols_matrix(cols, layout, groups)
         w2 = weight.reshape(groups, o // groups, cg * kh * kw)
-        y = xp.matmul(w2[0], cols[0]) if groups == 1 else xp.matmul(w2, cols)
+        y = xp.matmul(w2[0], cols[0]) if groups == 1 and layout != "NCHW" \
+            else xp.matmul(w2, cols)
         ctx.save_for_backward(weight)
         ctx.cols = cols
         ctx.geometry = (x.shape, padding, stride, dilation, groups, layout)
+        if layout == "NCHW":  # per-sample products are already (N, O, Ho*Wo)
+            y = y.reshape(n, o, ho, wo)
+            if bias is not None:
+                y += bias.reshape(1, -1, 1, 1)
+            return y
         y = y.reshape(_buffer_shape((o, n, ho, wo), layout))
         return to_nchw(xp, y.transpose(_inverse(IMAGE_ORDER[layout])), bias)
 
@@ -146,14 +180,20 @@ class Conv2d(Function):
         o, cg, kh, kw = weight.shape
         ho, wo = grad.shape[2:]
         order = IMAGE_ORDER[layout]
-        g2 = alloc(xp, (o, n, ho, wo), order, grad.dtype)
-        g2[...] = grad.transpose(1, 0, 2, 3)
-        g2 = as_matrix(g2, order, o).reshape(groups, o // groups, -1)
+        if layout == "NCHW":
+            g2 = xp.ascontiguousarray(grad).reshape(n, groups, o // groups, ho * wo)
+        else:
+            g2 = alloc(xp, (o, n, ho, wo), order, grad.dtype)
+            g2[...] = grad.transpose(1, 0, 2, 3)
+            g2 = as_matrix(g2, order, o).reshape(groups, o // groups, -1)
         grad_x = grad_w = grad_b = None
         if need_b:
             grad_b = grad.sum(axis=(0, 2, 3))
         if need_w:
-            grad_w = xp.matmul(g2, ctx.cols.transpose(0, 2, 1)).reshape(weight.shape)
+            grad_w = xp.matmul(g2, xp.swapaxes(ctx.cols, -1, -2))
+            if layout == "NCHW":
+                grad_w = grad_w.sum(axis=0)
+            grad_w = grad_w.reshape(weight.shape)
         ctx.cols = None
         if need_x:
             w2 = weight.reshape(groups, o // groups, cg * kh * kw)
@@ -193,7 +233,7 @@ class ConvTranspose2d(Function):
         cout = cog * groups
         size = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in zip(
             (h, w), stride, padding, dilation, (kh, kw), output_padding))
-        layout = pick_layout(cout, (kh, kw), cin)
+        layout = pick_transposed_layout(cin, (kh, kw), cout)
         order = IMAGE_ORDER[layout]
         x2 = alloc(xp, (cin, n, h, w), order, x.dtype)
         x2[...] = x.transpose(1, 0, 2, 3)

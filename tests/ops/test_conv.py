@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import rosenblatt as rb
+from rosenblatt.ops import conv as conv_ops
 from tests.ops.conv_parity import assert_matches_torch, gradcheck, relayout
 
 # (input shape, weight shape, keyword arguments): strides, paddings, dilations, groups,
@@ -38,6 +39,20 @@ def _conv2d_arrays(shape, wshape, bias=True, dtype=np.float64, seed=0):
 def test_conv2d_matches_torch(shape, wshape, kw):
     x, w, b = _conv2d_arrays(shape, wshape)
     assert_matches_torch(lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, **kw), [x, w, b])
+
+
+@pytest.mark.parametrize("layout", ["NHW", "HWN", "NCHW"])
+@pytest.mark.parametrize("shape,wshape,kw", [CONV2D[1], CONV2D[3], CONV2D[4], CONV2D[6]])
+def test_conv2d_every_memory_layout(monkeypatch, layout, shape, wshape, kw):
+    """The column buffers can be laid out three ways (chosen by size); all must agree."""
+    monkeypatch.setattr(conv_ops, "FORCE_LAYOUT", layout)
+    x, w, b = _conv2d_arrays(shape, wshape)
+    assert_matches_torch(lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, **kw), [x, w, b])
+    if layout != "NCHW":
+        t_shape, t_wshape, t_kw = TRANSPOSED[2]
+        x, w = _conv2d_arrays(t_shape, t_wshape, bias=False)[:2]
+        assert_matches_torch(lambda m, x, w: m.nn.functional.conv_transpose2d(x, w, **t_kw),
+                             [x, w])
 
 
 @pytest.mark.parametrize("shape,wshape,kw", CONV2D[:6], ids=CONV2D_IDS[:6])
