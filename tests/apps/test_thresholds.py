@@ -3,8 +3,8 @@
 import numpy as np
 
 from rosenblatt.apps.digits import thresholds as th
-from rosenblatt.apps.digits.preprocess import normalize_digit
-from rosenblatt.apps.digits.synth import mnist_test_half
+from rosenblatt.apps.digits.reader import field_logits
+from rosenblatt.apps.digits.synth import make_fields
 
 
 def _sample_labels(logits, temperature, rng):
@@ -35,15 +35,15 @@ def test_nll_matches_torch():
 
 
 def test_temperature_scaling_lowers_nll_on_held_out_digits(zip_reader):
-    """Fit T on half of the calibration digits; the NLL of the other half goes down."""
-    images, labels = mnist_test_half("calibration")
-    x = np.stack([normalize_digit(img.astype(np.float32) / 255) for img in images[:3000]])
-    logits = zip_reader.logits(x[:, None])
-    fit, held = slice(0, 1500), slice(1500, 3000)
-    t = th.fit_temperature(logits[fit], labels[:3000][fit])
+    """Fit T on the digits of half the fields; the NLL of the other half's digits goes down."""
+    fields = make_fields(300, part="calibration", seed=77)
+    logits, labels, owner, _ = field_logits(zip_reader, fields)
+    fit, held = owner < 150, owner >= 150
+    assert fit.sum() > 300 and held.sum() > 300
+    t = th.fit_temperature(logits[fit], labels[fit])
     assert t != 1.0
-    before = th.nll(logits[held], labels[:3000][held])
-    after = th.nll(logits[held], labels[:3000][held], t)
+    before = th.nll(logits[held], labels[held])
+    after = th.nll(logits[held], labels[held], t)
     assert after < before
     # it changes confidences, never the argmax
     assert (th.softmax(logits, t).argmax(1) == logits.argmax(1)).all()
