@@ -10,6 +10,7 @@ Checkpoints store how to rebuild the model, so `evaluate` needs only the checkpo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -218,25 +219,35 @@ def build_model(name: str, info: dict, options: dict | None = None) -> tuple[Any
     return _build_conv_model(name, info)
 
 
-_CONV_CLASSES = {"lenet5": ("LeNet5", "lenet5"), "cnn3": ("CNN3", "cnn3"),
-                 "resnet": ("ResNet", "resnet")}
+_CONV_FACTORIES = ("lenet5", "cnn3", "resnet")
+
+
+def _conv_kwargs(name: str, info: dict) -> dict:
+    channels, height, width = info["input_shape"]
+    if name == "lenet5" and (height, width) != (28, 28):
+        raise ValueError(f"lenet5 needs 28x28 images, this dataset has {height}x{width}; "
+                         "use --model cnn3, resnet or mlp")
+    kwargs = {"in_channels": channels, "num_classes": info["num_classes"]}
+    if name == "cnn3":
+        kwargs["image_size"] = height
+    return kwargs
+
+
+def _conv_factory(name: str) -> Any:
+    import importlib
+
+    models = importlib.import_module("rosenblatt.models")
+    factory = getattr(models, name, None)
+    if factory is None:
+        raise ValueError(f"model {name} is not available in this build of rosenblatt.models")
+    return factory
 
 
 def _build_conv_model(name: str, info: dict) -> tuple[Any, dict]:
-    import importlib
-
     if len(info["input_shape"]) != 3:
         raise ValueError(f"model {name} needs image data; use --model mlp for this dataset")
-    try:
-        models = importlib.import_module("rosenblatt.models")
-    except ModuleNotFoundError:
-        models = None
-    class_name, factory_name = _CONV_CLASSES[name]
-    ctor = getattr(models, factory_name, None) or getattr(models, class_name, None)
-    if ctor is None:
-        raise ValueError(f"model {name} is not available in this build of rosenblatt.models")
-    kwargs = {"in_channels": info["input_shape"][0], "num_classes": info["num_classes"]}
-    return ctor(**kwargs), {"name": name, "kwargs": kwargs}
+    kwargs = _conv_kwargs(name, info)
+    return _conv_factory(name)(**kwargs), {"name": name, "kwargs": kwargs}
 
 
 def rebuild_model(config: dict) -> Any:
@@ -246,12 +257,9 @@ def rebuild_model(config: dict) -> Any:
         from rosenblatt.models.mlp import MLP
 
         return MLP(**spec["kwargs"])
-    import importlib
-
-    models = importlib.import_module("rosenblatt.models")
-    class_name, factory_name = _CONV_CLASSES[spec["name"]]
-    ctor = getattr(models, factory_name, None) or getattr(models, class_name)
-    return ctor(**spec["kwargs"])
+    if spec["name"] not in _CONV_FACTORIES:
+        raise ValueError(f"unknown model {spec['name']!r} in the checkpoint")
+    return _conv_factory(spec["name"])(**spec["kwargs"])
 
 
 def _optimizer(name: str, params: Any, lr: float, weight_decay: float, momentum: float) -> Any:
@@ -288,16 +296,17 @@ def _scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int) -> 
 
 
 # ---------------------------------------------------------------------- commands
-def _limit_threads(threads: int) -> None:
-    """Cap the BLAS thread pool: for small matrices, extra threads only wait on each other
-    (and on a busy machine their spinning makes each step many times slower)."""
-    if threads <= 0:
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn's dependency; without it the library default stays
-        return
-    threadpool_limits(threads)
+def _limit_threads(threads: int) -> Any:
+    """A context capping the BLAS thread pool: for small matrices extra threads only wait on
+    each other (and on a busy machine their spinning makes each step many times slower)."""
+    if threads > 0:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # scikit-learn's dependency; without it the default stays
+            pass
+        else:
+            return threadpool_limits(threads)
+    return contextlib.nullcontext()
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -317,6 +326,11 @@ def _settings(args: argparse.Namespace) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, keep the best and last checkpoints, then report the test accuracy."""
+    with _limit_threads(args.threads):
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     import rosenblatt as rb
     from rosenblatt.utils.data import DataLoader, Subset
 
@@ -324,9 +338,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     started = time.perf_counter()
-    _limit_threads(args.threads)
     rb.manual_seed(args.seed)
     info = dataset_info(args.dataset)
+    model, model_config = build_model(args.model, info, s)  # bad choices fail before loading
     train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed)
     test_set = load_split(args.dataset, False, args.data_root, args.download, args.seed)
     if args.train_limit is not None and args.train_limit < len(train_set):
@@ -337,7 +351,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         train_set, val_set = _split_train(train_set, s["val_fraction"], args.seed)
 
-    model, model_config = build_model(args.model, info, s)
     model.to(args.device)
     loader_gen = rb.Generator().manual_seed(args.seed)
     train_loader = DataLoader(train_set, batch_size=s["batch_size"], shuffle=True,
