@@ -68,6 +68,7 @@ from .sparse import Embedding
 from .transformer import (
     LearnedPositionalEncoding,
     SinusoidalPositionalEncoding,
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,

@@ -3,7 +3,8 @@ positional encodings, which PyTorch leaves to the user.
 
 TransformerEncoderLayer / TransformerDecoderLayer: post-norm by default (norm_first=False,
 the 2017 paper), pre-norm with norm_first=True. TransformerEncoder / TransformerDecoder stack
-deep copies of one layer. SinusoidalPositionalEncoding (fixed, the paper's sin/cos table)
+deep copies of one layer; Transformer puts an encoder and a decoder together.
+SinusoidalPositionalEncoding (fixed, the paper's sin/cos table)
 and LearnedPositionalEncoding (an embedding per position) add position information to
 (N, L, E) or (L, N, E) inputs.
 """
@@ -203,6 +204,49 @@ class TransformerDecoder(Module):
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """Encoder-decoder Transformer (`torch.nn.Transformer`): src (S, N, E), tgt (T, N, E) ->
+    (T, N, E), N first with batch_first. Each stack ends with a LayerNorm, as in PyTorch."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable = "relu", custom_encoder: Module | None = None,
+                 custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        layer_args = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
+                          dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
+                          batch_first=batch_first, norm_first=norm_first, bias=bias, **factory)
+        self.encoder = custom_encoder or TransformerEncoder(
+            TransformerEncoderLayer(**layer_args), num_encoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        self.decoder = custom_decoder or TransformerDecoder(
+            TransformerDecoderLayer(**layer_args), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None,
+                tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        """(S, N, E), (T, N, E) -> (T, N, E)."""
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
 
 
 def sinusoidal_table(max_len: int, d_model: int, dtype: Any = None) -> Tensor:

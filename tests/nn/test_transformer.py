@@ -127,3 +127,21 @@ def test_learned_positional_encoding_trains():
     grad = pe.weight.grad.numpy()
     np.testing.assert_allclose(grad[:5], 3.0)
     np.testing.assert_allclose(grad[5:], 0.0)
+
+
+def test_full_transformer_matches_torch():
+    rng = np.random.default_rng(4)
+    args = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2,
+                dim_feedforward=16, dropout=0.0, batch_first=True)
+    theirs = torch.nn.Transformer(**args).double()
+    ours = nn.Transformer(**args, dtype=rb.float64)
+    copy_weights(ours, theirs)
+    src, tgt = rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 3, 8))
+    mask = nn.Transformer.generate_square_subsequent_mask(3, dtype=rb.float64)
+    out = ours(rb.tensor(src), rb.tensor(tgt), tgt_mask=mask)
+    t_out = theirs(torch.tensor(src), torch.tensor(tgt),
+                   tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(
+                       3, dtype=torch.float64))
+    close(out, t_out)
+    backward_both(out, t_out, rng)
+    check_param_grads(ours, theirs)
