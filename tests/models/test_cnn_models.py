@@ -150,3 +150,22 @@ def test_resnet_fits_a_small_batch(data_dir):
         first = float(nn.functional.cross_entropy(model(x), y).item())
     last = _train(model, x, y, epochs=30, batch=32, lr=3e-3)
     assert last < 0.3 * first
+
+
+def test_pretrained_lenet5_matches_its_model_card(data_dir):
+    """The committed weights load, match the card's sha256, and classify test digits."""
+    import hashlib
+    import json
+
+    from rosenblatt.models.lenet import WEIGHTS
+
+    card = json.loads(WEIGHTS.with_suffix(".json").read_text())
+    assert hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() == card["sha256"]
+    model = models.lenet5(pretrained=True)
+    assert not model.training
+    ds = MNIST(root=data_dir / "mnist", train=False)
+    x = rb.tensor(ds.data.numpy()[:2000, None].astype(np.float32) / 255.0)
+    y = rb.tensor(ds.targets.numpy()[:2000])
+    assert _accuracy(model, x, y) >= 0.98
+    with pytest.raises(ValueError, match="takes no other arguments"):
+        models.lenet5(pretrained=True, num_classes=5)
