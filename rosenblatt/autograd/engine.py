@@ -40,8 +40,23 @@ def _count_dependencies(roots: list[Function]) -> dict[Function, int]:
     return deps
 
 
-def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
-    """Add `grad` into `tensor.grad`: in place when it exists, else by taking `grad`."""
+class _Handout:
+    """What this backward pass gave to `.grad` attributes without copying.
+
+    `storage`: ids of the memory handed out, so two tensors never share a gradient array.
+    `borrowed`: ids of `.grad` tensors whose array may still be a pending gradient of some
+    node; adding into those in place would corrupt that node's input, so the first addition
+    makes a new array (which the tensor then owns)."""
+
+    __slots__ = ("storage", "borrowed")
+
+    def __init__(self) -> None:
+        self.storage: set[int] = set()
+        self.borrowed: set[int] = set()
+
+
+def _accumulate(tensor: Tensor, grad: Any, out: _Handout) -> None:
+    """Add `grad` into `tensor.grad`: in place when it owns its array, else by taking `grad`."""
     if grad.__class__ is not ndarray:
         grad = as_array(grad)
     data = tensor._data
@@ -56,10 +71,10 @@ def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
     if old is None:
         base = grad.base
         key = id(grad if base is None else base)
-        if key in handed_out or not grad.flags.writeable:
-            grad = grad.copy()  # another leaf holds this memory, or it is a broadcast view
+        if key in out.storage or not grad.flags.writeable:
+            grad = grad.copy()  # another tensor holds this memory, or it is a broadcast view
             key = id(grad)
-        handed_out.add(key)
+        out.storage.add(key)
         g = _new(Tensor)
         g._data = grad
         g.requires_grad = False
@@ -67,12 +82,14 @@ def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
         g._node = None
         g._version_box = [0]
         tensor.grad = g
+        out.borrowed.add(id(g))
         return
     current = old._data
-    if current.flags.writeable and current.shape == grad.shape:
-        current += grad
-    else:
+    if id(old) in out.borrowed or not current.flags.writeable or current.shape != grad.shape:
         old._data = current + grad
+        out.borrowed.discard(id(old))
+    else:
+        current += grad
     old._version_box[0] += 1
 
 
@@ -111,7 +128,7 @@ def run_backward(
     `autograd.grad`), the gradients of those tensors are returned instead and no `.grad`
     is touched.
     """
-    handed_out: set[int] = set()
+    handed_out = _Handout()
     catch = None if capture is None else _Capture(capture)
     buffers: dict[Function, Any] = {}
     owned: set[Function] = set()  # buffers the engine allocated, safe to add into in place

@@ -66,6 +66,19 @@ def test_leaf_grads_never_share_memory():
     np.testing.assert_allclose(b.grad.numpy(), [1, 1, 1])
 
 
+def test_leaf_accumulation_never_corrupts_a_pending_gradient():
+    # Add hands one array to leaf `a` and to exp's pending input; a later in-place
+    # accumulation into a.grad must not change what exp's backward receives.
+    for order in (0, 1):
+        grads = []
+        for m in (rb, torch):
+            a = m.tensor([0.5, 1.0], requires_grad=True)
+            s, t = a + a.exp(), a * 3
+            ((t + s) if order else (s + t)).sum().backward()
+            grads.append(a.grad.numpy())
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
 def test_leaf_grad_from_broadcast_is_writable():
     a = rb.ones(2, 3, requires_grad=True)
     a.sum().backward()
