@@ -140,10 +140,11 @@ class Conv2d(Function):
     """2-D cross-correlation: (N, C, H, W), (O, C/g, kh, kw), (O) -> (N, O, Ho, Wo).
 
     forward allocates a padded copy of the input, one (C*kh*kw, N*Ho*Wo) column buffer
-    (kept for backward: kh*kw times the input) and the (O, N*Ho*Wo) product, copied once
-    into the output. backward allocates an (O, N*Ho*Wo) copy of the output gradient, the
-    weight gradient, a (C*kh*kw, N*Ho*Wo) column gradient, the padded input gradient and
-    the input gradient.
+    (kept for backward: kh*kw times the input) and the (O, N*Ho*Wo) product; in the 'HWN'
+    and 'NHW' layouts the product is copied once more into the (N, O, Ho, Wo) output, in
+    'NCHW' it is the output. backward allocates an (O, N*Ho*Wo) copy of the output
+    gradient ('HWN'/'NHW' only), the weight gradient (N partial ones summed in 'NCHW'), a
+    (C*kh*kw, N*Ho*Wo) column gradient, the padded input gradient and the input gradient.
     """
 
     @staticmethod
