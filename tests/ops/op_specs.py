@@ -60,6 +60,10 @@ def sample(rng: np.random.Generator, shape: tuple, domain: str, dtype: Any) -> n
         x = rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
     elif domain == "unit":
         x = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "with_zero":  # nonzero values and one exact zero (prod's special case)
+        x = rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+        if x.size:
+            x.reshape(-1)[x.size // 2] = 0.0
     else:
         x = rng.standard_normal(shape)
     return np.asarray(x, dtype=dtype)
@@ -148,6 +152,8 @@ SPECS: list[OpSpec] = [
     S("prod", lambda m, a: a.prod(), ((3, 4),), "nonzero", variants=([(5,)], [()])),
     S("prod_dim", lambda m, a: a.prod(1), ((3, 4),), "nonzero", variants=REDUCE_VARIANTS),
     S("prod_keepdim", lambda m, a: m.prod(a, 0, keepdim=True), ((3, 4),), "nonzero"),
+    S("prod_with_zero", lambda m, a: a.prod(), ((3, 4),), "with_zero"),
+    S("prod_dim_with_zero", lambda m, a: a.prod(1), ((3, 4),), "with_zero"),
     S("max_all", lambda m, a: a.max(), ((3, 4),), variants=([(5,)],)),
     S("min_all", lambda m, a: a.min(), ((3, 4),)),
     S("max_dim", lambda m, a: a.max(1), ((3, 4),), variants=REDUCE_VARIANTS),
@@ -249,6 +255,14 @@ SPECS: list[OpSpec] = [
     S("split_uneven", lambda m, a: a.split(3), ((7, 2),)),
     S("movedim", lambda m, a: a.movedim(0, -1), ((2, 3, 4),)),
     S("sum_int_dtype", lambda m, a: m.sum(a, 1, dtype=m.float64), ((3, 4),)),
+    S("remainder", lambda m, a: a % 0.7, ((3, 4),)),
+    S("floor", lambda m, a: m.floor(a * 3) + a, ((3, 4),)),
+    S("round", lambda m, a: m.round(a * 3), ((3, 4),)),
+    S("sort_values", lambda m, a: a.sort(1)[0], ((3, 4),)),
+    S("topk", lambda m, a: a.topk(2, 1), ((3, 4),)),
+    S("masked_select", lambda m, a, k: a.masked_select(k), ((3, 4), mask((3, 4)))),
+    S("var_mean", lambda m, a: m.var_mean(a, 1), ((3, 4),)),
+    S("abs_pow", lambda m, a: a.abs() ** 1.5, ((3, 4),), "nonzero"),
     # ------------------------------------------------------ non-differentiable
     S("one_hot", lambda m, i: m.nn.functional.one_hot(i, 5), (index((2, 3), 5),), grad=False),
     S("one_hot_inferred", lambda m, i: m.nn.functional.one_hot(i), (index((6,), 4),),
