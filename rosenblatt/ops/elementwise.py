@@ -274,7 +274,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet():
             return ctx.xp.log(x)
 
     @staticmethod
@@ -286,21 +286,21 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
+        with quiet():
             out = ctx.xp.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        with np.errstate(divide="ignore"):
+        with quiet():
             return grad / (2 * ctx.saved_tensors[0])
 
 
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet():
             out = 1 / ctx.xp.sqrt(x)
         ctx.save_for_backward(out)
         return out
