@@ -54,7 +54,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{key.replace('_', ' ')}: {100 * result[key]:.2f}%")
     print(f"review reasons: {result['review_reasons']}")
     print(f"throughput: {result['fields_per_second']:.0f} fields/s end to end "
-          f"({result['workers']} worker(s), pre-processing + network + decision)")
+          f"({result['workers']} worker(s), pre-processing + network + decision); "
+          f"{result['fields_per_cpu_second']:.0f} fields per CPU second")
     return 0
 
 
