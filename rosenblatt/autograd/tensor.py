@@ -528,21 +528,54 @@ class Tensor:
         self._version_box[0] += 1
         return self
 
+    def _ufunc_(self, name: str, other: Any, alpha: Any = 1) -> Tensor | None:
+        """Apply a NumPy/CuPy ufunc straight into this tensor's memory when nothing is
+        recorded (optimizer updates, init); None when autograd has to see the op."""
+        if state.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return None
+        data = self._data
+        value = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            value = value * alpha
+        xp = np if data.__class__ is np.ndarray else array_module(data)
+        try:
+            getattr(xp, name)(data, value, out=data, casting="same_kind")
+        except TypeError as error:  # NumPy's UFuncTypeError: e.g. a float result, int tensor
+            raise RuntimeError(
+                f"{name}_: result type can't be cast to the desired output type "
+                f"{self.dtype.name} ({error})"
+            ) from None
+        except ValueError:
+            raise RuntimeError(
+                f"{name}_: output with shape {list(data.shape)} doesn't match the broadcast "
+                f"shape of the operands (other: {list(getattr(value, 'shape', ()))})"
+            ) from None
+        self._version_box[0] += 1
+        return self
+
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         """self += alpha * other."""
-        return self._inplace(lambda: ops_ew.add(self, other, alpha=alpha))
+        if self._ufunc_("add", other, alpha) is None:
+            self._inplace(lambda: ops_ew.add(self, other, alpha=alpha))
+        return self
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
         """self -= alpha * other."""
-        return self._inplace(lambda: ops_ew.sub(self, other, alpha=alpha))
+        if self._ufunc_("subtract", other, alpha) is None:
+            self._inplace(lambda: ops_ew.sub(self, other, alpha=alpha))
+        return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other."""
-        return self._inplace(lambda: ops_ew.mul(self, other))
+        if self._ufunc_("multiply", other) is None:
+            self._inplace(lambda: ops_ew.mul(self, other))
+        return self
 
     def div_(self, other: Any) -> Tensor:
         """self /= other."""
-        return self._inplace(lambda: ops_ew.div(self, other))
+        if self._ufunc_("true_divide", other) is None:
+            self._inplace(lambda: ops_ew.div(self, other))
+        return self
 
     def pow_(self, exponent: Any) -> Tensor:
         """self **= exponent."""

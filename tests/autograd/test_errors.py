@@ -118,6 +118,18 @@ def test_inplace_on_leaf_allowed_under_no_grad():
     assert x.is_leaf and x.requires_grad and x._version >= 10
 
 
+def test_inplace_type_and_shape_errors():
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):
+        rb.tensor([1, 2]).add_(0.5)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        rb.tensor([1, 2]).div_(2)
+    with pytest.raises(RuntimeError, match=r"doesn't match the broadcast shape"):
+        rb.ones(3).add_(rb.ones(2, 3))
+    x = rb.ones(2, 3)
+    x.mul_(rb.tensor([1.0, 2.0, 3.0])).sub_(1, alpha=2)
+    np.testing.assert_allclose(x.numpy(), [[-1, 0, 1]] * 2)
+
+
 def test_setitem_under_no_grad_bumps_version():
     x = rb.zeros(2, 3)
     v = x._version
