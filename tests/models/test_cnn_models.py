@@ -11,6 +11,19 @@ from rosenblatt import models, nn, optim
 from rosenblatt.datasets import MNIST
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small products on BLAS threads crawl when pytest -n 2 already fills the cores
+    (measured: a LeNet step 11 ms on one thread, 220+ ms on two on a loaded machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # comes with scikit-learn; without it the tests are just slower
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 @pytest.mark.parametrize("build,shape", [
     (lambda: models.lenet5(), (2, 1, 28, 28)),
     (lambda: models.lenet5(activation="tanh", pool="avg"), (1, 1, 28, 28)),
