@@ -27,3 +27,32 @@ def test_make_samples_then_read(tmp_path, capsys, monkeypatch, zip_reader):
 def test_retrain_without_labels_is_a_clear_error(tmp_path, capsys):
     assert main(["zip", "retrain", "--db", str(tmp_path / "q.sqlite")]) == 1
     assert "no labelled digits" in capsys.readouterr().err
+
+
+def test_retrain_fine_tunes_on_labelled_review_items(tmp_path, capsys, monkeypatch, zip_reader):
+    import numpy as np
+
+    from rosenblatt.apps.digits import model as model_module
+    from rosenblatt.apps.digits import thresholds as th
+    from rosenblatt.apps.digits.review import ReviewQueue
+    from rosenblatt.apps.digits.synth import make_fields
+
+    monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(model_module, "load_classifier", lambda **kw: zip_reader.classifier)
+    queue = ReviewQueue(tmp_path / "q.sqlite")
+    fields = make_fields(30, part="calibration", seed=5)
+    readings = zip_reader.read_fields([f.image for f in fields])
+    for f, r in zip(fields, readings):
+        item = queue.add("zip", b"png", r.text, r.probabilities, r.reasons, r.inputs)
+        queue.label(item, f.zip)
+    x, y, _ = queue.labelled_digits()
+    assert len(y) >= 100
+    before = th.nll(zip_reader.classifier(x[:, None]), y)
+    assert main(["zip", "retrain", "--db", str(tmp_path / "q.sqlite"), "--epochs", "2"]) == 0
+    assert "fine-tuned" in capsys.readouterr().out
+    tuned = model_module.finetuned_classifier()
+    assert tuned is not None and tuned.version != zip_reader.classifier.version
+    after = th.nll(tuned(x[:, None]), y)
+    assert after < before
+    assert np.mean(tuned(x[:, None]).argmax(1) == y) >= np.mean(
+        zip_reader.classifier(x[:, None]).argmax(1) == y)
