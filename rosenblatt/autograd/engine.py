@@ -1,7 +1,7 @@
 """The backward pass: walks the graph from the outputs in topological order, iteratively.
 
-Kahn's algorithm over the nodes reachable from the roots: a node runs its backward once
-every node that feeds it gradient has run, so each gradient is summed before it is used.
+Nodes run newest first (by the sequence number each gets when recorded): every node that
+feeds a node gradient was made after it, so each gradient is summed before it is used.
 No recursion (a 100,000-op chain is fine), and each node's saved arrays are released as
 soon as its backward has run (unless retain_graph). Gradients are summed in place into
 buffers the engine allocated itself, and handed to leaves without copying unless the
@@ -10,6 +10,7 @@ same memory already went to another leaf (or is a read-only broadcast view).
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Any
 
 from .._backend import as_array, ndarray
@@ -20,43 +21,14 @@ from .tensor import Tensor
 _new = object.__new__
 
 
-def _count_dependencies(roots: list[Function]) -> dict[Function, int]:
-    """How many edges point into each node reachable from the roots."""
-    deps: dict[Function, int] = dict.fromkeys(roots, 0)
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if node.freed:
-            node.check_versions()  # raises the 'backward a second time' error
-        for parent in node.next_nodes:
-            if parent is None or not isinstance(parent, Function):
-                continue
-            count = deps.get(parent)
-            if count is None:
-                deps[parent] = 1
-                stack.append(parent)
-            else:
-                deps[parent] = count + 1
-    return deps
+def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]) -> None:
+    """Add `grad` into `tensor.grad`: in place when it owns its array, else by taking `grad`.
 
-
-class _Handout:
-    """What this backward pass gave to `.grad` attributes without copying.
-
-    `storage`: ids of the memory handed out, so two tensors never share a gradient array.
-    `borrowed`: ids of `.grad` tensors whose array may still be a pending gradient of some
-    node; adding into those in place would corrupt that node's input, so the first addition
-    makes a new array (which the tensor then owns)."""
-
-    __slots__ = ("storage", "borrowed")
-
-    def __init__(self) -> None:
-        self.storage: set[int] = set()
-        self.borrowed: set[int] = set()
-
-
-def _accumulate(tensor: Tensor, grad: Any, out: _Handout) -> None:
-    """Add `grad` into `tensor.grad`: in place when it owns its array, else by taking `grad`."""
+    `storage` holds the ids of the memory this backward pass handed out, so two tensors
+    never share a gradient array. `borrowed` holds the ids of `.grad` tensors whose array
+    may still be a pending gradient of some node: adding into those in place would corrupt
+    that node's input, so the first addition makes a new array (which the tensor then owns).
+    """
     if grad.__class__ is not ndarray:
         grad = as_array(grad)
     data = tensor._data
@@ -70,11 +42,17 @@ def _accumulate(tensor: Tensor, grad: Any, out: _Handout) -> None:
     old = tensor.grad
     if old is None:
         base = grad.base
-        key = id(grad if base is None else base)
-        if key in out.storage or not grad.flags.writeable:
-            grad = grad.copy()  # another tensor holds this memory, or it is a broadcast view
+        if base is None:  # arrays that own their memory are writable
             key = id(grad)
-        out.storage.add(key)
+            if key in storage:
+                grad = grad.copy()
+                key = id(grad)
+        else:
+            key = id(base)
+            if key in storage or not grad.flags.writeable:  # shared, or a broadcast view
+                grad = grad.copy()
+                key = id(grad)
+        storage.add(key)
         g = _new(Tensor)
         g._data = grad
         g.requires_grad = False
@@ -82,12 +60,12 @@ def _accumulate(tensor: Tensor, grad: Any, out: _Handout) -> None:
         g._node = None
         g._version_box = [0]
         tensor.grad = g
-        out.borrowed.add(id(g))
+        borrowed.add(id(g))
         return
     current = old._data
-    if id(old) in out.borrowed or not current.flags.writeable or current.shape != grad.shape:
+    if id(old) in borrowed or not current.flags.writeable or current.shape != grad.shape:
         old._data = current + grad
-        out.borrowed.discard(id(old))
+        borrowed.discard(id(old))
     else:
         current += grad
     old._version_box[0] += 1
@@ -128,16 +106,20 @@ def run_backward(
     `autograd.grad`), the gradients of those tensors are returned instead and no `.grad`
     is touched.
     """
-    handed_out = _Handout()
+    storage: set[int] = set()
+    borrowed: set[int] = set()
     catch = None if capture is None else _Capture(capture)
     buffers: dict[Function, Any] = {}
     owned: set[Function] = set()  # buffers the engine allocated, safe to add into in place
-    root_nodes: list[Function] = []
+    # Nodes waiting to run, newest first. A node is made after every node it feeds, so the
+    # newest pending node has received all its gradient: that is a topological order
+    # without counting dependencies first (PyTorch orders by sequence number too).
+    heap: list[tuple[int, Function]] = []
     for tensor, grad in zip(roots, root_grads):
         node = tensor._node
         if node is None:
             if catch is None:
-                _accumulate(tensor, grad, handed_out)
+                _accumulate(tensor, grad, storage, borrowed)
             else:
                 catch.leaf(tensor, grad)
         elif node in buffers:
@@ -145,19 +127,21 @@ def run_backward(
             owned.add(node)
         else:
             buffers[node] = grad
-            root_nodes.append(node)
-
-    deps = _count_dependencies(root_nodes)
-    ready = [n for n in root_nodes if not deps[n]]
+            heappush(heap, (-node.seq, node))
     anomaly = state.anomaly
     previous_mode = state.enabled
     state.enabled = False  # backward rules run on arrays; nothing below may record a graph
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = heappop(heap)[1]
             grad = buffers.pop(node)
-            if node.versions:
-                node.check_versions()
+            if node.freed:
+                node.check_versions()  # raises the 'backward a second time' error
+            versions = node.versions
+            if versions:
+                for box, version, _ in versions:
+                    if box[0] != version:
+                        node.check_versions()  # raises, naming the op and the tensor
             if node.hooks is not None:
                 for hook in node.hooks:
                     replaced = hook(Tensor._make(grad, False, None))
@@ -169,7 +153,7 @@ def run_backward(
             elif keeper is not None:
                 retained = keeper()
                 if retained is not None:
-                    _accumulate(retained, grad, handed_out)
+                    _accumulate(retained, grad, storage, borrowed)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -186,22 +170,19 @@ def run_backward(
                     continue
                 if not isinstance(parent, Function):
                     if catch is None:
-                        _accumulate(parent, g, handed_out)
+                        _accumulate(parent, g, storage, borrowed)
                     else:
                         catch.leaf(parent, g)
                     continue
                 pending = buffers.get(parent)
                 if pending is None:
                     buffers[parent] = g
+                    heappush(heap, (-parent.seq, parent))
                 elif parent in owned:
                     pending += g
                 else:
                     buffers[parent] = pending + g
                     owned.add(parent)
-                count = deps[parent] - 1
-                deps[parent] = count
-                if not count:
-                    ready.append(parent)
     finally:
         state.enabled = previous_mode
     return None if catch is None else catch.result()

@@ -9,6 +9,7 @@ that produced each input, and `ctx.saved_tensors` keeps what backward needs.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from .._backend import array_module, as_array, ndarray, np
@@ -19,7 +20,7 @@ class Function:
     """Base class of differentiable ops; an instance is the `ctx` and the graph node."""
 
     # Per-op state (ctx.shape, saved arrays) lives in __dict__, dropped in one go by release().
-    __slots__ = ("next_nodes", "needs_input_grad", "xp", "__dict__")
+    __slots__ = ("next_nodes", "needs_input_grad", "xp", "seq", "__dict__")
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, ==)
     view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
@@ -101,6 +102,7 @@ class Function:
         if record and state.enabled and cls.differentiable:
             result.requires_grad = True
             result._node = ctx
+            ctx.seq = next(_sequence)  # creation order: backward runs newest first
             if ctx.saved_tensors:
                 ctx.versions = _saved_versions(ctx.saved_tensors, inputs, result)
             if state.anomaly:
@@ -141,6 +143,7 @@ class Function:
 
 
 _new = object.__new__
+_sequence = itertools.count()
 
 
 def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:

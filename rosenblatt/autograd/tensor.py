@@ -191,11 +191,8 @@ class Tensor:
         data = self._data
         if (gradient is None and self._node is not None and data.size == 1 and not create_graph
                 and inputs is None and data.__class__ is np.ndarray):
-            # The common `loss.backward()`: seed with a cached read-only 1 of the loss dtype.
-            one = _ONES.get(data.dtype)
-            if one is None:
-                one = _ONES[data.dtype] = np.ones((), dtype=data.dtype)
-                one.flags.writeable = False
+            # The common `loss.backward()`: straight to the engine, seeded with a 1.
+            one = np.array(1, dtype=data.dtype)
             engine.run_backward([self], [one.reshape(data.shape) if data.ndim else one],
                                 bool(retain_graph))
             return
@@ -752,5 +749,3 @@ from ..ops import index as ops_index  # noqa: E402
 from ..ops import linalg as ops_linalg  # noqa: E402
 from ..ops import shape as ops_shape  # noqa: E402
 from . import autograd_api, engine, methods  # noqa: E402,F401  (methods binds the ops)
-
-_ONES: dict = {}  # dtype -> read-only 0-d array of 1, the seed of scalar backward
