@@ -28,8 +28,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                 dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
     "moons": dict(epochs=40, batch_size=32, lr=0.01, optimizer="adam", hidden=[32, 32],
                   dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
-    "digits": dict(epochs=30, batch_size=32, lr=1e-3, optimizer="adam", hidden=[256, 128],
-                   dropout=0.1, weight_decay=0.0, scheduler="cosine", patience=None),
+    "digits": dict(epochs=50, batch_size=32, lr=3e-3, optimizer="adam", hidden=[512, 256],
+                   dropout=0.3, weight_decay=0.0, scheduler="cosine", patience=None),
     "mnist": dict(epochs=20, batch_size=64, lr=1e-3, optimizer="adam", hidden=[512, 256],
                   dropout=0.2, weight_decay=0.0, scheduler="cosine", patience=None),
     "fashion-mnist": dict(epochs=25, batch_size=128, lr=1e-3, optimizer="adam",
@@ -37,7 +37,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                           scheduler="cosine", patience=None),
 }
 SYNTHETIC_SIZES = {"train": 1000, "val": 500, "test": 1000}
-VAL_FRACTION = {"digits": 0.1, "mnist": 0.1, "fashion-mnist": 0.1}
+# digits: only 1,437 training images, all needed to pass 97%; no validation split by default
+VAL_FRACTION = {"digits": 0.0, "mnist": 0.1, "fashion-mnist": 0.1}
 
 
 # --------------------------------------------------------------------- parsers
