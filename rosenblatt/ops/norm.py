@@ -30,12 +30,14 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         invstd = invstd.reshape(shape)
-        x_hat = (x - mean.reshape(shape)) * invstd
+        x_hat = x - mean.reshape(shape)
+        x_hat *= invstd  # in place: one temporary fewer
         out = x_hat
         if weight is not None:
             out = out * weight.reshape(shape)
         if bias is not None:
-            out = out + bias.reshape(shape)
+            out = out + bias.reshape(shape) if out is x_hat else \
+                ctx.xp.add(out, bias.reshape(shape), out=out)
         ctx.save_for_backward(weight)
         ctx.x_hat, ctx.invstd, ctx.shape = x_hat, invstd, shape
         ctx.batch_stats = batch_stats
@@ -45,20 +47,24 @@ class BatchNorm(Function):
     def backward(ctx, grad):
         need_x, need_w, need_b = ctx.needs_input_grad
         (weight,) = ctx.saved_tensors
-        x_hat = ctx.x_hat
+        x_hat, shape = ctx.x_hat, ctx.shape
         axes = (0,) + tuple(range(2, grad.ndim))
-        grad_x = grad_w = grad_b = None
+        batch = need_x and ctx.batch_stats
+        # the two channel sums serve the weight, the bias and the batch-statistics terms
+        sum_g = grad.sum(axis=axes) if need_b or batch else None
+        sum_gx = (grad * x_hat).sum(axis=axes) if need_w or batch else None
+        grad_x = None
         if need_x:
-            dx_hat = grad if weight is None else grad * weight.reshape(ctx.shape)
-            if ctx.batch_stats:
-                grad_x = _normalize_backward(ctx.xp, dx_hat, x_hat, ctx.invstd, axes)
+            scale = ctx.invstd if weight is None else ctx.invstd * weight.reshape(shape)
+            if batch:  # scale * (grad - mean(grad) - x_hat * mean(grad * x_hat))
+                m = grad.size // grad.shape[1]
+                grad_x = x_hat * (-sum_gx / m).reshape(shape)
+                grad_x += grad
+                grad_x -= (sum_g / m).reshape(shape)
+                grad_x *= scale
             else:
-                grad_x = dx_hat * ctx.invstd
-        if need_w:
-            grad_w = (grad * x_hat).sum(axis=axes)
-        if need_b:
-            grad_b = grad.sum(axis=axes)
-        return grad_x, grad_w, grad_b
+                grad_x = grad * scale
+        return grad_x, sum_gx if need_w else None, sum_g if need_b else None
 
 
 class LayerNorm(Function):
