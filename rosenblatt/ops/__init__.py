@@ -6,5 +6,8 @@ shape: reshape, permute, expand, cat, repeat, flip, device moves.
 index: indexing, gather/scatter, masks.
 linalg: matmul and the fused linear layer.
 fused: softmax, log-softmax and other ops fused for speed and stability.
+conv: conv1d/conv2d, conv_transpose2d, unfold/fold on one im2col core.
+pool: max/avg/adaptive pooling.
+resample: interpolate and pad.
 creation: tensor factories (no gradient rules).
 """
