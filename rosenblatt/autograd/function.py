@@ -66,7 +66,8 @@ class Function:
                 a, b = inputs
                 data = a._data
                 ctx.xp = np if data.__class__ is ndarray else array_module(data)
-                out = cls.forward(ctx, data, b._data, **params)
+                out = (cls.forward(ctx, data, b._data, **params) if params
+                       else cls.forward(ctx, data, b._data))
                 need_a, need_b = a.requires_grad, b.requires_grad
                 record = need_a or need_b
                 if record:
@@ -77,7 +78,7 @@ class Function:
                 a = inputs[0]
                 data = a._data
                 ctx.xp = np if data.__class__ is ndarray else array_module(data)
-                out = cls.forward(ctx, data, **params)
+                out = cls.forward(ctx, data, **params) if params else cls.forward(ctx, data)
                 record = a.requires_grad
                 if record:
                     ctx.needs_input_grad = (True,)
@@ -104,7 +105,7 @@ class Function:
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
             if ctx.saved_tensors:
-                ctx.versions = _saved_versions(ctx.saved_tensors, inputs, result)
+                ctx.versions = _snapshot(inputs, result)
             if state.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
         else:
@@ -123,13 +124,14 @@ class Function:
                 "are freed after .backward(); pass retain_graph=True to backward the "
                 "first time if you need to backward twice."
             )
-        for box, version, shape in self.versions:
-            if box[0] != version:
+        saved = {id(a): a for a in self.saved_tensors if a is not None}
+        for box, version, key in self.versions:
+            if box[0] != version and key in saved:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: a tensor of shape {list(shape)} saved by "
-                    f"{self.name} is at version {box[0]}; expected version {version} instead. "
-                    "Use out-of-place ops (x = x + 1, not x += 1) or .clone() before "
+                    f"by an inplace operation: a tensor of shape {list(saved[key].shape)} "
+                    f"saved by {self.name} is at version {box[0]}; expected version {version} "
+                    "instead. Use out-of-place ops (x = x + 1, not x += 1) or .clone() before "
                     "changing a tensor in place."
                 )
 
@@ -170,19 +172,19 @@ def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tup
     return out, record
 
 
-def _saved_versions(saved: tuple, inputs: tuple, output: Tensor) -> tuple:
-    """Version snapshots of the input/output tensors whose arrays backward will read."""
-    checks = []
-    out_array = output._data
-    for array in saved:
-        if array is out_array:
-            checks.append((output._version_box, output._version_box[0], array.shape))
-            continue
-        for t in inputs:
-            if t is not None and t._data is array:
-                checks.append((t._version_box, t._version_box[0], array.shape))
-                break
-    return tuple(checks)
+def _snapshot(inputs: tuple, output: Tensor) -> tuple:
+    """(version box, version now, id of the array) of the output and each input.
+
+    Taken whenever an op saves arrays for backward; backward compares the versions and, on
+    a change, looks up by id whether the changed array is one it saved (only those count).
+    Ids, not arrays: holding an input that was not saved would keep its memory alive."""
+    box = output._version_box
+    snap = [(box, box[0], id(output._data))]
+    for t in inputs:
+        if t is not None:
+            box = t._version_box
+            snap.append((box, box[0], id(t._data)))
+    return tuple(snap)
 
 
 def _shape_error(cls: type, inputs: tuple, error: Exception) -> str:
