@@ -81,8 +81,10 @@ class FieldSynth:
     """Seeded ZIP-field generator over a pool of MNIST digits (images (N,28,28), labels (N,))."""
 
     def __init__(self, images: Any, labels: Any, seed: int = 0, p_touch: float = 0.25,
-                 p_break: float = 0.1, p_colour: float = 0.5) -> None:
+                 p_break: float = 0.1, p_colour: float = 0.5, max_slant: float = 0.3,
+                 max_rotation: float = 6.0) -> None:
         self.images, self.labels = images, labels
+        self.max_slant, self.max_rotation = max_slant, max_rotation
         self.rng = np.random.default_rng(seed)
         self.p_touch, self.p_break, self.p_colour = p_touch, p_break, p_colour
 
@@ -118,8 +120,9 @@ class FieldSynth:
         scale = rng.uniform(0.9, 1.4)
         digits = []
         for i in idx:
-            ink = self._digit(int(i), scale * rng.uniform(0.92, 1.08), rng.uniform(-0.3, 0.3),
-                              np.deg2rad(rng.uniform(-6, 6)))
+            ink = self._digit(int(i), scale * rng.uniform(0.92, 1.08),
+                              rng.uniform(-self.max_slant, self.max_slant),
+                              np.deg2rad(rng.uniform(-self.max_rotation, self.max_rotation)))
             if rng.random() < self.p_break:
                 ink = self._break_stroke(ink)
             digits.append(ink)
