@@ -28,19 +28,21 @@ def plot_attention(model: Any, tokenizer: CharTokenizer, text: str, path: str | 
     size = max(2.5, 0.12 * len(ids))
     fig, axes = plt.subplots(len(rows), heads, figsize=(size * heads, size * len(rows)),
                              squeeze=False)
+    labelled = len(ids) <= 64
     for r, layer in enumerate(rows):
         for h in range(heads):
             ax = axes[r][h]
             ax.imshow(maps[layer][h], cmap="viridis", vmin=0.0, vmax=1.0)
             ax.set_title(f"layer {layer} head {h}", fontsize=9)
-            if len(ids) <= 64:
-                ax.set_xticks(range(len(ids)), chars, fontsize=6)
-                ax.set_yticks(range(len(ids)), chars, fontsize=6)
-            else:
-                ax.set_xticks([])
-                ax.set_yticks([])
-    fig.suptitle(f"attention over {text[-40:]!r}", fontsize=10)
-    fig.tight_layout()
+            # characters on the outer axes only: tick labels are most of the drawing time
+            ax.set_xticks(range(len(ids)) if labelled and r == len(rows) - 1 else [])
+            ax.set_yticks(range(len(ids)) if labelled and h == 0 else [])
+            if labelled and r == len(rows) - 1:
+                ax.set_xticklabels(chars, fontsize=6)
+            if labelled and h == 0:
+                ax.set_yticklabels(chars, fontsize=6)
+    fig.suptitle(f"attention over {text[-40:]!r} (row: query, column: key)", fontsize=10)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.06, top=0.9, wspace=0.15, hspace=0.3)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -237,3 +237,23 @@ def test_gpt_matches_a_pytorch_twin():
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), twin_params[name].grad.numpy(), rtol=1e-6,
                                    atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("script", ["shakespeare_lstm.py", "shakespeare_gpt.py"])
+def test_examples_smoke(script, data_dir, tmp_path, monkeypatch, capsys):
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / script
+    argv = [str(path), "--steps", "2", "--corpus", str(data_dir / "tinyshakespeare/input.txt")]
+    if "gpt" in script:
+        argv += ["--png", str(tmp_path / "att.png")]
+    monkeypatch.setattr("sys.argv", argv)
+    runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "step    1" in out
+    if "gpt" in script:
+        assert "validation loss" in out and "JULIET:" in out
+        assert (tmp_path / "att.png").exists()
+    else:
+        assert "ROMEO:" in out
