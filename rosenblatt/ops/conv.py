@@ -44,17 +44,11 @@ def pick_transposed_layout(channels: int, kernel: tuple, out_channels: int) -> s
 def cols_matrix(cols: Any, layout: str, groups: int) -> Any:
     """Canonical columns -> (groups, C/g*kh*kw, M), or (N, groups, C/g*kh*kw, Ho*Wo) for
     the per-sample ('NCHW') layout; no copy."""
+    c, kh, kw, n, ho, wo = cols.shape
     buf = cols.transpose(COLS_ORDER[layout])
     if layout == "NCHW":
-        return buf.reshape(buf.shape[0], groups, -1, buf.shape[-2] * buf.shape[-1])
-    return buf.reshape(groups, buf.size // (groups * _numel(buf.shape[3:])), -1)
-
-
-def _numel(shape: tuple) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
+        return buf.reshape(n, groups, c // groups * kh * kw, ho * wo)
+    return buf.reshape(groups, c // groups * kh * kw, n * ho * wo)
 
 
 def alloc(xp: Any, shape: tuple, order: tuple, dtype: Any, zeros: bool = False) -> Any:

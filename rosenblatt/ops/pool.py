@@ -175,7 +175,7 @@ class Separable2d(Function):
     @staticmethod
     def forward(ctx, x, mh, mw):
         n, c, h, w = x.shape
-        t = ctx.xp.matmul(x.reshape(-1, w), mw.T).reshape(n * c, h, -1)
+        t = ctx.xp.matmul(x.reshape(-1, w), mw.T).reshape(n * c, h, mw.shape[0])
         ctx.mats = (mh, mw)
         ctx.shape = x.shape
         return ctx.xp.matmul(mh, t).reshape(n, c, mh.shape[0], mw.shape[0])
@@ -184,7 +184,7 @@ class Separable2d(Function):
     def backward(ctx, grad):
         mh, mw = ctx.mats
         n, c, h, w = ctx.shape
-        t = ctx.xp.matmul(mh.T, grad.reshape(n * c, mh.shape[0], -1))
+        t = ctx.xp.matmul(mh.T, grad.reshape(n * c, mh.shape[0], mw.shape[0]))
         return ctx.xp.matmul(t.reshape(-1, mw.shape[0]), mw).reshape(n, c, h, w)
 
 

@@ -166,3 +166,14 @@ def test_errors_name_the_op_and_shapes():
                                           stride=2, output_padding=2)
     with pytest.raises(RuntimeError, match="sliding blocks"):
         rb.nn.functional.fold(rb.randn(1, 4, 5), (4, 4), 2)
+
+
+def test_empty_batch():
+    x = rb.randn(0, 3, 5, 5, requires_grad=True)
+    w = rb.randn(4, 3, 3, 3, requires_grad=True)
+    y = rb.nn.functional.conv2d(x, w, padding=1)
+    assert tuple(y.shape) == (0, 4, 5, 5)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 5, 5) and float(w.grad.abs().sum()) == 0.0
+    t = rb.nn.functional.conv_transpose2d(rb.randn(0, 4, 5, 5), rb.randn(4, 2, 3, 3), stride=2)
+    assert tuple(t.shape) == (0, 2, 11, 11)
