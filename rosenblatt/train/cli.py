@@ -25,16 +25,18 @@ SCHEDULERS = ("none", "cosine", "step", "plateau", "onecycle")
 # Per data set: hyper-parameters that reach the goals (flags override them).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "xor": dict(epochs=40, batch_size=32, lr=0.01, optimizer="adam", hidden=[16, 16],
-                dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
+                dropout=0.0, weight_decay=0.0, scheduler="none", patience=None, augment=False),
     "moons": dict(epochs=40, batch_size=32, lr=0.01, optimizer="adam", hidden=[32, 32],
-                  dropout=0.0, weight_decay=0.0, scheduler="none", patience=None),
+                  dropout=0.0, weight_decay=0.0, scheduler="none", patience=None, augment=False),
     "digits": dict(epochs=50, batch_size=32, lr=3e-3, optimizer="adam", hidden=[512, 256],
-                   dropout=0.3, weight_decay=0.0, scheduler="cosine", patience=None),
+                   dropout=0.3, weight_decay=0.0, scheduler="cosine", patience=None,
+                   augment=False),
     "mnist": dict(epochs=20, batch_size=64, lr=1e-3, optimizer="adam", hidden=[512, 256],
-                  dropout=0.2, weight_decay=0.0, scheduler="cosine", patience=None),
+                  dropout=0.2, weight_decay=0.0, scheduler="cosine", patience=None,
+                  augment=True),
     "fashion-mnist": dict(epochs=25, batch_size=128, lr=1e-3, optimizer="adam",
                           hidden=[512, 256], dropout=0.2, weight_decay=0.0,
-                          scheduler="cosine", patience=None),
+                          scheduler="cosine", patience=None, augment=True),
 }
 SYNTHETIC_SIZES = {"train": 1000, "val": 500, "test": 1000}
 # digits: only 1,437 training images, all needed to pass 97%; no validation split by default
@@ -108,6 +110,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule")
     p.add_argument("--hidden", type=_sizes, help="MLP hidden widths, e.g. 512,256")
     p.add_argument("--dropout", type=_fraction, help="MLP dropout after each hidden layer")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random shifts (and flips for Fashion-MNIST) of training images")
     p.add_argument("--patience", type=_positive_int,
                    help="stop after this many epochs without a better validation loss")
     p.add_argument("--val-fraction", type=_fraction,
@@ -176,7 +180,7 @@ def _image_root(data_root: str | None, folder: str) -> str | None:
 
 
 def load_split(name: str, train: bool, data_root: str | None = None, download: bool = False,
-               seed: int = 0, part: str | None = None) -> Any:
+               seed: int = 0, part: str | None = None, transform: Any = None) -> Any:
     """A Dataset: the training or test split (synthetic sets: a fresh sample per part)."""
     import rosenblatt as rb
     from rosenblatt.utils.data import TensorDataset
@@ -188,22 +192,35 @@ def load_split(name: str, train: bool, data_root: str | None = None, download: b
         x, y = maker(n=SYNTHETIC_SIZES[part], seed=seed * 10 + offset + 1)
         return TensorDataset(x, y)
     if name == "digits":
-        return rb.datasets.Digits(train=train)
+        return rb.datasets.Digits(train=train, transform=transform)
     cls = rb.datasets.MNIST if name == "mnist" else rb.datasets.FashionMNIST
     folder = "mnist" if name == "mnist" else "fashion-mnist"
-    return cls(root=_image_root(data_root, folder), train=train, download=download)
+    return cls(root=_image_root(data_root, folder), train=train, download=download,
+               transform=transform)
 
 
-def _split_train(train_set: Any, val_fraction: float, seed: int) -> tuple[Any, Any]:
+def _augmentation(name: str) -> Any:
+    """Random shifts of up to 2 pixels (28x28 images); Fashion-MNIST also flips left-right."""
+    from rosenblatt import transforms as T
+
+    shift = T.RandomCrop(28, padding=2)
+    return T.Compose([shift, T.RandomHorizontalFlip()]) if name == "fashion-mnist" else shift
+
+
+def _split_train(train_set: Any, val_fraction: float, seed: int,
+                 plain_set: Any = None) -> tuple[Any, Any]:
+    """(training part, validation part or None); validation samples come from `plain_set`
+    (the same images without augmentation) when given."""
     import rosenblatt as rb
-    from rosenblatt.utils.data import random_split
+    from rosenblatt.utils.data import Subset
 
     if val_fraction <= 0:
         return train_set, None
-    n_val = max(1, int(round(len(train_set) * val_fraction)))
-    gen = rb.Generator().manual_seed(seed + 12345)
-    train_part, val_part = random_split(train_set, [len(train_set) - n_val, n_val], gen)
-    return train_part, val_part
+    n = len(train_set)
+    n_val = max(1, int(round(n * val_fraction)))
+    order = rb.randperm(n, generator=rb.Generator().manual_seed(seed + 12345)).tolist()
+    val_source = train_set if plain_set is None else plain_set
+    return Subset(train_set, order[n_val:]), Subset(val_source, order[:n_val])
 
 
 # ------------------------------------------------------------------------ models
@@ -314,7 +331,7 @@ def _settings(args: argparse.Namespace) -> dict:
     """The data set's defaults with the flags given on the command line on top."""
     settings = dict(DEFAULTS[args.dataset])
     for key in ("epochs", "batch_size", "lr", "optimizer", "hidden", "dropout", "weight_decay",
-                "scheduler", "patience"):
+                "scheduler", "patience", "augment"):
         value = getattr(args, key, None)
         if value is not None:
             settings[key] = value
@@ -342,15 +359,21 @@ def _train(args: argparse.Namespace) -> int:
     rb.manual_seed(args.seed)
     info = dataset_info(args.dataset)
     model, model_config = build_model(args.model, info, s)  # bad choices fail before loading
-    train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed)
+    augment = _augmentation(args.dataset) if s["augment"] else None
+    train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed,
+                           transform=augment)
+    plain_set = load_split(args.dataset, True, args.data_root, args.download, args.seed) \
+        if augment is not None else None
     test_set = load_split(args.dataset, False, args.data_root, args.download, args.seed)
     if args.train_limit is not None and args.train_limit < len(train_set):
         train_set = Subset(train_set, list(range(args.train_limit)))
+        if plain_set is not None:
+            plain_set = Subset(plain_set, list(range(args.train_limit)))
     if args.dataset in ("moons", "xor"):
         val_set = load_split(args.dataset, True, seed=args.seed, part="val") \
             if args.val_fraction is None or args.val_fraction > 0 else None
     else:
-        train_set, val_set = _split_train(train_set, s["val_fraction"], args.seed)
+        train_set, val_set = _split_train(train_set, s["val_fraction"], args.seed, plain_set)
 
     model.to(args.device)
     loader_gen = rb.Generator().manual_seed(args.seed)
