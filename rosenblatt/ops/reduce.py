@@ -52,6 +52,10 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.axes is None:  # the whole-tensor sum (every loss): fill with the one value
+            out = ctx.xp.empty(ctx.shape, dtype=grad.dtype)
+            out[...] = grad
+            return out
         return _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
 
 
