@@ -165,7 +165,7 @@ class GPT(nn.Module):
         past = 0 if cache is None else cache.length
         if past + t > self.block_size:
             raise ValueError(f"GPT: {past + t} positions exceed block_size={self.block_size}")
-        positions = tensor(np.arange(past, past + t))
+        positions = tensor(np.arange(past, past + t), device=idx.device)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(positions))
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
