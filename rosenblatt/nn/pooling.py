@@ -109,3 +109,27 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C, L) -> (N, C, output_size)."""
         return P.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed size: (N, C, H, W) -> (N, C, *output_size) [, indices]."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """(N, C, H, W) -> (N, C, *output_size)."""
+        return P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling to a fixed length: (N, C, L) -> (N, C, output_size) [, indices]."""
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """(N, C, L) -> (N, C, output_size)."""
+        return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)

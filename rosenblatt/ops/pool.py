@@ -322,12 +322,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D tensor, got shape "
                            f"{list(input.shape)}")
-    if isinstance(output_size, int) or output_size is None:
-        output_size = (output_size, output_size)
     h, w = input.shape[-2:]
-    out = (output_size[0] or h, output_size[1] or w)
-    if min(out) < 1:
-        raise RuntimeError(f"adaptive_avg_pool2d: output size {out} must be positive")
+    out = _adaptive_size(output_size, (h, w), "adaptive_avg_pool2d")
     xp, dtype = input.device.xp, input._data.dtype
     if (h, w) == out:
         return input + 0.0
@@ -341,3 +337,103 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     size = output_size if isinstance(output_size, int) else _ntuple(output_size, 1,
                                                                       "output_size")[0]
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def _adaptive_size(output_size: Any, size: tuple, op: str) -> tuple:
+    """(oh, ow) from an int, a pair, or None entries (keep that input size)."""
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size, output_size)
+    out = (output_size[0] or size[0], output_size[1] or size[1])
+    if min(out) < 1:
+        raise RuntimeError(f"{op}: output size {out} must be positive")
+    return out
+
+
+def _adaptive_offsets(xp: Any, size: tuple, out: tuple):
+    """(rows, cols, valid) for each offset inside PyTorch's adaptive windows.
+
+    Window i spans [floor(i*H/oh), ceil((i+1)*H/oh)); offsets past a window's end are
+    clamped to its last element (harmless for a max) and marked invalid.
+    """
+    bounds = []
+    for n, o in zip(size, out):
+        i = xp.arange(o)
+        bounds.append(((i * n) // o, ((i + 1) * n + o - 1) // o))
+    (h0, h1), (w0, w1) = bounds
+    for a in range(int((h1 - h0).max())):
+        for b in range(int((w1 - w0).max())):
+            rows, cols = xp.minimum(h0 + a, h1 - 1), xp.minimum(w0 + b, w1 - 1)
+            valid = (h0 + a < h1)[:, None] & (w0 + b < w1)[None, :]
+            yield rows[:, None], cols[None, :], valid
+
+
+class AdaptiveMaxPool2d(Function):
+    """Max over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, oh, ow).
+
+    One gather of output size per window offset (windows are at most about H/oh + 1
+    tall). forward allocates the output; backward the input gradient and output-sized
+    masks, adding with `add.at` because neighbouring windows may share a row or column.
+    """
+
+    @staticmethod
+    def forward(ctx, x, out):
+        best = None
+        for rows, cols, _ in _adaptive_offsets(ctx.xp, x.shape[-2:], out):
+            window = x[:, :, rows, cols]
+            best = window if best is None else ctx.xp.maximum(best, window, out=best)
+        ctx.save_for_backward(x, best)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        x, best = ctx.saved_tensors
+        gx = xp.zeros(x.shape, dtype=grad.dtype)
+        for rows, cols, hit in _adaptive_hits(xp, x, best):
+            xp.add.at(gx, (slice(None), slice(None), rows, cols), grad * hit)
+        return gx
+
+
+def _adaptive_hits(xp: Any, x: Any, best: Any):
+    """(rows, cols, mask of windows whose FIRST maximum is at this offset)."""
+    nan = bool(xp.isnan(best).any())
+    taken = xp.zeros(best.shape, dtype=bool)
+    for rows, cols, valid in _adaptive_offsets(xp, x.shape[-2:], best.shape[-2:]):
+        window = x[:, :, rows, cols]
+        hit = (window == best) | xp.isnan(window) if nan else window == best
+        hit &= valid
+        hit &= ~taken
+        taken |= hit
+        yield rows, cols, hit
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """Max pooling to a fixed output size: (N, C, H, W) -> (N, C, *output_size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d: expected 3D or 4D tensor, got shape "
+                           f"{list(input.shape)}")
+    out = _adaptive_size(output_size, tuple(input.shape[-2:]), "adaptive_max_pool2d")
+
+    def pool(x: Tensor) -> Any:
+        y = AdaptiveMaxPool2d.apply(x, out=out)
+        if not return_indices:
+            return y
+        xp = x.device.xp
+        index = xp.zeros(y.shape, dtype=xp.int64)
+        for rows, cols, hit in _adaptive_hits(xp, x._data, y._data):
+            index += hit * (rows * x.shape[-1] + cols)
+        return y, Tensor._make(index, False, None)
+
+    return _batched(input, pool)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """Max pooling to a fixed length: (N, C, L) -> (N, C, output_size)."""
+    size = output_size if isinstance(output_size, int) else _ntuple(output_size, 1,
+                                                                      "output_size")[0]
+    result = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)

@@ -99,6 +99,7 @@ SHAPE_LAYERS = [
     ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
     ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}),
     ("AdaptiveAvgPool2d", ((3, 2),), {}),
+    ("AdaptiveMaxPool2d", ((4, 3),), {}),
     ("Upsample", (), {"scale_factor": 2}),
     ("Upsample", (), {"size": (5, 7), "mode": "bilinear", "align_corners": True}),
     ("UpsamplingNearest2d", (), {"scale_factor": 2}),
@@ -124,7 +125,7 @@ def test_parameter_free_layers_match_torch(name, args, kw):
 def test_pool1d_and_fold_layers():
     x = np.random.default_rng(0).standard_normal((2, 3, 9))
     for name, args in [("MaxPool1d", (3, 2)), ("AvgPool1d", (3, 2, 1)),
-                       ("AdaptiveAvgPool1d", (4,))]:
+                       ("AdaptiveAvgPool1d", (4,)), ("AdaptiveMaxPool1d", (4,))]:
         ours, ref = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
         assert repr(ours) == repr(ref)
         np.testing.assert_allclose(ours(rb.tensor(x)).numpy(), ref(torch.tensor(x)).numpy())

@@ -97,9 +97,24 @@ def test_adaptive_avg_pool2d(shape, size):
     gradcheck(lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, size), [x[:1]])
 
 
+@pytest.mark.parametrize("shape,size", [((2, 3, 9, 7), (4, 3)), ((2, 3, 8, 8), 1),
+                                        ((1, 2, 5, 5), (7, 6)), ((3, 9, 7), (None, 5))])
+def test_adaptive_max_pool2d(shape, size):
+    x = _x(shape)
+    assert_matches_torch(lambda m, x: m.nn.functional.adaptive_max_pool2d(x, size), [x])
+    gradcheck(lambda m, x: m.nn.functional.adaptive_max_pool2d(x, size), [x[:1]])
+    ties = np.maximum(np.round(x), 0.0)
+    assert_matches_torch(lambda m, x: m.nn.functional.adaptive_max_pool2d(x, size), [ties])
+    idx = rb.nn.functional.adaptive_max_pool2d(rb.tensor(ties), size, return_indices=True)[1]
+    ref = torch.nn.functional.adaptive_max_pool2d(torch.tensor(ties), size,
+                                                  return_indices=True)[1]
+    np.testing.assert_array_equal(idx.numpy(), ref.numpy())
+
+
 def test_adaptive_avg_pool1d():
     x = _x((2, 3, 10))
     assert_matches_torch(lambda m, x: m.nn.functional.adaptive_avg_pool1d(x, 4), [x])
+    assert_matches_torch(lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 4), [x])
 
 
 INTERPOLATE = [
