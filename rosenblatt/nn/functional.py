@@ -21,6 +21,7 @@ from ..ops.pool import (
     avg_pool2d,
     max_pool1d,
     max_pool2d,
+    max_unpool2d,
 )
 from ..ops.resample import interpolate, pad
 from ._functional.activation import (

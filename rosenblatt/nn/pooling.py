@@ -133,3 +133,22 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     def forward(self, input: Tensor) -> Any:  # noqa: A002
         """(N, C, L) -> (N, C, output_size)."""
         return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class MaxUnpool2d(Module):
+    """Partial inverse of MaxPool2d: values back at their max positions, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = P._ntuple(kernel_size, 2, "kernel_size")
+        self.stride = P._ntuple(stride if stride is not None else kernel_size, 2, "stride")
+        self.padding = P._ntuple(padding, 2, "padding")
+
+    def forward(self, input: Tensor, indices: Tensor,  # noqa: A002
+                output_size: Any = None) -> Tensor:
+        """(N, C, h, w), indices from MaxPool2d(return_indices=True) -> (N, C, H, W)."""
+        return P.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

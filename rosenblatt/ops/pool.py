@@ -437,3 +437,48 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)
     return result.squeeze(-2)
+
+
+class MaxUnpool2d(Function):
+    """Place each value at its max-pool index in a zero image: (N, C, h, w) -> (N, C, H, W).
+
+    forward allocates the output; backward gathers the gradient at the indices.
+    """
+
+    @staticmethod
+    def forward(ctx, x, indices, size):
+        xp = ctx.xp
+        n, c = x.shape[:2]
+        out = xp.zeros((n, c, size[0] * size[1]), dtype=x.dtype)
+        flat = indices.reshape(n, c, -1)
+        xp.put_along_axis(out, flat, x.reshape(n, c, -1), axis=2)
+        ctx.flat, ctx.shape = flat, x.shape
+        return out.reshape(n, c, size[0], size[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        n, c = grad.shape[:2]
+        picked = ctx.xp.take_along_axis(grad.reshape(n, c, -1), ctx.flat, axis=2)
+        return picked.reshape(ctx.shape), None
+
+
+def max_unpool2d(
+    input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+    padding: Any = 0, output_size: Any = None,
+) -> Tensor:
+    """Partial inverse of max_pool2d: (N, C, h, w) + its indices -> (N, C, H, W)."""
+    kernel = _ntuple(kernel_size, 2, "kernel_size")
+    stride = kernel if stride is None else _ntuple(stride, 2, "stride")
+    padding = _ntuple(padding, 2, "padding")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"max_unpool2d: indices of shape {list(indices.shape)} must match "
+                           f"the input of shape {list(input.shape)}")
+    size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in
+                 zip(input.shape[-2:], stride, padding, kernel))
+    if output_size is not None:
+        size = tuple(output_size)[-2:]
+    if indices.numel() and int(indices.max().item()) >= size[0] * size[1]:
+        raise RuntimeError(f"max_unpool2d: found an index {int(indices.max().item())} out of "
+                           f"bounds for an output of size {list(size)}")
+    return _batched(input, lambda x: MaxUnpool2d.apply(
+        x, indices if indices.ndim == x.ndim else indices.unsqueeze(0), size=size))

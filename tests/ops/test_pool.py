@@ -169,3 +169,19 @@ def test_pool_errors_are_clear():
         rb.nn.functional.pad(rb.randn(1, 1, 3, 3), (3, 3), mode="reflect")
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
         rb.nn.functional.interpolate(rb.randn(1, 1, 3, 3))
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}])
+def test_max_unpool2d_inverts_max_pool2d(kw):
+    x = _x((2, 3, 7, 8))
+    pooled, idx = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+    ours_idx = rb.nn.functional.max_pool2d(rb.tensor(x), return_indices=True, **kw)[1]
+
+    def fn(m, y):
+        index = ours_idx if m is rb else idx
+        return m.nn.functional.max_unpool2d(y, index, output_size=(7, 8), **kw)
+
+    assert_matches_torch(fn, [pooled.numpy()])
+    unpooled = rb.nn.functional.max_unpool2d(rb.tensor(pooled.numpy()), ours_idx, **kw)
+    assert tuple(unpooled.shape) == tuple(torch.nn.functional.max_unpool2d(
+        pooled, idx, **kw).shape)
