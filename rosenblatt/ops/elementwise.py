@@ -87,8 +87,9 @@ class Add(Function):
     def backward(ctx, grad):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad, sa) if need_a else None,
-                unbroadcast(grad, sb) if need_b else None)
+        shape = grad.shape  # same-shape operands (the common case) skip unbroadcast
+        return (None if not need_a else grad if sa == shape else unbroadcast(grad, sa),
+                None if not need_b else grad if sb == shape else unbroadcast(grad, sb))
 
 
 class Sub(Function):
@@ -115,8 +116,11 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad * b, a.shape) if need_a else None,
-                unbroadcast(grad * a, b.shape) if need_b else None)
+        shape = grad.shape  # same-shape operands (the common case) skip unbroadcast
+        return (None if not need_a else grad * b if a.shape == shape
+                else unbroadcast(grad * b, a.shape),
+                None if not need_b else grad * a if b.shape == shape
+                else unbroadcast(grad * a, b.shape))
 
 
 class Div(Function):
