@@ -1,0 +1,38 @@
+"""The classifier behind the reader: LeNet-5 on plain arrays matches the rosenblatt module."""
+
+import numpy as np
+
+import rosenblatt as rb
+from rosenblatt.apps.digits.model import LeNetArrays, MLPClassifier, ModuleClassifier
+from rosenblatt.models import lenet5
+
+
+def test_lenet_on_arrays_matches_the_module():
+    rb.manual_seed(3)
+    module = lenet5().eval()
+    for p in module.parameters():  # make every weight matter (default init is small)
+        p.data.copy_(rb.randn(*p.shape) * 0.3)
+    x = np.random.default_rng(0).uniform(0, 1, (300, 1, 28, 28)).astype(np.float32)
+    with rb.no_grad():
+        ref = module(rb.from_numpy(x)).numpy()
+    out = LeNetArrays(module.state_dict())(x)
+    assert out.shape == (300, 10)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    assert LeNetArrays(module.state_dict())(x[:0]).shape == (0, 10)
+
+
+def test_module_classifier_uses_the_fast_path_only_for_relu_max_lenet():
+    assert ModuleClassifier(lenet5(), "lenet5", {}, None).fast is not None
+    assert ModuleClassifier(lenet5(activation="tanh"), "t", {}, None).fast is None
+
+
+def test_mlp_classifier_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    params = {"w1": rng.normal(size=(784, 8)), "b1": np.zeros(8), "w2": rng.normal(size=(8, 4)),
+              "b2": np.zeros(4), "w3": rng.normal(size=(4, 10)), "b3": np.zeros(10)}
+    model = MLPClassifier(params, {"version": "7"})
+    model.save(tmp_path / "m.npz")
+    again = MLPClassifier.load(tmp_path / "m.npz")
+    x = rng.uniform(size=(5, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_array_equal(model(x), again(x))
+    assert again.version == "7"
