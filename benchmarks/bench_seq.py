@@ -2,8 +2,8 @@
 
 LSTM language model (vocab 65, embedding 64, hidden 256, 2 layers, seq 64, batch 32) and a
 GPT (4 layers, 4 heads, width 128, context 64, batch 32): one Adam training step each, and
-GPT generation of 500 characters (KV cache in both). Prints medians and ratios
-(rosenblatt / torch; lower is better, goal <= 1.5).
+GPT generation of 500 characters (KV cache in both). Prints medians and the median of
+per-round ratios (rosenblatt / torch, the two alternating; lower is better, goal <= 1.5).
 
     python benchmarks/bench_seq.py [--threads 1] [--repeats 7] [--only lstm,gpt,gen]
 """
@@ -44,16 +44,26 @@ from rosenblatt.text.models import GPT, CharLSTM  # noqa: E402
 VOCAB, SEQ, BATCH = 65, 64, 32
 
 
-def median_time(fn, repeats: int, warmup: int = 2) -> float:
-    """Median seconds of `fn()` over `repeats` runs after `warmup` runs."""
+def paired_times(ours, theirs, repeats: int, warmup: int = 2) -> tuple[float, float, float]:
+    """Median seconds of each and the median of per-round ratios.
+
+    The two run alternately, one round at a time, so a busy machine slows both alike; the
+    ratio of each round is taken before the median, which makes it steadier than a ratio
+    of medians measured minutes apart.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        ours()
+        theirs()
+    a, b = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        ours()
+        middle = time.perf_counter()
+        theirs()
+        a.append(middle - start)
+        b.append(time.perf_counter() - middle)
+    ratios = [x / y for x, y in zip(a, b)]
+    return statistics.median(a), statistics.median(b), statistics.median(ratios)
 
 
 def copy_into_torch(ours: rb.nn.Module, theirs: tnn.Module) -> None:
@@ -151,7 +161,7 @@ def bench_lstm(repeats: int) -> tuple[float, float]:
         loss.backward()
         topt.step()
 
-    return median_time(step_ours, repeats), median_time(step_torch, repeats)
+    return paired_times(step_ours, step_torch, repeats)
 
 
 def _gpt_pair() -> tuple[GPT, TorchGPT]:
@@ -182,7 +192,7 @@ def bench_gpt(repeats: int) -> tuple[float, float]:
         loss.backward()
         topt.step()
 
-    return median_time(step_ours, repeats), median_time(step_torch, repeats)
+    return paired_times(step_ours, step_torch, repeats)
 
 
 def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
@@ -219,7 +229,7 @@ def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
                 logits = theirs(torch.tensor([[token]]), cache)[0, -1]
                 ids = ids[-SEQ:]
 
-    return median_time(gen_ours, repeats, 1), median_time(gen_torch, repeats, 1)
+    return paired_times(gen_ours, gen_torch, repeats, 1)
 
 
 def main() -> int:
@@ -239,8 +249,8 @@ def main() -> int:
         rows.append(("GPT generate 500 chars", *bench_generation(max(3, args.repeats // 2))))
     print(f"threads={args.threads}  torch {torch.__version__}  numpy {np.__version__}")
     print(f"{'benchmark':40s} {'rosenblatt':>12s} {'torch':>12s} {'ratio':>7s}")
-    for name, ours, theirs in rows:
-        print(f"{name:40s} {ours * 1e3:10.1f}ms {theirs * 1e3:10.1f}ms {ours / theirs:7.2f}")
+    for name, ours, theirs, ratio in rows:
+        print(f"{name:40s} {ours * 1e3:10.1f}ms {theirs * 1e3:10.1f}ms {ratio:7.2f}")
     return 0
 
 
