@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--train-size", type=int, default=10000)
+    parser.add_argument("--test-size", type=int, default=None, help="default: all 10,000")
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -94,12 +95,12 @@ def main() -> None:
     if args.evaluate:
         model = models.lenet5()
         model.load_state_dict(rb.load(args.evaluate))
-        robustness(model, *load(args.data, False))
+        robustness(model, *load(args.data, False, args.test_size))
         return
 
     rb.manual_seed(args.seed)
     x, y = load(args.data, True, args.train_size)
-    xt, yt = load(args.data, False)
+    xt, yt = load(args.data, False, args.test_size)
     model = models.lenet5()
     opt = optim.Adam(model.parameters(), lr=args.lr)
     steps = args.epochs * -(-len(y) // args.batch_size)
@@ -152,7 +153,8 @@ def main() -> None:
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "Adam",
                      "lr": args.lr, "schedule": "cosine to 0", "seed": args.seed,
                      "seconds": round(time.time() - start)},
-        "test_accuracy": round(accuracy, 4), "test_set": "official MNIST t10k, 10,000 images",
+        "test_accuracy": round(accuracy, 4),
+        "test_set": f"official MNIST t10k, {len(labels):,} images",
         "per_class_accuracy": per_class, "most_confused": top,
         "command": "python examples/train_lenet_mnist.py "
                    f"--epochs {args.epochs} --batch-size {args.batch_size} --lr {args.lr} "

@@ -182,3 +182,23 @@ def test_pretrained_lenet5_matches_its_model_card(data_dir):
     assert _accuracy(model, x, y) >= 0.98
     with pytest.raises(ValueError, match="takes no other arguments"):
         models.lenet5(pretrained=True, num_classes=5)
+
+
+def test_training_example_smoke(data_dir, tmp_path, monkeypatch, capsys):
+    """examples/train_lenet_mnist.py trains, saves weights + card, and evaluates them."""
+    import json
+    import runpy
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "train_lenet_mnist.py"
+    out = tmp_path / "lenet.safetensors"
+    common = ["--data", str(data_dir), "--test-size", "300"]
+    monkeypatch.setattr(sys, "argv", [str(script), "--epochs", "1", "--train-size", "256",
+                                      "--out", str(out), *common])
+    runpy.run_path(str(script), run_name="__main__")
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["file"] == out.name and 0.0 <= card["test_accuracy"] <= 1.0
+    monkeypatch.setattr(sys, "argv", [str(script), "--evaluate", str(out), *common])
+    runpy.run_path(str(script), run_name="__main__")
+    assert "inverted (black on white)" in capsys.readouterr().out
