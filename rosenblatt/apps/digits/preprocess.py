@@ -82,7 +82,8 @@ def paper_level(gray: Any, block: int = 8) -> Any:
     coarse = padded.reshape(hb, block, wb, block).max(axis=(1, 3))
     coarse = ndimage.maximum_filter(coarse, size=3, mode="nearest")
     coarse = ndimage.uniform_filter(coarse, size=3, mode="nearest")
-    return _resize(np.ascontiguousarray(coarse, np.float32), w + pw, h + ph)[:h, :w]
+    coarse = coarse.astype(np.float32)
+    return _resample_matrix(hb, h + ph)[:h] @ coarse @ _resample_matrix(wb, w + pw)[:w].T
 
 
 def ink_map(gray: Any) -> Any:
