@@ -48,16 +48,19 @@ from rosenblatt.nn import functional as F  # noqa: E402
 CLOCK = time.perf_counter  # --clock cpu: process time, steadier on a shared machine
 
 
-def median_time(fn, repeats: int, warmup: int = 2) -> float:
-    """Median seconds of `fn()` over `repeats` runs after `warmup` runs."""
+def median_times(ours, theirs, repeats: int, warmup: int = 2) -> tuple[float, float]:
+    """Median seconds of each function over `repeats` runs, the two run alternately so a
+    busy machine slows both alike."""
     for _ in range(warmup):
-        fn()
-    times = []
+        ours()
+        theirs()
+    times: tuple[list, list] = ([], [])
     for _ in range(repeats):
-        start = CLOCK()
-        fn()
-        times.append(CLOCK() - start)
-    return statistics.median(times)
+        for fn, out in ((ours, times[0]), (theirs, times[1])):
+            start = CLOCK()
+            fn()
+            out.append(CLOCK() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def torch_lenet5() -> tnn.Module:
@@ -126,7 +129,7 @@ def _steps(name: str, batch: int) -> tuple:
 
 def bench_train(name: str, batch: int, repeats: int) -> tuple[float, float]:
     step_ours, step_torch = _steps(name, batch)
-    return median_time(step_ours, repeats), median_time(step_torch, repeats)
+    return median_times(step_ours, step_torch, repeats)
 
 
 def bench_inference(repeats: int, batch: int = 256) -> tuple[float, float]:
@@ -144,7 +147,7 @@ def bench_inference(repeats: int, batch: int = 256) -> tuple[float, float]:
         with torch.no_grad():
             theirs(tx)
 
-    return median_time(infer_ours, repeats), median_time(infer_torch, repeats)
+    return median_times(infer_ours, infer_torch, repeats)
 
 
 def _status_kib(field: str) -> int:
