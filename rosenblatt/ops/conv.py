@@ -180,7 +180,6 @@ class Conv2d(Function):
             if layout == "NCHW":
                 grad_w = grad_w.sum(axis=0)
             grad_w = grad_w.reshape(weight.shape)
-        ctx.cols = None
         if need_x:
             w2 = weight.reshape(groups, o // groups, cg * kh * kw)
             gcols = xp.matmul(w2.transpose(0, 2, 1), g2)
@@ -255,7 +254,6 @@ class ConvTranspose2d(Function):
             grad_b = grad.sum(axis=(0, 2, 3))
         if need_w:
             grad_w = xp.matmul(ctx.x2, gcols.transpose(0, 2, 1)).reshape(weight.shape)
-        ctx.x2 = None
         if need_x:
             w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
             gx = xp.matmul(w2, gcols).reshape(_buffer_shape((cin, n, h, w), layout))

@@ -177,3 +177,18 @@ def test_empty_batch():
     assert tuple(x.grad.shape) == (0, 3, 5, 5) and float(w.grad.abs().sum()) == 0.0
     t = rb.nn.functional.conv_transpose2d(rb.randn(0, 4, 5, 5), rb.randn(4, 2, 3, 3), stride=2)
     assert tuple(t.shape) == (0, 2, 11, 11)
+
+
+def test_backward_twice_with_retain_graph():
+    """Saved buffers stay until the engine releases the graph."""
+    x = rb.randn(2, 3, 6, 6, requires_grad=True)
+    w = rb.randn(4, 3, 3, 3, requires_grad=True)
+    wt = rb.randn(4, 2, 3, 3, requires_grad=True)
+    y = rb.nn.functional.conv2d(x, w, padding=1)
+    z = rb.nn.functional.conv_transpose2d(y, wt, stride=2)
+    out = rb.nn.functional.max_pool2d(z, 2).sum() + rb.nn.functional.avg_pool2d(z, 3).sum()
+    out.backward(retain_graph=True)
+    first = [t.grad.numpy().copy() for t in (x, w, wt)]
+    out.backward()
+    for t, g in zip((x, w, wt), first):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * g, rtol=1e-5)
