@@ -241,11 +241,12 @@ def _table(s: ModelSummary) -> str:
         f"Activations (batch):   {s.activation_bytes:,} ({_fmt_bytes(s.activation_bytes)})",
         line,
         f"Inference memory:      {_fmt_bytes(s.inference_bytes)} "
-        "(parameters + buffers + input + largest layer input+output)",
-        f"Training step memory:  {_fmt_bytes(s.training_bytes)} with {opt} = parameters "
-        f"{_fmt_bytes(s.param_bytes)} + gradients {_fmt_bytes(s.gradient_bytes)} + optimizer "
-        f"state {_fmt_bytes(s.optimizer_bytes)} + activations {_fmt_bytes(s.activation_bytes)}"
-        f" + input",
+        "(parameters + buffers + input + the largest layer's input and output)",
+        f"Training step memory:  {_fmt_bytes(s.training_bytes)} with {opt}",
+        f"  = parameters {_fmt_bytes(s.param_bytes)} + gradients {_fmt_bytes(s.gradient_bytes)}"
+        f" + optimizer state {_fmt_bytes(s.optimizer_bytes)}",
+        f"  + activations {_fmt_bytes(s.activation_bytes)} + input {_fmt_bytes(s.input_bytes)}"
+        + (f" + buffers {_fmt_bytes(s.buffer_bytes)}" if s.buffer_bytes else ""),
     ]
     return "\n".join(out)
 
