@@ -92,14 +92,16 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
         _, best = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
-        ctx.save_for_backward(x, best)
+        ctx.save_for_backward(x)
+        ctx.best = best  # not version-checked: an in-place op on the output rebinds it
         ctx.geometry = (kernel, stride, padding, dilation)
         return best
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        x, best = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        best = ctx.best
         kernel, stride, padding, dilation = ctx.geometry
         n, c, h, w = x.shape
         xpad = _padded(xp, x, padding, _need(best.shape, kernel, stride, dilation), -math.inf)
@@ -381,13 +383,15 @@ class AdaptiveMaxPool2d(Function):
         for rows, cols, _ in _adaptive_offsets(ctx.xp, x.shape[-2:], out):
             window = x[:, :, rows, cols]
             best = window if best is None else ctx.xp.maximum(best, window, out=best)
-        ctx.save_for_backward(x, best)
+        ctx.save_for_backward(x)
+        ctx.best = best  # not version-checked: an in-place op on the output rebinds it
         return best
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        x, best = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        best = ctx.best
         gx = xp.zeros(x.shape, dtype=grad.dtype)
         for rows, cols, hit in _adaptive_hits(xp, x, best):
             xp.add.at(gx, (slice(None), slice(None), rows, cols), grad * hit)

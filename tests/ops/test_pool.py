@@ -189,3 +189,15 @@ def test_max_unpool2d_inverts_max_pool2d(kw):
     unpooled = rb.nn.functional.max_unpool2d(rb.tensor(pooled.numpy()), ours_idx, **kw)
     assert tuple(unpooled.shape) == tuple(torch.nn.functional.max_unpool2d(
         pooled, idx, **kw).shape)
+
+
+def test_in_place_relu_after_max_pool():
+    """As in PyTorch, the pooled output may be changed in place (ReLU(inplace=True))."""
+    x = _x((2, 3, 6, 6))
+
+    def fn(m, x):
+        y = m.nn.functional.max_pool2d(x * 1.0, 2)
+        z = m.nn.functional.adaptive_max_pool2d(x * 1.0, 3)
+        return y.relu_() + z.relu_()
+
+    assert_matches_torch(fn, [x])
