@@ -104,7 +104,17 @@ def _train_cnn(args: argparse.Namespace) -> int:
     from .model import cache_dir, train_cnn, training_digits
 
     x, y = training_digits(synthetic_fields=args.fields)
-    model = train_cnn(x, y, epochs=args.epochs, log=_log)
+    init = None
+    if args.from_committed:
+        from .model import committed_classifier
+
+        base = committed_classifier()
+        if base is None:
+            raise FileNotFoundError("no committed LeNet-5 weights to start from")
+        init = base.module
+    model = train_cnn(x, y, epochs=args.epochs, lr=args.lr, init=init, log=_log)
+    if init is not None:
+        model.card["base"] = "committed lenet5, fine-tuned on digits cut from fields"
     path = cache_dir() / "zip-lenet5.safetensors"
     rb.save(model.module.state_dict(), path)
     path.with_suffix(".card.json").write_text(json.dumps(model.card, indent=1))
@@ -157,6 +167,9 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields")
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--fields", type=int, default=3000, help="synthetic fields of train digits")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--from-committed", action="store_true",
+                   help="fine-tune the committed LeNet-5 (use with --lr 5e-4 --epochs 4)")
     p.set_defaults(func=_train_cnn)
 
     p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue")

@@ -286,28 +286,35 @@ def finetuned_classifier() -> Classifier | None:
     return None
 
 
+def field_cnn() -> Classifier | None:
+    """The LeNet-5 that `rosenblatt zip train-cnn` trained on digits cut from fields, if any."""
+    cnn = cache_dir() / "zip-lenet5.safetensors"
+    if not cnn.exists():
+        return None
+    import rosenblatt as rb
+    from rosenblatt.models import lenet5
+
+    module = lenet5()
+    module.load_state_dict(rb.load(cnn))
+    card_path = cnn.with_suffix(".card.json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    return ModuleClassifier(module, "zip-lenet5", card, cnn)
+
+
 def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | None = None,
                     prefer_committed: bool = True, use_finetuned: bool = True) -> Classifier:
-    """The fine-tuned model if `zip retrain` made one, else the committed model, else the
-    cached fallback MLP (trained on first use)."""
+    """The model the reader uses, first found of: what `zip retrain` fine-tuned on reviewed
+    digits; what `zip train-cnn` trained on digits cut from fields (both in the cache
+    folder, made on purpose by the user); the committed LeNet-5; the fallback MLP (cached,
+    trained on first use)."""
     if use_finetuned:
-        model = finetuned_classifier()
-        if model is not None:
-            return model
+        for model in (finetuned_classifier(), field_cnn()):
+            if model is not None:
+                return model
     if prefer_committed:
         model = committed_classifier()
         if model is not None:
             return model
-    cnn = cache_dir() / "zip-lenet5.safetensors"
-    if cnn.exists():  # trained by `rosenblatt zip train-cnn` on digits cut from fields
-        import rosenblatt as rb
-        from rosenblatt.models import lenet5
-
-        module = lenet5()
-        module.load_state_dict(rb.load(cnn))
-        card_path = cnn.with_suffix(".card.json")
-        card = json.loads(card_path.read_text()) if card_path.exists() else {}
-        return ModuleClassifier(module, "zip-lenet5", card, cnn)
     path = cache_dir() / "zip-mlp.npz"
     if path.exists():
         return MLPClassifier.load(path)
