@@ -200,11 +200,15 @@ def load_split(name: str, train: bool, data_root: str | None = None, download: b
 
 
 def _augmentation(name: str) -> Any:
-    """Digits: random shifts of up to 2 pixels; Fashion-MNIST: left-right flips (for an MLP
-    on clothes, shifts cost more than they give)."""
+    """Random shifts (up to 2 pixels of 28, 1 of 8); Fashion-MNIST: left-right flips instead
+    (for an MLP on clothes, shifts cost more than they give). None for 2-D points."""
     from rosenblatt import transforms as T
 
-    return T.RandomHorizontalFlip() if name == "fashion-mnist" else T.RandomCrop(28, padding=2)
+    if name in ("moons", "xor"):
+        return None
+    if name == "fashion-mnist":
+        return T.RandomHorizontalFlip()
+    return T.RandomCrop(8, padding=1) if name == "digits" else T.RandomCrop(28, padding=2)
 
 
 def _split_train(train_set: Any, val_fraction: float, seed: int,
