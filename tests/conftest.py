@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import numpy as np
-import pytest
+# Two pytest workers share two cores: one BLAS/OpenMP thread each, or the thread pools
+# oversubscribe the cores and every matrix product slows down many times over. Set before
+# NumPy and PyTorch are imported (they read these once); threadpoolctl covers the rest.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import rosenblatt as rb
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import rosenblatt as rb  # noqa: E402
+
+threadpool_limits(1)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("ROSENBLATT_DATA", REPO.parent / "shared" / "data"))
