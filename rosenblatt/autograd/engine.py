@@ -137,11 +137,11 @@ def run_backward(
             grad = buffers.pop(node)
             if node.freed:
                 node.check_versions()  # raises the 'backward a second time' error
-            versions = node.versions
+            versions = node.versions  # flat (box, version, id) triples
             if versions:
-                for box, version, _ in versions:
-                    if box[0] != version:
-                        node.check_versions()  # raises, naming the op and the tensor
+                for i in range(0, len(versions), 3):
+                    if versions[i][0] != versions[i + 1]:
+                        node.check_versions()  # raises if that array was saved
             if node.hooks is not None:
                 for hook in node.hooks:
                     replaced = hook(Tensor._make(grad, False, None))

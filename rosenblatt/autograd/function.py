@@ -71,7 +71,7 @@ class Function:
                 need_a, need_b = a.requires_grad, b.requires_grad
                 record = need_a or need_b
                 if record:
-                    ctx.needs_input_grad = (need_a, need_b)
+                    ctx.needs_input_grad = _NEEDS[need_a][need_b]
                     ctx.next_nodes = ((a._node or a) if need_a else None,
                                       (b._node or b) if need_b else None)
             elif n == 1 and inputs[0] is not None:
@@ -125,7 +125,9 @@ class Function:
                 "first time if you need to backward twice."
             )
         saved = {id(a): a for a in self.saved_tensors if a is not None}
-        for box, version, key in self.versions:
+        versions = self.versions
+        for i in range(0, len(versions), 3):
+            box, version, key = versions[i:i + 3]
             if box[0] != version and key in saved:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
@@ -173,18 +175,23 @@ def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tup
 
 
 def _snapshot(inputs: tuple, output: Tensor) -> tuple:
-    """(version box, version now, id of the array) of the output and each input.
+    """Flat (version box, version now, id of the array) triples of the output and inputs.
 
     Taken whenever an op saves arrays for backward; backward compares the versions and, on
     a change, looks up by id whether the changed array is one it saved (only those count).
-    Ids, not arrays: holding an input that was not saved would keep its memory alive."""
+    Ids, not arrays: holding an input that was not saved would keep its memory alive. One
+    flat tuple, because every container a node allocates is more work for Python's GC."""
     box = output._version_box
-    snap = [(box, box[0], id(output._data))]
+    snap = [box, box[0], id(output._data)]
     for t in inputs:
         if t is not None:
             box = t._version_box
-            snap.append((box, box[0], id(t._data)))
+            snap += (box, box[0], id(t._data))
     return tuple(snap)
+
+
+# needs_input_grad of two-input ops, shared rather than allocated per node: [a][b]
+_NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def _shape_error(cls: type, inputs: tuple, error: Exception) -> str:

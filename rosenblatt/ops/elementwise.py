@@ -18,15 +18,30 @@ def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Ten
 
 
 def _scalar(value: Any, like: Any) -> Tensor:
-    """A Python number as a 0-d tensor of `like`'s dtype and device (no gradient)."""
+    """A Python number as a 0-d tensor of `like`'s dtype and device (no gradient).
+
+    CPU constants are cached (read-only): `y * 1.0` in a loop allocates nothing new."""
+    cpu = like.__class__ is ndarray
+    if cpu:
+        key = (value, like.dtype)
+        t = _CONSTANTS.get(key)
+        if t is not None:
+            return t
     t = _new(Tensor)
-    t._data = (np if like.__class__ is ndarray else array_module(like)).asarray(
-        value, dtype=like.dtype)
+    t._data = (np if cpu else array_module(like)).asarray(value, dtype=like.dtype)
     t.requires_grad = False
     t.grad = None
     t._node = None
     t._version_box = [0]
+    if cpu:
+        t._data.flags.writeable = False
+        if len(_CONSTANTS) > 1024:
+            _CONSTANTS.clear()
+        _CONSTANTS[key] = t
     return t
+
+
+_CONSTANTS: dict = {}
 
 
 _new = object.__new__
