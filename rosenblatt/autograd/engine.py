@@ -161,7 +161,8 @@ def run_backward(
                 check_backward_finite(node, grads)
             del grad
             if not retain_graph:
-                node.__dict__.clear()  # saved arrays: freed as soon as they are used
+                node.saved_tensors = node.versions = ()  # freed as soon as they are used
+                node.__dict__.clear()
                 node.freed = True
                 if keeper is not None:
                     node.retained = keeper

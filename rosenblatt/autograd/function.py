@@ -19,14 +19,15 @@ from .grad_mode import state as _state
 class Function:
     """Base class of differentiable ops; an instance is the `ctx` and the graph node."""
 
-    # Per-op state (ctx.shape, saved arrays) lives in __dict__, dropped in one go by release().
-    __slots__ = ("next_nodes", "needs_input_grad", "xp", "seq", "__dict__")
+    # Saved arrays and their version snapshot are slots (an op that only saves arrays never
+    # allocates a __dict__); other per-op state (ctx.shape, ...) lives in __dict__. Both are
+    # dropped by release().
+    __slots__ = ("next_nodes", "needs_input_grad", "xp", "seq", "saved_tensors", "versions",
+                 "__dict__")
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, ==)
     view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
     # Defaults read through the class until a node sets its own (most nodes never do).
-    saved_tensors: tuple = ()
-    versions: tuple = ()  # (version box, version at save time, shape) of each saved tensor
     retained: Any = None  # weakref to the tensor whose .grad retain_grad() keeps
     hooks: Any = None
     freed = False
@@ -60,6 +61,7 @@ class Function:
         # The hot path of every op: one- and two-tensor calls take a straight line with
         # local names only; other arities take the general loop.
         ctx = _new(cls)
+        ctx.saved_tensors = ()
         n = len(inputs)
         try:
             if n == 2 and inputs[0] is not None and inputs[1] is not None:
@@ -104,8 +106,7 @@ class Function:
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
-            if ctx.saved_tensors:
-                ctx.versions = _snapshot(inputs, result)
+            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors else ()
             if state.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
         else:
@@ -140,6 +141,7 @@ class Function:
     def release(self) -> None:
         """Drop everything saved for backward (the node stays, marked as freed)."""
         keeper = self.retained
+        self.saved_tensors = self.versions = ()
         self.__dict__.clear()
         self.freed = True
         if keeper is not None:
