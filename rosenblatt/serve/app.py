@@ -338,16 +338,19 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
 
         t0 = time.perf_counter()
         data = await image_bytes(request)
-        image = await asyncio.to_thread(decode_image, data, max_bytes)
-        t1 = time.perf_counter()
         rd = get_reader()
         batcher.reader = batcher.reader or rd
-        if kind == "digit":
-            seg = await asyncio.to_thread(preprocess_digit, image)
-            expected, threshold = 1, rd.digit_threshold
-        else:
-            seg = await asyncio.to_thread(preprocess_field, image, rd.expected)
-            expected, threshold = rd.expected, rd.threshold
+
+        def prepare() -> tuple[Any, Any, float]:  # one thread hop for decode + pre-processing
+            image = decode_image(data, max_bytes)
+            t = time.perf_counter()
+            if kind == "digit":
+                return image, preprocess_digit(image), t
+            return image, preprocess_field(image, rd.expected), t
+
+        image, seg, t1 = await asyncio.to_thread(prepare)
+        expected = 1 if kind == "digit" else rd.expected
+        threshold = rd.digit_threshold if kind == "digit" else rd.threshold
         t2 = time.perf_counter()
         probs = rd.probabilities(await batcher.logits(seg.inputs))
         t3 = time.perf_counter()
@@ -368,10 +371,16 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             "review_id": None,
         }
         if decision == "review":
-            buf = io.BytesIO()
-            image.save(buf, "PNG")
-            result["review_id"] = await asyncio.to_thread(
-                state["queue"].add, kind, buf.getvalue(), reading, probs, reasons, seg.inputs)
+            def queue_it() -> int:
+                png = data
+                if image.format != "PNG":  # the queue keeps PNG: re-encode other formats
+                    buf = io.BytesIO()
+                    keep = image.mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I")
+                    (image if keep else image.convert("RGB")).save(buf, "PNG")
+                    png = buf.getvalue()
+                return state["queue"].add(kind, png, reading, probs, reasons, seg.inputs)
+
+            result["review_id"] = await asyncio.to_thread(queue_it)
         t4 = time.perf_counter()
         result["timings_ms"] = {"decode": round(1000 * (t1 - t0), 3),
                                 "preprocess": round(1000 * (t2 - t1), 3),

@@ -221,3 +221,13 @@ def test_concurrent_requests_share_network_calls(app):
     metrics = app.state.metrics
     assert metrics.batched_items == 16
     assert metrics.batches < 16
+
+
+def test_jpeg_cmyk_upload_is_queued_as_png(client):
+    buf = io.BytesIO()
+    Image.new("CMYK", (80, 30), (0, 0, 0, 0)).save(buf, "JPEG")
+    r = client.post("/v1/zip", files={"file": ("c.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 200 and r.json()["reasons"] == [{"reason": "no_ink"}]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    item = client.get("/v1/review", headers=auth).json()["items"][0]
+    assert base64.b64decode(item["image_png"])[:8] == b"\x89PNG\r\n\x1a\n"
