@@ -51,7 +51,9 @@ def _interleaved(fns: dict[str, Callable[[], object]], number: int, rounds: int)
 def _report(title: str, times: dict[str, list[float]], unit: float = 1e6, goal: float | None = None,
             label: str = "us") -> float:
     ours, theirs = statistics.median(times["rosenblatt"]), statistics.median(times["torch"])
-    ratio = ours / theirs
+    # Each round times both libraries back to back, so the median of per-round ratios
+    # cancels most of the load a shared machine puts on both.
+    ratio = statistics.median(a / b for a, b in zip(times["rosenblatt"], times["torch"]))
     best = min(times["rosenblatt"]) / min(times["torch"])
     goal_text = f"  (goal <= {goal})" if goal is not None else ""
     print(f"{title:<13} rosenblatt {ours * unit:9.1f} {label}   torch {theirs * unit:9.1f} {label}"
