@@ -117,3 +117,30 @@ def test_draw_a_digit_and_read_it(server, browser, digit, strokes):
     # the page shows the 28x28 input the network saw and one bar per class
     assert len(browser.find_elements(By.CSS_SELECTOR, "#digits img")) == 1
     assert len(browser.find_elements(By.CSS_SELECTOR, "#digits .bar")) == 10
+
+
+def _circle(cx, cy, rx, ry, n=16):
+    import math
+
+    return [(round(cx + rx * math.cos(2 * math.pi * k / n)),
+             round(cy + ry * math.sin(2 * math.pi * k / n))) for k in range(n + 1)]
+
+
+def test_draw_a_zip_code_and_read_it(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server + "/")
+    Select(browser.find_element(By.ID, "mode")).select_by_value("zip")
+    canvas = browser.find_element(By.ID, "pad")  # 700 x 160
+    strokes = [
+        _circle(-270, -15, 25, 25) + [(-245, -15), (-250, 50)],  # 9
+        _circle(-150, 0, 30, 50),  # 0
+        [(-60, -40), (-40, -55), (-15, -45), (-15, -20), (-60, 50), (-5, 50)],  # 2
+        [(70, -55), (70, 55)],  # 1
+        _circle(180, 0, 30, 50),  # 0
+    ]
+    for points in strokes:
+        _stroke(browser, canvas, points)
+    assert _read(browser, canvas) == "90210"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#digits img")) == 5
