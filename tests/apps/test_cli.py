@@ -48,7 +48,9 @@ def test_retrain_fine_tunes_on_labelled_review_items(tmp_path, capsys, monkeypat
     x, y, _ = queue.labelled_digits()
     assert len(y) >= 100
     before = th.nll(zip_reader.classifier(x[:, None]), y)
-    assert main(["zip", "retrain", "--db", str(tmp_path / "q.sqlite"), "--epochs", "2"]) == 0
+    assert main(["zip", "retrain", "--db", str(tmp_path / "q.sqlite"), "--epochs", "2",
+                 "--replay", "300", "--export", str(tmp_path / "d.npz")]) == 0
+    assert (tmp_path / "d.npz").exists()
     assert "fine-tuned" in capsys.readouterr().out
     tuned = model_module.finetuned_classifier()
     assert tuned is not None and tuned.version != zip_reader.classifier.version

@@ -93,7 +93,8 @@ def _retrain(args: argparse.Namespace) -> int:
     print(f"{len(y)} labelled digits ({skipped} pieces skipped: digit count != label length)")
     if len(y) == 0:
         raise ValueError(f"no labelled digits in {args.db}: label some with the review page")
-    tuned = fine_tune(load_classifier(log=_log), x, y, epochs=args.epochs, log=_log)
+    tuned = fine_tune(load_classifier(log=_log), x, y, epochs=args.epochs, replay=args.replay,
+                      log=_log)
     print(f"fine-tuned {tuned.name} version {tuned.version}; it is recalibrated on next load")
     return 0
 
@@ -176,6 +177,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", default=default_db())
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--export", help="also write the labelled digits to this .npz")
+    p.add_argument("--replay", type=int, default=5000,
+                   help="MNIST training digits mixed in against forgetting")
     p.set_defaults(func=_retrain)
 
     p = subparsers.add_parser("serve", help="serve the ZIP reader over HTTP (127.0.0.1)")

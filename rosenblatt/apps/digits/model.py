@@ -247,7 +247,9 @@ def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float
         return tuned
     import rosenblatt as rb
 
-    module = classifier.module
+    import copy
+
+    module = copy.deepcopy(classifier.module)  # leave the serving model as it is
     module.train()
     opt = rb.optim.Adam(module.parameters(), lr=lr)
     rng = np.random.default_rng(0)
