@@ -197,6 +197,15 @@ class MicroBatcher:
                 start += len(x)
 
 
+def warm_up(reader: Any) -> None:
+    """Run one blank field and one random digit through the pipeline (lazy imports, caches)."""
+    from rosenblatt.apps.digits.preprocess import preprocess_field
+
+    field = np.full((48, 160), 255, np.uint8)
+    field[10:38, 20:24] = 0
+    reader.logits(preprocess_field(field).inputs)
+
+
 IMAGE_BODY = {
     "required": True,
     "content": {
@@ -244,6 +253,7 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         batcher.reader = await asyncio.to_thread(get_reader)
+        await asyncio.to_thread(warm_up, batcher.reader)  # imports and caches before traffic
         batcher.start()
         yield
         await batcher.stop()
