@@ -59,6 +59,23 @@ class Sum(Function):
         return _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
 
 
+class SumAll(Function):
+    """x.sum() over every element (every loss ends in one): no parameters to pass around."""
+
+    name = "SumBackward"  # shown as PyTorch names it
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return np.add.reduce(x, None) if ctx.xp is np else x.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.xp.empty(ctx.shape, dtype=grad.dtype)
+        out[...] = grad
+        return out
+
+
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -224,8 +241,8 @@ def _sum_dtype(x: Tensor, dtype: dtypes.dtype | None) -> Tensor:
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over `dim` (int, tuple, or all); (...) -> reduced shape."""
-    if dim is None and dtype is None and x._data.dtype.kind == "f":  # loss.sum(): fast path
-        return Sum.apply(x, axes=None, keepdim=keepdim)
+    if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
+        return SumAll.apply(x)  # loss.sum(): the fast path
     x = _sum_dtype(x, dtype)
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
