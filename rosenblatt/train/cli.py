@@ -34,9 +34,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "mnist": dict(epochs=20, batch_size=64, lr=1e-3, optimizer="adam", hidden=[512, 256],
                   dropout=0.2, weight_decay=0.0, scheduler="cosine", patience=None,
                   augment=True),
-    "fashion-mnist": dict(epochs=25, batch_size=128, lr=1e-3, optimizer="adam",
+    "fashion-mnist": dict(epochs=40, batch_size=128, lr=1e-3, optimizer="adam",
                           hidden=[512, 256], dropout=0.2, weight_decay=0.0,
-                          scheduler="cosine", patience=None, augment=False),
+                          scheduler="cosine", patience=None, augment=True),
 }
 SYNTHETIC_SIZES = {"train": 1000, "val": 500, "test": 1000}
 # digits: only 1,437 training images, all needed to pass 97%; no validation split by default
