@@ -37,7 +37,7 @@ def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]
             f"internal error: gradient of shape {list(grad.shape)} for a tensor of shape "
             f"{list(data.shape)}"
         )
-    if grad.dtype != data.dtype:
+    if grad.dtype is not data.dtype and grad.dtype != data.dtype:
         grad = grad.astype(data.dtype)
     old = tensor.grad
     if old is None:
@@ -135,35 +135,37 @@ def run_backward(
         while heap:
             node = heappop(heap)[1]
             grad = buffers.pop(node)
-            if node.freed:
-                node.check_versions()  # raises the 'backward a second time' error
-            versions = node.versions  # flat (box, version, id) triples
+            versions = node.versions  # flat (box, version, id) triples; None once freed
             if versions:
                 for i in range(0, len(versions), 3):
                     if versions[i][0] != versions[i + 1]:
                         node.check_versions()  # raises if that array was saved
-            if node.hooks is not None:
-                for hook in node.hooks:
+            elif versions is None:
+                node.check_versions()  # raises the 'backward a second time' error
+            keeper = None
+            hooks = node.hooks
+            if hooks is not None:  # rare: tensor hooks and retain_grad()
+                for hook in hooks:
                     replaced = hook(Tensor._make(grad, False, None))
                     if replaced is not None:
                         grad = replaced._data
-            keeper = node.retained
+                keeper = node.retained
+                if keeper is not None and catch is None:
+                    retained = keeper()
+                    if retained is not None:
+                        _accumulate(retained, grad, storage, borrowed)
             if catch is not None:
                 catch.node(node, grad)
-            elif keeper is not None:
-                retained = keeper()
-                if retained is not None:
-                    _accumulate(retained, grad, storage, borrowed)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
             if anomaly:
                 check_backward_finite(node, grads)
             del grad
-            if not retain_graph:
-                node.saved_tensors = node.versions = ()  # freed as soon as they are used
+            if not retain_graph:  # saved arrays: freed as soon as they are used
+                node.saved_tensors = ()
+                node.versions = None  # marks the node freed
                 node.__dict__.clear()
-                node.freed = True
                 if keeper is not None:
                     node.retained = keeper
             for parent, g in zip(node.next_nodes, grads):

@@ -29,8 +29,7 @@ class Function:
     view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
     # Defaults read through the class until a node sets its own (most nodes never do).
     retained: Any = None  # weakref to the tensor whose .grad retain_grad() keeps
-    hooks: Any = None
-    freed = False
+    hooks: Any = None  # a list (maybe empty) whenever `retained` is set
     creation: str | None = None  # anomaly mode: where the node was made
 
     @staticmethod
@@ -116,6 +115,11 @@ class Function:
             _check_finite(out, cls.__name__, inputs, "forward")
         return result
 
+    @property
+    def freed(self) -> bool:
+        """True once backward has run and dropped what was saved (versions is then None)."""
+        return self.versions is None
+
     def check_versions(self) -> None:
         """Raise if a tensor saved for backward was modified in place since forward."""
         if self.freed:
@@ -141,9 +145,9 @@ class Function:
     def release(self) -> None:
         """Drop everything saved for backward (the node stays, marked as freed)."""
         keeper = self.retained
-        self.saved_tensors = self.versions = ()
+        self.saved_tensors = ()
+        self.versions = None  # marks the node freed
         self.__dict__.clear()
-        self.freed = True
         if keeper is not None:
             self.retained = keeper
 

@@ -165,6 +165,8 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is not None:
             self._node.retained = weakref.ref(self)
+            if self._node.hooks is None:
+                self._node.hooks = []  # the engine looks for `retained` only where hooks are
 
     @property
     def retains_grad(self) -> bool:
