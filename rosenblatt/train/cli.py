@@ -97,8 +97,14 @@ def _add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the train, evaluate and summary subcommands."""
-    p = subparsers.add_parser("train", help="train a model on a data set",
-                              description="Train a model; defaults depend on the data set.")
+    defaults = "\n".join(
+        f"  {name}: " + ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
+        for name, d in DEFAULTS.items())
+    p = subparsers.add_parser(
+        "train", help="train a model on a data set",
+        description="Train a model; defaults depend on the data set.",
+        epilog=f"defaults per data set (flags override them):\n{defaults}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_data_args(p)
     p.add_argument("--model", choices=MODELS, default="mlp", help="the network (default mlp)")
     p.add_argument("--epochs", type=_positive_int, help="passes over the training data")
@@ -111,7 +117,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--hidden", type=_sizes, help="MLP hidden widths, e.g. 512,256")
     p.add_argument("--dropout", type=_fraction, help="MLP dropout after each hidden layer")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random shifts (and flips for Fashion-MNIST) of training images")
+                   help="random shifts of training images (flips for Fashion-MNIST)")
     p.add_argument("--patience", type=_positive_int,
                    help="stop after this many epochs without a better validation loss")
     p.add_argument("--val-fraction", type=_fraction,
