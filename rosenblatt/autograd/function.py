@@ -158,25 +158,17 @@ _sequence = itertools.count()
 
 def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
     """Forward for any number of inputs (some may be None); links the node if recording."""
-    arrays = []
-    needs = []
-    nexts = []
-    for t in inputs:
-        if t is not None and t.requires_grad:
-            arrays.append(t._data)
-            needs.append(True)
-            nexts.append(t._node or t)
-        else:
-            arrays.append(None if t is None else t._data)
-            needs.append(False)
-            nexts.append(None)
-    first = next((x for x in arrays if x is not None), None)
+    arrays = [None if t is None else t._data for t in inputs]
+    first = arrays[0] if arrays and arrays[0] is not None else next(
+        (x for x in arrays if x is not None), None)
     ctx.xp = np if first is None or first.__class__ is ndarray else array_module(first)
     out = cls.forward(ctx, *arrays, **params)
+    needs = tuple([t is not None and t.requires_grad for t in inputs])
     record = True in needs
     if record:
-        ctx.needs_input_grad = tuple(needs)
-        ctx.next_nodes = tuple(nexts)
+        ctx.needs_input_grad = needs
+        ctx.next_nodes = tuple([(t._node or t) if need else None
+                                for t, need in zip(inputs, needs)])
     return out, record
 
 

@@ -49,7 +49,8 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, in_features) -> (*, out_features)."""
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        shape = input._data.shape
+        if not shape or shape[-1] != self.in_features:
             raise RuntimeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"expected input with {self.in_features} features (last dim), got shape "

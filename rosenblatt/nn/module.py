@@ -75,6 +75,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self.forward(*args, **kwargs)  # the common case, kept cheap for inference
         with_kwargs = self.__dict__.get("_hooks_with_kwargs", ())
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in with_kwargs:

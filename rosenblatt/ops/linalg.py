@@ -123,13 +123,14 @@ class Linear(Function):
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b: (..., in_features) -> (..., out_features)."""
-    if x.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+    xs, ws = x._data.shape, weight._data.shape
+    if xs[-1:] != ws[-1:] or len(ws) != 2:
         raise RuntimeError(
             f"linear: cannot multiply input ({shape_str(x.shape)}) by weight^T "
             f"({shape_str(weight.shape[::-1])}): input has {x.shape[-1] if x.ndim else 0} "
             f"features, weight expects {weight.shape[-1]}"
         )
-    if bias is not None and bias.shape != weight.shape[:1]:
+    if bias is not None and bias._data.shape != ws[:1]:
         raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match "
                            f"{weight.shape[0]} output features")
     if x._data.dtype != weight._data.dtype:
