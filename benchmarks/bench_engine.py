@@ -14,6 +14,9 @@ slows both sides alike.
 
 from __future__ import annotations
 
+from common import THREADS  # noqa: F401 - imported first: pins BLAS threads
+from common import interleaved
+
 import gc
 import os
 import statistics
@@ -23,7 +26,6 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -31,21 +33,6 @@ import torch
 import rosenblatt as rb
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _interleaved(fns: dict[str, Callable[[], object]], number: int, rounds: int) -> dict:
-    """Seconds per call of each function: one list entry per round, rounds interleaved."""
-    for fn in fns.values():  # warm up caches and allocators
-        for _ in range(max(1, number // 5)):
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[name].append((time.perf_counter() - start) / number)
-    return times
 
 
 def _report(title: str, times: dict[str, list[float]], unit: float = 1e6, goal: float | None = None,
@@ -80,7 +67,7 @@ def bench_overhead(quick: bool) -> float:
         (ta * tb + tc).relu().sum().backward()
 
     # Short rounds, many of them: on a busy machine some rounds run undisturbed.
-    times = _interleaved({"rosenblatt": ours, "torch": theirs}, number=50,
+    times = interleaved({"rosenblatt": ours, "torch": theirs}, number=50,
                          rounds=20 if quick else 100)
     return _report("overhead", times, goal=0.5)
 
@@ -95,7 +82,7 @@ def bench_matmul(quick: bool) -> float:
     def theirs() -> None:
         (ta @ tb).sum().backward()
 
-    times = _interleaved({"rosenblatt": ours, "torch": theirs}, number=10,
+    times = interleaved({"rosenblatt": ours, "torch": theirs}, number=10,
                          rounds=5 if quick else 20)
     return _report("matmul 256", times)
 
@@ -123,7 +110,7 @@ def bench_mlp_step(quick: bool) -> float:
     ours_p = [rb.tensor(a, requires_grad=True) for a in arrays]
     theirs_p = [torch.tensor(a, requires_grad=True) for a in arrays]
     ours_x, theirs_x = rb.tensor(x), torch.tensor(x)
-    times = _interleaved({"rosenblatt": lambda: step(rb, ours_p, ours_x),
+    times = interleaved({"rosenblatt": lambda: step(rb, ours_p, ours_x),
                           "torch": lambda: step(torch, theirs_p, theirs_x)},
                          number=5, rounds=5 if quick else 20)
     return _report("mlp step", times)
@@ -236,3 +223,15 @@ def run(threads: int = 1, quick: bool = False, only: list[str] | None = None) ->
             continue
         results[name] = bench(quick)
     return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Engine benchmarks against PyTorch.")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (both sides)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated names: " + ",".join(BENCHMARKS))
+    args = parser.parse_args()
+    run(args.threads, args.quick, args.only.split(",") if args.only else None)

@@ -29,20 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-
-def _threads_from_argv() -> int:
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if a.startswith("--threads="):
-            return int(a.split("=", 1)[1])
-    return 1
-
-
-# BLAS/OpenMP thread counts must be set before NumPy or PyTorch load.
-_THREADS = _threads_from_argv()
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(_THREADS))
+from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
+from common import interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"train_step": 1.1, "latency": 0.5, "throughput": 1.0, "peak_rss": 1.0}
@@ -79,21 +67,6 @@ def _twins(sizes: list[int], dropout: float):
     return ours, theirs
 
 
-def _interleaved(fns: dict, number: int, rounds: int) -> dict:
-    """Seconds per call of each function, one entry per round; rounds alternate libraries."""
-    for fn in fns.values():
-        for _ in range(max(2, number // 5)):
-            fn()
-    times: dict = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[name].append((time.perf_counter() - start) / number)
-    return times
-
-
 def bench_train_step(rounds: int, quick: bool) -> dict:
     import numpy as np
     import torch
@@ -119,7 +92,7 @@ def bench_train_step(rounds: int, quick: bool) -> dict:
         t_loss(theirs(tx), ty).backward()
         t_opt.step()
 
-    return _interleaved({"rosenblatt": r_step, "torch": t_step}, 10 if quick else 30, rounds)
+    return interleaved({"rosenblatt": r_step, "torch": t_step}, 10 if quick else 30, rounds)
 
 
 def _inference_fns(batch: int) -> dict:
@@ -146,11 +119,11 @@ def _inference_fns(batch: int) -> dict:
 
 
 def bench_latency(rounds: int, quick: bool) -> dict:
-    return _interleaved(_inference_fns(1), 200 if quick else 1000, rounds)
+    return interleaved(_inference_fns(1), 200 if quick else 1000, rounds)
 
 
 def bench_throughput(rounds: int, quick: bool) -> dict:
-    return _interleaved(_inference_fns(1000), 5 if quick else 20, rounds)
+    return interleaved(_inference_fns(1000), 5 if quick else 20, rounds)
 
 
 # ------------------------------------------------------------------ peak memory

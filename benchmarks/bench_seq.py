@@ -11,25 +11,11 @@ per-round ratios (rosenblatt / torch, the two alternating; lower is better, goal
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 
-
-def _threads_from_argv() -> int:
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if a.startswith("--threads="):
-            return int(a.split("=", 1)[1])
-    return 1
-
-
-# BLAS thread counts must be set before NumPy/PyTorch load.
-_THREADS = _threads_from_argv()
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(_THREADS)
+from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -236,8 +222,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of --repeats")
     parser.add_argument("--only", default="lstm,gpt,gen")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 3
     torch.set_num_threads(args.threads)
     which = set(args.only.split(","))
     rows = []
