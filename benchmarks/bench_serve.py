@@ -6,7 +6,7 @@ clients (default 20) post synthetic ZIP-field PNGs (MNIST test digits, evaluatio
 decisions and how many network calls the micro-batcher made.
 
     python benchmarks/bench_serve.py [--clients 20] [--requests 2000] [--seconds 60]
-        [--endpoint zip|digit] [--window-ms 3] [--small]
+        [--endpoint zip|digit] [--window-ms 3] [--workers 1] [--small]
 
 --small serves the small test reader (trained in seconds) instead of the default model.
 """
@@ -21,10 +21,12 @@ import multiprocessing as mp
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -113,15 +115,24 @@ def main() -> int:
     parser.add_argument("--endpoint", choices=["zip", "digit"], default="zip")
     parser.add_argument("--window-ms", type=float, default=3.0)
     parser.add_argument("--small", action="store_true", help="serve the small test reader")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     import httpx
 
     port = _free_port()
     db = os.path.join(tempfile.mkdtemp(prefix="bench-serve-"), "review.sqlite")
-    proc = mp.get_context("spawn").Process(target=_serve, args=(port, args.small,
-                                                                 args.window_ms, db))
-    proc.start()
+    if args.workers > 1:  # `rosenblatt serve --workers N`: uvicorn processes on one port
+        proc: Any = subprocess.Popen(
+            [sys.executable, "-m", "rosenblatt.cli", "serve", "--port", str(port), "--token",
+             "bench", "--db", db, "--window-ms", str(args.window_ms), "--workers",
+             str(args.workers)], stdout=subprocess.DEVNULL)
+        proc.is_alive = lambda: proc.poll() is None
+        proc.join = proc.wait
+    else:
+        proc = mp.get_context("spawn").Process(target=_serve, args=(port, args.small,
+                                                                     args.window_ms, db))
+        proc.start()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600
@@ -149,7 +160,7 @@ def main() -> int:
         proc.terminate()
         proc.join(10)
     result.update(clients=args.clients, endpoint=args.endpoint, window_ms=args.window_ms,
-                  cpus=os.cpu_count())
+                  workers=args.workers, cpus=os.cpu_count())
     if args.json:
         print(json.dumps(result, indent=1))
     else:
