@@ -245,9 +245,9 @@ def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float
         tuned.version = version
         tuned.save(cache_dir() / "zip-finetuned.npz")
         return tuned
-    import rosenblatt as rb
-
     import copy
+
+    import rosenblatt as rb
 
     module = copy.deepcopy(classifier.module)  # leave the serving model as it is
     module.train()
