@@ -33,7 +33,7 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, words):
 
 
 def test_runtime_errors_give_one_line_and_exit_1(capsys, tmp_path):
-    assert main(["evaluate", str(tmp_path / "missing.pt")]) == 1
+    assert main(["evaluate", str(tmp_path / "missing.safetensors")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no checkpoint" in err
     argv = ["train", "--dataset", "digits", "--model", "lenet5", "--out", str(tmp_path)]
@@ -55,20 +55,20 @@ def test_train_evaluate_and_resume_end_to_end(capsys, tmp_path):
     argv = ["train", "--dataset", "moons", "--epochs", "2", "--out", str(out), "--seed", "3"]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "test accuracy:" in text and str(out / "best.pt") in text
+    assert "test accuracy:" in text and str(out / "best.safetensors") in text
     assert str(out / "curves.png") in text
-    for name in ("best.pt", "last.pt", "history.csv", "history.jsonl", "curves.png",
-                 "result.json"):
+    for name in ("best.safetensors", "last.safetensors", "history.csv", "history.jsonl",
+                 "curves.png", "result.json"):
         assert (out / name).is_file(), name
     result = json.loads((out / "result.json").read_text())
     assert result["epochs"] == 2 and 0.5 < result["test_accuracy"] <= 1
 
-    assert main(["evaluate", str(out / "best.pt")]) == 0
+    assert main(["evaluate", str(out / "best.safetensors")]) == 0
     text = capsys.readouterr().out
     assert "accuracy" in text and "precision" in text and (out / "confusion.png").is_file()
 
     assert main(argv[:3] + ["--epochs", "3", "--out", str(out), "--seed", "3",
-                            "--resume", str(out / "last.pt")]) == 0
+                            "--resume", str(out / "last.safetensors")]) == 0
     capsys.readouterr()
     lines = (out / "history.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]

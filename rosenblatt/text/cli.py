@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
     t.add_argument("--heads", type=_positive_int, default=4, help="GPT heads (4)")
     t.add_argument("--width", type=_positive_int, default=128, help="GPT width (128)")
     t.add_argument("--dropout", type=float, default=0.0)
-    t.add_argument("--out", default=None, help="checkpoint path (default runs/text-MODEL.rbt)")
+    t.add_argument("--out", default=None,
+                   help="checkpoint path (default runs/text-MODEL.safetensors)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1, help="BLAS threads (1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -102,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         model_args = {"n_layer": args.layers or 4, "n_head": args.heads, "n_embd": args.width,
                       "dropout": args.dropout}
-    out = args.out or f"runs/text-{args.model}.rbt"
+    out = args.out or f"runs/text-{args.model}.safetensors"
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     cfg = TrainConfig(model=args.model, steps=args.steps, minutes=args.minutes,
                       batch_size=args.batch_size, seq_len=args.seq_len,

@@ -128,7 +128,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, directory: str | os.PathLike, monitor: str = "val_loss",
                  mode: str = "auto", save_last: bool = True, save_best: bool = True,
-                 suffix: str = ".pt") -> None:
+                 suffix: str = ".safetensors") -> None:
         self.directory = Path(directory)
         self.tracker = Monitor(monitor, mode)
         self.save_last = save_last

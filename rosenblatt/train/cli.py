@@ -127,7 +127,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--out", default=None, help="output folder (default runs/DATASET-MODEL)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                   help="continue from a checkpoint (last.pt) of the same run")
+                   help="continue from a checkpoint (last.safetensors) of the same run")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (1: small models gain nothing from more; 0: all)")
@@ -409,7 +409,7 @@ def _train(args: argparse.Namespace) -> int:
                       progress=not args.no_progress, config=config)
     trainer.fit(train_loader, val_loader, s["epochs"], resume=args.resume)
 
-    best = out / "best.pt"
+    best = out / "best.safetensors"
     if val_loader is not None and best.is_file():
         model.load_state_dict(rb.load(best)["model"])
         which = "best checkpoint"
@@ -422,10 +422,10 @@ def _train(args: argparse.Namespace) -> int:
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"test accuracy: {test['acc']:.2%} (loss {test['loss']:.4f}, {which}, "
           f"{len(test_set):,} samples) in {elapsed:.1f}s")
-    print(f"checkpoints: {out / 'best.pt'} (best), {out / 'last.pt'} (last)")
+    print(f"checkpoints: {out / 'best.safetensors'} (best), {out / 'last.safetensors'} (last)")
     print(f"curves: {out / 'curves.png'}; history: {out / 'history.csv'}, "
           f"{out / 'history.jsonl'}")
-    print(f"evaluate again: rosenblatt evaluate {out / 'best.pt'}")
+    print(f"evaluate again: rosenblatt evaluate {out / 'best.safetensors'}")
     return 0
 
 

@@ -32,8 +32,8 @@ class Trainer:
 
     scheduler: an `lr_scheduler` object, stepped once per epoch (`scheduler_interval="epoch"`)
         or after every optimizer step (`"step"`); `ReduceLROnPlateau` gets the monitored metric.
-    out_dir: where `best.pt`, `last.pt`, `history.jsonl`, `history.csv` and `curves.png` go
-        (nothing is written when None).
+    out_dir: where `best.safetensors`, `last.safetensors`, `history.jsonl`, `history.csv`
+        and `curves.png` go (nothing is written when None).
     monitor: the metric that decides the best checkpoint, early stopping and plateaus
         (`val_loss` by default, `train_loss` without a validation loader; `*_acc` is maximised).
     patience: stop after this many epochs without improvement (None: never stop early).

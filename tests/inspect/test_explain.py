@@ -247,22 +247,23 @@ def test_cli_explains_a_trained_checkpoint(tmp_path, data_dir, capsys) -> None:
     _paper_digit(tmp_path / "seven.png")
     capsys.readouterr()
     out = tmp_path / "explained"
-    assert main(["explain", str(run / "last.pt"), str(tmp_path / "seven.png"),
+    assert main(["explain", str(run / "last.safetensors"), str(tmp_path / "seven.png"),
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     for name in ("saliency", "grad_cam", "filters", "feature_maps"):
         _not_blank(out / f"{name}.png")
         assert str(out / f"{name}.png") in printed
     # the printed prediction is the checkpoint's model's on the converted image
-    model, config = load_checkpoint_model(run / "last.pt")
+    model, config = load_checkpoint_model(run / "last.safetensors")
     with rb.no_grad():
         logits = model(rb.tensor(image_to_input(tmp_path / "seven.png", [1, 28, 28])[None]))
     prediction = int(np.argmax(logits.numpy()))
     assert f"prediction {prediction} " in printed
 
     other = str((prediction + 1) % 10)
-    assert main(["explain", str(run / "last.pt"), str(tmp_path / "seven.png"), "--target", other,
-                 "--out", str(out)]) == 0
+    assert main(["explain", str(run / "last.safetensors"), str(tmp_path / "seven.png"),
+                 "--target", other, "--out", str(out)]) == 0
     assert f"explaining class {other} " in capsys.readouterr().out
-    assert main(["explain", str(tmp_path / "missing.pt"), str(tmp_path / "seven.png")]) == 1
+    missing = tmp_path / "missing.safetensors"
+    assert main(["explain", str(missing), str(tmp_path / "seven.png")]) == 1
     assert "no checkpoint" in capsys.readouterr().err

@@ -154,12 +154,12 @@ def test_tiny_model_overfits_a_repeated_string(tmp_path, kind, args):
     text = "hello world! " * 40
     cfg = TrainConfig(model=kind, steps=120, batch_size=8, seq_len=16, lr=1e-2, warmup=10,
                       eval_every=60, eval_batches=2, sample_every=0, model_args=args,
-                      checkpoint=str(tmp_path / "m.rbt"))
+                      checkpoint=str(tmp_path / "m.safetensors"))
     result = train_text(text, cfg, progress=False, log=lambda s: None)
     uniform = math.log(len(set(text)))  # 2.2 nats: chance level
     assert result["history"][0][1] > 1.5
     assert result["best_val"] < 0.3 < uniform
-    model, tok, ckpt = load_checkpoint(tmp_path / "m.rbt")
+    model, tok, ckpt = load_checkpoint(tmp_path / "m.safetensors")
     assert ckpt["config"]["model"] == kind and tok == result["tokenizer"]
     assert generate(model, tok, "hello", 16, top_k=1) == "hello world! hello wo"
 
@@ -169,7 +169,7 @@ def test_cli_train_generate_attention(tmp_path, capsys):
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("ab ba abba baab " * 30)
-    ckpt = tmp_path / "g.rbt"
+    ckpt = tmp_path / "g.safetensors"
     code = main(["text", "train", "--corpus", str(corpus), "--model", "gpt", "--steps", "6",
                  "--eval-every", "3", "--sample-every", "0", "--layers", "1", "--width", "16",
                  "--heads", "2", "--seq-len", "8", "--batch-size", "4", "--out", str(ckpt),

@@ -39,7 +39,8 @@ def test_fit_learns_and_writes_checkpoints_logs_and_curves(tmp_path):
     assert [r["epoch"] for r in history] == list(range(1, 7))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert history[-1]["val_acc"] > 0.9
-    for name in ("best.pt", "last.pt", "history.jsonl", "history.csv", "curves.png"):
+    for name in ("best.safetensors", "last.safetensors", "history.jsonl", "history.csv",
+                 "curves.png"):
         assert (tmp_path / name).is_file(), name
     lines = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert [r["val_loss"] for r in lines] == pytest.approx([r["val_loss"] for r in history])
@@ -47,9 +48,9 @@ def test_fit_learns_and_writes_checkpoints_logs_and_curves(tmp_path):
     assert len(rows) == 6 and float(rows[-1]["train_loss"]) == pytest.approx(
         history[-1]["train_loss"])
     best_epoch = min(history, key=lambda r: r["val_loss"])["epoch"]
-    best = rb.load(tmp_path / "best.pt")
+    best = rb.load(tmp_path / "best.safetensors")
     assert best["epoch"] == best_epoch and best["config"] == {"note": "hello"}
-    last = rb.load(tmp_path / "last.pt")
+    last = rb.load(tmp_path / "last.safetensors")
     assert last["epoch"] == 6
     # the last checkpoint holds the final weights
     for k, v in model.state_dict().items():
@@ -76,10 +77,10 @@ def test_resume_is_bit_identical_to_training_straight_through(tmp_path):
     model, opt, sched, train, val = make()
     resumed = Trainer(model, nn.CrossEntropyLoss(), opt, sched, out_dir=tmp_path / "b",
                       progress=False, verbose=False)
-    history = resumed.fit(train, val, epochs=4, resume=tmp_path / "b" / "last.pt")
+    history = resumed.fit(train, val, epochs=4, resume=tmp_path / "b" / "last.safetensors")
     keys = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
     assert [[r[k] for k in keys] for r in history] == [[r[k] for k in keys] for r in straight]
-    a = rb.load(tmp_path / "a" / "last.pt")["model"]
+    a = rb.load(tmp_path / "a" / "last.safetensors")["model"]
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(a[k].numpy(), v.numpy())
     assert len((tmp_path / "b" / "history.jsonl").read_text().splitlines()) == 4
