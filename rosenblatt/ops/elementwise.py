@@ -220,10 +220,23 @@ def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
-    """a - alpha * b, broadcasting."""
+    """a - alpha * b, broadcasting; bool tensors are refused, as in PyTorch."""
+    _refuse_bool_subtraction(a, b)
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(*_operands(a, b))
+
+
+def _refuse_bool_subtraction(a: Any, b: Any) -> None:
+    """PyTorch has no bool subtraction (it is ambiguous: xor or not?); say what to use."""
+    bools = [isinstance(x, Tensor) and x._data.dtype.kind == "b" for x in (a, b)]
+    if all(bools) or (any(bools) and any(isinstance(x, bool) for x in (a, b))):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
 
 
 def mul(a: Any, b: Any) -> Tensor:
