@@ -120,6 +120,15 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
+    def _conv_forward(self, input: Tensor, conv: Any) -> Tensor:  # noqa: A002
+        """Check the input, apply the border padding mode if any, then `conv`."""
+        self._check_input(input)
+        if self.padding_mode != "zeros":
+            return conv(self._border_pad(input), self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution: (N, C_in, L) -> (N, C_out, L_out)."""
@@ -134,12 +143,7 @@ class Conv1d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C_in, L) -> (N, C_out, L_out)."""
-        self._check_input(input)
-        if self.padding_mode != "zeros":
-            return ops_conv.conv1d(self._border_pad(input), self.weight, self.bias,
-                                   self.stride, 0, self.dilation, self.groups)
-        return ops_conv.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                               self.dilation, self.groups)
+        return self._conv_forward(input, ops_conv.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -153,12 +157,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
-        self._check_input(input)
-        if self.padding_mode != "zeros":
-            return ops_conv.conv2d(self._border_pad(input), self.weight, self.bias,
-                                   self.stride, 0, self.dilation, self.groups)
-        return ops_conv.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                               self.dilation, self.groups)
+        return self._conv_forward(input, ops_conv.conv2d)
 
 
 class ConvTranspose2d(_ConvNd):
