@@ -75,6 +75,21 @@ class Function:
                     ctx.needs_input_grad = _NEEDS[need_a][need_b]
                     ctx.next_nodes = ((a._node or a) if need_a else None,
                                       (b._node or b) if need_b else None)
+            elif n == 3 and inputs[0] is not None and inputs[1] is not None:
+                a, b, c = inputs  # (input, weight, optional bias): linear, conv, norms
+                data = a._data
+                ctx.xp = np if data.__class__ is ndarray else array_module(data)
+                c_data = None if c is None else c._data
+                out = (cls.forward(ctx, data, b._data, c_data, **params) if params
+                       else cls.forward(ctx, data, b._data, c_data))
+                need_a, need_b = a.requires_grad, b.requires_grad
+                need_c = c is not None and c.requires_grad
+                record = need_a or need_b or need_c
+                if record:
+                    ctx.needs_input_grad = (need_a, need_b, need_c)
+                    ctx.next_nodes = ((a._node or a) if need_a else None,
+                                      (b._node or b) if need_b else None,
+                                      (c._node or c) if need_c else None)
             elif n == 1 and inputs[0] is not None:
                 a = inputs[0]
                 data = a._data

@@ -49,14 +49,17 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, in_features) -> (*, out_features)."""
-        shape = input._data.shape
-        if not shape or shape[-1] != self.in_features:
-            raise RuntimeError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"expected input with {self.in_features} features (last dim), got shape "
-                f"{tuple(input.shape)}"
-            )
-        return F.linear(input, self.weight, self.bias)
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except RuntimeError as error:  # checked by F.linear; name the layer only on failure
+            shape = input._data.shape
+            if not shape or shape[-1] != self.in_features:
+                raise RuntimeError(
+                    f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                    f"expected input with {self.in_features} features (last dim), got shape "
+                    f"{tuple(input.shape)}"
+                ) from error
+            raise
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

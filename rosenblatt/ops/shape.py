@@ -288,13 +288,17 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    ndim = x._data.ndim
+    s, e = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
-    if 0 in x.shape[s:e + 1]:
-        shape = x.shape[:s] + (0,) + x.shape[e + 1:]
-    return reshape(x, shape)
+    if s == e:
+        return x  # nothing to merge (e.g. Flatten() on a batch of vectors)
+    old = x._data.shape
+    merged = 1
+    for n in old[s:e + 1]:
+        merged *= n
+    return Reshape.apply(x, shape=old[:s] + (merged,) + old[e + 1:], copy=True)
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
