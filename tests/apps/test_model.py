@@ -36,3 +36,22 @@ def test_mlp_classifier_round_trips(tmp_path):
     x = rng.uniform(size=(5, 1, 28, 28)).astype(np.float32)
     np.testing.assert_array_equal(model(x), again(x))
     assert again.version == "7"
+
+
+def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, monkeypatch):
+    """No cache folder: the reader loads lenet5_zip.safetensors and its committed calibration."""
+    import pytest
+
+    from rosenblatt.apps.digits import model as model_module
+    from rosenblatt.apps.digits.reader import ZipReader, calibration_path
+
+    if not model_module.FIELD_WEIGHTS.exists():
+        pytest.skip("no committed field-digit weights")
+    monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
+    classifier = model_module.load_classifier(train_if_missing=False)
+    assert classifier.name == "lenet5_zip" and classifier.fast is not None
+    path = calibration_path(classifier)
+    assert path == model_module.WEIGHTS_DIR / "lenet5_zip.zip.json" and path.exists()
+    reader = ZipReader.load(classifier, calibrate_if_missing=False)
+    assert reader.calibration["model"] == "lenet5_zip" and 0.5 < reader.threshold < 1
+    assert not list(tmp_path.rglob("*.safetensors"))  # nothing trained or written on load

@@ -211,6 +211,24 @@ def committed_classifier() -> Classifier | None:
     return ModuleClassifier(module, "lenet5", card, path)
 
 
+FIELD_WEIGHTS = WEIGHTS_DIR / "lenet5_zip.safetensors"
+
+
+def committed_field_classifier() -> Classifier | None:
+    """The committed LeNet-5 fine-tuned on digits cut from synthetic fields of MNIST
+    TRAINING digits (lenet5_zip.safetensors, card lenet5_zip.json), or None when not there."""
+    if not FIELD_WEIGHTS.exists():
+        return None
+    import rosenblatt as rb
+    from rosenblatt.models import lenet5
+
+    module = lenet5()
+    module.load_state_dict(rb.load(FIELD_WEIGHTS))
+    card_path = FIELD_WEIGHTS.with_suffix(".json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    return ModuleClassifier(module, "lenet5_zip", card, FIELD_WEIGHTS)
+
+
 def replay_digits(n: int = 5000, seed: int = 0) -> tuple[Any, Any]:
     """n MNIST training digits, pre-processed as read: mixed into fine-tuning against
     forgetting."""
@@ -307,16 +325,17 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
                     prefer_committed: bool = True, use_finetuned: bool = True) -> Classifier:
     """The model the reader uses, first found of: what `zip retrain` fine-tuned on reviewed
     digits; what `zip train-cnn` trained on digits cut from fields (both in the cache
-    folder, made on purpose by the user); the committed LeNet-5; the fallback MLP (cached,
+    folder, made on purpose by the user); the committed field-digit LeNet-5
+    (lenet5_zip.safetensors); the committed MNIST LeNet-5; the fallback MLP (cached,
     trained on first use)."""
     if use_finetuned:
         for model in (finetuned_classifier(), field_cnn()):
             if model is not None:
                 return model
     if prefer_committed:
-        model = committed_classifier()
-        if model is not None:
-            return model
+        for model in (committed_field_classifier(), committed_classifier()):
+            if model is not None:
+                return model
     path = cache_dir() / "zip-mlp.npz"
     if path.exists():
         return MLPClassifier.load(path)

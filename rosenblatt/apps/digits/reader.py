@@ -294,11 +294,17 @@ def evaluate(reader: ZipReader, n: int = 2000, seed: int = 12345, workers: int =
 def small_reader(folder: Path, fields: int = 600) -> ZipReader:
     """A reader for tests and demos: the committed model when there is one, else a small MLP
     trained in a few seconds; calibrated on `fields` synthetic fields; cached in `folder`."""
-    from .model import MLPClassifier, committed_classifier, train_mlp, training_digits
+    from .model import (
+        MLPClassifier,
+        committed_classifier,
+        committed_field_classifier,
+        train_mlp,
+        training_digits,
+    )
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    classifier = committed_classifier()
+    classifier = committed_field_classifier() or committed_classifier()
     if classifier is None:
         path = folder / "small-mlp.npz"
         if path.exists():
