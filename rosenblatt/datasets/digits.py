@@ -6,7 +6,8 @@ from typing import Any, Callable, Sequence
 
 from .._backend import np
 from ..autograd.tensor import Tensor
-from ..utils.data import Dataset, default_collate
+from ..utils.data import Dataset
+from ._batching import image_batch
 
 __all__ = ["Digits"]
 
@@ -64,15 +65,4 @@ class Digits(Dataset):
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
         """[images (B, 1, 8, 8), labels int64 (B,)], as default_collate would make them."""
-        idx = np.asarray(indices, dtype=np.int64)
-        images: Any = self._to_float(self.data._data[idx])
-        if self.transform is not None:
-            if getattr(self.transform, "batched", False):
-                images = self.transform(images)
-            else:
-                images = default_collate([self.transform(x) for x in images])
-        targets: Any = Tensor._make(self.targets._data[idx], False, None)
-        if self.target_transform is not None:
-            targets = default_collate([self.target_transform(int(t))
-                                       for t in self.targets._data[idx]])
-        return [images, targets]
+        return image_batch(self, indices, self._to_float)

@@ -21,7 +21,8 @@ from typing import Any, Callable, Sequence
 
 from .._backend import np
 from ..autograd.tensor import Tensor
-from ..utils.data import Dataset, default_collate
+from ..utils.data import Dataset
+from ._batching import image_batch
 from .download import data_root, download_from_mirrors
 from .idx import IDXError, read_idx
 
@@ -115,23 +116,8 @@ class MNIST(Dataset):
         return image, target
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
-        """[images (B, 1, 28, 28), labels int64 (B,)]: what default_collate would make.
-
-        A transform marked `batched` (every transform of rosenblatt.transforms is) is
-        applied once to the whole batch; any other transform runs image by image.
-        """
-        idx = np.asarray(indices, dtype=np.int64)
-        images: Any = images_to_float(self.data._data[idx])
-        if self.transform is not None:
-            if getattr(self.transform, "batched", False):
-                images = self.transform(images)
-            else:
-                images = default_collate([self.transform(x) for x in images])
-        targets: Any = Tensor._make(self.targets._data[idx], False, None)
-        if self.target_transform is not None:
-            targets = default_collate([self.target_transform(int(t))
-                                       for t in self.targets._data[idx]])
-        return [images, targets]
+        """[images (B, 1, 28, 28), labels int64 (B,)]: what default_collate would make."""
+        return image_batch(self, indices, images_to_float)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
