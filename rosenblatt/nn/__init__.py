@@ -1,6 +1,6 @@
 """`rosenblatt.nn`: layers, losses, containers and the Module base class (`torch.nn`)."""
 
-from . import functional, init, utils
+from . import _inference, functional, init, utils
 from .activation import (
     ELU,
     GELU,

@@ -6,7 +6,8 @@ import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
-from .module import Module, _addindent
+from ..autograd.grad_mode import state as grad_state
+from .module import Module, _addindent, _changed
 from .parameter import Parameter
 
 
@@ -31,6 +32,10 @@ class Sequential(Module):
 
     def forward(self, input: Any) -> Any:  # noqa: A002 - PyTorch's name
         """Feed `input` through every module in order."""
+        if not grad_state.enabled:  # no graph to record: try the compiled chain of kernels
+            out = _inference.run_planned(self, input)
+            if out is not None:
+                return out
         for module in self._modules.values():
             input = module(input)  # noqa: A001
         return input
@@ -48,6 +53,7 @@ class Sequential(Module):
         keys = list(self._modules)
         doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self),
                                                                        "Sequential")]]
+        _changed()
         for key in doomed:
             del self._modules[key]
         # keep the numbering contiguous, as PyTorch does
@@ -320,3 +326,7 @@ class ParameterDict(Module):
 
 def _as_param(value: Any) -> Parameter:
     return value if isinstance(value, Parameter) else Parameter(value)
+
+
+# at the end: _inference compiles Sequential (nested ones too), so each imports the other
+from . import _inference  # noqa: E402

@@ -22,6 +22,20 @@ from .parameter import Parameter, _copy_tensor
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class Changes:
+    """Counts changes to any module's attributes, children, parameters or hooks.
+
+    What is compiled from a module tree (Sequential's no-grad fast path) stays valid while
+    the count stands still.
+    """
+
+    count = 0
+
+
+def _changed() -> None:
+    Changes.count += 1
+
+
 class RemovableHandle:
     """Returned by register_*_hook; `.remove()` unregisters the hook."""
 
@@ -33,6 +47,7 @@ class RemovableHandle:
 
     def remove(self) -> None:
         """Unregister the hook (no error if already removed)."""
+        _changed()
         self.hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -97,6 +112,7 @@ class Module:
 
     def _add_hook(self, table: dict, hook: Callable[..., Any], prepend: bool,
                   with_kwargs: bool) -> RemovableHandle:
+        _changed()
         handle = RemovableHandle(table)
         table[handle.id] = hook
         if prepend:
@@ -166,6 +182,7 @@ class Module:
     # ------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None as a placeholder) under `name`."""
+        _changed()
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter", self._parameters)
@@ -179,6 +196,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (e.g. BatchNorm's running mean)."""
+        _changed()
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer", self._buffers)
@@ -193,6 +211,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under `name`."""
+        _changed()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if not isinstance(name, str):
@@ -217,6 +236,7 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _changed()
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -257,12 +277,14 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        for table in ("_parameters", "_buffers", "_modules"):
-            if table in d and name in d[table]:
-                return d[table][name]
+        if "_modules" in d:  # unrolled: a child or parameter is looked up on every forward
+            for table in (d["_parameters"], d["_buffers"], d["_modules"]):
+                if name in table:
+                    return table[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _changed()
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]

@@ -284,21 +284,25 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return Reshape.apply(x, shape=shape, copy=True)
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one."""
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    ndim = x._data.ndim
-    s, e = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
+def flattened_shape(shape: tuple, start_dim: int, end_dim: int) -> tuple | None:
+    """`shape` with dims start_dim..end_dim merged; None when there is nothing to merge."""
+    if not shape:
+        return (1,)
+    s, e = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
-        return x  # nothing to merge (e.g. Flatten() on a batch of vectors)
-    old = x._data.shape
+        return None  # e.g. Flatten() on a batch of vectors
     merged = 1
-    for n in old[s:e + 1]:
+    for n in shape[s:e + 1]:
         merged *= n
-    return Reshape.apply(x, shape=old[:s] + (merged,) + old[e + 1:], copy=True)
+    return shape[:s] + (merged,) + shape[e + 1:]
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    shape = flattened_shape(x._data.shape, start_dim, end_dim)
+    return x if shape is None else Reshape.apply(x, shape=shape, copy=True)
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
