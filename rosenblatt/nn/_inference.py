@@ -39,12 +39,22 @@ class _UnfitInputError(Exception):
 
 
 class _Scratch:
-    """Stands in for a graph node when a Function's forward runs outside autograd."""
+    """Stands in for a graph node when a Function's forward runs outside autograd.
 
-    xp: Any = np
+    The forwards in `_KERNELS` only read `xp` and call `save_for_backward`, so one shared
+    scratch serves every NumPy call, from any thread.
+    """
+
+    __slots__ = ("xp",)  # a forward that stores anything else fails loudly here
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Nothing is kept: no backward will run."""
+
+
+_NUMPY_SCRATCH = _Scratch(np)
 
 
 def _linear(layer: Linear) -> Kernel:
@@ -52,7 +62,8 @@ def _linear(layer: Linear) -> Kernel:
 
     def run(ctx: _Scratch, x: Any) -> Any:
         weight, bias = params["weight"]._data, params["bias"]
-        if x.shape[-1:] != weight.shape[1:] or x.dtype != weight.dtype or x.ndim == 0:
+        # (`is`: NumPy's dtypes are singletons; an equal twin just takes the ordinary path)
+        if x.dtype is not weight.dtype or not x.ndim or x.shape[-1] != weight.shape[1]:
             raise _UnfitInputError
         return linalg.Linear.forward(ctx, x, weight, None if bias is None else bias._data)
 
@@ -145,9 +156,10 @@ def run_planned(seq: Module, input: Any) -> Tensor | None:  # noqa: A002
     if kernels is None or input.__class__ is not Tensor or grad_state.anomaly:
         return None
     data = input._data
-    ctx = _Scratch()
-    if data.__class__ is not ndarray:
-        ctx.xp = array_module(data)
+    if data.__class__ is ndarray:
+        ctx = _NUMPY_SCRATCH
+    else:
+        ctx = _Scratch(array_module(data))
     try:
         for kernel in kernels:
             data = kernel(ctx, data)

@@ -160,3 +160,14 @@ def test_changes_counter_moves_on_every_kind_of_change():
         change()
         assert nn.module.Changes.count > before
     assert _inference.plan(nn.Sequential(layer)) is not None
+
+
+def test_planned_output_on_each_device(device):
+    net = _net().to(device)
+    x = rb.randn(4, 12).to(device)
+    ordinary = net(x)
+    with rb.no_grad():
+        fast = net(x)
+    assert net.__dict__["_plan"][2] is not None
+    assert fast.device == ordinary.device
+    np.testing.assert_array_equal(fast.cpu().numpy(), ordinary.detach().cpu().numpy())
