@@ -115,6 +115,8 @@ class Function:
             base = inputs[0]._data
             if out.base is not None and (out.base is base or out.base is base.base):
                 result._version_box = inputs[0]._version_box
+                if _state.enabled:  # an in-place op on the view must reach the base's graph
+                    result._view_of = (inputs[0], cls, params)
         state = _state
         if record and state.enabled and cls.differentiable:
             result.requires_grad = True

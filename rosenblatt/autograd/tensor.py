@@ -20,7 +20,10 @@ from .grad_mode import state
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version_box", "__weakref__")
+    # _view_of: (base, view Function, its params) on views made while grad mode is on; unset
+    # otherwise (read with getattr: only in-place ops need it)
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version_box", "_view_of",
+                 "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers `ndarray op Tensor` to our reflected ops
 
@@ -499,22 +502,50 @@ class Tensor:
 
         Under no_grad (or when no gradient is tracked) the result is written into this
         tensor's memory and the version counter is bumped, so a backward that saved the old
-        values fails loudly. With autograd on, the tensor takes the new graph node.
+        values fails loudly. With autograd on, the tensor takes the new graph node; a view
+        passes the change on to its base (`_inplace_on_view`).
         """
-        if state.enabled:
-            if self.requires_grad and self._node is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation."
-                )
-            out = compute()
-            if out.requires_grad:
-                if out._data.dtype != self._data.dtype:
-                    out = ops_ew.cast(out, self.dtype)
-                self._data, self._node, self.requires_grad = out._data, out._node, True
-                self._version_box[0] += 1
-                return self
-        else:
-            out = compute()
+        if not state.enabled:
+            return self._write(compute())
+        view_of = getattr(self, "_view_of", None)
+        if view_of is not None:
+            return self._inplace_on_view(view_of, compute)
+        if self.requires_grad and self._node is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        out = compute()
+        if not out.requires_grad:
+            return self._write(out)
+        if out._data.dtype != self._data.dtype:
+            out = ops_ew.cast(out, self.dtype)
+        self._data, self._node, self.requires_grad = out._data, out._node, True
+        # a new array, the old one untouched: nodes that saved the old one (and views of it)
+        # stay valid, so the count moves on in a box of this tensor's own
+        self._version_box = [self._version_box[0] + 1]
+        return self
+
+    def _inplace_on_view(self, view_of: tuple, compute: Callable[[], Tensor]) -> Tensor:
+        """An in-place op on a view while recording: the base takes the new values through a
+        CopySlices node (recursively, for a view of a view), then this view is made again
+        from the new base, so both read the new values and backward sees the op."""
+        base, view, params = view_of
+        if base.requires_grad and base._node is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        out = compute()
+        if not (out.requires_grad or base.requires_grad):
+            return self._write(out)  # nothing to record: the base shares this memory
+        if out._data.dtype != self._data.dtype:
+            out = ops_ew.cast(out, self.dtype)
+        base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params))
+        fresh = view.apply(base, **params)
+        self._data, self._node, self.requires_grad = fresh._data, fresh._node, fresh.requires_grad
+        self._version_box = fresh._version_box  # the new base's
+        return self
+
+    def _write(self, out: Tensor) -> Tensor:
+        """Copy out's values into this tensor's memory (casting like PyTorch's in-place ops)."""
         xp = array_module(self._data)
         if out._data.dtype != self._data.dtype and not xp.can_cast(
             out._data.dtype, self._data.dtype, "same_kind"

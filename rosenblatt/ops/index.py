@@ -3,6 +3,7 @@ sort/topk, one_hot."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from .. import dtypes
@@ -43,7 +44,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key, accumulate):
         ctx.shape, ctx.key, ctx.accumulate = x.shape, key, accumulate
-        return x[key]
+        out = x[key]
+        if not isinstance(out, ctx.xp.ndarray):  # NumPy gives a copied scalar for one element;
+            out = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]  # a 0-d view
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -85,6 +89,32 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"index {key!r} is out of range for a tensor of shape "
                          f"{list(x.shape)}: {e}") from None
+
+
+class CopySlices(Function):
+    """base with the region a view op selects replaced by value: the graph of an in-place op
+    on a view (PyTorch's CopySlices). `view` is the view's Function class, `params` its
+    arguments; replaying its forward on a copy of base finds the region again."""
+
+    @staticmethod
+    def forward(ctx, base, value, view, params):
+        ctx.view, ctx.params, ctx.value_shape = view, params, value.shape
+        out = base.copy()
+        region = view.forward(SimpleNamespace(xp=ctx.xp), out, **params)
+        if not region.flags.writeable:  # an expanded view: many elements share one place
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+        region[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_base = grad.copy()
+        region = ctx.view.forward(SimpleNamespace(xp=ctx.xp), grad_base, **ctx.params)
+        grad_value = unbroadcast(region.copy(), ctx.value_shape)
+        region[...] = 0  # the old values there were overwritten: no gradient reaches them
+        return grad_base, grad_value
 
 
 def setitem(x: Tensor, key: Any, value: Any) -> None:
