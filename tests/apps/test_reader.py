@@ -5,7 +5,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from rosenblatt.apps.digits.reader import ZipReader, evaluate
+from rosenblatt.apps.digits.preprocess import preprocess_field
+from rosenblatt.apps.digits.reader import ZipReader, choose_pieces, evaluate
 from rosenblatt.apps.digits.synth import FieldSynth, make_fields, mnist_test_half
 
 
@@ -33,8 +34,11 @@ def test_accepts_only_five_confident_digits(zip_reader):
 
 def test_four_digits_go_to_review_with_the_count():
     images, labels = mnist_test_half("evaluation")
-    field = FieldSynth(images, labels, seed=2, p_touch=0.0).sample()
-    four = field.image[:, : field.boxes[3][2] + 3]
+    # ones: too narrow to be two touching digits, so no cut of them can make a fifth digit
+    # (a classifier sure of every piece, as this one, would read a wide digit cut in two)
+    ones = labels == 1
+    field = FieldSynth(images[ones], labels[ones], seed=3, p_touch=0.0).sample()
+    four = field.image[:, : field.boxes[3][2] + 1]
     reader = ZipReader(lambda x: np.tile(np.eye(10)[[3]] * 20, (len(x), 1)), threshold=0.5)
     r = reader.read_field(four)
     assert r.decision == "review"
@@ -74,3 +78,30 @@ def test_evaluate_reports_rates(zip_reader):
         assert 0.0 <= result[key] <= 1.0
     assert result["zip_accuracy"] <= result["digit_accuracy"] + 1e-9
     assert result["fields_per_second"] > 0
+
+
+def test_choose_pieces_keeps_the_surest_way_of_the_expected_count():
+    # blob 0 is one digit; blob 1 is read whole (piece 1) or cut in two at two places
+    choices = [[(0,)], [(1,), (2, 3), (4, 5)]]
+    sure_second_cut = np.log([0.99, 0.99, 0.6, 0.5, 0.98, 0.97])
+    assert choose_pieces(choices, sure_second_cut, expected=3) == [0, 4, 5]
+    assert choose_pieces(choices, sure_second_cut, expected=None) == [0, 1]
+    # another count than expected wins when the cut pieces read as no digit at all
+    unsure_cuts = np.log([0.99, 0.99, 0.1, 0.1, 0.1, 0.1])
+    assert choose_pieces(choices, unsure_cuts, expected=3) == [0, 1]
+
+
+def test_touching_pair_is_cut_where_the_network_reads_it(zip_reader):
+    """A field whose touching pair '41' the projection-minimum cut alone reads as '44':
+    among the other cuts tried, the network's most confident reading is the right one."""
+    images, labels = mnist_test_half("calibration")
+    synth = FieldSynth(images, labels, seed=5, p_touch=1.0)
+    field = [synth.sample() for _ in range(43)][42]
+    assert field.zip == "41472" and field.touching == [0]
+    seg = preprocess_field(field.image)
+    assert seg.choices and len(seg.candidates) > 0
+    default = "".join(str(d) for d in zip_reader.logits(seg.inputs).argmax(axis=1))
+    assert default != field.zip
+    r = zip_reader.read_field(field.image)
+    assert r.text == field.zip
+    assert len(r.boxes) == len(r.inputs) == 5  # what is shown is what was read

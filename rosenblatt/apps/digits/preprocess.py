@@ -24,12 +24,21 @@ EXPECTED_DIGITS = 5
 
 @dataclass
 class Segmentation:
-    """The digits found in one image, left to right."""
+    """The digits found in one image, left to right.
+
+    `inputs`/`boxes` are the default reading. Where the cut of touching digits is in doubt,
+    `candidates` holds the pieces of the other ways to cut, and `choices` lists per blob
+    its ways to be read as indices into inputs + candidates (the first way is the default's):
+    the reader keeps the ways the network reads most confidently (see `reader.choose_pieces`).
+    """
 
     inputs: Any  # (k, 1, 28, 28) float32 in [0, 1], ink high
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # (x0, y0, x1, y1)
     no_ink: bool = False
     scale: float = 1.0  # boxes are in the working image; multiply by 1/scale for the original
+    candidates: Any = None  # (m, 1, 28, 28) pieces of the other ways to cut, or None
+    candidate_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    choices: list[list[tuple[int, ...]]] = field(default_factory=list)  # empty: no doubt
 
 
 def to_gray(image: Any) -> Any:
@@ -229,8 +238,9 @@ def _cut_columns(profile: Any, n: int) -> list[int]:
     return cuts
 
 
-def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[tuple[Any, tuple]]:
-    """Ink (H, W) -> [(digit ink crop masked to its strokes, (x0, y0, x1, y1))] left to right."""
+def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[list[list]]:
+    """Ink (H, W) -> the blobs left to right, each a list of ways to read it (the first is
+    the default), each way a list of (digit ink crop masked to its strokes, (x0, y0, x1, y1))."""
     from scipy import ndimage
 
     if ink.max(initial=0.0) < MIN_CONTRAST:
@@ -272,12 +282,11 @@ def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[tuple[Any,
         # keep the antialiased edge of the strokes, not the neighbours' ink
         digit = np.where(_grow(mask), crop_ink, 0.0).astype(np.float32)
         pieces.append((digit, (x0, y0, x1, y1), mask, len(b) == 6))
-    pieces = _split_wide(pieces, ref_h, expected)
-    return [(d, box) for d, box, _ in pieces]
+    return _blob_options(pieces, ref_h, expected)
 
 
-def _split_wide(pieces: list, ref_h: float, expected: int | None) -> list:
-    """Split blobs too wide for one digit (touching digits), widest first.
+def _default_parts(pieces: list, ref_h: float, expected: int | None) -> list[int]:
+    """How many digits each blob holds by its width alone (touching digits), widest first.
 
     Without an expected count a blob splits when wider than 1.15 digit heights; with one,
     blobs split only while there are fewer digits than expected, or when very wide (1.6).
@@ -303,21 +312,84 @@ def _split_wide(pieces: list, ref_h: float, expected: int | None) -> list:
             neck = profile[_cut_columns(profile, 2)[0]]
             if w > 0.95 * ref_h or neck <= 0.25 * profile.max():
                 n_parts[i] = 2
+    return n_parts
+
+
+def _pair_cuts(profile: Any, count: int) -> list[int]:
+    """Up to `count` columns to try cutting a blob into two digits: the lowest columns of
+    the projection in the middle 60 %, at least 2 columns apart."""
+    w = len(profile)
+    lo, hi = max(1, int(0.2 * w)), min(w - 1, int(0.8 * w) + 1)
+    if hi <= lo:
+        return []
+    cost = profile[lo:hi] + 1e-3 * np.abs(np.arange(lo, hi) - w / 2)
+    cuts: list[int] = []
+    for i in np.argsort(cost, kind="stable"):
+        c = lo + int(i)
+        if all(abs(c - d) > 2 for d in cuts):
+            cuts.append(c)
+            if len(cuts) == count:
+                break
+    return cuts
+
+
+def _cut(digit: Any, box: tuple, mask: Any, cuts: list[int]) -> list[tuple[Any, tuple]]:
+    """A blob cut at the given columns -> its pieces (ink crop, box), each cropped to its ink."""
+    x0, y0, x1, y1 = box
+    edges = [0, *cuts, x1 - x0]
     out = []
-    for (digit, box, mask, _), n in zip(pieces, n_parts):
-        if n == 1:
-            out.append((digit, box, mask))
+    for a, b in zip(edges[:-1], edges[1:]):
+        part = digit[:, a:b]
+        rows = np.nonzero(part.max(axis=1) > 0.1)[0]
+        if len(rows) == 0:
             continue
-        x0, y0, x1, y1 = box
-        cuts = [0, *_cut_columns(mask.sum(axis=0).astype(np.float32), n), x1 - x0]
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            part = digit[:, a:b]
-            rows = np.nonzero(part.max(axis=1) > 0.1)[0]
-            if len(rows) == 0:
-                continue
-            r0, r1 = int(rows[0]), int(rows[-1]) + 1
-            out.append((part[r0:r1], (x0 + a, y0 + r0, x0 + b, y0 + r1), mask[r0:r1, a:b]))
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        out.append((part[r0:r1], (x0 + a, y0 + r0, x0 + b, y0 + r1)))
     return out
+
+
+PAIR_CUTS = 3  # cut columns tried on a blob that may be two touching digits
+PAIR_BLOBS = 2  # the widest blobs of a field tried that way
+MIN_PAIR_WIDTH = 0.75  # x digit height: narrower blobs are never taken for two digits
+
+
+def _pair_ways(digit: Any, box: tuple, mask: Any, profile: Any, cuts: list[int]) -> list[list]:
+    """The ways to cut a blob into two digits besides `cuts`, at the lowest columns of its
+    projection; ways giving the same boxes are tried once."""
+    ways = [_cut(digit, box, mask, [c]) for c in _pair_cuts(profile, PAIR_CUTS)]
+    seen = {tuple(b for _, b in _cut(digit, box, mask, cuts))} if cuts else set()
+    unique = []
+    for way in ways:
+        key = tuple(b for _, b in way)
+        if len(way) == 2 and key not in seen:
+            seen.add(key)
+            unique.append(way)
+    return unique
+
+
+def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[list[list]]:
+    """Each blob's ways to be read, the first by width alone (`_default_parts`).
+
+    When the count is in doubt (not the expected count by width alone, or a blob was
+    split), the PAIR_BLOBS widest single blobs wide enough for two digits are also tried
+    whole and cut in two several ways: the reader keeps the ways the network reads most
+    confidently.
+    """
+    n_parts = _default_parts(pieces, ref_h, expected)
+    doubt = expected is not None and (sum(n_parts) != expected or max(n_parts, default=1) > 1)
+    wide = [i for i, (_, box, _, single) in enumerate(pieces)
+            if single and n_parts[i] <= 2 and box[2] - box[0] >= MIN_PAIR_WIDTH * ref_h]
+    pairs = sorted(wide, key=lambda i: pieces[i][1][0] - pieces[i][1][2])[:PAIR_BLOBS]
+    blobs = []
+    for i, ((digit, box, mask, _), n) in enumerate(zip(pieces, n_parts)):
+        profile = mask.sum(axis=0).astype(np.float32)
+        cuts = _cut_columns(profile, n) if n > 1 else []
+        options = [_cut(digit, box, mask, cuts) if cuts else [(digit, box)]]
+        if doubt and i in pairs:
+            options += [[(digit, box)]] if n == 2 else []
+            options += _pair_ways(digit, box, mask, profile, cuts)
+        blobs.append(options)
+    return blobs
 
 
 def normalize_digit(digit: Any) -> Any:
@@ -360,14 +432,31 @@ def working_image(image: Any) -> tuple[Any, float]:
 
 
 def preprocess_field(image: Any, expected: int | None = EXPECTED_DIGITS) -> Segmentation:
-    """A ZIP-field image -> its digits as network inputs (k, 1, 28, 28), left to right."""
+    """A ZIP-field image -> its digits as network inputs (k, 1, 28, 28), left to right, with
+    the other ways to cut doubtful blobs (see Segmentation)."""
     gray, scale = working_image(image)
     ink = ink_map(gray)
-    found = segment(ink, expected)
-    if not found:
+    blobs = segment(ink, expected)
+    if not blobs:
         return Segmentation(np.zeros((0, 1, 28, 28), np.float32), [], True, scale)
-    inputs = np.stack([normalize_digit(d) for d, _ in found])[:, None]
-    return Segmentation(inputs, [b for _, b in found], False, scale)
+    default = [p for ways in blobs for p in ways[0]]
+    inputs = np.stack([normalize_digit(d) for d, _ in default])[:, None]
+    seg = Segmentation(inputs, [b for _, b in default], False, scale)
+    if all(len(ways) == 1 for ways in blobs):
+        return seg
+    extra: list[tuple[Any, tuple]] = []
+    start = 0
+    for ways in blobs:
+        choice = [tuple(range(start, start + len(ways[0])))]
+        start += len(ways[0])
+        for way in ways[1:]:
+            first = len(default) + len(extra)
+            choice.append(tuple(range(first, first + len(way))))
+            extra += way
+        seg.choices.append(choice)
+    seg.candidates = np.stack([normalize_digit(d) for d, _ in extra])[:, None]
+    seg.candidate_boxes = [b for _, b in extra]
+    return seg
 
 
 def preprocess_digit(image: Any) -> Segmentation:

@@ -54,6 +54,30 @@ def calibration_path(classifier: Classifier) -> Path:
     return cache_dir() / f"{classifier.name}.zip.json"
 
 
+COUNT_PENALTY = 3.0  # nats: a reading of another count than expected must be this much surer
+
+
+def choose_pieces(choices: list[list[tuple[int, ...]]], log_conf: Any,
+                  expected: int | None) -> list[int]:
+    """Per blob one of its ways to be read (see Segmentation.choices): the most confident
+    reading by the sum of the pieces' log max-probabilities `log_conf` (n_pieces,), less
+    COUNT_PENALTY when its count is not the expected one. -> the chosen piece indices."""
+    if expected is None:
+        return [i for ways in choices for i in ways[0]]
+    # dynamic programming over the blobs: the best (score, pieces) for each count so far
+    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
+    for ways in choices:
+        grown: dict[int, tuple[float, list[int]]] = {}
+        for count, (score, pieces) in best.items():
+            for way in ways:
+                n, s = count + len(way), score + float(sum(log_conf[i] for i in way))
+                if n not in grown or s > grown[n][0]:
+                    grown[n] = (s, pieces + list(way))
+        best = grown
+    count = max(best, key=lambda n: best[n][0] - COUNT_PENALTY * (n != expected))
+    return best[count][1]
+
+
 def _segment_chunk(args: tuple[list[Any], int | None]) -> list[Segmentation]:
     images, expected = args
     return [preprocess_field(img, expected) for img in images]
@@ -125,24 +149,43 @@ class ZipReader:
                                 "confidence": round(confidence, 6)})
         return ("review" if reasons else "accept"), reasons
 
+    def classify(self, segs: list[Segmentation],
+                 expected: int | None) -> list[tuple[Any, Any, list[tuple[int, ...]]]]:
+        """One network call over every piece (candidates too) of every field; per field the
+        chosen pieces' (logits (k, 10), inputs (k, 1, 28, 28), boxes)."""
+        parts = [s.inputs if s.candidates is None else np.concatenate([s.inputs, s.candidates])
+                 for s in segs]
+        logits = self.logits(np.concatenate(parts) if parts
+                             else np.zeros((0, 1, 28, 28), np.float32))
+        out, start = [], 0
+        for s, x in zip(segs, parts):
+            z = logits[start : start + len(x)]
+            start += len(x)
+            if not s.choices:
+                out.append((z, s.inputs, s.boxes))
+                continue
+            # the choice uses the raw network (T = 1): the same whatever the calibration
+            log_conf = np.log(th.softmax(z).max(axis=1))
+            chosen = choose_pieces(s.choices, log_conf, expected)
+            boxes = s.boxes + s.candidate_boxes
+            out.append((z[chosen], x[chosen], [boxes[i] for i in chosen]))
+        return out
+
     def _readings(self, segs: list[Segmentation], expected: int | None, threshold: float,
                   t_pre: float) -> list[Reading]:
         t0 = time.perf_counter()
-        inputs = (np.concatenate([s.inputs for s in segs]) if segs
-                  else np.zeros((0, 1, 28, 28), np.float32))
-        probs = self.probabilities(self.logits(inputs))
+        read = self.classify(segs, expected)
         t_net = time.perf_counter() - t0
-        out, start = [], 0
+        out = []
         n = max(len(segs), 1)
-        for s in segs:
-            p = probs[start : start + len(s.inputs)]
-            start += len(s.inputs)
+        for s, (z, inputs, boxes) in zip(segs, read):
+            p = self.probabilities(z)
             decision, reasons = self.decide(p, s.no_ink, expected, threshold)
             inv = 1.0 / s.scale
-            boxes = [tuple(int(round(v * inv)) for v in b) for b in s.boxes]
+            boxes = [tuple(int(round(v * inv)) for v in b) for b in boxes]
             out.append(Reading("".join(str(int(d)) for d in p.argmax(axis=1)),
                                [float(c) for c in p.max(axis=1)], p.tolist(), decision, reasons,
-                               boxes, s.inputs,
+                               boxes, inputs,
                                {"preprocess": round(1000 * t_pre / n, 3),
                                 "network": round(1000 * t_net / n, 3)}))
         return out
@@ -167,16 +210,16 @@ class ZipReader:
 def field_logits(reader: ZipReader, fields: list[Any],
                  workers: int = 1) -> tuple[Any, Any, Any, list[int]]:
     """Segment synthetic fields and run the network: logits and labels of the digits of
-    fields cut into exactly the expected count, each digit's field index, and the counts."""
+    fields read as exactly the expected count, each digit's field index, and the counts."""
     segs = reader.segment_fields([f.image for f in fields], workers)
-    counts = [len(s.inputs) for s in segs]
+    read = reader.classify(segs, reader.expected)
+    counts = [len(z) for z, _, _ in read]
     good = [i for i, c in enumerate(counts) if c == reader.expected]
     if not good:
         return np.zeros((0, 10)), np.zeros(0, np.int64), np.zeros(0, np.int64), counts
-    inputs = np.concatenate([segs[i].inputs for i in good])
     labels = np.array([int(c) for i in good for c in fields[i].zip], np.int64)
     owner = np.repeat(np.array(good), reader.expected)
-    return reader.logits(inputs), labels, owner, counts
+    return np.concatenate([read[i][0] for i in good]), labels, owner, counts
 
 
 def zip_confidence(probs: Any, labels: Any, owner: Any, counts: list[int],
