@@ -362,7 +362,8 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
         expected = 1 if kind == "digit" else rd.expected
         threshold = rd.digit_threshold if kind == "digit" else rd.threshold
         t2 = time.perf_counter()
-        probs = rd.probabilities(await batcher.logits(seg.inputs))
+        logits, inputs, boxes = rd.choose(seg, await batcher.logits(seg.pieces()), expected)
+        probs = rd.probabilities(logits)
         t3 = time.perf_counter()
         decision, reasons = rd.decide(probs, seg.no_ink, expected, threshold)
         metrics.decision(kind, decision)
@@ -376,7 +377,7 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
                         "probabilities": [round(float(v), 6) for v in p],
                         "box": [int(round(v * inv)) for v in box],
                         "input_png": png_base64(x[0])}
-                       for p, box, x in zip(probs, seg.boxes, seg.inputs)],
+                       for p, box, x in zip(probs, boxes, inputs)],
             "model": {"name": rd.classifier.name, "version": rd.classifier.version},
             "review_id": None,
         }
@@ -388,7 +389,7 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
                     keep = image.mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I")
                     (image if keep else image.convert("RGB")).save(buf, "PNG")
                     png = buf.getvalue()
-                return state["queue"].add(kind, png, reading, probs, reasons, seg.inputs)
+                return state["queue"].add(kind, png, reading, probs, reasons, inputs)
 
             result["review_id"] = await asyncio.to_thread(queue_it)
         t4 = time.perf_counter()

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..utils.threads import limit_blas_threads
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -77,21 +79,9 @@ def register(subparsers: Any) -> None:
     a.set_defaults(func=cmd_attention)
 
 
-def _set_threads(threads: int) -> None:
-    """Cap the BLAS thread pool (NumPy is loaded already, so environment variables are too
-    late): small matrices gain nothing from more threads, and on a busy machine they spin."""
-    if threads <= 0:
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional; without it the library default stays
-        return
-    threadpool_limits(threads)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Train and keep the best checkpoint by validation loss."""
-    _set_threads(args.threads)
+    limit_blas_threads(args.threads)
     from .data import default_corpus
     from .train import TrainConfig, train_text
 

@@ -10,12 +10,13 @@ Checkpoints store how to rebuild the model, so `evaluate` needs only the checkpo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import time
 from pathlib import Path
 from typing import Any
+
+from ..utils.threads import limit_blas_threads
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "moons", "xor")
 MODELS = ("mlp", "lenet5", "cnn3", "resnet")
@@ -324,19 +325,6 @@ def _scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int) -> 
 
 
 # ---------------------------------------------------------------------- commands
-def _limit_threads(threads: int) -> Any:
-    """A context capping the BLAS thread pool: for small matrices extra threads only wait on
-    each other (and on a busy machine their spinning makes each step many times slower)."""
-    if threads > 0:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # scikit-learn's dependency; without it the default stays
-            pass
-        else:
-            return threadpool_limits(threads)
-    return contextlib.nullcontext()
-
-
 def _settings(args: argparse.Namespace) -> dict:
     """The data set's defaults with the flags given on the command line on top."""
     settings = dict(DEFAULTS[args.dataset])
@@ -354,7 +342,7 @@ def _settings(args: argparse.Namespace) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, keep the best and last checkpoints, then report the test accuracy."""
-    with _limit_threads(args.threads):
+    with limit_blas_threads(args.threads):
         return _train(args)
 
 

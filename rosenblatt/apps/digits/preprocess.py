@@ -40,6 +40,12 @@ class Segmentation:
     candidate_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     choices: list[list[tuple[int, ...]]] = field(default_factory=list)  # empty: no doubt
 
+    def pieces(self) -> Any:
+        """Every piece the network must read: inputs, then candidates; (k + m, 1, 28, 28)."""
+        if self.candidates is None:
+            return self.inputs
+        return np.concatenate([self.inputs, self.candidates])
+
 
 def to_gray(image: Any) -> Any:
     """Any image (numpy array, PIL image, encoded bytes) -> (H, W) float32 in [0, 1]."""
@@ -86,7 +92,12 @@ def paper_level(gray: Any, block: int = 8) -> Any:
 
     h, w = gray.shape
     ph, pw = -h % block, -w % block
-    padded = np.pad(gray, ((0, ph), (0, pw)), mode="edge") if ph or pw else gray
+    padded = gray
+    if ph or pw:  # repeat the last row and column (np.pad's "edge", at a tenth of its cost)
+        padded = np.empty((h + ph, w + pw), gray.dtype)
+        padded[:h, :w] = gray
+        padded[h:, :w] = gray[h - 1 :]
+        padded[:, w:] = padded[:, w - 1 : w]
     hb, wb = padded.shape[0] // block, padded.shape[1] // block
     coarse = padded.reshape(hb, block, wb, block).max(axis=(1, 3))
     coarse = ndimage.maximum_filter(coarse, size=3, mode="nearest")
@@ -349,7 +360,7 @@ def _cut(digit: Any, box: tuple, mask: Any, cuts: list[int]) -> list[tuple[Any, 
 
 
 PAIR_CUTS = 3  # cut columns tried on a blob that may be two touching digits
-PAIR_BLOBS = 2  # the widest blobs of a field tried that way
+PAIR_BLOBS = 1  # the widest blobs of a field tried that way (2: +0.2 pt ZIP accuracy, +20 % pieces)
 MIN_PAIR_WIDTH = 0.75  # x digit height: narrower blobs are never taken for two digits
 
 
@@ -392,29 +403,36 @@ def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[list
     return blobs
 
 
+_PLACES = np.arange(28, dtype=np.float32)  # row/column indices for the centre of mass
+
+
 def normalize_digit(digit: Any) -> Any:
     """A digit's ink crop (h, w) -> (28, 28) float32: strokes ~1, fitted in 20x20, COM centred."""
-    ys, xs = np.nonzero(digit > 0.05)
-    if len(ys) == 0:
+    # (called for every piece of every field: few NumPy calls, no np.clip on scalars)
+    ink = digit > 0.05
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if len(rows) == 0:
         return np.zeros((28, 28), np.float32)
-    digit = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    strokes = digit[digit > 0.05]
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    digit = digit[r0:r1, c0:c1]
+    strokes = digit[ink[r0:r1, c0:c1]]
     # stroke darkness varies with pen and lighting; MNIST strokes are saturated
     k = int(0.7 * (strokes.size - 1))
     level = float(np.partition(strokes, k)[k])
-    digit = np.minimum(digit * (1.0 / max(level, 1e-3)), 1.0).astype(np.float32)
+    digit = np.minimum(digit.astype(np.float32) * np.float32(1.0 / max(level, 1e-3)), 1.0)
     h, w = digit.shape
     f = 20.0 / max(h, w)
-    nh, nw = max(1, int(round(h * f))), max(1, int(round(w * f)))
+    nh, nw = max(1, round(h * f)), max(1, round(w * f))
     # weights >= 0 summing to 1: stays within [0, 1]
     small = _resample_matrix(h, nh) @ digit @ _resample_matrix(w, nw).T
-    total = float(small.sum())
+    row_mass, col_mass = small.sum(axis=1), small.sum(axis=0)
+    total = float(row_mass.sum())
     if total <= 0:
         return np.zeros((28, 28), np.float32)
-    cy = float((small.sum(axis=1) * np.arange(nh)).sum() / total)
-    cx = float((small.sum(axis=0) * np.arange(nw)).sum() / total)
-    top = int(np.clip(round(14.0 - cy), 0, 28 - nh))
-    left = int(np.clip(round(14.0 - cx), 0, 28 - nw))
+    cy = float(row_mass @ _PLACES[:nh]) / total
+    cx = float(col_mass @ _PLACES[:nw]) / total
+    top = min(max(round(14.0 - cy), 0), 28 - nh)
+    left = min(max(round(14.0 - cx), 0), 28 - nw)
     out = np.zeros((28, 28), np.float32)
     out[top : top + nh, left : left + nw] = small
     return out

@@ -8,6 +8,7 @@ probability clears the threshold; otherwise it goes to review with the reasons, 
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from rosenblatt._backend import np
+from rosenblatt.utils.threads import limit_blas_threads
 
 from . import thresholds as th
 from .model import WEIGHTS_DIR, Classifier, cache_dir, load_classifier
@@ -78,9 +80,30 @@ def choose_pieces(choices: list[list[tuple[int, ...]]], log_conf: Any,
     return best[count][1]
 
 
-def _segment_chunk(args: tuple[list[Any], int | None]) -> list[Segmentation]:
-    images, expected = args
-    return [preprocess_field(img, expected) for img in images]
+_Read = tuple[Any, Any, list]  # per field: chosen pieces' (logits (k, 10), inputs, boxes)
+_WORKER_READER: ZipReader | None = None  # set before forking: each worker reads its fields
+
+
+def _run_in_worker(args: tuple[Callable[[ZipReader, list[Any]], list], list[Any]]) -> list:
+    job, images = args
+    assert _WORKER_READER is not None
+    return job(_WORKER_READER, images)
+
+
+def _pieces_job(reader: ZipReader, images: list[Any]) -> list[_Read]:
+    """Per field the chosen pieces' (logits, inputs, boxes)."""
+    return reader.classify([preprocess_field(img, reader.expected) for img in images],
+                           reader.expected)
+
+
+def _readings_job(reader: ZipReader, images: list[Any]) -> list[Reading]:
+    """Per field its Reading."""
+    t0 = time.perf_counter()
+    segs = [preprocess_field(img, reader.expected) for img in images]
+    t1 = time.perf_counter()
+    read = reader.classify(segs, reader.expected)
+    return reader._readings(segs, read, reader.expected, reader.threshold, t1 - t0,
+                            time.perf_counter() - t1)
 
 
 class ZipReader:
@@ -124,15 +147,20 @@ class ZipReader:
                 for i in range(0, len(inputs), batch_size)]
         return np.concatenate(outs).astype(np.float32)
 
-    def segment_fields(self, images: Sequence[Any], workers: int = 1) -> list[Segmentation]:
-        """Pre-process many fields, in `workers` processes when > 1."""
-        if workers <= 1 or len(images) < 64:
-            return [preprocess_field(img, self.expected) for img in images]
+    def _map(self, job: Callable[[ZipReader, list[Any]], list], images: Sequence[Any],
+             workers: int) -> list:
+        """job(self, images) in `workers` forked processes when > 1, each on its share of the
+        images with its own network and decisions (nothing waits on one process)."""
+        global _WORKER_READER
+        if workers <= 1 or len(images) < 64 or "fork" not in mp.get_all_start_methods():
+            return job(self, list(images))
         chunk = (len(images) + workers * 4 - 1) // (workers * 4)
-        parts = [(list(images[i : i + chunk]), self.expected)
-                 for i in range(0, len(images), chunk)]
-        with ProcessPoolExecutor(workers) as pool:
-            return [s for segs in pool.map(_segment_chunk, parts) for s in segs]
+        parts = [(job, list(images[i : i + chunk])) for i in range(0, len(images), chunk)]
+        _WORKER_READER = self  # inherited by the forked workers: the model is not pickled
+        # one BLAS thread per worker: the workers already fill the cores
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                                 initializer=limit_blas_threads, initargs=(1,)) as pool:
+            return [item for part in pool.map(_run_in_worker, parts) for item in part]
 
     def decide(self, probs: Any, no_ink: bool, expected: int | None,
                threshold: float) -> tuple[str, list[dict[str, Any]]]:
@@ -149,33 +177,31 @@ class ZipReader:
                                 "confidence": round(confidence, 6)})
         return ("review" if reasons else "accept"), reasons
 
-    def classify(self, segs: list[Segmentation],
-                 expected: int | None) -> list[tuple[Any, Any, list[tuple[int, ...]]]]:
-        """One network call over every piece (candidates too) of every field; per field the
+    def choose(self, seg: Segmentation, logits: Any, expected: int | None) -> _Read:
+        """From the logits of all of a field's pieces (`seg.pieces()`), the reading: the
         chosen pieces' (logits (k, 10), inputs (k, 1, 28, 28), boxes)."""
-        parts = [s.inputs if s.candidates is None else np.concatenate([s.inputs, s.candidates])
-                 for s in segs]
+        if not seg.choices:
+            return logits, seg.inputs, seg.boxes
+        # the choice uses the raw network (T = 1): the same whatever the calibration
+        log_conf = np.log(th.softmax(logits).max(axis=1))
+        chosen = choose_pieces(seg.choices, log_conf, expected)
+        boxes = seg.boxes + seg.candidate_boxes
+        return logits[chosen], seg.pieces()[chosen], [boxes[i] for i in chosen]
+
+    def classify(self, segs: list[Segmentation], expected: int | None) -> list[_Read]:
+        """One network call over every piece (candidates too) of every field; per field the
+        chosen reading (see `choose`)."""
+        parts = [s.pieces() for s in segs]
         logits = self.logits(np.concatenate(parts) if parts
                              else np.zeros((0, 1, 28, 28), np.float32))
         out, start = [], 0
         for s, x in zip(segs, parts):
-            z = logits[start : start + len(x)]
+            out.append(self.choose(s, logits[start : start + len(x)], expected))
             start += len(x)
-            if not s.choices:
-                out.append((z, s.inputs, s.boxes))
-                continue
-            # the choice uses the raw network (T = 1): the same whatever the calibration
-            log_conf = np.log(th.softmax(z).max(axis=1))
-            chosen = choose_pieces(s.choices, log_conf, expected)
-            boxes = s.boxes + s.candidate_boxes
-            out.append((z[chosen], x[chosen], [boxes[i] for i in chosen]))
         return out
 
-    def _readings(self, segs: list[Segmentation], expected: int | None, threshold: float,
-                  t_pre: float) -> list[Reading]:
-        t0 = time.perf_counter()
-        read = self.classify(segs, expected)
-        t_net = time.perf_counter() - t0
+    def _readings(self, segs: list[Segmentation], read: list[_Read], expected: int | None,
+                  threshold: float, t_pre: float, t_net: float) -> list[Reading]:
         out = []
         n = max(len(segs), 1)
         for s, (z, inputs, boxes) in zip(segs, read):
@@ -191,10 +217,9 @@ class ZipReader:
         return out
 
     def read_fields(self, images: Sequence[Any], workers: int = 1) -> list[Reading]:
-        """Read ZIP-field images (arrays, PIL images or encoded bytes), one network call."""
-        t0 = time.perf_counter()
-        segs = self.segment_fields(images, workers)
-        return self._readings(segs, self.expected, self.threshold, time.perf_counter() - t0)
+        """Read ZIP-field images (arrays, PIL images or encoded bytes): one network call per
+        process, `workers` processes."""
+        return self._map(_readings_job, images, workers)
 
     def read_field(self, image: Any) -> Reading:
         """Read one ZIP field."""
@@ -204,15 +229,17 @@ class ZipReader:
         """Read single-digit images (all ink of an image is one digit)."""
         t0 = time.perf_counter()
         segs = [preprocess_digit(img) for img in images]
-        return self._readings(segs, 1, self.digit_threshold, time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        read = self.classify(segs, 1)
+        return self._readings(segs, read, 1, self.digit_threshold, t1 - t0,
+                              time.perf_counter() - t1)
 
 
 def field_logits(reader: ZipReader, fields: list[Any],
                  workers: int = 1) -> tuple[Any, Any, Any, list[int]]:
     """Segment synthetic fields and run the network: logits and labels of the digits of
     fields read as exactly the expected count, each digit's field index, and the counts."""
-    segs = reader.segment_fields([f.image for f in fields], workers)
-    read = reader.classify(segs, reader.expected)
+    read = reader._map(_pieces_job, [f.image for f in fields], workers)
     counts = [len(z) for z, _, _ in read]
     good = [i for i, c in enumerate(counts) if c == reader.expected]
     if not good:
