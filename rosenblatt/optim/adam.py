@@ -6,7 +6,15 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _next_step, _state_tensor, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_betas,
+    _check_nonnegative,
+    _next_step,
+    _state_tensor,
+    _step_tensor,
+)
 
 
 class Adam(Optimizer):
@@ -28,16 +36,9 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative(lr=lr, eps=eps)
+        _check_betas(betas)
+        _check_nonnegative(weight_decay=weight_decay)
         defaults = dict(
             lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay,
             amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
@@ -65,20 +66,13 @@ class Adam(Optimizer):
             θ ← θ − γ / (1 − β1^t) · m / (√v / √(1 − β2^t) + ε)
         """
         xp = array_module(param)
-        lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
+        lr, eps = float(group["lr"]), group["eps"]
         beta1, beta2 = group["betas"]
         step = _next_step(state)
         if group["maximize"]:
             grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        exp_avg += (1 - beta1) * (grad - exp_avg)  # PyTorch's lerp, same rounding
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        grad = _weight_decay(param, grad, lr, group)
+        exp_avg, exp_avg_sq = _update_moments(state, grad, beta1, beta2)
         if group["amsgrad"]:
             max_exp_avg_sq = state["max_exp_avg_sq"]._data
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -119,3 +113,27 @@ class AdamW(Adam):
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group["decoupled_weight_decay"] = True
+
+
+def _weight_decay(param: Any, grad: Any, lr: float, group: dict[str, Any]) -> Any:
+    """Apply the group's weight decay and return the gradient to use.
+
+    Decoupled (AdamW, NAdamW): θ ← θ (1 − γλ) in place; else L2: g ← g + λθ (a new array,
+    since the gradient is read-only).
+    """
+    weight_decay = group["weight_decay"]
+    if weight_decay == 0:
+        return grad
+    if group["decoupled_weight_decay"]:
+        param *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * param
+
+
+def _update_moments(state: dict[str, Any], grad: Any, beta1: float, beta2: float) -> tuple:
+    """Adam's running moments in place, m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²."""
+    exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    exp_avg += (1 - beta1) * (grad - exp_avg)  # PyTorch's lerp, same rounding
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad
+    return exp_avg, exp_avg_sq

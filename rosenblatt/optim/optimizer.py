@@ -218,8 +218,9 @@ class Optimizer:
 def _state_value(value: Any, param: Tensor, key: str) -> Any:
     """A copy of one saved state value as a Tensor on the parameter's device and dtype.
 
-    Arrays (and PyTorch tensors, through `__array__`) become rosenblatt Tensors. 'step' keeps
-    its own dtype (float32), as in PyTorch; other floating state takes the parameter's dtype.
+    Arrays (and PyTorch tensors, through `__array__`) become rosenblatt Tensors. The CPU
+    scalars ('step', NAdam's 'mu_product') keep their own dtype (float32), as in PyTorch; other
+    floating state takes the parameter's dtype.
     """
     if isinstance(value, (int, float, bool, str)) or value is None:
         return value
@@ -232,11 +233,29 @@ def _state_value(value: Any, param: Tensor, key: str) -> Any:
         array = array.detach().cpu().numpy()
     if not hasattr(array, "dtype"):
         array = np.asarray(array)
-    # 'step' stays a CPU scalar (read every step); the rest goes where the parameter is
-    target = device("cpu") if key == "step" else device_of(param._data)
-    array = to_device(array, target)
-    dtype = param._data.dtype if key != "step" and array.dtype.kind == "f" else array.dtype
+    # the scalars stay on the CPU (read every step); the rest goes where the parameter is
+    scalar = key in _CPU_SCALAR_STATE
+    array = to_device(array, device("cpu") if scalar else device_of(param._data))
+    dtype = param._data.dtype if not scalar and array.dtype.kind == "f" else array.dtype
     return Tensor._make(array_module(array).array(array, dtype=dtype, copy=True), False, None)
+
+
+# how PyTorch's messages name a hyper-parameter; the others read "Invalid <name> value: ..."
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_nonnegative(**values: float) -> None:
+    """Raise PyTorch's ValueError for the first hyper-parameter that is not >= 0 (or is NaN)."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS.get(name, f'{name} value')}: {value}")
+
+
+def _check_betas(betas: tuple[float, float]) -> None:
+    """Raise PyTorch's ValueError unless both betas lie in [0, 1)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
 def _typename(obj: Any) -> str:
@@ -253,9 +272,18 @@ def _state_tensor(array: Any) -> Tensor:
     return Tensor._make(array, False, None)
 
 
+# state kept as 0-d float32 tensors on the CPU whatever the parameter, as in PyTorch
+_CPU_SCALAR_STATE = ("step", "mu_product")
+
+
+def _scalar_tensor(value: float) -> Tensor:
+    """A 0-d float32 state scalar on the CPU ('step', NAdam's 'mu_product'), as in PyTorch."""
+    return _state_tensor(np.array(value, dtype=np.float32))
+
+
 def _step_tensor() -> Tensor:
     """The 'step' counter: a 0-d float32 tensor on the CPU, as in PyTorch."""
-    return _state_tensor(np.zeros((), dtype=np.float32))
+    return _scalar_tensor(0.0)
 
 
 def _next_step(state: dict[str, Any]) -> float:

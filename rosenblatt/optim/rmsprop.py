@@ -6,7 +6,14 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _next_step, _state_tensor, _step_tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_nonnegative,
+    _next_step,
+    _state_tensor,
+    _step_tensor,
+)
 
 
 class RMSprop(Optimizer):
@@ -26,16 +33,9 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonnegative(
+            lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
+        )
         defaults = dict(
             lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
             weight_decay=weight_decay, capturable=capturable, foreach=foreach,

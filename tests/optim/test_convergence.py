@@ -41,6 +41,12 @@ QUADRATIC_CASES = {
                                                           centered=True), 300,
                                   lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=300)),
     "Adagrad": (lambda p: optim.Adagrad(p, lr=1.0), 400, None),
+    "Adadelta": (lambda p: optim.Adadelta(p, lr=3.0), 400,
+                 lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=400)),
+    "Adamax": (lambda p: optim.Adamax(p, lr=0.1), 400,
+               lambda o: lr_scheduler.ExponentialLR(o, gamma=0.99)),
+    "NAdam": (lambda p: optim.NAdam(p, lr=0.1), 400,
+              lambda o: lr_scheduler.ExponentialLR(o, gamma=0.99)),
 }
 
 
@@ -96,6 +102,9 @@ LOGISTIC_CASES = {
     "AdamW": lambda p: optim.AdamW(p, lr=0.2, weight_decay=1e-4),
     "RMSprop": lambda p: optim.RMSprop(p, lr=0.1),
     "Adagrad": lambda p: optim.Adagrad(p, lr=2.0),
+    "Adadelta": lambda p: optim.Adadelta(p, lr=10.0),
+    "Adamax": lambda p: optim.Adamax(p, lr=0.2),
+    "NAdam": lambda p: optim.NAdam(p, lr=0.2),
 }
 
 
@@ -130,6 +139,9 @@ XOR_CASES = {
     "AdamW": lambda p: optim.AdamW(p, lr=0.05),
     "RMSprop": lambda p: optim.RMSprop(p, lr=0.01),
     "Adagrad": lambda p: optim.Adagrad(p, lr=0.3),
+    "Adadelta": lambda p: optim.Adadelta(p, lr=1.0),
+    "Adamax": lambda p: optim.Adamax(p, lr=0.05),
+    "NAdam": lambda p: optim.NAdam(p, lr=0.05),
 }
 
 

@@ -6,6 +6,8 @@ the second parameter has no gradient every third step, so it must be skipped the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +17,7 @@ from rosenblatt import optim
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 STEPS = 100
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam"]
 
 CASES = [
     ("SGD", dict(lr=0.05)),
@@ -45,6 +48,22 @@ CASES = [
     ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.1, eps=1e-5)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, maximize=True)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4)),
+    ("Adadelta", dict(lr=1.0, weight_decay=0.1)),
+    ("Adadelta", dict(lr=1.0, maximize=True)),
+    ("Adadelta", dict(lr=1.0, rho=0.95, weight_decay=0.05, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-3)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.01, maximize=True)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-3, momentum_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.01, maximize=True)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
 
 # float32 can't match bit for bit: PyTorch's CPU kernels fuse multiply-adds (`add` with alpha)
@@ -105,7 +124,7 @@ def _assert_same_state(ours_opt, theirs_opt, dtype: str) -> None:
         for key, value in state.items():
             mine = ours_sd["state"][index][key]
             assert isinstance(mine, rb.Tensor)
-            if key == "step":
+            if key in ("step", "mu_product"):  # CPU float32 scalars whatever the parameter
                 assert mine.dtype == rb.float32 and mine.shape == ()
             np.testing.assert_allclose(mine.numpy(), value.numpy(), **TOLERANCE[dtype])
     for mine, group in zip(ours_sd["param_groups"], theirs_sd["param_groups"]):
@@ -121,7 +140,7 @@ def test_matches_pytorch_for_100_steps(name, kwargs, dtype):
     _assert_same_state(ours_opt, theirs_opt, dtype)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", NAMES)
 def test_defaults_match_pytorch(name):
     ours = getattr(optim, name)([rb.zeros(2, requires_grad=True)])
     theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
@@ -132,6 +151,8 @@ def test_defaults_match_pytorch(name):
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)), ("Adagrad", dict(lr=0.1)),
+    ("Adadelta", dict(lr=1.0, weight_decay=0.1)), ("Adamax", dict(lr=0.01, maximize=True)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
 ])
 def test_state_dict_resumes_identically(name, kwargs):
     """Stop after 50 steps, reload into fresh parameters and optimizer, continue 50 steps."""
@@ -151,16 +172,22 @@ def test_state_dict_resumes_identically(name, kwargs):
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
-def test_load_pytorch_state_dict_and_continue():
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adam", dict(lr=0.01)), ("Adadelta", dict(lr=1.0)), ("Adamax", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, momentum_decay=0.1)),
+])
+def test_load_pytorch_state_dict_and_continue(name, kwargs):
     """A PyTorch optimizer's state dict loads into ours; both then take the same steps."""
     grads = _gradients("float64")
-    ours, theirs, ours_opt, theirs_opt = _make_pair("Adam", dict(lr=0.01), "float64")
+    ours, theirs, ours_opt, theirs_opt = _make_pair(name, kwargs, "float64")
     _run(theirs, theirs_opt, grads[:1], torch.tensor)
     for p, q in zip(ours, theirs):
         p.data = rb.tensor(q.detach().numpy())
     ours_opt.load_state_dict(theirs_opt.state_dict())
     step = ours_opt.state[ours[0]]["step"]
     assert isinstance(step, rb.Tensor) and step.dtype == rb.float32 and step.item() == 1
+    if name == "NAdam":  # PyTorch's float32 scalar stays float32 beside float64 parameters
+        assert ours_opt.state[ours[0]]["mu_product"].dtype == rb.float32
     _run_both(ours, theirs, ours_opt, theirs_opt, grads[1:])
     _assert_close(ours, theirs, "float64")
 
@@ -226,6 +253,44 @@ def test_errors_match_pytorch_wording():
         optim.Adagrad([leaf], lr_decay=-0.1)
 
 
+BAD_ARGUMENTS = [
+    ("Adadelta", dict(lr=-0.1), "Invalid learning rate: -0.1"),
+    ("Adadelta", dict(rho=-0.1), "Invalid rho value: -0.1"),
+    ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+    ("Adadelta", dict(eps=-1e-6), "Invalid epsilon value: -1e-06"),
+    ("Adadelta", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+    ("Adamax", dict(lr=-1), "Invalid learning rate: -1"),
+    ("Adamax", dict(eps=-1.0), "Invalid epsilon value: -1.0"),
+    ("Adamax", dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+    ("Adamax", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+    ("Adamax", dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+    ("NAdam", dict(lr=-1e-3), "Invalid learning rate: -0.001"),
+    ("NAdam", dict(eps=-1.0), "Invalid epsilon value: -1.0"),
+    ("NAdam", dict(betas=(-0.1, 0.999)), "Invalid beta parameter at index 0: -0.1"),
+    ("NAdam", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    ("NAdam", dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+    ("NAdam", dict(momentum_decay=-0.1), "Invalid momentum_decay value: -0.1"),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,message", BAD_ARGUMENTS,
+                         ids=[f"{n}-{k}" for n, k, _ in BAD_ARGUMENTS])
+def test_bad_hyper_parameters_fail_like_pytorch(name, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(optim, name)([rb.zeros(2, requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adadelta", dict(lr=0, rho=0.0, eps=0, weight_decay=0)), ("Adadelta", dict(rho=1.0)),
+    ("Adamax", dict(lr=0, betas=(0.0, 0.0), eps=0)), ("NAdam", dict(momentum_decay=0)),
+])
+def test_boundary_hyper_parameters_are_accepted_like_pytorch(name, kwargs):
+    getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
+    getattr(optim, name)([rb.zeros(2, requires_grad=True)], **kwargs)
+
+
 def test_duplicate_parameter_in_a_group_warns_like_pytorch():
     leaf = rb.zeros(2, requires_grad=True)
     with pytest.warns(UserWarning, match="duplicate parameters"):
@@ -233,7 +298,7 @@ def test_duplicate_parameter_in_a_group_warns_like_pytorch():
 
 
 # ------------------------------------------------------------------ behaviour
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", NAMES)
 def test_step_updates_in_place_and_leaves_gradients_alone(name):
     """Two parameters share one gradient array: neither it nor the parameter object changes."""
     a, b = rb.ones(4, requires_grad=True), rb.ones(4, requires_grad=True)
@@ -326,7 +391,8 @@ def test_adagrad_state_exists_before_the_first_step_like_pytorch():
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)), ("Adadelta", dict(lr=1.0, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.01)), ("NAdam", dict(lr=0.01, momentum_decay=0.1)),
 ])
 def test_on_each_device_like_on_the_cpu(name, kwargs, device):
     """The update runs on the parameter's device (CuPy on a GPU) and agrees with the CPU."""
