@@ -59,5 +59,5 @@ from ._functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._functional.norm import batch_norm, group_norm, layer_norm
+from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm
 from .channel_dropout import dropout1d, dropout2d

@@ -1,14 +1,16 @@
-"""batch_norm and layer_norm: statistics and running averages here, the math in ops/norm.py."""
+"""batch, instance, layer and group norm: statistics and running averages here, the math in
+ops/norm.py."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from ..._backend import array_module
 from ...autograd.tensor import Tensor
 from ...ops import norm as ops_norm
 
-__all__ = ["batch_norm", "group_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
@@ -20,24 +22,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
     x = input._data
     xp = array_module(x)
-    channels = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise RuntimeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match "
-                               f"{channels} channels of input {tuple(input.shape)}")
+    _check_per_channel("batch_norm", input, weight=weight, bias=bias,
+                       running_mean=running_mean, running_var=running_var)
     if training:
-        count = x.size // channels
+        count = x.size // input.shape[1]
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
-        axes = (0,) + tuple(range(2, x.ndim))
-        mean = x.mean(axis=axes)
-        centred = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
-        var = (centred * centred).mean(axis=axes)
-        if running_mean is not None and running_var is not None:
-            _update(running_mean, mean, momentum)
-            _update(running_var, var * (count / (count - 1)), momentum)
+        mean, var = _moments(x, (0,) + tuple(range(2, x.ndim)))
+        _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when not "
@@ -48,12 +41,65 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
                                     invstd=invstd, batch_stats=training)
 
 
+def _check_per_channel(fn: str, input: Tensor, **tensors: Tensor | None) -> None:  # noqa: A002
+    """Each given tensor must have shape (C,) for (N, C, *) input."""
+    channels = input.shape[1]
+    for name, t in tensors.items():
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"{fn}: {name} of shape {tuple(t.shape)} does not match "
+                               f"{channels} channels of input {tuple(input.shape)}")
+
+
+def _moments(x: Any, axes: tuple) -> tuple[Any, Any]:
+    """Mean and biased variance of array x over axes (which are dropped)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    return mean.squeeze(axis=axes), (centred * centred).mean(axis=axes)
+
+
+def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mean: Any,
+                    var: Any, count: int, momentum: float) -> None:
+    """Blend (C,) batch mean and biased variance of `count` values into the running stats."""
+    if running_mean is not None and running_var is not None:
+        _update(running_mean, mean, momentum)
+        _update(running_var, var * (count / (count - 1)), momentum)  # unbiased, as PyTorch
+
+
 def _update(running: Tensor, value: Any, momentum: float) -> None:
     """running = (1 - momentum) * running + momentum * value, in place."""
     data = running._data
     data *= 1 - momentum
     data += (momentum * value).astype(data.dtype)
     running._version_box[0] += 1
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, *) per sample and channel over *; optionally update running stats."""
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *), got "
+                         f"{tuple(input.shape)}")
+    spatial = math.prod(input.shape[2:])
+    if use_input_stats and spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {list(input.shape)}")
+    _check_per_channel("instance_norm", input, weight=weight, bias=bias,
+                       running_mean=running_mean, running_var=running_var)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        # fixed per-channel statistics for every sample: exactly batch norm in evaluation
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if running_mean is not None and running_var is not None:
+        # PyTorch updates one copy of the running stats per sample, then averages the copies
+        mean, var = _moments(input._data, tuple(range(2, input.ndim)))
+        _update_running(running_mean, running_var, mean.mean(axis=0), var.mean(axis=0),
+                        spatial, momentum)
+    # one group per channel: group norm's per-sample statistics are instance norm's
+    return group_norm(input, input.shape[1], weight, bias, eps)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
