@@ -61,8 +61,9 @@ def _class_grad(xp: Any, grad: Any, reduction: str, divisor: Any) -> Any:
         return xp.expand_dims(grad, 1)
     if reduction == "sum":
         return grad
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return grad / divisor
+    if not divisor:  # every target ignored: nothing reached the loss, no gradient (PyTorch)
+        return xp.zeros_like(grad)
+    return grad / divisor
 
 
 class CrossEntropy(Function):

@@ -223,3 +223,18 @@ def test_cross_entropy_with_every_target_ignored_is_nan_like_torch():
     theirs = TF.cross_entropy(torch.tensor(x), torch.tensor([-100, -100]))
     assert np.isnan(ours.item()) and np.isnan(theirs.item())
     assert F.cross_entropy(rb.tensor(x), rb.tensor([-100, -100]), reduction="sum").item() == 0
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_every_target_ignored_gives_nan_loss_and_zero_gradient(name):
+    # the mean over no targets is 0/0; PyTorch's gradient is then zero, with no warning
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    results = []
+    for lib in (rb, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(xt, lib.tensor([2, 2, 2]), ignore_index=2)
+        loss.backward()
+        results.append((loss.item(), xt.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    assert np.isnan(ours) and np.isnan(theirs)
+    np.testing.assert_array_equal(our_grad, their_grad)
