@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .grad_mode import state
+from .grad_mode import set_anomaly_switch, state
 
 
 def set_detect_anomaly(mode: bool) -> None:
     """Turn anomaly detection on or off for the whole process."""
-    state.anomaly = bool(mode)
+    set_anomaly_switch(bool(mode))
 
 
 def is_anomaly_enabled() -> bool:
@@ -23,7 +23,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
 
     def __enter__(self) -> None:
         self._previous = state.anomaly
-        state.anomaly = self.check_nan
+        set_anomaly_switch(self.check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        state.anomaly = self._previous
+        set_anomaly_switch(self._previous)

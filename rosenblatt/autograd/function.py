@@ -13,6 +13,7 @@ import itertools
 from typing import Any
 
 from .._backend import array_module, as_array, ndarray, np
+from .grad_mode import _State as _Switches
 from .grad_mode import state as _state
 
 
@@ -117,18 +118,19 @@ class Function:
                 result._version_box = inputs[0]._version_box
                 if _state.enabled:  # an in-place op on the view must reach the base's graph
                     result._view_of = (inputs[0], cls, params)
-        state = _state
-        if record and state.enabled and cls.differentiable:
+        # (grad mode is per thread, a slower read: only made when an input requires grad;
+        # anomaly mode is one switch on the class)
+        if record and cls.differentiable and _state.enabled:
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
             ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors else ()
-            if state.anomaly:
+            if _Switches.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
         else:
             result.requires_grad = False
             result._node = None
-        if state.anomaly:
+        if _Switches.anomaly:
             _check_finite(out, cls.__name__, inputs, "forward")
         return result
 

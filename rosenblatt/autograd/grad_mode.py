@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State:
-    """Process-wide autograd switches (read on every op, so kept as plain attributes)."""
+class _State(threading.local):
+    """Autograd's switches, read on every op.
+
+    Grad mode is per thread, as in PyTorch: a server thread inside no_grad must not switch
+    recording off (or, on leaving, back on) for another thread. Anomaly detection is one
+    switch for the whole process, also as in PyTorch: it lives on the class
+    (`set_anomaly_switch`), which every thread reads through.
+    """
 
     enabled = True
     anomaly = False
 
 
 state = _State()
+
+
+def set_anomaly_switch(mode: bool) -> None:
+    """Turn anomaly detection on or off in every thread."""
+    _State.anomaly = mode
 
 
 def is_grad_enabled() -> bool:

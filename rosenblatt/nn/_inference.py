@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .._backend import array_module, np
-from ..autograd.grad_mode import state as grad_state
+from ..autograd.grad_mode import _State as _Switches
 from ..autograd.tensor import Tensor
 from ..ops import elementwise as ew
 from ..ops import linalg
@@ -153,7 +153,7 @@ def run_planned(seq: Module, input: Any) -> Tensor | None:  # noqa: A002
         cached = (Changes.count, id(seq), kernels)
         object.__setattr__(seq, "_plan", cached)  # not a change of the module
     kernels = cached[2]
-    if kernels is None or input.__class__ is not Tensor or grad_state.anomaly:
+    if kernels is None or input.__class__ is not Tensor or _Switches.anomaly:
         return None
     data = input._data
     if data.__class__ is ndarray:

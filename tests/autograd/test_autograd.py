@@ -275,3 +275,31 @@ def test_random_graphs_match_pytorch(program):
         grads.append([np.zeros(3) if t.grad is None else t.grad.numpy() for t in leaves])
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_grad_mode_is_per_thread_and_anomaly_mode_is_global():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["grad"] = rb.is_grad_enabled()
+        seen["anomaly"] = rb.autograd.is_anomaly_enabled()
+        with rb.no_grad():
+            barrier.wait()  # the main thread records while this one is inside no_grad
+            barrier.wait()
+        seen["after"] = rb.is_grad_enabled()
+
+    barrier = threading.Barrier(2)
+    with rb.autograd.detect_anomaly():
+        with rb.no_grad():
+            thread = threading.Thread(target=worker)
+            thread.start()
+            barrier.wait()
+        x = rb.ones(2, requires_grad=True)
+        y = (x * 2).sum()  # the other thread is inside no_grad right now
+        barrier.wait()
+        thread.join()
+    assert y.requires_grad and y.grad_fn is not None
+    assert seen == {"grad": True, "anomaly": True, "after": True}
+    assert not rb.autograd.is_anomaly_enabled()
