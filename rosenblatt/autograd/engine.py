@@ -15,6 +15,7 @@ from typing import Any
 
 from .._backend import as_array, ndarray
 from .function import Function, check_backward_finite
+from .grad_mode import _State as _Switches
 from .grad_mode import state
 from .tensor import Tensor
 
@@ -128,7 +129,7 @@ def run_backward(
         else:
             buffers[node] = grad
             heappush(heap, (-node.seq, node))
-    anomaly = state.anomaly
+    anomaly = _Switches.anomaly
     previous_mode = state.enabled
     state.enabled = False  # backward rules run on arrays; nothing below may record a graph
     try:
