@@ -4,7 +4,8 @@ Parameter names, shapes, gate order and initialisation follow PyTorch, so a PyTo
 dict loads as is. Each layer and direction runs as one fused graph node
 (`rosenblatt.ops.rnn`): the input projection of all time steps is one matmul, each step
 one matmul for the hidden projection, and backward runs the reverse loop over the saved
-gate activations.
+gate activations. A PackedSequence takes one such node per run of steps with the same
+batch size.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..ops.creation import empty, zeros
 from ..ops.shape import cat, stack
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -130,8 +132,66 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden size {expected}, got {tuple(hx.shape)}")
         return hx
 
-    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None) -> tuple:
-        """x (T, B, I) through every layer; returns output (T, B, D*H), h_n and c_n."""
+    def _initial_states(self, hx: Any, batch: int, like: Tensor, batched: bool,
+                        order: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """(h_0, c_0) from hx, c_0 None but for LSTM; `order` sorts a packed batch's states."""
+        given = (hx if hx is not None else (None, None)) if self.mode == "LSTM" else (hx,)
+        states = []
+        for h in given:
+            if h is not None and order is not None:
+                h = h.index_select(1, order)
+            states.append(self._initial(h, batch, like, batched))
+        return states[0], (states[1] if len(states) > 1 else None)
+
+    def _layer(self, x: Tensor, state: list[Tensor], w: list, reverse: bool) -> tuple:
+        """x (T, B, I) through one layer and direction from [h0] (or [h0, c0] for LSTM).
+
+        Returns output (T, B, H), h_n and, for LSTM, c_n.
+        """
+        if self.mode == "LSTM":
+            return rnn_ops.lstm_layer(x, *state, *w, reverse=reverse)
+        if self.mode == "GRU":
+            return rnn_ops.gru_layer(x, *state, *w, reverse=reverse)
+        act = "tanh" if self.mode == "RNN_TANH" else "relu"
+        return rnn_ops.rnn_layer(x, *state, *w, nonlinearity=act, reverse=reverse)
+
+    def _packed_layer(self, x: Tensor, state: list[Tensor], w: list, reverse: bool,
+                      batch_sizes: list[int]) -> tuple[Tensor, list[Tensor]]:
+        """Packed x (N, I) through one layer and direction -> packed output (N, H), final state.
+
+        Steps with the same batch size are contiguous rows of x, so each such run is one
+        fused kernel call on (steps, batch, I). Going forward the batch shrinks and the
+        sequences that ended keep their state; in reverse it grows and each sequence joins
+        at its own last step from its initial state. So every final state is the state
+        after the sequence's own last step, as in PyTorch.
+        """
+        runs, start = [], 0  # (first step, end step, batch size)
+        for t in range(1, len(batch_sizes) + 1):
+            if t == len(batch_sizes) or batch_sizes[t] != batch_sizes[start]:
+                runs.append((start, t, batch_sizes[start]))
+                start = t
+        rows = [sum(batch_sizes[:t]) for t in range(len(batch_sizes) + 1)]
+        initial, alive = state, batch_sizes[-1 if reverse else 0]
+        state = [s[:alive] for s in initial]
+        ended: list[list[Tensor]] = []  # states of finished sequences, highest rows first
+        outputs: list[Tensor] = [x] * len(runs)
+        for i in reversed(range(len(runs))) if reverse else range(len(runs)):
+            first, end, batch = runs[i]
+            if batch < alive:
+                ended.append([s[batch:] for s in state])
+                state = [s[:batch] for s in state]
+            elif batch > alive:
+                state = [cat([s, s0[alive:batch]]) for s, s0 in zip(state, initial)]
+            alive = batch
+            seq = x[rows[first] : rows[end]].reshape(end - first, batch, x.shape[1])
+            out, *state = self._layer(seq, state, w, reverse)
+            outputs[i] = out.reshape((end - first) * batch, out.shape[2])
+        final = [cat([s] + [e[k] for e in reversed(ended)]) for k, s in enumerate(state)]
+        return cat(outputs), final
+
+    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None,
+             batch_sizes: list[int] | None = None) -> tuple:
+        """x (T, B, I) (or packed (N, I)) through every layer -> output (T, B, D*H), h_n, c_n."""
         directions = 2 if self.bidirectional else 1
         h_n: list[Tensor] = []
         c_n: list[Tensor] = []
@@ -140,38 +200,45 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 w = self._layer_weights(layer, direction)
-                reverse = direction == 1
-                if self.mode == "LSTM":
-                    out, h, c = rnn_ops.lstm_layer(x, h0[k], c0[k], *w, reverse=reverse)
-                    c_n.append(c)
-                elif self.mode == "GRU":
-                    out, h = rnn_ops.gru_layer(x, h0[k], *w, reverse=reverse)
+                state = [h0[k]] if c0 is None else [h0[k], c0[k]]
+                if batch_sizes is None:
+                    out, *final = self._layer(x, state, w, direction == 1)
                 else:
-                    act = "tanh" if self.mode == "RNN_TANH" else "relu"
-                    out, h = rnn_ops.rnn_layer(x, h0[k], *w, nonlinearity=act, reverse=reverse)
+                    out, final = self._packed_layer(x, state, w, direction == 1, batch_sizes)
                 outputs.append(out)
-                h_n.append(h)
-            x = outputs[0] if directions == 1 else cat(outputs, dim=2)
+                h_n.append(final[0])
+                c_n.extend(final[1:])
+            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 from .functional import dropout
 
                 x = dropout(x, self.dropout, True)
         return x, stack(h_n), (stack(c_n) if c_n else None)
 
-    def _forward(self, x: Tensor, hx: Any) -> tuple:
+    def _forward_packed(self, x: PackedSequence, hx: Any) -> tuple:
+        """Packed input: states in sorted order inside, the caller's batch order outside."""
+        data, batch_sizes, sorted_indices, unsorted_indices = x
+        if data.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        self._check_input(data)
+        batch_sizes = batch_sizes.tolist()
+        h0, c0 = self._initial_states(hx, batch_sizes[0], data, True, sorted_indices)
+        out, h_n, c_n = self._run(data, h0, c0, batch_sizes)
+        if unsorted_indices is not None:
+            h_n = h_n.index_select(1, unsorted_indices)
+            c_n = None if c_n is None else c_n.index_select(1, unsorted_indices)
+        return PackedSequence(out, x.batch_sizes, sorted_indices, unsorted_indices), h_n, c_n
+
+    def _forward(self, x: Tensor | PackedSequence, hx: Any) -> tuple:
+        if isinstance(x, PackedSequence):
+            return self._forward_packed(x, hx)
         self._check_input(x)
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
-        batch = x.shape[1]
-        if self.mode == "LSTM":
-            h0, c0 = (None, None) if hx is None else hx
-            h0 = self._initial(h0, batch, x, batched)
-            c0 = self._initial(c0, batch, x, batched)
-        else:
-            h0, c0 = self._initial(hx, batch, x, batched), None
+        h0, c0 = self._initial_states(hx, x.shape[1], x, batched)
         out, h_n, c_n = self._run(x, h0, c0)
         if not batched:
             out, h_n = out.squeeze(1), h_n.squeeze(1)
@@ -199,8 +266,9 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        """(L, N, H_in), h_0 -> output (L, N, D*H_out), h_n (D*num_layers, N, H_out)."""
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None  # noqa: A002
+                ) -> tuple[Tensor | PackedSequence, Tensor]:
+        """(L, N, H_in) (or packed), h_0 -> output (L, N, D*H_out) (or packed), h_n."""
         out, h_n, _ = self._forward(input, hx)
         return out, h_n
 
@@ -215,9 +283,10 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None  # noqa: A002
-                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """(L, N, H_in), (h_0, c_0) -> output (L, N, D*H), (h_n, c_n)."""
+    def forward(self, input: Tensor | PackedSequence,  # noqa: A002
+                hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
+        """(L, N, H_in) (or packed), (h_0, c_0) -> output (L, N, D*H) (or packed), (h_n, c_n)."""
         out, h_n, c_n = self._forward(input, hx)
         return out, (h_n, c_n)
 
@@ -231,8 +300,9 @@ class GRU(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("GRU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        """(L, N, H_in), h_0 -> output (L, N, D*H), h_n (D*num_layers, N, H)."""
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None  # noqa: A002
+                ) -> tuple[Tensor | PackedSequence, Tensor]:
+        """(L, N, H_in) (or packed), h_0 -> output (L, N, D*H) (or packed), h_n."""
         out, h_n, _ = self._forward(input, hx)
         return out, h_n
 
