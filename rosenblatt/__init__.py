@@ -10,7 +10,7 @@ import builtins as _builtins
 import importlib
 from typing import Any
 
-from . import autograd
+from . import autograd, linalg
 from ._backend import Device, cuda_is_available
 from ._backend import device as device
 from .autograd import (
@@ -21,17 +21,21 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .autograd.printing import set_printoptions
 from .autograd.tensor import Size
+from .compiler import compile
 from .dtypes import (
     bool,
     double,
     dtype,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -143,6 +147,9 @@ from .ops.index import (
     triu,
 )
 from .ops.linalg import bmm, dot, matmul, mm, mv, outer
+from .ops.linalg_decomp import det, logdet, slogdet
+from .ops.linalg_decomp import inv as inverse
+from .ops.linalg_decomp import legacy_cholesky as cholesky
 from .ops.reduce import (
     all,
     amax,
@@ -163,6 +170,7 @@ from .ops.reduce import (
     var,
     var_mean,
 )
+from .ops.search import bucketize, histc, meshgrid, searchsorted, unique
 from .ops.shape import (
     broadcast_to,
     cat,

@@ -142,3 +142,44 @@ def scalar_dtype(value: Any) -> dtype:
     if isinstance(value, (builtins_float, np.floating)):
         return _default_float
     raise TypeError(f"expected a tensor or a number, got {type(value).__name__}")
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating-point dtype (bits, eps, max, min, tiny, resolution)."""
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002 - PyTorch's name
+        d = _default_float if type is None else type
+        if not isinstance(d, dtype) or not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type, got {d}")
+        info = np.finfo(d.np)
+        self.bits: builtins.int = info.bits
+        self.eps: builtins.float = builtins.float(info.eps)
+        self.max: builtins.float = builtins.float(info.max)
+        self.min: builtins.float = builtins.float(info.min)
+        self.tiny: builtins.float = builtins.float(info.smallest_normal)
+        self.smallest_normal = self.tiny
+        self.resolution: builtins.float = 10.0 ** -builtins.int(info.precision)
+        self.dtype: str = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of an integer dtype: bits, max, min."""
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002 - PyTorch's name
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if not isinstance(type, dtype) or type.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type, got {type}")
+        info = np.iinfo(type.np)
+        self.bits: builtins.int = info.bits
+        self.max: builtins.int = builtins.int(info.max)
+        self.min: builtins.int = builtins.int(info.min)
+        self.dtype: str = type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

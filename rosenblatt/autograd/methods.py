@@ -6,7 +6,7 @@ One table, so each op is written once, in `rosenblatt.ops`, and reached both way
 from __future__ import annotations
 
 from ..ops import elementwise as ew
-from ..ops import fused, index, linalg, reduce, shape
+from ..ops import fused, index, linalg, linalg_decomp, reduce, search, shape
 from .tensor import Tensor
 
 _METHODS = {
@@ -42,3 +42,12 @@ Tensor.__truediv__ = ew.div  # type: ignore[method-assign]
 Tensor.__pow__ = ew.pow  # type: ignore[method-assign]
 Tensor.__neg__ = ew.neg  # type: ignore[method-assign]
 Tensor.__matmul__ = linalg.matmul  # type: ignore[method-assign]
+
+# Matrix functions and searches (ops.linalg_decomp, ops.search), under PyTorch's method names.
+Tensor.inverse = linalg_decomp.inv  # type: ignore[attr-defined]
+Tensor.det = linalg_decomp.det  # type: ignore[attr-defined]
+Tensor.logdet = linalg_decomp.logdet  # type: ignore[attr-defined]
+Tensor.slogdet = linalg_decomp.slogdet  # type: ignore[attr-defined]
+Tensor.cholesky = linalg_decomp.legacy_cholesky  # type: ignore[attr-defined]
+Tensor.unique = search.unique  # type: ignore[attr-defined]
+Tensor.histc = search.histc  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ line up, fixed/integer/scientific notation chosen from the values, long tensors
 summarised with `...`, and suffixes such as `dtype=`, `grad_fn=<...>`, `requires_grad=True`.
 
 The rules follow torch/_tensor_str.py (precision 4, line width 80, threshold 1000,
-3 edge items).
+3 edge items by default; `set_printoptions` changes them).
 """
 
 from __future__ import annotations
@@ -19,8 +19,34 @@ if TYPE_CHECKING:
 
 PRECISION = 4
 LINEWIDTH = 80
-THRESHOLD = 1000
+THRESHOLD: float = 1000
 EDGEITEMS = 3
+SCI_MODE: bool | None = None  # None: chosen from the values; True/False: forced
+
+_PROFILES = {  # (precision, threshold, edgeitems, linewidth), as torch.set_printoptions
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """Set how tensors print, as torch.set_printoptions (a profile first, then each option)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    PRECISION = PRECISION if precision is None else precision
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else edgeitems
+    LINEWIDTH = LINEWIDTH if linewidth is None else linewidth
+    SCI_MODE = sci_mode  # like PyTorch, every call resets it (None: automatic)
 
 
 class _Formatter:
@@ -42,7 +68,9 @@ class _Formatter:
         magnitude = np.abs(finite)
         low, high = float(magnitude.min()), float(magnitude.max())
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
+        if SCI_MODE is not None:
+            self.sci_mode = SCI_MODE
+        elif self.int_mode:
             self.sci_mode = high / low > 1000.0 or high > 1.0e8
         else:
             self.sci_mode = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4
