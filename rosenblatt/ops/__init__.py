@@ -5,6 +5,8 @@ reduce: sum, mean, prod, max/min, var/std, logsumexp, norm, cumsum, arg-reductio
 shape: reshape, permute, expand, cat, repeat, flip, device moves.
 index: indexing, gather/scatter, masks.
 linalg: matmul and the fused linear layer.
+linalg_decomp: inverse, det, solve, Cholesky, QR, eigh, singular values (rosenblatt.linalg).
+search: meshgrid, unique, searchsorted, bucketize, histc.
 fused: softmax, log-softmax and other ops fused for speed and stability.
 conv: conv1d/conv2d, conv_transpose2d, unfold/fold on one im2col core.
 pool: max/avg/adaptive pooling.

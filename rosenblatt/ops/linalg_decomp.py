@@ -131,6 +131,67 @@ class SvdVals(Function):
         return (u * grad[..., None, :]) @ vh
 
 
+
+class EighValues(Function):
+    """Eigenvalues of a symmetric matrix (from a decomposition done once, in `eigh`);
+    grad_A = V diag(grad) V^T."""
+
+    @staticmethod
+    def forward(ctx, a, values, vectors):
+        ctx.save_for_backward(vectors)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        (v,) = ctx.saved_tensors
+        return (v * grad[..., None, :]) @ _mT(v)
+
+
+class EighVectors(Function):
+    """Eigenvectors V of a symmetric matrix; grad_A = V (F o skew(V^T G)) V^T with
+    F_ij = 1 / (l_j - l_i) (off the diagonal), as PyTorch's rule for distinct eigenvalues."""
+
+    @staticmethod
+    def forward(ctx, a, values, vectors):
+        ctx.save_for_backward(values, vectors)
+        return vectors
+
+    @staticmethod
+    def backward(ctx, grad):
+        w, v = ctx.saved_tensors
+        xp = ctx.xp
+        inner = _mT(v) @ grad
+        inner = 0.5 * (inner - _mT(inner))  # only the skew part moves orthonormal vectors
+        gaps = w[..., None, :] - w[..., :, None]
+        n = w.shape[-1]
+        gaps = gaps + xp.eye(n, dtype=w.dtype)  # a harmless 1 where the diagonal of inner is 0
+        return v @ (inner / gaps) @ _mT(v)
+
+
+class QR(Function):
+    """One factor of the reduced A = QR (m >= n), both taken from one decomposition in `qr`.
+
+    With M = R gR^T - gQ^T Q: grad_A = (gQ + Q copyltu(M)) R^-T, copyltu mirroring the
+    lower triangle of M onto the upper; the rule of Walter & Lehmann (2018)."""
+
+    @staticmethod
+    def forward(ctx, a, q, r, which, error):
+        ctx.save_for_backward(q, r)
+        ctx.which, ctx.error = which, error
+        return q if which == "Q" else r
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.error:
+            raise RuntimeError(ctx.error)
+        q, r = ctx.saved_tensors
+        xp = ctx.xp
+        grad_q, grad_r = (grad, xp.zeros_like(r)) if ctx.which == "Q" else (xp.zeros_like(q), grad)
+        m = r @ _mT(grad_r) - _mT(grad_q) @ q
+        copyltu = xp.tril(m) + _mT(xp.tril(m, -1))
+        return _mT(xp.linalg.solve(r, _mT(grad_q + q @ copyltu)))
+
+
 # ------------------------------------------------------------------- checks
 def check_float(a: Tensor, op: str) -> None:
     """Raise PyTorch's error for integer or bool input of a linear-algebra function."""
@@ -246,3 +307,45 @@ def legacy_cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     return cholesky(input, upper=upper)
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:  # noqa: N803
+    """(eigenvalues ascending (..., n), eigenvectors (..., n, n)) of symmetric matrices."""
+    check_square(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    values, vectors = array_module(A._data).linalg.eigh(A._data, UPLO=UPLO)
+    return (EighValues.apply(A, values=values, vectors=vectors),
+            EighVectors.apply(A, values=values, vectors=vectors))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """Eigenvalues, ascending, of symmetric matrices: (..., n, n) -> (..., n)."""
+    return eigh(A, UPLO)[0]
+
+
+def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:  # noqa: N803
+    """(Q, R) with A = QR, Q orthonormal columns, R upper triangular (reduced or complete)."""
+    check_float(A, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           f"'reduced' (default), 'r', or 'complete'")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    q, r = array_module(A._data).linalg.qr(A._data, mode="complete" if mode == "complete"
+                                          else "reduced")
+    # PyTorch raises these in backward, so a forward-only program runs
+    error = None
+    if mode == "r":
+        error = ("The derivative of linalg.qr depends on Q, which is not computed when "
+                 "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                 "differentiate through linalg.qr.")
+    elif mode == "complete" and m > n:
+        error = "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+    elif m < n:
+        error = "rosenblatt implements the derivative of linalg.qr only for nrows >= ncols."
+    out_r = QR.apply(A, q=q, r=r, which="R", error=error)
+    if mode == "r":
+        return _no_grad_result(q.reshape(-1)[:0]), out_r
+    return QR.apply(A, q=q, r=r, which="Q", error=error), out_r

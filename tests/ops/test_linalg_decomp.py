@@ -136,6 +136,39 @@ def test_matrix_rank():
         assert ours.dtype is rb.int64
 
 
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_eigh_values_and_vectors(batch):
+    # symmetric input under perturbation; squared vectors: free of the eigenvectors' signs
+    a = RNG.standard_normal(batch + (4, 4))
+    compare(lambda m, x: m.linalg.eigh((x + x.mT) / 2)[0], a)
+    compare(lambda m, x: m.linalg.eigh((x + x.mT) / 2)[1] ** 2, a)
+    compare(lambda m, x: m.linalg.eigvalsh((x + x.mT) / 2, UPLO="U"), a)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (2, 6, 2)])
+def test_qr_reduced(shape):
+    a = RNG.standard_normal(shape)
+    compare(lambda m, x: m.linalg.qr(x)[0], a)
+    compare(lambda m, x: m.linalg.qr(x)[1], a)
+
+
+def test_qr_modes_and_their_derivative_errors():
+    a = RNG.standard_normal((5, 3))
+    for mode in ("complete", "r"):
+        ours = rb.linalg.qr(rb.tensor(a, requires_grad=True), mode=mode)
+        theirs = torch.linalg.qr(torch.tensor(a, requires_grad=True), mode=mode)
+        for o, t in zip(ours, theirs):
+            assert tuple(o.shape) == tuple(t.shape)
+            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), atol=1e-12)
+        with pytest.raises(RuntimeError, match="mode"):
+            ours[1].sum().backward()
+        with pytest.raises(RuntimeError, match="mode"):
+            theirs[1].sum().backward()
+    with pytest.raises(RuntimeError, match="unrecognized mode"):
+        rb.linalg.qr(rb.tensor(a), mode="full")
+
+
 # ------------------------------------------------------------------------ norms
 VECTOR_ORDS = [2, 1, 3, 0.5, -1, math.inf, -math.inf]
 
