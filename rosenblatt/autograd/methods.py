@@ -5,6 +5,8 @@ One table, so each op is written once, in `rosenblatt.ops`, and reached both way
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ops import elementwise as ew
 from ..ops import fused, index, linalg, linalg_decomp, reduce, search, shape
 from .tensor import Tensor
@@ -14,21 +16,36 @@ _METHODS = {
         "sign sgn sin cos tanh sigmoid relu clamp clip maximum minimum floor ceil round trunc "
         "isnan isinf isfinite eq ne lt le gt ge greater greater_equal less less_equal not_equal "
         "logical_and logical_or logical_xor logical_not equal allclose isclose floor_divide "
-        "remainder",
+        "remainder fmod erf erfc lerp nan_to_num",
     reduce: "sum mean prod amax amin max min var std logsumexp norm cumsum argmax argmin all "
-            "any count_nonzero",
+            "any count_nonzero cumprod",
     shape: "reshape view view_as reshape_as permute transpose swapaxes swapdims t expand "
            "expand_as broadcast_to squeeze unsqueeze flatten unflatten ravel split chunk "
-           "tensor_split unbind repeat flip movedim",
+           "tensor_split unbind repeat flip movedim roll tile narrow diff repeat_interleave",
     index: "masked_fill masked_select gather scatter_add scatter index_select tril triu nonzero "
-           "sort argsort topk",
-    linalg: "matmul mm bmm mv dot outer",
+           "sort argsort topk diag",
+    linalg: "matmul mm bmm mv dot outer addmm baddbmm addbmm kron cross",
     fused: "softmax log_softmax",
 }
 
 for module, names in _METHODS.items():
     for name in names.split():
         setattr(Tensor, name, getattr(module, name))
+
+
+def _inplace_method(op: Any) -> Any:
+    """`x.op_(...)`: x's values replaced by `op(x, ...)`, recorded like other in-place ops."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._inplace(lambda: op(self, *args, **kwargs))
+
+    method.__name__ = op.__name__ + "_"
+    method.__doc__ = f"In-place {op.__name__}."
+    return method
+
+
+for _op in (ew.fmod, ew.erf, ew.erfc, ew.lerp, ew.nan_to_num, reduce.cumprod, linalg.addmm,
+            linalg.baddbmm, linalg.addbmm):
+    setattr(Tensor, _op.__name__ + "_", _inplace_method(_op))
 
 Tensor.T = property(shape.T, doc="All dimensions reversed.")  # type: ignore[attr-defined]
 Tensor.mT = property(shape.mT, doc="The last two dimensions swapped.")  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import importlib
 import math
 from typing import Any
 
+from .._backend import np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .elementwise import _float_input, sigmoid_array
@@ -114,6 +115,16 @@ def erf(xp: Any, x: Any) -> Any:
     if special is not None:
         return special.erf(x)
     return _erf_series(xp, x)
+
+
+def erfc(xp: Any, x: Any) -> Any:
+    """1 - erf(x), elementwise, without the cancellation where erf(x) is near 1."""
+    special = _special(xp)
+    if special is not None:
+        return special.erfc(x)
+    if xp.__name__ == "numpy":
+        return np.frompyfunc(math.erfc, 1, 1)(x).astype(x.dtype)
+    return 1 - _erf_series(xp, x)
 
 
 _SPECIAL: dict[str, Any] = {}

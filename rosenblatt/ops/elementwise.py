@@ -777,3 +777,82 @@ def bitwise(op: str, a: Any, b: Any) -> Tensor:
         return _no_grad_result(~a._data)
     a, b = _operands(a, b)
     return _no_grad_result(getattr(_xp(a), f"bitwise_{op}")(a._data, b._data))
+
+
+# ----------------------------------------------------------- more math functions
+class Fmod(Function):
+    """a - trunc(a / b) * b: the remainder with the sign of the dividend (C's fmod)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with quiet():
+            return ctx.xp.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        with quiet():
+            grad_b = -grad * ctx.xp.trunc(a / b) if need_b else None
+        return (unbroadcast(grad, a.shape) if need_a else None,
+                unbroadcast(grad_b, b.shape) if need_b else None)
+
+
+def fmod(a: Any, b: Any) -> Tensor:
+    """Remainder of a / b with the sign of a, broadcasting; gradients 1 and -trunc(a / b)."""
+    return Fmod.apply(*_operands(a, b))
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x, complement):
+        from .activation import erf as erf_array
+        from .activation import erfc as erfc_array
+
+        ctx.save_for_backward(x)
+        ctx.sign = -1 if complement else 1
+        return (erfc_array if complement else erf_array)(ctx.xp, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (ctx.sign * 2 / np.sqrt(np.pi)) * ctx.xp.exp(-x * x)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt, elementwise."""
+    return Erf.apply(_float_input(x), complement=False)
+
+
+def erfc(x: Tensor) -> Tensor:
+    """1 - erf(x), accurate also where erf(x) is near 1."""
+    return Erf.apply(_float_input(x), complement=True)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """input + weight * (end - input), broadcasting; weight a number or a tensor."""
+    if input.dtype is not end.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype.name} for `end` but got dtype "
+                           f"{end.dtype.name}")
+    return add(input, mul(weight, sub(end, input)))
+
+
+class NanToNum(Function):
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # replaced values are constants: no gradient flows to them
+        return grad * ctx.xp.isfinite(ctx.saved_tensors[0])
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN -> nan, +inf -> posinf, -inf -> neginf (the dtype's extremes by default)."""
+    if x._data.dtype.kind != "f":
+        return x.clone()
+    return NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf)

@@ -377,3 +377,28 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     indices = argsort(x, axis, descending=largest, stable=True)
     indices = getitem(indices, (slice(None),) * axis + (slice(0, k),))
     return values_indices(gather(x, axis, indices), indices)
+
+
+class Diag(Function):
+    """A vector onto a matrix's k-th diagonal, or a matrix's k-th diagonal as a vector."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.shape, ctx.k = x.shape, k
+        return ctx.xp.diag(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if len(ctx.shape) == 1:
+            return ctx.xp.diagonal(grad, ctx.k).copy()
+        out = ctx.xp.zeros(ctx.shape, dtype=grad.dtype)
+        i = ctx.xp.arange(grad.shape[0])
+        out[i + max(-ctx.k, 0), i + max(ctx.k, 0)] = grad
+        return out
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """(n) -> (n + |k|, n + |k|) with x on diagonal k, or (n, m) -> its k-th diagonal."""
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    return Diag.apply(x, k=int(diagonal))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+from .. import dtypes
+from .._backend import np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import shape_str, unbroadcast
-from .elementwise import _operands
+from ._util import normalize_dim, shape_str, unbroadcast
+from .elementwise import _operands, cast
 
 
 class MatMul(Function):
@@ -140,3 +145,226 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, weight, bias)
 
 
+
+
+# ---------------------------------------------------------------------- einsum family
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation: str, shapes: list[tuple]) -> tuple[list[str], str]:
+    """Explicit subscripts per operand and for the output, '...' spelled out in free letters."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        more = "more" if len(shapes) > len(terms) else "fewer"
+        raise RuntimeError(f"einsum(): {more} operands were provided than specified in the "
+                           "equation")
+    for i, ch in enumerate(equation):
+        if ch not in _LETTERS and ch not in ",.->":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation "
+                               "string, subscripts must be in [a-zA-Z]")
+    free = [c for c in _LETTERS if c not in equation]
+    ell_ndim = 0
+    for n, (term, shape) in enumerate(zip(terms, shapes)):
+        named = len(term.replace("...", ""))
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise RuntimeError(f"einsum(): found '.' for operand {n} that is not part of "
+                               "any ellipsis")
+        if "..." not in term and named != len(shape) or named > len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) "
+                               f"does not match the number of dimensions ({len(shape)}) for "
+                               f"operand {n}" + ("" if "..." in term else
+                                                 " and no ellipsis was given"))
+        if "..." in term:
+            ell_ndim = max(ell_ndim, len(shape) - named)
+    ell = "".join(free[:ell_ndim])
+    # each operand's '...' stands for the last of the broadcast letters, aligned right
+    subs = [t.replace("...", ell[ell_ndim - (len(s) - len(t) + 3):])
+            for t, s in zip(terms, shapes)]
+    if not arrow:  # implicit output: broadcast dims, then letters used once, sorted
+        once = sorted(c for c in set(lhs) if c in _LETTERS and lhs.count(c) == 1)
+        return subs, ell + "".join(once)
+    if rhs.count("...") > 1 or rhs.replace("...", "").count("."):
+        raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) was already "
+                           "found")
+    for c in rhs.replace("...", ""):
+        if c not in lhs:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation "
+                               "for any input operand")
+        if rhs.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
+                               "output")
+    return subs, rhs.replace("...", ell)
+
+
+
+def _letter_sizes(subs: list[str], shapes: list[tuple]) -> dict:
+    """Each letter's size, broadcasting size-1 dimensions as PyTorch does."""
+    sizes: dict = {}
+    for term, shape in zip(subs, shapes):
+        for c, n in zip(term, shape):
+            if sizes.get(c, 1) != n and n != 1:
+                if c in sizes and sizes[c] != 1:
+                    raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
+                                       f"(original->remapped): subscript {c} has sizes "
+                                       f"{sizes[c]} and {n}")
+                sizes[c] = n
+            sizes.setdefault(c, n)
+    return sizes
+
+
+class Einsum(Function):
+    """A sum of products over letters; each operand's gradient is again an einsum."""
+
+    @staticmethod
+    def forward(ctx, *arrays, subs, out, sizes):
+        xp = ctx.xp
+        ctx.save_for_backward(*arrays)
+        ctx.subs, ctx.out, ctx.sizes = subs, out, sizes
+        full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)]
+        return xp.einsum(",".join(subs) + "->" + out, *full, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp, subs, sizes = ctx.xp, ctx.subs, ctx.sizes
+        arrays = ctx.saved_tensors
+        full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)]
+        grads = []
+        for i, (a, term) in enumerate(zip(arrays, subs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [ctx.out] + subs[:i] + subs[i + 1:]
+            unique = "".join(dict.fromkeys(term))
+            # letters only this operand has were summed away: their gradient is a broadcast
+            known = "".join(c for c in unique if any(c in o for o in others))
+            g = xp.einsum(",".join(others) + "->" + known, grad, *full[:i], *full[i + 1:],
+                          optimize=len(others) > 2)
+            g = g.reshape(tuple(sizes[c] if c in known else 1 for c in unique))
+            g = xp.broadcast_to(g, tuple(sizes[c] for c in unique))
+            if len(unique) < len(term):  # a repeated letter reads a diagonal: write it back
+                out = xp.zeros(tuple(sizes[c] for c in term), dtype=grad.dtype)
+                out[tuple(_axis_index(xp, sizes[c], unique.index(c), len(unique))
+                          for c in term)] = g
+                g = out
+            grads.append(unbroadcast(g, a.shape))
+        return tuple(grads)
+
+
+def _axis_index(xp, n: int, axis: int, ndim: int):
+    """arange(n) shaped to run along `axis` of an ndim-dimensional index grid."""
+    return xp.arange(n).reshape(tuple(n if d == axis else 1 for d in range(ndim)))
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Sum of products named by subscripts: einsum('ij,jk->ik', a, b) is a @ b."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    target = dtypes.result_type(*operands)
+    operands = tuple(cast(t, target) for t in operands)
+    shapes = [tuple(t.shape) for t in operands]
+    subs, out = _parse_einsum(equation, shapes)
+    return Einsum.apply(*operands, subs=subs, out=out, sizes=_letter_sizes(subs, shapes))
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract the last `dims` dims of a with the first of b, or the listed pairs of dims."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    dims_a = [normalize_dim(d, a.ndim) for d in dims_a]
+    dims_b = [normalize_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} "
+                               f"in dim {db}")
+    sa = _LETTERS[:a.ndim]
+    sb = [_LETTERS[a.ndim + i] for i in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        sb[db] = sa[da]
+    out = "".join(c for i, c in enumerate(sa) if i not in dims_a) + \
+        "".join(c for i, c in enumerate(sb) if i not in dims_b)
+    return einsum(f"{sa},{''.join(sb)}->{out}", a, b)
+
+
+def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+    """beta * x + alpha * product; beta == 0 ignores x (nan and inf included), as PyTorch."""
+    from .elementwise import add, constant, mul, where
+
+    scaled = product if alpha == 1 else mul(product, alpha)
+    if beta == 0:  # x's shape still broadcasts, its values (nan too) are not read
+        return add(where(constant(False, x, dtypes.bool), x, 0.0), scaled)
+    return add(x if beta == 1 else mul(x, beta), scaled)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,  # noqa: A002
+          alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * mat1 @ mat2: (n, m) broadcastable, (n, k), (k, m) -> (n, m)."""
+    return _add_scaled(input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # noqa: A002
+            alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * batch1 @ batch2: (B, n, k), (B, k, m) -> (B, n, m)."""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # noqa: A002
+           alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]: (B, n, k), (B, k, m) -> (n, m)."""
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, got {batch1.ndim}D and {batch2.ndim}D")
+    if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"addbmm: cannot multiply batches ({shape_str(batch1.shape)}) and "
+                           f"({shape_str(batch2.shape)})")
+    return _add_scaled(input, einsum("bnk,bkm->nm", batch1, batch2), beta, alpha)
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """Kronecker product: (a0, a1, ..), (b0, b1, ..) -> (a0 * b0, a1 * b1, ..)."""
+    ndim = max(a.ndim, b.ndim)
+    sa = (1,) * (ndim - a.ndim) + tuple(a.shape)
+    sb = (1,) * (ndim - b.ndim) + tuple(b.shape)
+    # a's dims interleaved with b's: (a0, 1, a1, 1, ..) * (1, b0, 1, b1, ..)
+    pa = tuple(n for s in sa for n in (s, 1))
+    pb = tuple(n for s in sb for n in (1, s))
+    return (a.reshape(pa) * b.reshape(pb)).reshape(tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along `dim`, broadcasting (torch.linalg.cross's rule)."""
+    from .shape import broadcast_to, stack
+
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    try:
+        shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise RuntimeError(f"linalg.cross: shapes {list(a.shape)} and {list(b.shape)} do not "
+                           "broadcast") from None
+    a, b = _operands(a, b)
+    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
+    if dim is None:  # PyTorch's deprecated default: the first dimension of size 3
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                      "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+                      "The default value of dim will change to agree with that of "
+                      "linalg.cross in a future release.", UserWarning, stacklevel=2)
+        dim = next((i for i, n in enumerate(shape) if n == 3), -1)
+    axis = normalize_dim(dim, len(shape))
+    if shape[axis] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {axis} must have length 3. "
+                           f"Got {a.shape[axis]} and {b.shape[axis]}")
+    a0, a1, a2 = a.unbind(axis)
+    b0, b1, b2 = b.unbind(axis)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)

@@ -225,6 +225,33 @@ class CumSum(Function):
         return xp.flip(xp.cumsum(xp.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
 
 
+class CumProd(Function):
+    """Running product; the backward avoids dividing by x, so zeros get exact gradients."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.save_for_backward(x)
+        ctx.axis = axis
+        return ctx.xp.cumprod(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        if x.ndim == 0 or x.shape[ctx.axis] <= 1:  # out = x
+            return grad.copy()
+        x, grad = xp.moveaxis(x, ctx.axis, 0), xp.moveaxis(grad, ctx.axis, 0)
+        n = x.shape[0]
+        # d out_j / d x_i = prod_{k<i} x_k * prod_{i<k<=j} x_k for j >= i. With
+        # after_i = sum_{j>=i} grad_j prod_{i<k<=j} x_k = grad_i + x_{i+1} after_{i+1}:
+        after = xp.empty_like(grad)
+        after[n - 1] = grad[n - 1]
+        for i in range(n - 2, -1, -1):
+            after[i] = grad[i] + x[i + 1] * after[i + 1]
+        before = xp.cumprod(xp.concatenate([xp.ones_like(x[:1]), x[:-1]]), axis=0)
+        return xp.moveaxis(before * after, 0, ctx.axis)
+
+
 def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:
     return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
 
@@ -365,6 +392,12 @@ def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along `dim`."""
     x = _sum_dtype(x, dtype)
     return CumSum.apply(x, axis=normalize_dim(dim, x.ndim))
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running product along `dim` (integers accumulate in int64)."""
+    x = _sum_dtype(x, dtype)
+    return CumProd.apply(x, axis=normalize_dim(dim, x.ndim))
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:

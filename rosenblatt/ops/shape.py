@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._backend import Device
+from .._backend import Device, array_module
 from .._backend import to_device as array_to_device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -446,3 +446,104 @@ def movedim(x: Tensor, source: int, destination: int) -> Tensor:
     s, d = normalize_dim(source, x.ndim), normalize_dim(destination, x.ndim)
     dims.insert(d, dims.pop(s))
     return permute(x, dims)
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return ctx.xp.roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), ctx.axes)
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements cyclically along `dims` (of the flattened tensor when dims is None)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts must have one element when dims is not given, "
+                               f"got {len(shifts)}")
+        return reshape(Roll.apply(reshape(x, -1), shifts=shifts, axes=(0,)), x.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    return Roll.apply(x, shifts=shifts, axes=tuple(normalize_dim(d, x.ndim) for d in dims))
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """repeat(), with fewer `dims` than dimensions padded by leading ones."""
+    dims = _shape_arg((dims,))
+    return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """The slice start:start+length along `dim` (a view); start may be negative."""
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, x.ndim)
+    size, start = x.shape[axis], int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return _slices(x, axis, [start, length])[1]
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """n-th forward difference x[i + 1] - x[i] along `dim`, after prepend/append are joined."""
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    axis = normalize_dim(dim, x.ndim)
+    ends = [_end_piece(e, x, axis) for e in (prepend, append)]
+    if ends[0] is not None or ends[1] is not None:
+        x = cat([e for e in (ends[0], x, ends[1]) if e is not None], axis)
+    for _ in range(n):
+        size = x.shape[axis]
+        later, earlier = _slices(x, axis, [1, size - 1])[1], _slices(x, axis, [size - 1])[0]
+        x = later.logical_xor(earlier) if x.dtype.name == "bool" else later - earlier
+    return x
+
+
+def _end_piece(piece: Tensor | None, x: Tensor, axis: int) -> Tensor | None:
+    """diff's prepend/append: a number or 0-d tensor becomes one slice along `axis`."""
+    if piece is None:
+        return None
+    if not isinstance(piece, Tensor) or piece.ndim == 0:
+        from .elementwise import constant
+
+        piece = piece if isinstance(piece, Tensor) else constant(piece, x)
+        return expand(piece, x.shape[:axis] + (1,) + x.shape[axis + 1:])
+    return piece
+
+
+def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element (or slice along `dim`) repeated `repeats` times, in place in the order."""
+    from .index import index_select
+
+    if repeats is None:  # repeat_interleave(counts): 0..n-1, each counts[i] times
+        xp = array_module(x._data)
+        return Tensor._make(xp.repeat(xp.arange(x.shape[0]), x._data), False, None)
+    if dim is None:
+        x, dim = reshape(x, -1), 0
+    axis = normalize_dim(dim, x.ndim)
+    counts = repeats._data if isinstance(repeats, Tensor) else repeats
+    size = x.shape[axis]
+    xp = array_module(x._data)
+    if getattr(counts, "ndim", 0) == 1 and len(counts) not in (1, size):
+        raise RuntimeError("repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {len(counts)} and input.size({axis}) = {size}")
+    if getattr(counts, "ndim", 0) > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if (xp.asarray(counts) < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    index = xp.repeat(xp.arange(size), counts)
+    return index_select(x, axis, Tensor._make(index, False, None))

@@ -135,3 +135,54 @@ def test_float32_keeps_float32(spec: OpSpec) -> None:
     for g, e in zip(rb_grads, spec.inputs):
         if not isinstance(e, Const):
             assert g is not None and g.dtype is rb.float32 and g._data.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m, a, b: m.einsum("ij,jk", a), RuntimeError, "fewer operands"),
+    (lambda m, a, b: m.einsum("ij", a, b), RuntimeError, "more operands"),
+    (lambda m, a, b: m.einsum("i1->i", a), RuntimeError, "invalid subscript"),
+    (lambda m, a, b: m.einsum("ijk->i", a), RuntimeError, "number of subscripts"),
+    (lambda m, a, b: m.einsum("ij->ik", a), RuntimeError, "output subscript k"),
+    (lambda m, a, b: m.einsum("ij,ij->ij", a, b), RuntimeError, "broadcast"),
+    (lambda m, a, b: m.tensordot(a, b, ([0], [0])), RuntimeError, "contracted dimensions"),
+    (lambda m, a, b: m.addmm(a, a, b), RuntimeError, "multiply"),
+    (lambda m, a, b: m.cross(a, a, dim=0), RuntimeError, "must have length 3"),
+    (lambda m, a, b: m.narrow(a, 1, 3, 2), RuntimeError, "exceeds dimension size"),
+    (lambda m, a, b: m.roll(a, (1, 2), 0), RuntimeError, "shifts and dimensions must align"),
+    (lambda m, a, b: m.diag(a[None]), RuntimeError, "1D or 2D"),
+    (lambda m, a, b: m.repeat_interleave(a, m.tensor([1, 2]), dim=1), RuntimeError,
+     "repeats must have the same size"),
+    (lambda m, a, b: m.cumprod(a, 2), IndexError, "Dimension out of range"),
+])
+def test_errors_match_pytorch(call, error, match) -> None:
+    """Both libraries refuse the same calls with the same kind of error."""
+    rng = np.random.default_rng(0)
+    arrays = rng.standard_normal((2, 4)), rng.standard_normal((3, 5))
+    for m in (rb, torch):
+        with pytest.raises(error, match=match if m is rb else None):
+            call(m, *(m.tensor(x) for x in arrays))
+
+
+def test_cumprod_zero_gradient_is_exact() -> None:
+    """A zero in the running product: x0 * x1 * x2 with x1 = 0 still has gradient x0 * x2."""
+    x = rb.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    rb.cumprod(x, 0)[-1].backward()
+    assert x.grad.tolist() == [0.0, 6.0, 0.0]
+
+
+def test_addmm_beta_zero_ignores_nan() -> None:
+    """beta=0 does not read input: nan and inf there do not reach the result."""
+    c = rb.full((2, 2), float("nan"))
+    out = rb.addmm(c, rb.ones(2, 3), rb.ones(3, 2), beta=0, alpha=0.5)
+    assert out.tolist() == [[1.5, 1.5], [1.5, 1.5]]
+
+
+def test_inplace_variants() -> None:
+    """The in-place methods write into the tensor they are called on."""
+    x = rb.tensor([1.0, float("nan"), 3.0])
+    assert x.nan_to_num_(0.5) is x and x.tolist() == [1.0, 0.5, 3.0]
+    x.lerp_(rb.zeros(3), 0.5).fmod_(1.0)
+    assert x.tolist() == [0.5, 0.25, 0.5]
+    y = rb.ones(2, 2)
+    y.addmm_(rb.ones(2, 2), rb.ones(2, 2), beta=2)
+    assert y.tolist() == [[4.0, 4.0], [4.0, 4.0]]
