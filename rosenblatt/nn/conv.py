@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d (PyTorch's arguments and state keys)."""
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose2d (PyTorch's arguments and state keys)."""
 
 from __future__ import annotations
 
@@ -130,34 +130,42 @@ class _ConvNd(Module):
                     self.groups)
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution: (N, C_in, L) -> (N, C_out, L_out)."""
-
-    _dims = 1
+class _Conv(_ConvNd):
+    """Conv1d/2d/3d: PyTorch's constructor arguments; `_dims` picks the dimension."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, 0, groups, bias, padding_mode, device, dtype)
+
+
+class Conv1d(_Conv):
+    """1-D convolution: (N, C_in, L) -> (N, C_out, L_out)."""
+
+    _dims = 1
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C_in, L) -> (N, C_out, L_out)."""
         return self._conv_forward(input, ops_conv.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
         return self._conv_forward(input, ops_conv.conv2d)
+
+
+class Conv3d(_Conv):
+    """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
+
+    _dims = 3
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
+        return self._conv_forward(input, ops_conv.conv3d)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ops.activation import gelu, softplus
 from ..ops.attention import scaled_dot_product_attention
-from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d, fold, unfold
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.index import one_hot
 from ..ops.pool import (
@@ -19,8 +19,10 @@ from ..ops.pool import (
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
     max_unpool2d,
 )
 from ..ops.resample import interpolate, pad

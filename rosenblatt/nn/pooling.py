@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ class MaxPool2d(_MaxPoolNd):
                             self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out) [, indices]."""
+        return P.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
 class AvgPool1d(Module):
     """Mean over sliding windows: (N, C, L) -> (N, C, L_out)."""
 
@@ -65,9 +74,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """Mean over sliding windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
-
+class _AvgPoolNd(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
@@ -79,13 +86,26 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over sliding windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C, H, W) -> (N, C, H_out, W_out)."""
         return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over sliding windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+        return P.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
 
 class AdaptiveAvgPool2d(Module):

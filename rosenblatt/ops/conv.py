@@ -1,6 +1,6 @@
-"""Convolutions: conv1d/conv2d, conv_transpose2d, unfold/fold, all on one im2col core.
+"""Convolutions: conv1d/2d/3d, conv_transpose2d, unfold/fold, all on one im2col core.
 
-A padded input is copied, one kernel offset at a time (a loop over kh*kw, never over
+A padded input is copied, one kernel offset at a time (a loop over kh*kw (*kd), never over
 pixels), into a column buffer (C*kh*kw rows, one column per output pixel). It meets the
 weight (O, C*kh*kw) in ONE BLAS matrix product (or one per sample in the 'NCHW' layout).
 Backward is two more products (weight gradient, column gradient) and a col2im that adds
@@ -9,6 +9,8 @@ each kernel offset's slice back into a padded gradient buffer.
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 from ..autograd.function import Function
@@ -16,15 +18,28 @@ from ..autograd.tensor import Tensor
 
 # --------------------------------------------------------------------- array helpers
 # Buffers are allocated in a memory order chosen per call and handled through views in
-# one canonical axis order: images (C, N, H, W), columns (C, kh, kw, N, Ho, Wo).
+# one canonical axis order: images (C, N, H, W), columns (C, kh, kw, N, Ho, Wo); with
+# k spatial axes (k = 2 shown) the same orders hold with k kernel and k output axes.
 # - "HWN": batch axis innermost; each kernel-offset slice is one long contiguous run per
 #   (channel, row), so im2col/col2im are 2-3x faster; one product for the whole batch.
 # - "NCHW": sample outermost; one product per sample writes (N, O, Ho*Wo) directly, no
 #   transposes at all: 4-5x faster for first layers (few input channels, many outputs).
 # - "NHW": channel-major image, one product; kept for conv_transpose2d with few outputs.
-IMAGE_ORDER = {"NHW": (0, 1, 2, 3), "HWN": (0, 2, 3, 1), "NCHW": (1, 0, 2, 3)}
-COLS_ORDER = {"NHW": (0, 1, 2, 3, 4, 5), "HWN": (0, 1, 2, 4, 5, 3), "NCHW": (3, 0, 1, 2, 4, 5)}
 FORCE_LAYOUT: str | None = None  # for benchmarks
+
+
+def image_order(layout: str, k: int = 2) -> tuple:
+    """Memory order of an image (C, N, *spatial) with k spatial axes in `layout`."""
+    spatial = tuple(range(2, k + 2))
+    return {"NHW": (0, 1) + spatial, "HWN": (0,) + spatial + (1,),
+            "NCHW": (1, 0) + spatial}[layout]
+
+
+def cols_order(layout: str, k: int = 2) -> tuple:
+    """Memory order of columns (C, *kernel, N, *out) with k spatial axes in `layout`."""
+    kernel, out = tuple(range(1, k + 1)), tuple(range(k + 2, 2 * k + 2))
+    return {"NHW": (0,) + kernel + (k + 1,) + out, "HWN": (0,) + kernel + out + (k + 1,),
+            "NCHW": (k + 1, 0) + kernel + out}[layout]
 
 
 def pick_layout(channels: int, kernel: tuple, out_channels: int) -> str:
@@ -33,7 +48,7 @@ def pick_layout(channels: int, kernel: tuple, out_channels: int) -> str:
     columns ('HWN', fast copies)."""
     if FORCE_LAYOUT:
         return FORCE_LAYOUT
-    return "NCHW" if channels * kernel[0] * kernel[1] < 64 else "HWN"
+    return "NCHW" if channels * math.prod(kernel) < 64 else "HWN"
 
 
 def pick_transposed_layout(channels: int, kernel: tuple, out_channels: int) -> str:
@@ -46,11 +61,13 @@ def pick_transposed_layout(channels: int, kernel: tuple, out_channels: int) -> s
 def cols_matrix(cols: Any, layout: str, groups: int) -> Any:
     """Canonical columns -> (groups, C/g*kh*kw, M), or (N, groups, C/g*kh*kw, Ho*Wo) for
     the per-sample ('NCHW') layout; no copy."""
-    c, kh, kw, n, ho, wo = cols.shape
-    buf = cols.transpose(COLS_ORDER[layout])
+    k = (cols.ndim - 2) // 2
+    c, n = cols.shape[0], cols.shape[k + 1]
+    rows, pixels = c // groups * math.prod(cols.shape[1:k + 1]), math.prod(cols.shape[k + 2:])
+    buf = cols.transpose(cols_order(layout, k))
     if layout == "NCHW":
-        return buf.reshape(n, groups, c // groups * kh * kw, ho * wo)
-    return buf.reshape(groups, c // groups * kh * kw, n * ho * wo)
+        return buf.reshape(n, groups, rows, pixels)
+    return buf.reshape(groups, rows, n * pixels)
 
 
 def alloc(xp: Any, shape: tuple, order: tuple, dtype: Any, zeros: bool = False) -> Any:
@@ -70,40 +87,43 @@ def window_slice(start: int, count: int, step: int) -> slice:
     return slice(start, start + step * (count - 1) + 1, step)
 
 
+def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
+    """(offset index (i, j, ...), window slices) for each kernel offset, row-major."""
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        yield offset, tuple(window_slice(i * d, o, s)
+                            for i, d, o, s in zip(offset, dilation, out, stride))
+
+
 def im2col_into(cols: Any, x: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
     """Copy windows of padded `x` (C, N, Hp, Wp) into `cols` (C, kh, kw, N, Ho, Wo)."""
-    ho, wo = cols.shape[-2:]
-    for i in range(kernel[0]):
-        rows = window_slice(i * dilation[0], ho, stride[0])
-        for j in range(kernel[1]):
-            cols[:, i, j] = x[:, :, rows, window_slice(j * dilation[1], wo, stride[1])]
+    out = cols.shape[len(kernel) + 2:]
+    for offset, windows in kernel_offsets(kernel, stride, dilation, out):
+        cols[(slice(None), *offset)] = x[(slice(None), slice(None), *windows)]
     return cols
 
 
 def col2im_into(out: Any, cols: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
     """Add `cols` (C, kh, kw, N, Ho, Wo) into the padded image `out` (C, N, Hp, Wp)."""
-    ho, wo = cols.shape[-2:]
-    for i in range(kernel[0]):
-        rows = window_slice(i * dilation[0], ho, stride[0])
-        for j in range(kernel[1]):
-            out[:, :, rows, window_slice(j * dilation[1], wo, stride[1])] += cols[:, i, j]
+    size = cols.shape[len(kernel) + 2:]
+    for offset, windows in kernel_offsets(kernel, stride, dilation, size):
+        out[(slice(None), slice(None), *windows)] += cols[(slice(None), *offset)]
     return out
 
 
 def padded_cn(xp: Any, x: Any, padding: tuple, layout: str) -> Any:
     """(N, C, H, W) -> a zero-padded copy, canonical view (C, N, Hp, Wp), in `layout`."""
-    (t, b), (le, r) = padding
-    n, c, h, w = x.shape
-    shape = (c, n, h + t + b, w + le + r)
-    out = alloc(xp, shape, IMAGE_ORDER[layout], x.dtype, zeros=bool(t or b or le or r))
-    out[:, :, t:t + h, le:le + w] = x.transpose(1, 0, 2, 3)
+    n, c, *size = x.shape
+    shape = (c, n) + tuple(s + before + after for s, (before, after) in zip(size, padding))
+    zeros = any(before or after for before, after in padding)
+    out = alloc(xp, shape, image_order(layout, len(size)), x.dtype, zeros=zeros)
+    crop(out, padding, size)[...] = x.swapaxes(0, 1)
     return out
 
 
-def crop2d(x: Any, padding: tuple, size: tuple) -> Any:
-    """The (H, W) region of a padded array (a view)."""
-    (t, _), (le, _) = padding
-    return x[:, :, t:t + size[0], le:le + size[1]]
+def crop(x: Any, padding: tuple, size: tuple) -> Any:
+    """The (H, W) region of a padded (C, N, Hp, Wp) array (a view)."""
+    return x[(slice(None), slice(None),
+              *(slice(before, before + s) for (before, _), s in zip(padding, size)))]
 
 
 def out_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
@@ -113,82 +133,87 @@ def out_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> in
 
 def to_nchw(xp: Any, y: Any, bias: Any = None) -> Any:
     """Canonical (C, N, H, W) view -> contiguous (N, C, H, W), adding bias in the same pass."""
-    yt = y.transpose(1, 0, 2, 3)
+    yt = y.swapaxes(0, 1)
     if bias is None:
         return xp.ascontiguousarray(yt)
     out = xp.empty(yt.shape, dtype=y.dtype)
-    return xp.add(yt, bias.reshape(1, -1, 1, 1), out=out)
+    return xp.add(yt, bias.reshape((1, -1) + (1,) * (y.ndim - 2)), out=out)
 
 
 # ----------------------------------------------------------------------- functions
-class Conv2d(Function):
-    """2-D cross-correlation: (N, C, H, W), (O, C/g, kh, kw), (O) -> (N, O, Ho, Wo).
+class ConvNd(Function):
+    """k-D cross-correlation: (N, C, *S), (O, C/g, *kernel), (O) -> (N, O, *S_out).
 
-    forward allocates a padded copy of the input, one (C*kh*kw, N*Ho*Wo) column buffer
-    (kept for backward: kh*kw times the input) and the (O, N*Ho*Wo) product; in the 'HWN'
-    and 'NHW' layouts the product is copied once more into the (N, O, Ho, Wo) output, in
-    'NCHW' it is the output. backward allocates an (O, N*Ho*Wo) copy of the output
-    gradient ('HWN'/'NHW' only), the weight gradient (N partial ones summed in 'NCHW'), a
-    (C*kh*kw, N*Ho*Wo) column gradient, the padded input gradient and the input gradient.
+    Shown for k = 2 ((N, C, H, W) -> (N, O, Ho, Wo)): forward allocates a padded copy of
+    the input, one (C*kh*kw, N*Ho*Wo) column buffer (kept for backward: kh*kw times the
+    input) and the (O, N*Ho*Wo) product; in the 'HWN' and 'NHW' layouts the product is
+    copied once more into the (N, O, Ho, Wo) output, in 'NCHW' it is the output. backward
+    allocates an (O, N*Ho*Wo) copy of the output gradient ('HWN'/'NHW' only), the weight
+    gradient (N partial ones summed in 'NCHW'), a (C*kh*kw, N*Ho*Wo) column gradient, the
+    padded input gradient and the input gradient.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         xp = ctx.xp
-        n, c, h, w = x.shape
-        o, cg, kh, kw = weight.shape
-        layout = pick_layout(c, (kh, kw), o)
-        ho = out_size(h, kh, stride[0], sum(padding[0]), dilation[0])
-        wo = out_size(w, kw, stride[1], sum(padding[1]), dilation[1])
-        cols = alloc(xp, (c, kh, kw, n, ho, wo), COLS_ORDER[layout], x.dtype)
-        im2col_into(cols, padded_cn(xp, x, padding, layout), (kh, kw), stride, dilation)
+        n, c, *size = x.shape
+        o, cg, *kernel = weight.shape
+        k = len(kernel)
+        layout = pick_layout(c, kernel, o)
+        out = tuple(out_size(s, kk, st, sum(p), d)
+                    for s, kk, st, p, d in zip(size, kernel, stride, padding, dilation))
+        cols = alloc(xp, (c, *kernel, n, *out), cols_order(layout, k), x.dtype)
+        im2col_into(cols, padded_cn(xp, x, padding, layout), kernel, stride, dilation)
         cols = cols_matrix(cols, layout, groups)
-        w2 = weight.reshape(groups, o // groups, cg * kh * kw)
+        w2 = weight.reshape(groups, o // groups, -1)
         y = xp.matmul(w2[0], cols[0]) if groups == 1 and layout != "NCHW" \
             else xp.matmul(w2, cols)
         ctx.save_for_backward(weight)
         ctx.cols = cols
         ctx.geometry = (x.shape, padding, stride, dilation, groups, layout)
         if layout == "NCHW":  # per-sample products are already (N, O, Ho*Wo)
-            y = y.reshape(n, o, ho, wo)
+            y = y.reshape(n, o, *out)
             if bias is not None:
-                y += bias.reshape(1, -1, 1, 1)
+                y += bias.reshape((1, -1) + (1,) * k)
             return y
-        y = y.reshape(_buffer_shape((o, n, ho, wo), layout))
-        return to_nchw(xp, y.transpose(_inverse(IMAGE_ORDER[layout])), bias)
+        order = image_order(layout, k)
+        y = y.reshape(_buffer_shape((o, n, *out), order))
+        return to_nchw(xp, y.transpose(_inverse(order)), bias)
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
         (weight,) = ctx.saved_tensors
-        (n, c, h, w), padding, stride, dilation, groups, layout = ctx.geometry
+        (n, c, *size), padding, stride, dilation, groups, layout = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
-        o, cg, kh, kw = weight.shape
-        ho, wo = grad.shape[2:]
-        order = IMAGE_ORDER[layout]
+        o, _, *kernel = weight.shape
+        k = len(kernel)
+        out = grad.shape[2:]
+        order = image_order(layout, k)
         if layout == "NCHW":
-            g2 = xp.ascontiguousarray(grad).reshape(n, groups, o // groups, ho * wo)
+            g2 = xp.ascontiguousarray(grad).reshape(n, groups, o // groups, math.prod(out))
         else:
-            g2 = alloc(xp, (o, n, ho, wo), order, grad.dtype)
-            g2[...] = grad.transpose(1, 0, 2, 3)
+            g2 = alloc(xp, (o, n, *out), order, grad.dtype)
+            g2[...] = grad.swapaxes(0, 1)
             g2 = as_matrix(g2, order, o).reshape(groups, o // groups, -1)
         grad_x = grad_w = grad_b = None
         if need_b:
-            grad_b = grad.sum(axis=(0, 2, 3))
+            grad_b = grad.sum(axis=(0, *range(2, k + 2)))
         if need_w:
             grad_w = xp.matmul(g2, xp.swapaxes(ctx.cols, -1, -2))
             if layout == "NCHW":
                 grad_w = grad_w.sum(axis=0)
             grad_w = grad_w.reshape(weight.shape)
         if need_x:
-            w2 = weight.reshape(groups, o // groups, cg * kh * kw)
+            w2 = weight.reshape(groups, o // groups, -1)
             gcols = xp.matmul(w2.transpose(0, 2, 1), g2)
-            gcols = gcols.reshape(_buffer_shape((c, kh, kw, n, ho, wo), layout, COLS_ORDER))
-            gcols = gcols.transpose(_inverse(COLS_ORDER[layout]))
-            hp, wp = h + sum(padding[0]), w + sum(padding[1])
-            gpad = alloc(xp, (c, n, hp, wp), order, grad.dtype, zeros=True)
-            col2im_into(gpad, gcols, (kh, kw), stride, dilation)
-            grad_x = to_nchw(xp, crop2d(gpad, padding, (h, w)))
+            corder = cols_order(layout, k)
+            gcols = gcols.reshape(_buffer_shape((c, *kernel, n, *out), corder))
+            gcols = gcols.transpose(_inverse(corder))
+            padded = tuple(s + sum(p) for s, p in zip(size, padding))
+            gpad = alloc(xp, (c, n, *padded), order, grad.dtype, zeros=True)
+            col2im_into(gpad, gcols, kernel, stride, dilation)
+            grad_x = to_nchw(xp, crop(gpad, padding, size))
         return grad_x, grad_w, grad_b
 
 
@@ -196,8 +221,8 @@ def _inverse(order: tuple) -> tuple:
     return tuple(order.index(i) for i in range(len(order)))
 
 
-def _buffer_shape(shape: tuple, layout: str, orders: dict = IMAGE_ORDER) -> tuple:
-    return tuple(shape[i] for i in orders[layout])
+def _buffer_shape(shape: tuple, order: tuple) -> tuple:
+    return tuple(shape[i] for i in order)
 
 
 class ConvTranspose2d(Function):
@@ -219,14 +244,14 @@ class ConvTranspose2d(Function):
         size = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in zip(
             (h, w), stride, padding, dilation, (kh, kw), output_padding))
         layout = pick_transposed_layout(cin, (kh, kw), cout)
-        order = IMAGE_ORDER[layout]
+        order = image_order(layout)
         x2 = alloc(xp, (cin, n, h, w), order, x.dtype)
         x2[...] = x.transpose(1, 0, 2, 3)
         x2 = as_matrix(x2, order, cin).reshape(groups, cin // groups, -1)
         w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
         cols = xp.matmul(w2.transpose(0, 2, 1), x2)
-        cols = cols.reshape(_buffer_shape((cout, kh, kw, n, h, w), layout, COLS_ORDER))
-        cols = cols.transpose(_inverse(COLS_ORDER[layout]))
+        cols = cols.reshape(_buffer_shape((cout, kh, kw, n, h, w), cols_order(layout)))
+        cols = cols.transpose(_inverse(cols_order(layout)))
         pads = ((padding[0], padding[0]), (padding[1], padding[1]))
         shape = (cout, n, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
         ypad = alloc(xp, shape, order, x.dtype, zeros=True)
@@ -235,7 +260,7 @@ class ConvTranspose2d(Function):
         ctx.save_for_backward(weight)
         ctx.x2 = x2
         ctx.geometry = (x.shape, pads, stride, dilation, groups, layout)
-        return to_nchw(xp, crop2d(ypad, pads, size), bias)
+        return to_nchw(xp, crop(ypad, pads, size), bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -245,9 +270,10 @@ class ConvTranspose2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         _, cog, kh, kw = weight.shape
         cout = cog * groups
-        gcols = alloc(xp, (cout, kh, kw, n, h, w), COLS_ORDER[layout], grad.dtype)
+        order = image_order(layout)
+        gcols = alloc(xp, (cout, kh, kw, n, h, w), cols_order(layout), grad.dtype)
         im2col_into(gcols, padded_cn(xp, grad, pads, layout), (kh, kw), stride, dilation)
-        gcols = as_matrix(gcols, COLS_ORDER[layout], cout * kh * kw)
+        gcols = as_matrix(gcols, cols_order(layout), cout * kh * kw)
         gcols = gcols.reshape(groups, cog * kh * kw, -1)
         grad_x = grad_w = grad_b = None
         if need_b:
@@ -256,8 +282,8 @@ class ConvTranspose2d(Function):
             grad_w = xp.matmul(ctx.x2, gcols.transpose(0, 2, 1)).reshape(weight.shape)
         if need_x:
             w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
-            gx = xp.matmul(w2, gcols).reshape(_buffer_shape((cin, n, h, w), layout))
-            grad_x = to_nchw(xp, gx.transpose(_inverse(IMAGE_ORDER[layout])))
+            gx = xp.matmul(w2, gcols).reshape(_buffer_shape((cin, n, h, w), order))
+            grad_x = to_nchw(xp, gx.transpose(_inverse(order)))
         return grad_x, grad_w, grad_b
 
 
@@ -298,7 +324,7 @@ def _fold(xp: Any, cols: Any, size: tuple, pads: tuple, kernel: tuple, stride: t
     shape = (c, n, size[0] + sum(pads[0]), size[1] + sum(pads[1]))
     out = xp.zeros(shape, dtype=cols.dtype)
     col2im_into(out, cols6, kernel, stride, dilation)
-    return to_nchw(xp, crop2d(out, pads, size))
+    return to_nchw(xp, crop(out, pads, size))
 
 
 class Fold(Function):
@@ -366,36 +392,36 @@ def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
 
 
 def _conv_padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
-    """((top, bottom), (left, right)) from an int, a pair, 'same' or 'valid'."""
+    """((top, bottom), (left, right), ...) from an int, a tuple, 'same' or 'valid'."""
+    n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return ((0, 0), (0, 0))
+            return ((0, 0),) * n
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
             return _same_padding(kernel, dilation)
         raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
-    p = _ntuple(padding, 2, "padding")
+    p = _ntuple(padding, n, "padding")
     if any(v < 0 for v in p):
         raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
-    return ((p[0], p[0]), (p[1], p[1]))
+    return tuple((v, v) for v in p)
 
 
-def conv2d(
-    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
-    padding: Any = 0, dilation: Any = 1, groups: int = 1,
-) -> Tensor:
-    """2-D convolution: (N, C, H, W), (O, C/groups, kh, kw), (O) -> (N, O, Ho, Wo)."""
-    _check_input(input, weight, bias, "conv2d", 4)
-    if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
-                      groups).squeeze(0)
-    stride = _ntuple(stride, 2, "stride")
-    dilation = _ntuple(dilation, 2, "dilation")
-    o, cg, kh, kw = weight.shape
-    n, c, h, w = input.shape
+def _convnd(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,  # noqa: A002
+             padding: Any, dilation: Any, groups: int, k: int) -> Tensor:
+    """conv{k}d: (N, C, *S), (O, C/groups, *kernel), (O) -> (N, O, *S_out), checked."""
+    op = f"conv{k}d"
+    _check_input(input, weight, bias, op, k + 2)
+    if input.ndim == k + 1:
+        return _convnd(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
+                       k).squeeze(0)
+    stride = _ntuple(stride, k, "stride")
+    dilation = _ntuple(dilation, k, "dilation")
+    o, cg, *kernel = weight.shape
+    c, size = input.shape[1], input.shape[2:]
     if groups < 1 or o % groups:
-        raise RuntimeError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
+        raise RuntimeError(f"{op}: out_channels ({o}) must be divisible by groups ({groups})")
     if cg * groups != c:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
@@ -403,19 +429,36 @@ def conv2d(
             "instead"
         )
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"conv2d: bias must have shape ({o},), got {tuple(bias.shape)}")
+        raise RuntimeError(f"{op}: bias must have shape ({o},), got {tuple(bias.shape)}")
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise RuntimeError(f"conv2d: stride {stride} and dilation {dilation} must be positive")
-    pads = _conv_padding(padding, (kh, kw), stride, dilation, "conv2d")
-    hp, wp = h + sum(pads[0]), w + sum(pads[1])
-    if hp < dilation[0] * (kh - 1) + 1 or wp < dilation[1] * (kw - 1) + 1:
+        raise RuntimeError(f"{op}: stride {stride} and dilation {dilation} must be positive")
+    pads = _conv_padding(padding, tuple(kernel), stride, dilation, op)
+    padded = [s + sum(p) for s, p in zip(size, pads)]
+    spans = [d * (kk - 1) + 1 for d, kk in zip(dilation, kernel)]
+    if any(p < span for p, span in zip(padded, spans)):
         raise RuntimeError(
-            f"conv2d: calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
-            f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size "
-            "can't be greater than actual input size"
+            f"{op}: calculated padded input size per channel: "
+            f"({' x '.join(map(str, padded))}). Kernel size: ({' x '.join(map(str, spans))})."
+            " Kernel size can't be greater than actual input size"
         )
-    return Conv2d.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
+    return ConvNd.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
                         groups=groups)
+
+
+def conv2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+    padding: Any = 0, dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """2-D convolution: (N, C, H, W), (O, C/groups, kh, kw), (O) -> (N, O, Ho, Wo)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+    padding: Any = 0, dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """3-D convolution: (N, C, D, H, W), (O, C/groups, kd, kh, kw), (O) -> (N, O, Do, Ho, Wo)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
 def conv1d(

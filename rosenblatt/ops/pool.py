@@ -1,6 +1,6 @@
 """Pooling and resampling: max/avg pooling, adaptive average pooling, interpolate, pad.
 
-Pooling loops over the kh*kw kernel offsets (never over pixels): each offset is one
+Pooling (2-d or 3-d) loops over the kernel offsets (never over pixels): each offset is one
 strided slice of the padded input, the size of the output. Adaptive pooling and
 interpolation are separable linear maps along H and W, applied as two matrix products.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .conv import _ntuple, window_slice
+from .conv import _ntuple, kernel_offsets
 
 
 # --------------------------------------------------------------------------- helpers
@@ -27,48 +27,50 @@ def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
 
 
 def _padded(xp: Any, x: Any, pad: tuple, need: tuple, value: float) -> Any:
-    """x padded by `pad` before and up to length `need` after, on the last two axes."""
-    n, c, h, w = x.shape
-    extra = (max(need[0] - h - pad[0], 0), max(need[1] - w - pad[1], 0))
-    if not (pad[0] or pad[1] or extra[0] or extra[1]):
+    """x padded by `pad` before and up to length `need` after, on the spatial axes."""
+    n, c, *size = x.shape
+    extra = tuple(max(nd - s - p, 0) for nd, s, p in zip(need, size, pad))
+    if not (any(pad) or any(extra)):
         return x
-    out = xp.full((n, c, h + pad[0] + extra[0], w + pad[1] + extra[1]), value, dtype=x.dtype)
-    out[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    shape = (n, c) + tuple(s + p + e for s, p, e in zip(size, pad, extra))
+    out = xp.full(shape, value, dtype=x.dtype)
+    _crop(out, pad, size)[...] = x
     return out
 
 
+def _crop(x: Any, pad: tuple, size: tuple) -> Any:
+    """The unpadded (N, C, *size) region of a padded array (a view)."""
+    return x[(..., *(slice(p, p + s) for p, s in zip(pad, size)))]
+
+
 def _windows(kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
-    """(k, slice rows, slice cols) for each kernel offset k = i*kw + j."""
-    for i in range(kernel[0]):
-        rows = window_slice(i * dilation[0], out[0], stride[0])
-        for j in range(kernel[1]):
-            yield i * kernel[1] + j, rows, window_slice(j * dilation[1], out[1], stride[1])
+    """(k, window slices) for each kernel offset, k its row-major flat index (i*kw + j)."""
+    for k, (_, windows) in enumerate(kernel_offsets(kernel, stride, dilation, out)):
+        yield k, windows
 
 
 def _max_pool(xp: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
               dilation: tuple, out: tuple) -> tuple:
     """(padded input, max over each window): one `maximum` pass per kernel offset."""
-    need = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation,
-                                                                        kernel))
-    xpad = _padded(xp, x, padding, need, -math.inf)
+    xpad = _padded(xp, x, padding, _need(out, kernel, stride, dilation), -math.inf)
     best = None
-    for _, rows, cols in _windows(kernel, stride, dilation, out):
-        window = xpad[:, :, rows, cols]
+    for _, windows in _windows(kernel, stride, dilation, out):
+        window = xpad[(..., *windows)]
         best = window.copy() if best is None else xp.maximum(best, window, out=best)
     return xpad, best
 
 
 def _first_hits(xp: Any, xpad: Any, best: Any, kernel: tuple, stride: tuple,
                 dilation: tuple):
-    """(offset k, rows, cols, mask) where offset k holds its window's FIRST maximum.
+    """(offset k, window slices, mask) where offset k holds its window's FIRST maximum.
 
     Recomputed from the input instead of stored: PyTorch gives a tied window's gradient to
     its first maximum (a NaN counts as the maximum, and NaN propagates through `maximum`).
     """
     nan = bool(xp.isnan(best).any()) if best.dtype.kind == "f" else False
     taken = None
-    for k, rows, cols in _windows(kernel, stride, dilation, best.shape[2:]):
-        window = xpad[:, :, rows, cols]
+    for k, windows in _windows(kernel, stride, dilation, best.shape[2:]):
+        window = xpad[(..., *windows)]
         hit = window == best
         if nan:
             hit |= xp.isnan(window)
@@ -77,11 +79,11 @@ def _first_hits(xp: Any, xpad: Any, best: Any, kernel: tuple, stride: tuple,
         else:
             hit &= ~taken
             taken |= hit
-        yield k, rows, cols, hit
+        yield k, windows, hit
 
 
-class MaxPool2d(Function):
-    """Max over each window: (N, C, H, W) -> (N, C, Ho, Wo).
+class MaxPoolNd(Function):
+    """Max over each window: (N, C, *S) -> (N, C, *S_out), e.g. (N, C, H, W) -> (N, C, Ho, Wo).
 
     forward allocates a padded copy of the input (when padding or ceil_mode need one) and
     the output; nothing beyond the input and output is kept. backward re-pads the input,
@@ -103,42 +105,43 @@ class MaxPool2d(Function):
         (x,) = ctx.saved_tensors
         best = ctx.best
         kernel, stride, padding, dilation = ctx.geometry
-        n, c, h, w = x.shape
-        xpad = _padded(xp, x, padding, _need(best.shape, kernel, stride, dilation), -math.inf)
+        out = best.shape[2:]
+        xpad = _padded(xp, x, padding, _need(out, kernel, stride, dilation), -math.inf)
         overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-        tiled = stride == kernel and dilation == (1, 1) and \
-            xpad.shape[2:] == tuple(s * o for s, o in zip(stride, best.shape[2:]))
+        tiled = stride == kernel and all(d == 1 for d in dilation) and \
+            xpad.shape[2:] == tuple(s * o for s, o in zip(stride, out))
         gpad = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=grad.dtype)
-        for _, rows, cols, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
+        for _, windows, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
             if overlap:
-                gpad[:, :, rows, cols] += grad * hit
+                gpad[(..., *windows)] += grad * hit
             else:  # disjoint windows: write each offset's share directly
-                xp.multiply(grad, hit, out=gpad[:, :, rows, cols])
-        return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+                xp.multiply(grad, hit, out=gpad[(..., *windows)])
+        return _crop(gpad, padding, x.shape[2:])
 
 
-def _need(shape: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
-    """Padded input length the windows of an output of `shape` reach."""
-    return tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(shape[2:], stride,
+def _need(out: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """Padded input length the windows of an output of spatial size `out` reach."""
+    return tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride,
                                                                       dilation, kernel))
 
 
 def _avg_divisor(xp: Any, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
                  out: tuple, count_include_pad: bool, dtype: Any) -> Any:
     """The (Ho, Wo) divisor of each window, following PyTorch's avg_pool2d rules."""
-    counts = []
+    divisor = xp.ones((), dtype=xp.int64)
     for n, k, s, p, o in zip(size, kernel, stride, padding, out):
         start = xp.arange(o) * s - p
         end = xp.minimum(start + k, n + p)
         if count_include_pad:
-            counts.append(end - start)
+            count = end - start
         else:
-            counts.append(xp.minimum(end, n) - xp.maximum(start, 0))
-    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+            count = xp.minimum(end, n) - xp.maximum(start, 0)
+        divisor = divisor[..., None] * count  # outer product over the spatial axes
+    return divisor.astype(dtype)
 
 
-class AvgPool2d(Function):
-    """Mean over each window: (N, C, H, W) -> (N, C, Ho, Wo).
+class AvgPoolNd(Function):
+    """Mean over each window: (N, C, *S) -> (N, C, *S_out), e.g. (N, C, H, W) -> (N, C, Ho, Wo).
 
     forward allocates a padded copy of the input (when padding or ceil_mode need one) and
     the output; backward the padded input gradient and the scaled output gradient.
@@ -147,11 +150,11 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out, divisor):
         xp = ctx.xp
-        need = tuple((o - 1) * s + k for o, s, k in zip(out, stride, kernel))
-        xpad = _padded(xp, x, padding, need, 0.0)
+        ones = (1,) * len(kernel)
+        xpad = _padded(xp, x, padding, _need(out, kernel, stride, ones), 0.0)
         total = None
-        for _, rows, cols in _windows(kernel, stride, (1, 1), out):
-            window = xpad[:, :, rows, cols]
+        for _, windows in _windows(kernel, stride, ones, out):
+            window = xpad[(..., *windows)]
             total = window.copy() if total is None else xp.add(total, window, out=total)
         ctx.geometry = (x.shape, kernel, stride, padding, xpad.shape[2:], divisor)
         return xp.divide(total, divisor, out=total)
@@ -159,12 +162,12 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        (n, c, h, w), kernel, stride, padding, size, divisor = ctx.geometry
+        shape, kernel, stride, padding, size, divisor = ctx.geometry
         scaled = grad / divisor
-        gpad = xp.zeros((n, c) + tuple(size), dtype=grad.dtype)
-        for _, rows, cols in _windows(kernel, stride, (1, 1), grad.shape[2:]):
-            gpad[:, :, rows, cols] += scaled
-        return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+        gpad = xp.zeros(shape[:2] + tuple(size), dtype=grad.dtype)
+        for _, windows in _windows(kernel, stride, (1,) * len(kernel), grad.shape[2:]):
+            gpad[(..., *windows)] += scaled
+        return _crop(gpad, padding, shape[2:])
 
 
 class Separable2d(Function):
@@ -192,20 +195,20 @@ class Separable2d(Function):
 
 # ---------------------------------------------------------------------- public API
 def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-               op: str) -> tuple:
-    if x.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor for input, got "
-                           f"shape {list(x.shape)}")
-    kernel = _ntuple(kernel_size, 2, "kernel_size")
+               op: str, k: int = 2) -> tuple:
+    if x.ndim not in (k + 1, k + 2):
+        raise RuntimeError(f"{op}: expected {k + 1}D or {k + 2}D (batch mode) tensor for "
+                           f"input, got shape {list(x.shape)}")
+    kernel = _ntuple(kernel_size, k, "kernel_size")
     stride = kernel if stride is None or stride == [] or stride == () \
-        else _ntuple(stride, 2, "stride")
-    padding = _ntuple(padding, 2, "padding")
-    dilation = _ntuple(dilation, 2, "dilation")
+        else _ntuple(stride, k, "stride")
+    padding = _ntuple(padding, k, "padding")
+    dilation = _ntuple(dilation, k, "dilation")
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
         raise RuntimeError(f"{op}: kernel_size {kernel}, stride {stride} and dilation "
                            f"{dilation} must be positive")
-    for p, k in zip(padding, kernel):
-        if p < 0 or p > k // 2:
+    for p, kk in zip(padding, kernel):
+        if p < 0 or p > kk // 2:
             raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, "
                                f"but got pad={padding}, kernel_size={kernel}")
     return kernel, stride, padding, dilation
@@ -213,17 +216,18 @@ def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation:
 
 def _out_shape(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                ceil_mode: bool, op: str) -> tuple:
-    out = tuple(pool_out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(
-        x.shape[-2:], kernel, stride, padding, dilation))
+    k = len(kernel)
+    out = tuple(pool_out_size(s, kk, st, p, d, ceil_mode) for s, kk, st, p, d in zip(
+        x.shape[-k:], kernel, stride, padding, dilation))
     if min(out) < 1:
         raise RuntimeError(f"{op}: given input size {list(x.shape)}, calculated output size "
-                           f"{list(x.shape[:-2]) + list(out)} is too small")
+                           f"{list(x.shape[:-k]) + list(out)} is too small")
     return out
 
 
-def _batched(x: Tensor, fn: Any) -> Any:
-    """Run a 4-D function on a 3-D (unbatched) input too."""
-    if x.ndim == 3:
+def _batched(x: Tensor, fn: Any, k: int = 2) -> Any:
+    """Run a function of (N, C, *k spatial) on an unbatched (C, *k spatial) input too."""
+    if x.ndim == k + 1:
         result = fn(x.unsqueeze(0))
         if isinstance(result, tuple):
             return tuple(r.squeeze(0) for r in result)
@@ -231,37 +235,75 @@ def _batched(x: Tensor, fn: Any) -> Any:
     return fn(x)
 
 
-def max_pool2d(
-    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
-) -> Any:
-    """Max pooling: (N, C, H, W) -> (N, C, Ho, Wo) [, int64 flat indices into H*W]."""
+def _max_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
+                dilation: Any, ceil_mode: bool, return_indices: bool, k: int) -> Any:
+    """max_pool{k}d: (N, C, *S) -> (N, C, *S_out) [, int64 flat indices into prod(S)]."""
+    op = f"max_pool{k}d"
     kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
-                                                   dilation, "max_pool2d")
-    out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
+                                                   dilation, op, k)
+    out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, op)
 
     def pool(x: Tensor) -> Any:
-        y = MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding,
+        y = MaxPoolNd.apply(x, kernel=kernel, stride=stride, padding=padding,
                             dilation=dilation, out=out)
         if not return_indices:
             return y
         return y, _max_indices(x, kernel, stride, padding, dilation, out)
 
-    return _batched(input, pool)
+    return _batched(input, pool, k)
+
+
+def max_pool2d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
+) -> Any:
+    """Max pooling: (N, C, H, W) -> (N, C, Ho, Wo) [, int64 flat indices into H*W]."""
+    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices, 2)
+
+
+def max_pool3d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
+) -> Any:
+    """Max pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo) [, int64 indices into D*H*W]."""
+    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices, 3)
 
 
 def _max_indices(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                  out: tuple) -> Tensor:
-    """Flat positions h*W + w of each window's maximum, as PyTorch's return_indices."""
+    """Flat positions (d*H + h)*W + w of each window's maximum, as PyTorch's return_indices."""
     xp = x.device.xp
     xpad, best = _max_pool(xp, x._data, kernel, stride, padding, dilation, out)
     arg = xp.zeros(best.shape, dtype=xp.int64)
-    for k, _, _, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
+    for k, _, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
         arg += k * hit
-    rows = xp.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0] \
-        + (arg // kernel[1]) * dilation[0]
-    cols = xp.arange(out[1]) * stride[1] - padding[1] + (arg % kernel[1]) * dilation[1]
-    return Tensor._make(rows * x.shape[-1] + cols, False, None)
+    offsets = xp.unravel_index(arg, kernel)
+    flat = xp.zeros(best.shape, dtype=xp.int64)
+    for axis, (o, s, p, d, size) in enumerate(zip(out, stride, padding, dilation,
+                                                  x.shape[2:])):
+        start = (xp.arange(o) * s - p).reshape((-1,) + (1,) * (len(out) - axis - 1))
+        flat = flat * size + start + offsets[axis] * d
+    return Tensor._make(flat, False, None)
+
+
+def _avg_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
+                ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
+                k: int) -> Tensor:
+    """avg_pool{k}d: (N, C, *S) -> (N, C, *S_out)."""
+    op = f"avg_pool{k}d"
+    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, op, k)
+    out = _out_shape(input, kernel, stride, padding, (1,) * k, ceil_mode, op)
+    xp = input.device.xp
+    if divisor_override:
+        divisor = xp.asarray(divisor_override, dtype=input._data.dtype)
+    else:
+        divisor = _avg_divisor(xp, input.shape[-k:], kernel, stride, padding, out,
+                               count_include_pad, input._data.dtype)
+    return _batched(input, lambda x: AvgPoolNd.apply(x, kernel=kernel, stride=stride,
+                                                     padding=padding, out=out,
+                                                     divisor=divisor), k)
 
 
 def avg_pool2d(
@@ -269,18 +311,17 @@ def avg_pool2d(
     ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
 ) -> Tensor:
     """Average pooling: (N, C, H, W) -> (N, C, Ho, Wo)."""
-    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1,
-                                            "avg_pool2d")
-    out = _out_shape(input, kernel, stride, padding, (1, 1), ceil_mode, "avg_pool2d")
-    xp = input.device.xp
-    if divisor_override:
-        divisor = xp.asarray(divisor_override, dtype=input._data.dtype)
-    else:
-        divisor = _avg_divisor(xp, input.shape[-2:], kernel, stride, padding, out,
-                               count_include_pad, input._data.dtype)
-    return _batched(input, lambda x: AvgPool2d.apply(x, kernel=kernel, stride=stride,
-                                                     padding=padding, out=out,
-                                                     divisor=divisor))
+    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 2)
+
+
+def avg_pool3d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
+) -> Tensor:
+    """Average pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo)."""
+    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 3)
 
 
 def max_pool1d(

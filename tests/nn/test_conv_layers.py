@@ -24,13 +24,20 @@ LAYERS = [
     ("Conv2d", (3, 5, 3), {"padding": (2, 1), "padding_mode": "replicate", "stride": 2}),
     ("Conv2d", (3, 5, 4), {"padding": "same", "padding_mode": "circular"}),
     ("Conv1d", (3, 5, 3), {"stride": 2, "padding": 1}),
+    ("Conv3d", (3, 4, 3), {}),
+    ("Conv3d", (4, 6, (3, 2, 3)), {"stride": (2, 1, 2), "padding": (1, 0, 1), "groups": 2,
+                                   "bias": False, "dilation": (1, 2, 1)}),
+    ("Conv3d", (2, 3, (2, 3, 4)), {"padding": "same", "padding_mode": "reflect"}),
+    ("Conv3d", (2, 3, 3), {"padding": (1, 2, 1), "padding_mode": "replicate"}),
+    ("Conv3d", (2, 3, 3), {"padding": 1, "padding_mode": "circular", "stride": 2}),
     ("ConvTranspose2d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1,
                                     "groups": 2}),
 ]
 
 
 def _input(name: str, channels: int) -> np.ndarray:
-    shape = (2, channels, 9) if name == "Conv1d" else (2, channels, 9, 8)
+    shape = {"Conv1d": (2, channels, 9), "Conv3d": (2, channels, 5, 6, 7)}.get(
+        name, (2, channels, 9, 8))
     return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
 
 
@@ -54,7 +61,7 @@ def test_layer_matches_torch(name, args, kw):
 
 
 @pytest.mark.parametrize("name,args", [("Conv2d", (16, 32, 3)), ("Conv1d", (8, 4, 5)),
-                                       ("ConvTranspose2d", (16, 8, 4))])
+                                       ("Conv3d", (8, 16, 3)), ("ConvTranspose2d", (16, 8, 4))])
 def test_default_init_is_pytorchs(name, args):
     """kaiming_uniform(a=sqrt(5)) gives U(+-1/sqrt(fan_in)) for the weight; the same for bias."""
     layer = getattr(nn, name)(*args)
@@ -79,6 +86,20 @@ def test_conv_error_names_layer_and_shape():
         nn.Conv2d(3, 16, 3, groups=2)
     with pytest.raises(ValueError, match="padding_mode"):
         nn.Conv2d(3, 16, 3, padding_mode="mirror")
+
+
+def test_conv3d_layer_unbatched_and_errors():
+    ours, ref = nn.Conv3d(2, 3, 3, padding=1), torch.nn.Conv3d(2, 3, 3, padding=1)
+    _copy_from_torch(ours, ref)
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(rb.tensor(x)).detach().numpy(),
+                               ref(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(RuntimeError, match="expected a 4-D .* or 5-D"):
+        ours(rb.randn(2, 4, 5))
+    with pytest.raises(RuntimeError, match="expected input with 2 channels"):
+        ours(rb.randn(1, 3, 4, 5, 3))
+    with pytest.raises(ValueError, match="tuple of 3 ints"):
+        nn.Conv3d(2, 3, (3, 3))
 
 
 def test_conv_transpose2d_output_size():
@@ -133,6 +154,26 @@ def test_pool1d_and_fold_layers():
     ours, ref = nn.Fold((5, 6), 2), torch.nn.Fold((5, 6), 2)
     assert repr(ours) == repr(ref)
     np.testing.assert_allclose(ours(rb.tensor(cols)).numpy(), ref(torch.tensor(cols)).numpy())
+
+
+@pytest.mark.parametrize("name,args,kw", [
+    ("MaxPool3d", (2,), {}),
+    ("MaxPool3d", ((3, 2, 3),), {"stride": 2, "padding": 1, "dilation": (1, 2, 1),
+                                 "ceil_mode": True}),
+    ("AvgPool3d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}),
+    ("AvgPool3d", ((2, 3, 2),), {"ceil_mode": True, "divisor_override": 4}),
+])
+def test_pool3d_layers_match_torch(name, args, kw):
+    ours, ref = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+    assert repr(ours) == repr(ref)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 6, 7))
+    np.testing.assert_allclose(ours(rb.tensor(x)).numpy(), ref(torch.tensor(x)).numpy(),
+                               rtol=1e-10)
+    np.testing.assert_allclose(ours(rb.tensor(x[0])).numpy(), ref(torch.tensor(x[0])).numpy(),
+                               rtol=1e-10)
+    out, idx = nn.MaxPool3d(2, return_indices=True)(rb.tensor(x))
+    np.testing.assert_array_equal(idx.numpy(), torch.nn.MaxPool3d(2, return_indices=True)(
+        torch.tensor(x))[1].numpy())
 
 
 def test_maxpool_return_indices_layer():

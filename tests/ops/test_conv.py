@@ -1,4 +1,4 @@
-"""conv1d, conv2d, conv_transpose2d, unfold and fold against PyTorch and finite differences."""
+"""conv1d/2d/3d, conv_transpose2d, unfold and fold against PyTorch and finite differences."""
 
 from __future__ import annotations
 
@@ -99,6 +99,58 @@ def test_conv1d(kw):
                                                                    3)), rng.standard_normal(6)
     assert_matches_torch(lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, **kw), [x, w, b])
     gradcheck(lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, **kw), [x[:1], w, b])
+
+
+# (input shape, weight shape, keyword arguments) for conv3d: the same knobs per axis
+CONV3D = [
+    ((2, 3, 5, 6, 4), (4, 3, 3, 3, 2), {}),
+    ((1, 2, 6, 5, 7), (3, 2, 3, 2, 3), {"stride": (2, 1, 2), "padding": (1, 0, 2)}),
+    ((2, 2, 7, 6, 6), (3, 2, 2, 3, 3), {"stride": 2, "padding": 1, "dilation": (2, 1, 2)}),
+    ((2, 4, 4, 5, 5), (6, 2, 3, 3, 3), {"groups": 2, "padding": 1}),
+    ((1, 4, 4, 5, 6), (4, 1, 3, 2, 3), {"groups": 4, "padding": "same", "dilation": 2}),
+    ((2, 3, 4, 4, 5), (2, 3, 2, 2, 2), {"padding": "valid", "stride": (1, 2, 1)}),
+]
+CONV3D_IDS = [f"conv3d-{i}" for i in range(len(CONV3D))]
+
+
+@pytest.mark.parametrize("layout", [None, "NHW", "HWN", "NCHW"])
+@pytest.mark.parametrize("shape,wshape,kw", CONV3D, ids=CONV3D_IDS)
+def test_conv3d_matches_torch(monkeypatch, layout, shape, wshape, kw):
+    """Values and the input, weight and bias gradients, in every column layout."""
+    monkeypatch.setattr(conv_ops, "FORCE_LAYOUT", layout)
+    x, w, b = _conv2d_arrays(shape, wshape)
+    assert_matches_torch(lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, **kw), [x, w, b])
+
+
+@pytest.mark.parametrize("shape,wshape,kw", CONV3D, ids=CONV3D_IDS)
+def test_conv3d_gradcheck(shape, wshape, kw):
+    x, w, b = _conv2d_arrays(shape, wshape)
+    gradcheck(lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, **kw), [x[:1], w, b],
+              fast=True)
+
+
+def test_conv3d_unbatched_no_bias_and_float32():
+    x, w, _ = _conv2d_arrays((3, 4, 5, 6), (2, 3, 3, 3, 3), dtype=np.float32)
+    assert_matches_torch(lambda m, x, w: m.nn.functional.conv3d(x, w, padding=1), [x, w],
+                         rtol=1e-4, atol=1e-5)
+
+
+def test_conv3d_errors():
+    message = r"Expected 4D \(unbatched\) or 5D \(batched\) input to conv3d, but got input " \
+              r"of size: \[1, 2, 3\]"
+    with pytest.raises(RuntimeError, match=message):
+        rb.nn.functional.conv3d(rb.randn(1, 2, 3), rb.randn(2, 2, 1, 1, 1))
+    with pytest.raises(RuntimeError, match="weight must be 5-D"):
+        rb.nn.functional.conv3d(rb.randn(1, 2, 3, 3, 3), rb.randn(2, 2, 1, 1))
+    with pytest.raises(RuntimeError, match=r"to have 3 channels, but got 2 channels"):
+        rb.nn.functional.conv3d(rb.randn(1, 2, 3, 3, 3), rb.randn(4, 3, 1, 1, 1))
+    with pytest.raises(RuntimeError, match=r"\(2 x 3 x 3\). Kernel size: \(3 x 3 x 3\)"):
+        rb.nn.functional.conv3d(rb.randn(1, 1, 2, 3, 3), rb.randn(1, 1, 3, 3, 3))
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        rb.nn.functional.conv3d(rb.randn(1, 1, 4, 4, 4), rb.randn(1, 1, 3, 3, 3), stride=2,
+                                padding="same")
+    with pytest.raises(ValueError, match="tuple of 3 ints"):
+        rb.nn.functional.conv3d(rb.randn(1, 1, 4, 4, 4), rb.randn(1, 1, 3, 3, 3), padding=(1, 1))
 
 
 # (input shape, weight shape (Cin, Cout/groups, kh, kw), keyword arguments)

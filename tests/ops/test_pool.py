@@ -48,11 +48,13 @@ def test_max_pool2d_return_indices(shape, kw):
     assert idx.dtype == rb.int64
 
 
-def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum():
-    x = np.zeros((1, 2, 4, 6))
-    x[0, 1, :2, :2] = 5.0
-    assert_matches_torch(lambda m, x: m.nn.functional.max_pool2d(x, 2), [x])
-    assert_matches_torch(lambda m, x: m.nn.functional.max_pool2d(x, 3, 1, 1), [x])
+@pytest.mark.parametrize("dims", [2, 3])
+def test_max_pool_ties_give_the_gradient_to_the_first_maximum(dims):
+    x = np.zeros((1, 2) + (4,) * (dims - 1) + (6,))
+    x[(0, 1) + (slice(2),) * dims] = 5.0
+    pool = f"max_pool{dims}d"
+    assert_matches_torch(lambda m, x: getattr(m.nn.functional, pool)(x, 2), [x])
+    assert_matches_torch(lambda m, x: getattr(m.nn.functional, pool)(x, 3, 1, 1), [x])
 
 
 def test_max_pool2d_propagates_nan():
@@ -75,6 +77,54 @@ def test_avg_pool2d(shape, kw):
     x = _x(shape)
     assert_matches_torch(lambda m, x: m.nn.functional.avg_pool2d(x, **kw), [x])
     gradcheck(lambda m, x: m.nn.functional.avg_pool2d(x, **kw), [x[:1]])
+
+
+MAX_POOL3D = [
+    ((2, 2, 4, 6, 5), {"kernel_size": 2}),
+    ((1, 2, 5, 7, 6), {"kernel_size": (3, 2, 3), "stride": (2, 1, 2), "padding": (1, 0, 1),
+                       "ceil_mode": True}),
+    ((2, 1, 7, 6, 7), {"kernel_size": 3, "stride": 2, "dilation": (2, 1, 2), "padding": 1}),
+    ((2, 5, 6, 5), {"kernel_size": 2, "stride": 1}),
+]
+AVG_POOL3D = [
+    ((2, 2, 4, 6, 5), {"kernel_size": 2}),
+    ((1, 2, 5, 7, 6), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+    ((2, 1, 5, 7, 6), {"kernel_size": (3, 2, 3), "stride": 2, "padding": (1, 1, 0),
+                       "ceil_mode": True, "count_include_pad": False}),
+    ((2, 1, 5, 6, 6), {"kernel_size": (3, 2, 2), "padding": (1, 0, 1), "divisor_override": 5}),
+    ((2, 5, 6, 5), {"kernel_size": 2, "stride": 1}),
+]
+
+
+@pytest.mark.parametrize("shape,kw", MAX_POOL3D)
+def test_max_pool3d(shape, kw):
+    x = _x(shape)
+    assert_matches_torch(lambda m, x: m.nn.functional.max_pool3d(x, **kw), [x])
+    gradcheck(lambda m, x: m.nn.functional.max_pool3d(x, **kw), [x[:1]], fast=True)
+    out, idx = rb.nn.functional.max_pool3d(rb.tensor(x), return_indices=True, **kw)
+    ref, ref_idx = torch.nn.functional.max_pool3d(torch.tensor(x), return_indices=True, **kw)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
+    assert idx.dtype == rb.int64
+
+
+@pytest.mark.parametrize("shape,kw", AVG_POOL3D)
+def test_avg_pool3d(shape, kw):
+    x = _x(shape)
+    assert_matches_torch(lambda m, x: m.nn.functional.avg_pool3d(x, **kw), [x])
+    gradcheck(lambda m, x: m.nn.functional.avg_pool3d(x, **kw), [x[:1]], fast=True)
+
+
+def test_pool3d_errors():
+    for pool in (rb.nn.functional.max_pool3d, rb.nn.functional.avg_pool3d):
+        with pytest.raises(RuntimeError, match=r"expected 4D or 5D \(batch mode\) tensor"):
+            pool(rb.randn(1, 4, 4), 2)
+        with pytest.raises(RuntimeError, match="pad should be at most half"):
+            pool(rb.randn(1, 1, 4, 4, 4), 2, padding=(0, 2, 0))
+        with pytest.raises(RuntimeError, match="too small"):
+            pool(rb.randn(1, 1, 4, 1, 4), 2)
+        with pytest.raises(ValueError, match="tuple of 3 ints"):
+            pool(rb.randn(1, 1, 4, 4, 4), (2, 2))
 
 
 def test_pool1d():
