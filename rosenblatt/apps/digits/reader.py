@@ -12,6 +12,7 @@ import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -98,12 +99,8 @@ def _pieces_job(reader: ZipReader, images: list[Any]) -> list[_Read]:
 
 def _readings_job(reader: ZipReader, images: list[Any]) -> list[Reading]:
     """Per field its Reading."""
-    t0 = time.perf_counter()
-    segs = [preprocess_field(img, reader.expected) for img in images]
-    t1 = time.perf_counter()
-    read = reader.classify(segs, reader.expected)
-    return reader._readings(segs, read, reader.expected, reader.threshold, t1 - t0,
-                            time.perf_counter() - t1)
+    return reader._read(images, partial(preprocess_field, expected=reader.expected),
+                        reader.expected, reader.threshold)
 
 
 class ZipReader:
@@ -200,8 +197,14 @@ class ZipReader:
             start += len(x)
         return out
 
-    def _readings(self, segs: list[Segmentation], read: list[_Read], expected: int | None,
-                  threshold: float, t_pre: float, t_net: float) -> list[Reading]:
+    def _read(self, images: Sequence[Any], segment: Callable[[Any], Segmentation],
+              expected: int | None, threshold: float) -> list[Reading]:
+        """Segment each image, one network call, then decide; with per-image timings."""
+        t0 = time.perf_counter()
+        segs = [segment(img) for img in images]
+        t_pre = time.perf_counter() - t0
+        read = self.classify(segs, expected)
+        t_net = time.perf_counter() - t0 - t_pre
         out = []
         n = max(len(segs), 1)
         for s, (z, inputs, boxes) in zip(segs, read):
@@ -227,12 +230,7 @@ class ZipReader:
 
     def read_digits(self, images: Sequence[Any]) -> list[Reading]:
         """Read single-digit images (all ink of an image is one digit)."""
-        t0 = time.perf_counter()
-        segs = [preprocess_digit(img) for img in images]
-        t1 = time.perf_counter()
-        read = self.classify(segs, 1)
-        return self._readings(segs, read, 1, self.digit_threshold, t1 - t0,
-                              time.perf_counter() - t1)
+        return self._read(images, preprocess_digit, 1, self.digit_threshold)
 
 
 def field_logits(reader: ZipReader, fields: list[Any],
