@@ -1,53 +1,84 @@
-"""Train the ZIP reader's digit model on digits cut from synthetic fields of MNIST TRAINING digits.
+"""Train the ZIP reader's digit models on digits cut from synthetic fields of MNIST TRAINING digits.
 
 Fields are drawn by rosenblatt.apps.digits.synth.FieldSynth (the default mix) from the MNIST
-training file only (never the test digits, which calibrate and evaluate the reader), cut by
-the reader's own pre-processing (preprocess_field), and kept where the cut gives 5 digits.
-Clean MNIST training digits (normalised the same way) are mixed in. Training starts from the
-committed LeNet-5 weights.
+training file only (never the test digits, which calibrate and evaluate the reader) and cut
+by the reader's own pre-processing (preprocess_field). A field cut into 5 pieces gives 5
+labelled digits; with --clean-labels only the fields whose every piece has its centre inside
+its true digit's box (a wrong cut would teach wrong labels). Clean MNIST training digits,
+normalised the same way, are mixed in.
 
-    ROSENBLATT_DATA=/work/shared/data python examples/train_zip_digits.py \
-        --fields 20000 --clean 30000 --epochs 3 --lr 5e-4 \
-        --out rosenblatt/models/weights/lenet5_zip.safetensors
+The reader's model is a TwoViewLeNet: one LeNet-5 on the digits as cut ("plain"), one on the
+same digits deskewed. Train each member, then pair them:
+
+    export ROSENBLATT_DATA=../shared/data
+    python examples/train_zip_digits.py --cut-only --clean-labels --fields 30000 --seed 1000 \\
+        --cache /tmp/fd30k.npz --out -
+    python examples/train_zip_digits.py --view deskewed --from-scratch --clean-labels \\
+        --fields 70000 --seed 5000 --cache /tmp/fd70k.npz --extra /tmp/fd30k.npz \\
+        --clean 10000 --epochs 6 --lr 2e-3 --batch 128 --out /tmp/deskewed.safetensors
+    python examples/train_zip_digits.py --pair /tmp/plain.safetensors /tmp/deskewed.safetensors \\
+        --out rosenblatt/models/weights/lenet5_zip_pair.safetensors
+
+(the model card, rosenblatt/models/weights/README.md, gives each member's exact recipe)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from multiprocessing import Pool
 
 import numpy as np
 
 
-def _cut(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """n fields from seed -> (digits (k, 28, 28), labels (k,)) for fields cut into 5."""
+def _cut(args: tuple[int, int, bool]) -> tuple[np.ndarray, np.ndarray]:
+    """n fields from seed -> (digits (k, 28, 28), labels (k,)) of fields cut into 5."""
     from threadpoolctl import threadpool_limits
 
     from rosenblatt.apps.digits.preprocess import preprocess_field
     from rosenblatt.apps.digits.synth import FieldSynth, load_mnist
 
-    n, seed = args
+    n, seed, clean_labels = args
     with threadpool_limits(1):
         images, labels = load_mnist("train")
         synth = FieldSynth(images, labels, seed=seed)
-        xs, ys = [], []
+        xs, ys = [np.zeros((0, 28, 28), np.float32)], []
         for _ in range(n):
             f = synth.sample()
             seg = preprocess_field(f.image)
-            if len(seg.boxes) == 5:
-                xs.append(np.asarray(seg.inputs[:, 0], np.float32))
-                ys.extend(int(c) for c in f.zip)
+            if len(seg.boxes) != 5:
+                continue
+            inv = 1.0 / seg.scale
+            if clean_labels and not all(t[0] <= (b[0] + b[2]) / 2 * inv <= t[2]
+                                        for b, t in zip(seg.boxes, f.boxes)):
+                continue
+            xs.append(np.asarray(seg.inputs[:, 0], np.float32))
+            ys.extend(int(c) for c in f.zip)
     return np.concatenate(xs), np.asarray(ys, np.int64)
 
 
-def field_digits(n_fields: int, workers: int = 2,
-                 seed: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def field_digits(n_fields: int, workers: int = 2, seed: int = 1000,
+                 clean_labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Digits (k, 28, 28) and labels (k,) cut from n_fields fields, 500 per generator seed."""
     chunk = 500
-    jobs = [(min(chunk, n_fields - s), seed + i) for i, s in enumerate(range(0, n_fields, chunk))]
+    jobs = [(min(chunk, n_fields - s), seed + i, clean_labels)
+            for i, s in enumerate(range(0, n_fields, chunk))]
     with Pool(workers) as pool:
         parts = pool.map(_cut, jobs)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def pair(plain: str, deskewed: str, out: str) -> None:
+    """Write one TwoViewLeNet state dict from the two members' LeNet-5 weights."""
+    import rosenblatt as rb
+    from rosenblatt.apps.digits.model import TwoViewLeNet
+
+    model = TwoViewLeNet()
+    model.plain.load_state_dict(rb.load(plain))
+    model.deskewed.load_state_dict(rb.load(deskewed))
+    rb.save(model.state_dict(), out)
+    print(f"saved {out}")
 
 
 def main() -> None:
@@ -59,25 +90,39 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1000, help="first field-generator seed")
+    ap.add_argument("--view", choices=("plain", "deskewed"), default="plain",
+                    help="train on the digits as cut or deskewed (preprocess.deskew)")
+    ap.add_argument("--clean-labels", action="store_true",
+                    help="keep only fields whose pieces all lie in their true digit's box")
     ap.add_argument("--cache", help="npz to keep/reuse the cut digits in")
+    ap.add_argument("--cut-only", action="store_true", help="only cut the digits into --cache")
     ap.add_argument("--extra", nargs="*", default=[], help="more cut-digit npz files to add")
     ap.add_argument("--init", help="start from these weights instead of the committed LeNet-5")
+    ap.add_argument("--from-scratch", action="store_true", help="start from random weights")
+    ap.add_argument("--pair", nargs=2, metavar=("PLAIN", "DESKEWED"),
+                    help="only combine two trained members into a TwoViewLeNet")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-
-    import os
+    if args.pair:
+        pair(*args.pair, args.out)
+        return
 
     import rosenblatt as rb
     from rosenblatt.apps.digits.model import committed_classifier, replay_digits, train_cnn
+    from rosenblatt.apps.digits.preprocess import deskew
+    from rosenblatt.models import lenet5
 
     t0 = time.perf_counter()
     if args.cache and os.path.exists(args.cache):
         with np.load(args.cache) as z:
             fx, fy = z["x"], z["y"]
     else:
-        fx, fy = field_digits(args.fields, args.workers, args.seed)
+        fx, fy = field_digits(args.fields, args.workers, args.seed, args.clean_labels)
         if args.cache:
             np.savez(args.cache, x=fx, y=fy)
+    if args.cut_only:
+        print(f"{len(fy)} field digits in {args.cache}")
+        return
     for extra in args.extra:
         with np.load(extra) as z:
             fx, fy = np.concatenate([fx, z["x"]]), np.concatenate([fy, z["y"]])
@@ -85,13 +130,20 @@ def main() -> None:
     cx, cy = replay_digits(args.clean, seed=7)
     x = np.concatenate([fx[:, None], cx]).astype(np.float32)
     y = np.concatenate([fy, cy])
-    base = committed_classifier()
-    if base is None:
-        raise SystemExit("no committed LeNet-5 to start from")
+    if args.view == "deskewed":
+        x = deskew(x)
+    if args.from_scratch:
+        rb.manual_seed(0)
+        init = lenet5()
+    else:
+        base = committed_classifier()
+        if base is None:
+            raise SystemExit("no committed LeNet-5 to start from")
+        init = base.module
     if args.init:
-        base.module.load_state_dict(rb.load(args.init))
+        init.load_state_dict(rb.load(args.init))
     model = train_cnn(x, y, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
-                      init=base.module, log=lambda m: print(m, flush=True))
+                      init=init, log=lambda m: print(m, flush=True))
     rb.save(model.module.state_dict(), args.out)
     print(f"saved {args.out} after {time.perf_counter() - t0:.0f} s", flush=True)
 

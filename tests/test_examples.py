@@ -26,3 +26,33 @@ def test_mnist_mlp_example_trains(data_dir):
                "--data", str(data_dir / "mnist"))
     accuracies = [float(a) for a in re.findall(r"([\d.]+)\s*%", out)]
     assert accuracies and accuracies[-1] >= 85.0, out
+
+
+def test_zip_digit_example_cuts_clean_labels_and_pairs_members(data_dir, tmp_path):
+    """examples/train_zip_digits.py: --cut-only keeps fields whose pieces lie in their true
+    boxes (labels 0-9, 5 per field); --pair writes a TwoViewLeNet the reader can load."""
+    import numpy as np
+
+    import rosenblatt as rb
+    from rosenblatt.apps.digits.model import TwoViewLeNet
+    from rosenblatt.models import lenet5
+
+    script = str(EXAMPLES / "train_zip_digits.py")
+    cache = tmp_path / "cut.npz"
+    _run(script, "--cut-only", "--clean-labels", "--fields", "40", "--workers", "1",
+         "--cache", str(cache), "--out", "-")
+    with np.load(cache) as z:
+        x, y = z["x"], z["y"]
+    assert x.shape[1:] == (28, 28) and len(x) == len(y) and 150 <= len(y) <= 200
+    assert len(y) % 5 == 0 and set(np.unique(y)) <= set(range(10))
+    members = []
+    for seed in (1, 2):
+        rb.manual_seed(seed)
+        members.append(tmp_path / f"m{seed}.safetensors")
+        rb.save(lenet5().state_dict(), members[-1])
+    _run(script, "--pair", *map(str, members), "--out", str(tmp_path / "pair.safetensors"))
+    pair = TwoViewLeNet()
+    pair.load_state_dict(rb.load(tmp_path / "pair.safetensors"))
+    for member, path in ((pair.plain, members[0]), (pair.deskewed, members[1])):
+        for name, value in rb.load(path).items():
+            np.testing.assert_array_equal(member.state_dict()[name].numpy(), value.numpy())

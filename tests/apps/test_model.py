@@ -3,7 +3,14 @@
 import numpy as np
 
 import rosenblatt as rb
-from rosenblatt.apps.digits.model import LeNetArrays, MLPClassifier, ModuleClassifier
+from rosenblatt.apps.digits.model import (
+    LeNetArrays,
+    MLPClassifier,
+    ModuleClassifier,
+    TwoViewArrays,
+    TwoViewLeNet,
+)
+from rosenblatt.apps.digits.preprocess import deskew
 from rosenblatt.models import lenet5
 
 
@@ -24,6 +31,31 @@ def test_lenet_on_arrays_matches_the_module():
 def test_module_classifier_uses_the_fast_path_only_for_relu_max_lenet():
     assert ModuleClassifier(lenet5(), "lenet5", {}, None).fast is not None
     assert ModuleClassifier(lenet5(activation="tanh"), "t", {}, None).fast is None
+    assert isinstance(ModuleClassifier(TwoViewLeNet(), "pair", {}, None).fast, TwoViewArrays)
+    pair = TwoViewLeNet()
+    pair.deskewed = lenet5(pool="avg")
+    assert ModuleClassifier(pair, "pair", {}, None).fast is None
+
+
+def test_two_view_lenet_averages_the_log_probabilities_of_both_views():
+    """The module: mean of log_softmax(plain(x)) and log_softmax(deskewed(deskew(x)));
+    its array twin gives the same numbers; gradients reach both members."""
+    rb.manual_seed(4)
+    pair = TwoViewLeNet().eval()
+    for p in pair.parameters():
+        p.data.copy_(rb.randn(*p.shape) * 0.3)
+    x = np.random.default_rng(1).uniform(0, 1, (50, 1, 28, 28)).astype(np.float32)
+    with rb.no_grad():
+        out = pair(rb.from_numpy(x)).numpy()
+        plain = rb.nn.functional.log_softmax(pair.plain(rb.from_numpy(x)), dim=1).numpy()
+        turned = pair.deskewed(rb.from_numpy(deskew(x)))
+        turned = rb.nn.functional.log_softmax(turned, dim=1).numpy()
+    np.testing.assert_allclose(out, (plain + turned) / 2, rtol=1e-5, atol=1e-5)
+    assert (np.exp(out).sum(1) <= 1 + 1e-6).all()  # a normalised geometric mean is <= 1
+    np.testing.assert_allclose(TwoViewArrays(pair)(x), out, rtol=1e-4, atol=1e-4)
+    loss = rb.nn.functional.cross_entropy(pair(rb.from_numpy(x)), rb.from_numpy(np.arange(50) % 10))
+    loss.backward()
+    assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in pair.parameters())
 
 
 def test_mlp_classifier_round_trips(tmp_path):
@@ -39,7 +71,8 @@ def test_mlp_classifier_round_trips(tmp_path):
 
 
 def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, monkeypatch):
-    """No cache folder: the reader loads lenet5_zip.safetensors and its committed calibration."""
+    """No cache folder: the reader loads lenet5_zip_pair.safetensors and its committed
+    calibration."""
     import pytest
 
     from rosenblatt.apps.digits import model as model_module
@@ -49,9 +82,9 @@ def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, m
         pytest.skip("no committed field-digit weights")
     monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
     classifier = model_module.load_classifier(train_if_missing=False)
-    assert classifier.name == "lenet5_zip" and classifier.fast is not None
+    assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.fast, TwoViewArrays)
     path = calibration_path(classifier)
-    assert path == model_module.WEIGHTS_DIR / "lenet5_zip.zip.json" and path.exists()
+    assert path == model_module.WEIGHTS_DIR / "lenet5_zip_pair.zip.json" and path.exists()
     reader = ZipReader.load(classifier, calibrate_if_missing=False)
-    assert reader.calibration["model"] == "lenet5_zip" and 0.5 < reader.threshold < 1
+    assert reader.calibration["model"] == "lenet5_zip_pair" and 0.5 < reader.threshold < 1
     assert not list(tmp_path.rglob("*.safetensors"))  # nothing trained or written on load

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from rosenblatt.apps.digits.preprocess import (
+    deskew,
     normalize_digit,
     preprocess_digit,
     preprocess_field,
@@ -109,6 +110,62 @@ def test_inputs_match_mnist_digits():
         out = preprocess_digit(np.pad(paper, 8, constant_values=255)).inputs[0, 0]
         reference = img.astype(np.float32) / 255
         assert np.abs(out - reference).mean() < 0.08
+
+
+def _moments(x):
+    """Centre (cy, cx) and shear mu11 / mu02 of each (28, 28) image of x (N, 28, 28)."""
+    r = np.arange(28.0)
+    m = x.sum((1, 2))
+    cy, cx = (x.sum(2) @ r) / m, (x.sum(1) @ r) / m
+    dy, dx = r - cy[:, None], r - cx[:, None]
+    mu02 = (x.sum(2) * dy**2).sum(1)
+    mu11 = np.einsum("nr,nrc,nc->n", dy, x, dx)
+    return cy, cx, mu11 / mu02
+
+
+def test_deskew_is_a_shear_by_the_second_moments():
+    """Each row moves by a * (row - centre row), a = mu11 / mu02: the same image as SciPy's
+    linear-interpolation affine transform; ink total and centre of mass are kept."""
+    from scipy import ndimage
+
+    images, _ = mnist_test_half("calibration")
+    x = np.stack([normalize_digit(img.astype(np.float32) / 255) for img in images[:300]])
+    out = deskew(x[:, None])
+    assert out.shape == (300, 1, 28, 28) and out.dtype == np.float32
+    np.testing.assert_array_equal(deskew(x), out[:, 0])  # (N, 28, 28) works the same
+    cy, cx, shear = _moments(x.astype(np.float64))
+    for i in range(0, 300, 37):
+        # output (r, c) <- input (r, c + a (r - cy))
+        ref = ndimage.affine_transform(x[i].astype(np.float64), [[1, 0], [shear[i], 1]],
+                                       offset=[0, -shear[i] * cy[i]], order=1)
+        np.testing.assert_allclose(out[i, 0], ref, atol=1e-5)
+    kept = np.abs(shear) * 14 < 3.5  # no ink pushed off the 28-wide row
+    np.testing.assert_allclose(out[kept, 0].sum((1, 2)), x[kept].sum((1, 2)), rtol=1e-5)
+    cy2, cx2, shear2 = _moments(out[kept, 0].astype(np.float64))
+    np.testing.assert_allclose(cx2, cx[kept], atol=1e-3)
+    assert np.abs(shear2).max() < 0.02 < np.abs(shear[kept]).mean()  # now upright
+
+
+def test_deskew_undoes_a_slant():
+    """A vertical bar and the same bar slanted by 0.4 px per row read the same once
+    deskewed; blank inputs stay blank."""
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 13:15] = 1.0
+    from scipy import ndimage
+
+    slanted = ndimage.affine_transform(bar, [[1, 0], [0.4, 1]], offset=[0, -0.4 * 13.5], order=1)
+    out = deskew(np.stack([bar, slanted, np.zeros((28, 28), np.float32)]))
+    np.testing.assert_allclose(out[0], bar, atol=1e-6)
+
+    def column_spread(img):  # variance of the ink's column, about its centre
+        cols = img.sum(0) / img.sum()
+        centre = cols @ np.arange(28)
+        return cols @ (np.arange(28) - centre) ** 2
+
+    assert column_spread(slanted) > 5 and column_spread(out[1]) < 0.7  # upright again
+    assert abs(column_spread(bar) - 0.25) < 1e-6
+    np.testing.assert_allclose(out[1].sum(), slanted.sum(), rtol=1e-5)
+    assert not out[2].any()
 
 
 def test_to_gray_accepts_arrays_pil_images_and_bytes():

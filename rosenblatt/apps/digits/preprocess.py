@@ -438,6 +438,49 @@ def normalize_digit(digit: Any) -> Any:
     return out
 
 
+MAX_SHEAR = 1.0  # columns per row: steeper "slant" is a shape, not a pen angle
+_DESKEW_PAD = 14  # zero columns each side of a row: a shift is at most 14 * MAX_SHEAR
+
+
+def deskew(inputs: Any, chunk: int = 256) -> Any:
+    """Shear each normalised digit so its principal axis is vertical (the classic second-moment
+    deskew): (N, 1, 28, 28) or (N, 28, 28) float32 -> the same shape.
+
+    Each row moves sideways by a * (row - centre row), a = mu11 / mu02 of the digit's ink, with
+    linear interpolation; the ink total and the centre of mass stay where they were.
+    """
+    x = np.asarray(inputs, np.float32)
+    flat = x.reshape(-1, 28, 28)
+    out = np.empty_like(flat)
+    for i in range(0, len(flat), chunk):  # chunks: the gather indices stay in cache
+        out[i : i + chunk] = _deskew_chunk(flat[i : i + chunk])
+    return out.reshape(x.shape)
+
+
+def _deskew_chunk(x: Any) -> Any:
+    n = len(x)
+    rows, cols = x.sum(axis=2), x.sum(axis=1)
+    mass = np.maximum(rows.sum(axis=1), 1e-6)
+    dy = _PLACES - (rows @ _PLACES / mass)[:, None]  # (n, 28) row offsets from the centre
+    dx = _PLACES - (cols @ _PLACES / mass)[:, None]
+    mu02 = (rows * dy * dy).sum(axis=1)
+    mu11 = ((dy[:, None, :] @ x)[:, 0] * dx).sum(axis=1)
+    shear = np.clip(mu11 / np.maximum(mu02, 1e-6), -MAX_SHEAR, MAX_SHEAR)
+    shift = shear[:, None] * dy  # output column c of a row reads input column c + shift
+    whole = np.floor(shift)
+    frac = (shift - whole)[:, :, None].astype(np.float32)
+    pad = _DESKEW_PAD
+    width = 28 + 2 * pad + 1
+    padded = np.zeros((n, 28, width), np.float32)
+    padded[:, :, pad : pad + 28] = x
+    # flat gathers: np.take on one axis is many times faster than take_along_axis here
+    starts = np.clip(whole.astype(np.intp) + pad, 0, 2 * pad)
+    starts += (np.arange(n * 28) * width).reshape(n, 28)
+    index = starts[:, :, None] + np.arange(28)
+    padded = padded.reshape(-1)
+    return padded.take(index) * (1 - frac) + padded.take(index + 1) * frac
+
+
 def working_image(image: Any) -> tuple[Any, float]:
     """Grey image reduced to at most WORK_HEIGHT rows; returns (gray, scale)."""
     gray = to_gray(image)

@@ -82,13 +82,15 @@ def choose_pieces(choices: list[list[tuple[int, ...]]], log_conf: Any,
 
 
 _Read = tuple[Any, Any, list]  # per field: chosen pieces' (logits (k, 10), inputs, boxes)
-_WORKER_READER: ZipReader | None = None  # set before forking: each worker reads its fields
+# set before forking, inherited by the workers: neither the model nor the images are pickled
+_WORKER_STATE: tuple[ZipReader, Sequence[Any]] | None = None
 
 
-def _run_in_worker(args: tuple[Callable[[ZipReader, list[Any]], list], list[Any]]) -> list:
-    job, images = args
-    assert _WORKER_READER is not None
-    return job(_WORKER_READER, images)
+def _run_in_worker(args: tuple[Callable[[ZipReader, list[Any]], list], int, int]) -> list:
+    job, start, stop = args
+    assert _WORKER_STATE is not None
+    reader, images = _WORKER_STATE
+    return job(reader, list(images[start:stop]))
 
 
 def _pieces_job(reader: ZipReader, images: list[Any]) -> list[_Read]:
@@ -148,16 +150,19 @@ class ZipReader:
              workers: int) -> list:
         """job(self, images) in `workers` forked processes when > 1, each on its share of the
         images with its own network and decisions (nothing waits on one process)."""
-        global _WORKER_READER
+        global _WORKER_STATE
         if workers <= 1 or len(images) < 64 or "fork" not in mp.get_all_start_methods():
             return job(self, list(images))
         chunk = (len(images) + workers * 4 - 1) // (workers * 4)
-        parts = [(job, list(images[i : i + chunk])) for i in range(0, len(images), chunk)]
-        _WORKER_READER = self  # inherited by the forked workers: the model is not pickled
-        # one BLAS thread per worker: the workers already fill the cores
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
-                                 initializer=limit_blas_threads, initargs=(1,)) as pool:
-            return [item for part in pool.map(_run_in_worker, parts) for item in part]
+        parts = [(job, i, i + chunk) for i in range(0, len(images), chunk)]
+        _WORKER_STATE = (self, images)
+        try:
+            # one BLAS thread per worker: the workers already fill the cores
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                                     initializer=limit_blas_threads, initargs=(1,)) as pool:
+                return [item for part in pool.map(_run_in_worker, parts) for item in part]
+        finally:
+            _WORKER_STATE = None  # do not keep the caller's images alive
 
     def decide(self, probs: Any, no_ink: bool, expected: int | None,
                threshold: float) -> tuple[str, list[dict[str, Any]]]:
