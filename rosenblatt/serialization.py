@@ -19,8 +19,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -150,7 +150,10 @@ def _write_chunks(f: BinaryIO, payload: bytes) -> None:
 def _write_atomic(path: Path, payload: bytes) -> None:
     """Write to a temporary file beside path, fsync it, then rename it over path."""
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # not mkstemp: its files are 0600; O_EXCL with mode 0666 gets the umask's permissions,
+    # like any file the user writes
+    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             _write_chunks(f, payload)

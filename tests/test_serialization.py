@@ -166,6 +166,19 @@ def test_crash_while_saving_keeps_the_old_file(tmp_path, monkeypatch):
     assert rb.load(path)["w"].numpy().min() == 2.0
 
 
+def test_saved_files_get_the_umask_permissions_like_any_written_file(tmp_path):
+    import os
+
+    old = os.umask(0o027)
+    try:
+        rb.save({"w": rb.ones(3)}, tmp_path / "a.safetensors")
+        (tmp_path / "b.txt").write_text("x")
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "a.safetensors").stat().st_mode & 0o777
+    assert mode == (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o640
+
+
 # ------------------------------------------------------------------ damaged files
 @pytest.fixture
 def saved(tmp_path):
