@@ -1,6 +1,6 @@
 """`rosenblatt.linalg`, PyTorch's `torch.linalg`: norms, and the matrix functions of
-`ops.linalg_decomp` (inv, det, slogdet, solve, cholesky, qr, eigh, eigvalsh, svdvals,
-matrix_rank)."""
+`ops.linalg_decomp` (inv, det, slogdet, solve, solve_triangular, lstsq, cholesky, qr, eigh,
+eigvalsh, svd, svdvals, pinv, matrix_rank)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,21 @@ from .ops.linalg_decomp import (
     eigh,
     eigvalsh,
     inv,
+    lstsq,
     matrix_rank,
+    pinv,
     qr,
     slogdet,
     solve,
+    solve_triangular,
+    svd,
     svdvals,
 )
 from .ops.linalg_decomp import check_float as _check_float
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm",
-           "matrix_rank", "norm", "qr", "slogdet", "solve", "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm",
+           "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+           "svdvals", "vector_norm"]
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002

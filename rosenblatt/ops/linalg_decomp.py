@@ -8,6 +8,7 @@ Only real (float) matrices; higher-order gradients are out of scope, as everywhe
 from __future__ import annotations
 
 import warnings
+from collections import namedtuple
 from typing import Any
 
 from .. import dtypes
@@ -192,6 +193,108 @@ class QR(Function):
         return _mT(xp.linalg.solve(r, _mT(grad_q + q @ copyltu)))
 
 
+class SVD(Function):
+    """One factor of A = U diag(S) Vh, all three from one decomposition in `svd`.
+
+    The gradient is linear in (gU, gS, gVh), so each factor adds its own part of PyTorch's
+    rule: with E_ij = S_j^2 - S_i^2 and skew(X) = X - X^T,
+    gS: U diag(gS) Vh;  gU: U (skew(U^T gU) / E) S Vh + (I - U U^T) gU S^-1 Vh;
+    gVh: U S (skew(Vh gVh^T) / E) Vh + U S^-1 gVh (I - Vh^T Vh). With full_matrices, only
+    the first min(m, n) singular vectors carry gradient, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, u, s, vh, which):
+        ctx.save_for_backward(u, s, vh)
+        ctx.which = which
+        return {"U": u, "S": s, "Vh": vh}[which]
+
+    @staticmethod
+    def backward(ctx, grad):
+        u, s, vh = ctx.saved_tensors
+        k = s.shape[-1]
+        u, vh = u[..., :k], vh[..., :k, :]
+        if ctx.which == "S":
+            return (u * grad[..., None, :]) @ vh
+        s2 = s * s
+        gaps = s2[..., None, :] - s2[..., :, None] + ctx.xp.eye(k, dtype=s.dtype)
+        if ctx.which == "U":
+            g = grad[..., :k]
+            x = _mT(u) @ g
+            out = u @ ((x - _mT(x)) / gaps * s[..., None, :])
+            if u.shape[-2] > k:  # the part of gU outside U's column space
+                g_s = g / s[..., None, :]
+                out = out + g_s - u @ (_mT(u) @ g_s)
+            return out @ vh
+        g = grad[..., :k, :]
+        x = vh @ _mT(g)
+        out = s[..., :, None] * ((x - _mT(x)) / gaps) @ vh
+        if vh.shape[-1] > k:  # the part of gVh outside Vh's row space
+            s_g = g / s[..., :, None]
+            out = out + s_g - (s_g @ _mT(vh)) @ vh
+        return u @ out
+
+
+class Pinv(Function):
+    """Moore-Penrose pseudo-inverse P (singular values at or below `tol` dropped);
+    grad_A = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A) (Golub & Pereyra)."""
+
+    @staticmethod
+    def forward(ctx, a, atol, rtol):
+        xp = ctx.xp
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        s_max = s[..., :1] if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
+        keep = s > xp.maximum(atol, rtol * s_max)
+        s_inv = xp.where(keep, 1.0 / xp.where(keep, s, 1.0), 0.0).astype(a.dtype)
+        p = _mT(vh) @ (s_inv[..., :, None] * _mT(u))
+        ctx.save_for_backward(a, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p = ctx.saved_tensors
+        pt, gt = _mT(p), _mT(grad)
+        return (-pt @ grad @ pt + (gt @ (p @ pt) - a @ (p @ gt) @ (p @ pt))
+                + (pt @ p) @ gt - (pt @ p) @ (gt @ p) @ a)
+
+
+class SolveTriangular(Function):
+    """X with A X = B (left) or X A = B, A triangular; grad_B = A^-T G (or G A^-T),
+    grad_A = -(grad_B X^T) (or -(X^T grad_B)) kept on A's triangle."""
+
+    @staticmethod
+    def forward(ctx, a, b, upper, left, unitriangular):
+        xp = ctx.xp
+        tri = _triangle(xp, a, upper, unitriangular)
+        x = xp.linalg.solve(tri, b) if left else _mT(xp.linalg.solve(_mT(tri), _mT(b)))
+        ctx.save_for_backward(tri, x)
+        ctx.upper, ctx.left, ctx.unit = upper, left, unitriangular
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        tri, x = ctx.saved_tensors
+        xp = ctx.xp
+        if ctx.left:
+            grad_b = xp.linalg.solve(_mT(tri), grad)
+            grad_a = -(grad_b @ _mT(x))
+        else:
+            grad_b = _mT(xp.linalg.solve(tri, _mT(grad)))
+            grad_a = -(_mT(x) @ grad_b)
+        grad_a = _triangle(xp, grad_a, ctx.upper, False)
+        if ctx.unit:
+            grad_a = grad_a * (1 - xp.eye(grad_a.shape[-1], dtype=grad_a.dtype))
+        return grad_a, grad_b  # a and b share their batch shape (expanded by the caller)
+
+
+def _triangle(xp: Any, a: Any, upper: bool, unit: bool) -> Any:
+    """The upper or lower triangle of a (the rest zero), with ones on the diagonal if unit."""
+    t = xp.triu(a) if upper else xp.tril(a)
+    if unit:
+        eye = xp.eye(a.shape[-1], dtype=a.dtype)
+        t = t * (1 - eye) + eye
+    return t
+
+
 # ------------------------------------------------------------------- checks
 def check_float(a: Tensor, op: str) -> None:
     """Raise PyTorch's error for integer or bool input of a linear-algebra function."""
@@ -217,10 +320,10 @@ def check_square(a: Tensor, op: str) -> None:
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
 
 
-def _run(cls: type, op: str, problem: str, *inputs: Tensor) -> Tensor:
+def _run(cls: type, op: str, problem: str, *inputs: Tensor, **options: Any) -> Tensor:
     """Apply `cls`, turning NumPy's LinAlgError into PyTorch's (a RuntimeError)."""
     try:
-        return cls.apply(*inputs)
+        return cls.apply(*inputs, **options)
     except np.linalg.LinAlgError:
         raise LinAlgError(f"{op}: {problem}") from None
 
@@ -294,12 +397,14 @@ def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = No
     check_float(A, "linalg.matrix_rank")
     xp = array_module(A._data)
     s = xp.linalg.svd(A._data, compute_uv=False)
-    if rtol is None:  # PyTorch's default: eps * max(m, n) unless only atol is given
-        rtol = 0.0 if atol is not None and atol > 0 else (
-            float(np.finfo(A._data.dtype).eps) * max(A.shape[-2:]))
+    atol_, rtol_ = _tolerances(A, atol, rtol)
+    return _no_grad_result(_count_above(xp, s, atol_, rtol_))
+
+
+def _count_above(xp: Any, s: Any, atol: float, rtol: float) -> Any:
+    """How many singular values (..., k) exceed max(atol, rtol * the largest): (...) int64."""
     s_max = s[..., :1] if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
-    tol = xp.maximum(0.0 if atol is None else atol, rtol * s_max)
-    return _no_grad_result((s > tol).sum(axis=-1).astype(xp.int64))
+    return xp.asarray((s > xp.maximum(atol, rtol * s_max)).sum(axis=-1), dtype=xp.int64)
 
 
 def legacy_cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
@@ -349,3 +454,99 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:  # noqa: N803
     if mode == "r":
         return _no_grad_result(q.reshape(-1)[:0]), out_r
     return QR.apply(A, q=q, r=r, which="Q", error=error), out_r
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None  # noqa: N803
+        ) -> tuple[Tensor, Tensor, Tensor]:
+    """(U, S, Vh) with A = U diag(S) Vh, S descending: (..., m, n) -> (..., m, m or k),
+    (..., k), (..., k or n, n), k = min(m, n); the reduced factors when not full_matrices."""
+    check_float(A, "linalg.svd")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
+    u, s, vh = array_module(A._data).linalg.svd(A._data, full_matrices=full_matrices)
+    return tuple(SVD.apply(A, u=u, s=s, vh=vh, which=w) for w in ("U", "S", "Vh"))
+
+
+def _tolerances(a: Tensor, atol: float | None, rtol: float | None) -> tuple[float, float]:
+    """PyTorch's (atol, rtol) defaults: rtol = eps * max(m, n) unless only atol is given."""
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else (
+            float(np.finfo(a._data.dtype).eps) * max(a.shape[-2:]))
+    return (0.0 if atol is None else float(atol)), float(rtol)
+
+
+def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
+         hermitian: bool = False) -> Tensor:
+    """Moore-Penrose pseudo-inverse: (..., m, n) -> (..., n, m); singular values at or
+    below max(atol, rtol * s_max) are treated as zero."""
+    check_float(A, "linalg.pinv")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.pinv: The input tensor A must have at least 2 dimensions.")
+    atol_, rtol_ = _tolerances(A, atol, rtol)
+    return Pinv.apply(A, atol=atol_, rtol=rtol_)
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  # noqa: N803
+                     unitriangular: bool = False) -> Tensor:
+    """X with A X = B (left) or X A = B, using only A's upper or lower triangle:
+    (..., n, n), (..., n, k) -> (..., n, k); batch dimensions broadcast."""
+    check_square(A, "linalg.solve_triangular")
+    check_float(B, "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({A.shape[-2]}x"
+                           f"{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    a = A.expand(*batch, n, n) if tuple(A.shape[:-2]) != batch else A
+    b = B.expand(*batch, *B.shape[-2:]) if tuple(B.shape[:-2]) != batch else B
+    return _run(SolveTriangular, "linalg.solve_triangular", "The diagonal element is zero, "
+                "the matrix is singular.", a, b, upper=upper, left=left,
+                unitriangular=unitriangular)
+
+
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,  # noqa: N803
+          driver: str | None = None) -> Any:
+    """Least-squares solution of A X = B: (..., m, n), (..., m, k) -> (solution (..., n, k),
+    residuals, rank, singular_values); which of the last three are filled depends on the
+    driver, as in PyTorch (CPU default 'gelsy': rank only).
+
+    The solution is pinv(A) B (the minimum-norm one; gelsy's differs only for rank-deficient
+    A), with rcond (default eps * max(m, n)) relative to the largest singular value."""
+    check_float(A, "linalg.lstsq")
+    check_float(B, "linalg.lstsq")
+    driver = driver or "gelsy"
+    if driver not in LSTSQ_DRIVERS:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
+                           f"{LSTSQ_DRIVERS}")
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    vector = B.ndim == A.ndim - 1
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.shape[-2] != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2:]
+    xp = array_module(A._data)
+    s = xp.linalg.svd(A._data, compute_uv=False)
+    rcond_ = float(np.finfo(A._data.dtype).eps) * max(m, n) if rcond is None else float(rcond)
+    solution = pinv(A, rtol=rcond_) @ rhs
+    empty = _no_grad_result(xp.zeros((0,), dtype=A._data.dtype))
+    rank_data = _count_above(xp, s, 0.0, rcond_)
+    rank = empty.long() if driver == "gels" else _no_grad_result(rank_data)
+    values = _no_grad_result(s) if driver in ("gelsd", "gelss") else empty
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank_data == n).all()):
+        residuals = ((A.detach() @ solution.detach() - rhs.detach()) ** 2).sum(-2)
+    if vector:
+        solution = solution.squeeze(-1)
+    return LstsqResult(solution, residuals, rank, values)

@@ -1,4 +1,5 @@
-"""rosenblatt.linalg (norms, inv, det, slogdet, solve, cholesky, svdvals, matrix_rank) and
+"""rosenblatt.linalg (norms, inv, det, slogdet, solve, solve_triangular, lstsq, cholesky, qr,
+eigh, svd, svdvals, pinv, matrix_rank) and
 the top-level aliases against PyTorch in float64, gradients against PyTorch and gradcheck."""
 
 from __future__ import annotations
@@ -239,3 +240,83 @@ def test_integer_input_and_bad_orders_raise():
             lib.linalg.norm(lib.ones(2, 2, 2), 2)
         with pytest.raises(RuntimeError):
             lib.linalg.solve(lib.eye(3), lib.ones(2, 1))
+
+
+# ------------------------------------------------- svd, pinv, lstsq, solve_triangular
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd_factors_and_their_gradients(shape, full):
+    """Values and gradients through sign-free functions of the factors: S, U^2, Vh^2 and
+    U_k Vh_k (each pair of singular vectors flips sign together)."""
+    a = RNG.standard_normal(shape)
+    k = min(shape[-2:])
+    ours = rb.linalg.svd(rb.tensor(a), full_matrices=full)
+    theirs = torch.linalg.svd(torch.tensor(a), full_matrices=full)
+    for o, t in zip(ours, theirs):
+        assert tuple(o.shape) == tuple(t.shape)
+    np.testing.assert_allclose(ours[1].numpy(), theirs[1].numpy(), atol=1e-12)
+    compare(lambda m, x: m.linalg.svd(x, full_matrices=False)[1], a)
+    compare(lambda m, x: m.linalg.svd(x, full_matrices=False)[0] ** 2, a)
+    compare(lambda m, x: m.linalg.svd(x, full_matrices=False)[2] ** 2, a)
+    compare(lambda m, x: m.linalg.svd(x, full_matrices=full)[0][..., :k]
+            @ m.linalg.svd(x, full_matrices=full)[2][..., :k, :], a)
+    u, s, vh = rb.linalg.svd(rb.tensor(a), full_matrices=full)
+    np.testing.assert_allclose((u[..., :k] * s.unsqueeze(-2) @ vh[..., :k, :]).numpy(), a,
+                               atol=1e-12)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        rb.linalg.svd(rb.tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 3)])
+def test_pinv(shape):
+    compare(lambda m, x: m.linalg.pinv(x), RNG.standard_normal(shape))
+
+
+def test_pinv_drops_small_singular_values_like_pytorch():
+    a = RNG.standard_normal((5, 2)) @ RNG.standard_normal((2, 4))  # rank 2
+    for kwargs in ({}, {"atol": 0.5}, {"rtol": 0.3}, {"atol": 1e-3, "rtol": 1e-3}):
+        ours = rb.linalg.pinv(rb.tensor(a), **kwargs).numpy()
+        theirs = torch.linalg.pinv(torch.tensor(a), **kwargs).numpy()
+        np.testing.assert_allclose(ours, theirs, atol=1e-10)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((6, 3), (6, 2)), ((3, 5), (3, 2)),
+                                              ((2, 5, 3), (2, 5, 4)), ((4, 4), (4,))])
+def test_lstsq_solution(a_shape, b_shape):
+    compare(lambda m, x, y: m.linalg.lstsq(x, y).solution,
+            RNG.standard_normal(a_shape), RNG.standard_normal(b_shape))
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_fills_what_each_driver_fills(driver):
+    a, b = RNG.standard_normal((2, 6, 3)), RNG.standard_normal((2, 6, 2))
+    ours = rb.linalg.lstsq(rb.tensor(a), rb.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    for name in ("solution", "residuals", "rank", "singular_values"):
+        o, t = getattr(ours, name), getattr(theirs, name)
+        assert tuple(o.shape) == tuple(t.shape), name
+        np.testing.assert_allclose(o.numpy(), t.numpy(), atol=1e-10)
+    assert ours.rank.dtype is rb.int64
+    with pytest.raises(RuntimeError, match="driver"):
+        rb.linalg.lstsq(rb.tensor(a), rb.tensor(b), driver="gesv")
+    with pytest.raises(RuntimeError, match="should match"):
+        rb.linalg.lstsq(rb.tensor(a), rb.tensor(b[:, :5]))
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unit", [False, True])
+def test_solve_triangular(upper, left, unit):
+    """Only A's triangle is read (the other holds noise); batch dimensions broadcast."""
+    a = RNG.standard_normal((2, 1, 4, 4)) * 0.3 + 2 * np.eye(4)
+    b = RNG.standard_normal((3, 4, 2) if left else (3, 2, 4))
+    compare(lambda m, x, y: m.linalg.solve_triangular(x, y, upper=upper, left=left,
+                                                      unitriangular=unit), a, b)
+
+
+def test_solve_triangular_errors():
+    a, b = rb.tensor(np.eye(3)), rb.tensor(np.ones((4, 2)))
+    with pytest.raises(RuntimeError, match="Incompatible shapes"):
+        rb.linalg.solve_triangular(a, b, upper=True)
+    with pytest.raises(TypeError):
+        rb.linalg.solve_triangular(a, rb.tensor(np.ones((3, 2))))  # upper is required
