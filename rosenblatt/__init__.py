@@ -167,7 +167,7 @@ from .ops.linalg import (
     outer,
     tensordot,
 )
-from .ops.linalg_decomp import det, logdet, slogdet
+from .ops.linalg_decomp import det, logdet, matrix_exp, pinverse, slogdet
 from .ops.linalg_decomp import inv as inverse
 from .ops.linalg_decomp import legacy_cholesky as cholesky
 from .ops.reduce import (

@@ -1,6 +1,6 @@
 """`rosenblatt.linalg`, PyTorch's `torch.linalg`: norms, and the matrix functions of
 `ops.linalg_decomp` (inv, det, slogdet, solve, solve_triangular, lstsq, cholesky, qr, eigh,
-eigvalsh, svd, svdvals, pinv, matrix_rank)."""
+eigvalsh, svd, svdvals, pinv, matrix_rank, matrix_exp)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .ops.linalg_decomp import (
     eigvalsh,
     inv,
     lstsq,
+    matrix_exp,
     matrix_rank,
     pinv,
     qr,
@@ -28,9 +29,9 @@ from .ops.linalg_decomp import (
 )
 from .ops.linalg_decomp import check_float as _check_float
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm",
-           "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_exp",
+           "matrix_norm", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vector_norm"]
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002

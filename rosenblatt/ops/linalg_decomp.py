@@ -286,6 +286,44 @@ class SolveTriangular(Function):
         return grad_a, grad_b  # a and b share their batch shape (expanded by the caller)
 
 
+class MatrixExp(Function):
+    """exp(A) = sum A^k / k!; the gradient is the upper-right block of
+    exp([[A^T, G], [0, A^T]]) (the Frechet derivative of exp along G, transposed)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(ctx.xp, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        xp = ctx.xp
+        n = a.shape[-1]
+        block = xp.zeros(a.shape[:-2] + (2 * n, 2 * n), dtype=a.dtype)
+        block[..., :n, :n] = block[..., n:, n:] = _mT(a)
+        block[..., :n, n:] = grad
+        return _expm(xp, block)[..., :n, n:]
+
+
+TAYLOR_TERMS = 18  # with ||A / 2^s||_1 <= 1/2 the series is exact to float64 rounding
+
+
+def _expm(xp: Any, a: Any) -> Any:
+    """Matrix exponential of (..., n, n) by scaling and squaring a Taylor series."""
+    norm = float(xp.abs(a).sum(axis=-2).max()) if a.size else 0.0
+    squarings = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    x = a / (2.0 ** squarings)
+    eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    term, total = eye, eye.copy()
+    for k in range(1, TAYLOR_TERMS + 1):
+        term = term @ x / k
+        total = total + term
+    for _ in range(squarings):
+        total = total @ total
+    return total
+
+
 def _triangle(xp: Any, a: Any, upper: bool, unit: bool) -> Any:
     """The upper or lower triangle of a (the rest zero), with ones on the diagonal if unit."""
     t = xp.triu(a) if upper else xp.tril(a)
@@ -489,6 +527,11 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,  # 
     return Pinv.apply(A, atol=atol_, rtol=rtol_)
 
 
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """torch.pinverse: linalg.pinv with singular values <= rcond * the largest dropped."""
+    return pinv(input, rtol=rcond)
+
+
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  # noqa: N803
                      unitriangular: bool = False) -> Tensor:
     """X with A X = B (left) or X A = B, using only A's upper or lower triangle:
@@ -550,3 +593,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,  # noqa: N803
     if vector:
         solution = solution.squeeze(-1)
     return LstsqResult(solution, residuals, rank, values)
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
+    """Matrix exponential exp(A) = sum_k A^k / k! of square matrices: (..., n, n) -> same."""
+    check_square(A, "linalg.matrix_exp")
+    return MatrixExp.apply(A)

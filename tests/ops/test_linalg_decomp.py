@@ -1,5 +1,5 @@
 """rosenblatt.linalg (norms, inv, det, slogdet, solve, solve_triangular, lstsq, cholesky, qr,
-eigh, svd, svdvals, pinv, matrix_rank) and
+eigh, svd, svdvals, pinv, matrix_rank, matrix_exp) and
 the top-level aliases against PyTorch in float64, gradients against PyTorch and gradcheck."""
 
 from __future__ import annotations
@@ -320,3 +320,30 @@ def test_solve_triangular_errors():
         rb.linalg.solve_triangular(a, b, upper=True)
     with pytest.raises(TypeError):
         rb.linalg.solve_triangular(a, rb.tensor(np.ones((3, 2))))  # upper is required
+
+
+@pytest.mark.parametrize("shape, scale", [((3, 3), 0.1), ((4, 4), 1.0), ((2, 3, 3), 3.0),
+                                          ((1, 1), 8.0)])
+def test_matrix_exp(shape, scale):
+    """Small and large norms (scaling and squaring), batches; exp(0) = I, exp(A) exp(-A) = I."""
+    a = RNG.standard_normal(shape) * scale
+    compare(lambda m, x: m.linalg.matrix_exp(x), a, atol=1e-9 * max(1.0, np.exp(scale * 3)))
+    eye = np.broadcast_to(np.eye(shape[-1]), shape)
+    np.testing.assert_allclose(rb.linalg.matrix_exp(rb.tensor(np.zeros(shape))).numpy(), eye)
+    prod = rb.linalg.matrix_exp(rb.tensor(a)) @ rb.linalg.matrix_exp(rb.tensor(-a))
+    np.testing.assert_allclose(prod.numpy(), eye, atol=1e-9 * max(1.0, np.exp(scale * 3)))
+
+
+def test_top_level_matrix_exp_and_pinverse_and_their_methods():
+    a = RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(rb.pinverse(rb.tensor(a)).numpy(),
+                               torch.pinverse(torch.tensor(a)).numpy(), atol=1e-12)
+    np.testing.assert_allclose(rb.tensor(a).pinverse(rcond=0.5).numpy(),
+                               torch.tensor(a).pinverse(rcond=0.5).numpy(), atol=1e-12)
+    b = RNG.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(rb.matrix_exp(rb.tensor(b)).numpy(),
+                               torch.matrix_exp(torch.tensor(b)).numpy(), atol=1e-12)
+    np.testing.assert_allclose(rb.tensor(b).matrix_exp().numpy(),
+                               torch.tensor(b).matrix_exp().numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError, match="square"):
+        rb.linalg.matrix_exp(rb.tensor(a))
