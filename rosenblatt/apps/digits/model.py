@@ -217,13 +217,20 @@ def committed_field_classifier() -> Classifier | None:
     TRAINING digits (lenet5_zip_pair.safetensors, card lenet5_zip_pair.json), or None."""
     if not FIELD_WEIGHTS.exists():
         return None
-    import rosenblatt as rb
-
-    module = TwoViewLeNet()
-    module.load_state_dict(rb.load(FIELD_WEIGHTS))
-    card_path = FIELD_WEIGHTS.with_suffix(".json")
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    module, card = _saved_module(FIELD_WEIGHTS, FIELD_WEIGHTS.with_suffix(".json"))
     return ModuleClassifier(module, FIELD_WEIGHTS.stem, card, FIELD_WEIGHTS)
+
+
+def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
+    """(the module with its weights loaded, its card or {}): a TwoViewLeNet when the card's
+    "module" says so, else a LeNet-5."""
+    import rosenblatt as rb
+    from rosenblatt.models import lenet5
+
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    module = TwoViewLeNet() if card.get("module") == "TwoViewLeNet" else lenet5()
+    module.load_state_dict(rb.load(weights))
+    return module, card
 
 
 def replay_digits(n: int = 5000, seed: int = 0) -> tuple[Any, Any]:
@@ -294,12 +301,7 @@ def finetuned_classifier() -> Classifier | None:
     if npz.exists() and (not st.exists() or npz.stat().st_mtime >= st.stat().st_mtime):
         return MLPClassifier.load(npz)
     if st.exists():
-        import rosenblatt as rb
-        from rosenblatt.models import lenet5
-
-        card = json.loads(st.with_suffix(".card.json").read_text())
-        module = TwoViewLeNet() if card.get("module") == "TwoViewLeNet" else lenet5()
-        module.load_state_dict(rb.load(st))
+        module, card = _saved_module(st, st.with_suffix(".card.json"))
         return ModuleClassifier(module, card.get("base", "lenet5"), card, st)
     return None
 
@@ -309,13 +311,7 @@ def field_cnn() -> Classifier | None:
     cnn = cache_dir() / "zip-lenet5.safetensors"
     if not cnn.exists():
         return None
-    import rosenblatt as rb
-    from rosenblatt.models import lenet5
-
-    module = lenet5()
-    module.load_state_dict(rb.load(cnn))
-    card_path = cnn.with_suffix(".card.json")
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    module, card = _saved_module(cnn, cnn.with_suffix(".card.json"))
     return ModuleClassifier(module, "zip-lenet5", card, cnn)
 
 
