@@ -10,6 +10,7 @@ that produced each input, and `ctx.saved_tensors` keeps what backward needs.
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any
 
 from .._backend import array_module, as_array, ndarray, np
@@ -117,7 +118,7 @@ class Function:
             if out.base is not None and (out.base is base or out.base is base.base):
                 result._version_box = inputs[0]._version_box
                 if _state.enabled:  # an in-place op on the view must reach the base's graph
-                    result._view_of = (inputs[0], cls, params)
+                    _register_view(inputs[0], result, cls, params)
         # (grad mode is per thread, a slower read: only made when an input requires grad;
         # anomaly mode is one switch on the class)
         if record and cls.differentiable and _state.enabled:
@@ -189,6 +190,19 @@ def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tup
         ctx.next_nodes = tuple([(t._node or t) if need else None
                                 for t, need in zip(inputs, needs)])
     return out, record
+
+
+def _register_view(base: Tensor, view: Tensor, cls: type, params: dict) -> None:
+    """Link a view made while recording and its base both ways (the base's link is weak):
+    an in-place op on the view reaches the base's graph, one on the base the view's."""
+    view._view_of = (base, cls, params)
+    refs = getattr(base, "_views", None)
+    if refs is None:
+        base._views = [weakref.ref(view)]
+        return
+    if len(refs) >= 16 and (len(refs) & (len(refs) - 1)) == 0:  # now and then, drop the dead
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(view))
 
 
 def _snapshot(inputs: tuple, output: Tensor) -> tuple:

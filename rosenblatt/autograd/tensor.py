@@ -20,10 +20,11 @@ from .grad_mode import state
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
-    # _view_of: (base, view Function, its params) on views made while grad mode is on; unset
-    # otherwise (read with getattr: only in-place ops need it)
+    # _view_of: (base, view Function, its params) on views made while grad mode is on, and
+    # _views: weak references to those views on their base; unset otherwise (read with
+    # getattr: only in-place ops need them)
     __slots__ = ("_data", "requires_grad", "grad", "_node", "_version_box", "_view_of",
-                 "__weakref__")
+                 "_views", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers `ndarray op Tensor` to our reflected ops
 
@@ -498,12 +499,13 @@ class Tensor:
 
     # ------------------------------------------------------------ in-place ops
     def _inplace(self, compute: Callable[[], Tensor]) -> Tensor:
-        """Run an out-of-place op and make its result this tensor's value.
+        """Run an out-of-place op and write its result into this tensor's memory.
 
-        Under no_grad (or when no gradient is tracked) the result is written into this
-        tensor's memory and the version counter is bumped, so a backward that saved the old
-        values fails loudly. With autograd on, the tensor takes the new graph node; a view
-        passes the change on to its base (`_inplace_on_view`).
+        The version counter is bumped, so a backward that saved the old values fails loudly.
+        With autograd on, the op reads a snapshot of the old values (what its own backward
+        may need), the tensor takes the new graph node, and views of it taken earlier take
+        new nodes too (`_refresh_views`), as in PyTorch; an in-place op on a view passes the
+        change on to its base (`_inplace_on_view`).
         """
         if not state.enabled:
             return self._write(compute())
@@ -514,34 +516,56 @@ class Tensor:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        out = compute()
-        if not out.requires_grad:
-            return self._write(out)
-        if out._data.dtype != self._data.dtype:
-            out = ops_ew.cast(out, self.dtype)
-        self._data, self._node, self.requires_grad = out._data, out._node, True
-        # a new array, the old one untouched: nodes that saved the old one (and views of it)
-        # stay valid, so the count moves on in a box of this tensor's own
-        self._version_box = [self._version_box[0] + 1]
+        out = self._on_snapshot(compute)
+        self._write(out)
+        if out.requires_grad:
+            if out._data.dtype != self._data.dtype:
+                out = ops_ew.cast(out, self.dtype)
+            self._node, self.requires_grad = out._node, True
+            self._refresh_views()
         return self
+
+    def _on_snapshot(self, compute: Callable[[], Tensor]) -> Tensor:
+        """compute() reading a copy of this tensor's values: what the op saves for its
+        backward must outlive the write into this memory that follows."""
+        memory, box = self._data, self._version_box
+        self._data, self._version_box = memory.copy(), [box[0]]
+        try:
+            return compute()
+        finally:
+            self._data, self._version_box = memory, box
+
+    def _refresh_views(self) -> None:
+        """Give the live views of this tensor (and theirs) new nodes from its new graph."""
+        refs = getattr(self, "_views", None)
+        if not refs:
+            return
+        self._views, live = [], []  # (view.apply registers each fresh view: dropped below)
+        for ref in refs:
+            v = ref()
+            if v is None or getattr(v, "_view_of", None) is None or v._view_of[0] is not self:
+                continue
+            _, view, params = v._view_of
+            fresh = view.apply(self, **params)
+            v._node, v.requires_grad = fresh._node, fresh.requires_grad
+            v._refresh_views()
+            live.append(ref)
+        self._views = live
 
     def _inplace_on_view(self, view_of: tuple, compute: Callable[[], Tensor]) -> Tensor:
         """An in-place op on a view while recording: the base takes the new values through a
-        CopySlices node (recursively, for a view of a view), then this view is made again
-        from the new base, so both read the new values and backward sees the op."""
+        CopySlices node (recursively, for a view of a view), which also gives this view (and
+        its siblings) new nodes from the base's new graph."""
         base, view, params = view_of
         if base.requires_grad and base._node is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
-        out = compute()
+        out = self._on_snapshot(compute)
         if not (out.requires_grad or base.requires_grad):
             return self._write(out)  # nothing to record: the base shares this memory
         if out._data.dtype != self._data.dtype:
             out = ops_ew.cast(out, self.dtype)
         base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params))
-        fresh = view.apply(base, **params)
-        self._data, self._node, self.requires_grad = fresh._data, fresh._node, fresh.requires_grad
-        self._version_box = fresh._version_box  # the new base's
         return self
 
     def _write(self, out: Tensor) -> Tensor:
@@ -553,6 +577,11 @@ class Tensor:
             raise RuntimeError(
                 f"result type {out.dtype.name} can't be cast to the desired output type "
                 f"{self.dtype.name}"
+            )
+        if out._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(out._data.shape)}"
             )
         xp.copyto(self._data, out._data, casting="unsafe")
         self._version_box[0] += 1

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 import rosenblatt as rb
 
@@ -56,16 +57,25 @@ def test_inplace_change_of_saved_tensor_is_detected():
         y.sum().backward()
 
 
-def test_a_recorded_inplace_op_leaves_what_backward_saved_intact():
-    # Recording, an in-place op gives the tensor a new array and node; the old array that
-    # `h * h` saved is untouched, so its backward is right (PyTorch refuses this one).
-    x = rb.randn(3, requires_grad=True, dtype=rb.float64)
+def test_a_recorded_inplace_op_on_what_backward_saved_is_refused_as_in_pytorch():
+    # Recording, an in-place op writes into the tensor's memory (views of it see the new
+    # values), so a backward that saved the old values must refuse to run.
+    for lib in (rb, torch):
+        x = lib.randn(3, requires_grad=True, dtype=lib.float64)
+        h = x * 1
+        y = h * h  # saves h
+        h.mul_(2)
+        assert h._version == 1
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            (y.sum() + h.sum()).backward()
+
+
+def test_a_recorded_inplace_op_keeps_what_its_own_backward_needs():
+    x = rb.tensor([0.5, 1.5, -2.0], requires_grad=True, dtype=rb.float64)
     h = x * 1
-    y = h * h  # saves h
-    h.mul_(2)
-    assert h._version == 1
-    (y.sum() + h.sum()).backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy() + 2)
+    h.pow_(3)  # its backward needs the values before the op
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.detach().numpy() ** 2)
 
 
 def test_inplace_change_through_a_view_is_detected():

@@ -29,7 +29,22 @@ CASES = {
     "setitem on a view": lambda lib, a: _then(a * 1, lambda h: h[1].__setitem__(0, 9.0)),
     "value that requires grad": lambda lib, a: _then(a * 1, lambda h: h[0].mul_(a[1])),
     "relu_ on a permuted view": lambda lib, a: _then(a - 3, lambda h: h.permute(1, 0)[2].relu_()),
+    # views taken before an in-place op on their base read its new values and its graph
+    "earlier row after base mul_": lambda lib, a: _earlier(
+        a * 1, lambda h: h[0], lambda h: h.mul_(2)),
+    "earlier view of a view after base add_": lambda lib, a: _earlier(
+        a * 1, lambda h: h.t()[1], lambda h: h.add_(a)),
+    "sibling row after a row's mul_": lambda lib, a: _earlier(
+        a * 1, lambda h: h[1], lambda h: h[0].mul_(a[1])),
+    "earlier reshape after base pow_": lambda lib, a: _earlier(
+        a * 1, lambda h: h.reshape(3, 2), lambda h: h.pow_(2)),
 }
+
+
+def _earlier(h, view, change):
+    v = view(h)
+    change(h)
+    return v * 1
 
 
 def _then(h, change):
@@ -102,3 +117,24 @@ def test_gradcheck_through_an_inplace_op_on_a_view():
     a = rb.tensor(rng.standard_normal((3, 3)), requires_grad=True)
     b = rb.tensor(rng.standard_normal((2, 2)), requires_grad=True)
     assert rb.autograd.gradcheck(fn, (a, b))
+
+
+def test_a_view_of_an_untracked_base_joins_the_graph_the_base_joins():
+    for lib in (rb, torch):
+        base = lib.zeros(2, 3)
+        row = base[1]
+        weight = lib.ones(2, 3, requires_grad=True)
+        base.add_(weight * 2)
+        assert row.requires_grad
+        np.testing.assert_array_equal(row.detach().numpy(), [2.0, 2.0, 2.0])
+        row.sum().backward()
+        np.testing.assert_array_equal(weight.grad.numpy(), [[0, 0, 0], [2, 2, 2]])
+
+
+def test_many_short_lived_views_do_not_pile_up_on_the_base():
+    h = rb.ones(100, requires_grad=True) * 1
+    for i in range(100):
+        h[i] * 1  # each view dies at once
+    assert len(h._views) < 40
+    h.mul_(2)
+    assert h._views == []
