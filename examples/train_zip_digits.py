@@ -99,6 +99,10 @@ def main() -> None:
     ap.add_argument("--extra", nargs="*", default=[], help="more cut-digit npz files to add")
     ap.add_argument("--init", help="start from these weights instead of the committed LeNet-5")
     ap.add_argument("--from-scratch", action="store_true", help="start from random weights")
+    ap.add_argument("--elastic", action="store_true",
+                    help="elastically distort half of each batch (Simard et al. 2003)")
+    ap.add_argument("--train-seed", type=int, default=0,
+                    help="seed of the initial weights, the batch order and the distortions")
     ap.add_argument("--pair", nargs=2, metavar=("PLAIN", "DESKEWED"),
                     help="only combine two trained members into a TwoViewLeNet")
     ap.add_argument("--out", required=True)
@@ -133,17 +137,18 @@ def main() -> None:
     if args.view == "deskewed":
         x = deskew(x)
     if args.from_scratch:
-        rb.manual_seed(0)
-        init = lenet5()
+        init = None  # train_cnn draws the weights after seeding with --train-seed
     else:
         base = committed_classifier()
         if base is None:
             raise SystemExit("no committed LeNet-5 to start from")
         init = base.module
     if args.init:
+        init = lenet5()
         init.load_state_dict(rb.load(args.init))
     model = train_cnn(x, y, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
-                      init=init, log=lambda m: print(m, flush=True))
+                      seed=args.train_seed, init=init, elastic=args.elastic,
+                      log=lambda m: print(m, flush=True))
     rb.save(model.module.state_dict(), args.out)
     print(f"saved {args.out} after {time.perf_counter() - t0:.0f} s", flush=True)
 

@@ -9,6 +9,7 @@ from rosenblatt.apps.digits.model import (
     ModuleClassifier,
     TwoViewArrays,
     TwoViewLeNet,
+    elastic_distort,
 )
 from rosenblatt.apps.digits.preprocess import deskew
 from rosenblatt.models import lenet5
@@ -88,3 +89,21 @@ def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, m
     reader = ZipReader.load(classifier, calibrate_if_missing=False)
     assert reader.calibration["model"] == "lenet5_zip_pair" and 0.5 < reader.threshold < 1
     assert not list(tmp_path.rglob("*.safetensors"))  # nothing trained or written on load
+
+
+def test_elastic_distortion_moves_only_the_picked_digits_smoothly():
+    rng = np.random.default_rng(0)
+    x = np.zeros((64, 1, 28, 28), np.float32)
+    x[:, 0, 8:20, 12:16] = 1.0  # a bar, like a "1"
+    out = elastic_distort(x, np.random.default_rng(5), p=0.5)
+    changed = np.abs(out - x).reshape(64, -1).max(axis=1) > 1e-3
+    assert 16 <= changed.sum() <= 48  # about half the batch, the rest untouched
+    np.testing.assert_array_equal(out[~changed], x[~changed])
+    # moved by a pixel or two, stretched or squeezed, but neither wiped out nor thrown away
+    ink = out[changed, 0]
+    assert np.all((ink.sum(axis=(1, 2)) > 0.4 * 48) & (ink.sum(axis=(1, 2)) < 2 * 48))
+    rows = np.arange(28)[:, None]
+    centre_row = (ink * rows).sum(axis=(1, 2)) / ink.sum(axis=(1, 2))
+    assert np.all(np.abs(centre_row - 13.5) < 4)
+    np.testing.assert_array_equal(out, elastic_distort(x, np.random.default_rng(5), p=0.5))
+    np.testing.assert_allclose(elastic_distort(x, rng, alpha=0.0, p=1.0), x, atol=1e-6)

@@ -485,10 +485,32 @@ class LeNetArrays:
         return h
 
 
+def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,
+                    p: float = 0.5) -> Any:
+    """Elastic distortion (Simard et al. 2003) of a random fraction p of a batch
+    (N, 1, H, W): each pixel moves by a smooth random field, uniform noise in [-1, 1]
+    Gaussian-blurred by sigma and scaled by alpha pixels; bilinear, zero outside."""
+    from scipy import ndimage
+
+    pick = rng.random(len(x)) < p
+    if not pick.any():
+        return x
+    sub = x[pick, 0]
+    k, h, w = sub.shape
+    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, (k, h, w)), (0, sigma, sigma)) * alpha
+    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, (k, h, w)), (0, sigma, sigma)) * alpha
+    n, yy, xx = np.meshgrid(np.arange(k), np.arange(h), np.arange(w), indexing="ij")
+    moved = ndimage.map_coordinates(sub, [n, yy + dy, xx + dx], order=1, mode="constant")
+    out = x.copy()
+    out[pick, 0] = moved.astype(x.dtype)
+    return out
+
+
 def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int = 64,
-              seed: int = 0, init: Any = None,
+              seed: int = 0, init: Any = None, elastic: bool = False,
               log: Callable[[str], None] | None = None) -> ModuleClassifier:
-    """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y."""
+    """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y;
+    with `elastic`, half of each batch is elastically distorted (`elastic_distort`)."""
     import rosenblatt as rb
     from rosenblatt.models import lenet5
 
@@ -506,7 +528,8 @@ def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int
         order = rng.permutation(len(y))
         for start in range(0, len(y), batch_size):
             idx = order[start : start + batch_size]
-            loss = rb.nn.functional.cross_entropy(model(rb.from_numpy(x[idx])),
+            batch = elastic_distort(x[idx], rng) if elastic else x[idx]
+            loss = rb.nn.functional.cross_entropy(model(rb.from_numpy(batch)),
                                                   rb.from_numpy(y[idx]))
             opt.zero_grad()
             loss.backward()
