@@ -543,7 +543,7 @@ class Tensor:
         self._views, live = [], []  # (view.apply registers each fresh view: dropped below)
         for ref in refs:
             v = ref()
-            if v is None or getattr(v, "_view_of", None) is None or v._view_of[0] is not self:
+            if v is None:
                 continue
             _, view, params = v._view_of
             fresh = view.apply(self, **params)
