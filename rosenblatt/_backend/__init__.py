@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["np", "Device", "device", "array_module", "to_device", "cuda_is_available"]
+__all__ = ["np", "Device", "device", "array_module", "to_device", "cuda_is_available",
+           "writable"]
 
 _cupy: Any = None
 
@@ -118,6 +119,15 @@ def as_array(value: Any) -> Any:
     if isinstance(value, np.generic):
         return np.asarray(value)
     return value
+
+
+def writable(array: Any) -> bool:
+    """Whether adding into `array` in place is safe. NumPy says so by a flag; CuPy has no
+    read-only arrays, but a view that repeats elements (a zero stride, as broadcast_to
+    makes) must not be written either."""
+    if type(array) is np.ndarray:
+        return bool(array.flags.writeable)
+    return all(stride or size <= 1 for stride, size in zip(array.strides, array.shape))
 
 
 def device_of(array: Any) -> Device:

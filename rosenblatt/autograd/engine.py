@@ -13,7 +13,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import Any
 
-from .._backend import as_array, ndarray
+from .._backend import as_array, ndarray, writable
 from .function import Function, check_backward_finite
 from .grad_mode import _State as _Switches
 from .grad_mode import state
@@ -50,7 +50,7 @@ def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]
                 key = id(grad)
         else:
             key = id(base)
-            if key in storage or not grad.flags.writeable:  # shared, or a broadcast view
+            if key in storage or not writable(grad):  # shared, or a broadcast view
                 grad = grad.copy()
                 key = id(grad)
         storage.add(key)
@@ -64,7 +64,7 @@ def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]
         borrowed.add(id(g))
         return
     current = old._data
-    if id(old) in borrowed or not current.flags.writeable or current.shape != grad.shape:
+    if id(old) in borrowed or not writable(current) or current.shape != grad.shape:
         old._data = current + grad
         borrowed.discard(id(old))
     else:

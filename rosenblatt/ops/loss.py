@@ -76,14 +76,14 @@ class CrossEntropy(Function):
         if soft:
             w = 1 if weight is None else _class_view(weight, x.ndim)
             q = (target * (1 - smoothing) + smoothing / x.shape[1]) * w
-            divisor = x.size / x.shape[1]
+            divisor = x.dtype.type(x.size / x.shape[1])
         else:
             q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, smoothing)
         losses = -(q * logp).sum(axis=1)
         ctx.save_for_backward(x, target)
         ctx.logp, ctx.q, ctx.weight = logp, q, weight
         ctx.reduction, ctx.smoothing, ctx.soft = reduction, smoothing, soft
-        ctx.divisor = x.dtype.type(divisor)
+        ctx.divisor = divisor.astype(x.dtype)  # a NumPy scalar or a 0-d CuPy array
         return _reduce_classes(losses, reduction, ctx.divisor)
 
     @staticmethod
@@ -110,7 +110,7 @@ class NLLLoss(Function):
         q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, 0.0)
         losses = -(q * x).sum(axis=1)
         ctx.q, ctx.reduction = q, reduction
-        ctx.divisor = x.dtype.type(divisor)
+        ctx.divisor = divisor.astype(x.dtype)
         return _reduce_classes(losses, reduction, ctx.divisor)
 
     @staticmethod
