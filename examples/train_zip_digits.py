@@ -72,13 +72,16 @@ def field_digits(n_fields: int, workers: int = 2, seed: int = 1000,
 def pair(plain: str, deskewed: str, out: str) -> None:
     """Write one TwoViewLeNet state dict from the two members' LeNet-5 weights."""
     import rosenblatt as rb
-    from rosenblatt.apps.digits.model import TwoViewLeNet
+    from rosenblatt.apps.digits.model import TwoViewLeNet, member_widths
 
-    model = TwoViewLeNet()
+    widths = member_widths(rb.load(plain))
+    if widths != member_widths(rb.load(deskewed)):
+        raise SystemExit("--pair: the two members must have the same widths")
+    model = TwoViewLeNet(**widths)
     model.plain.load_state_dict(rb.load(plain))
     model.deskewed.load_state_dict(rb.load(deskewed))
     rb.save(model.state_dict(), out)
-    print(f"saved {out}")
+    print(f"saved {out} (member widths {widths})")
 
 
 def main() -> None:
@@ -103,6 +106,18 @@ def main() -> None:
                     help="elastically distort half of each batch (Simard et al. 2003)")
     ap.add_argument("--train-seed", type=int, default=0,
                     help="seed of the initial weights, the batch order and the distortions")
+    ap.add_argument("--device", default="cpu", help="'cuda' trains on the GPU (needs CuPy)")
+    ap.add_argument("--channels", type=int, nargs=2, default=(6, 16),
+                    help="feature maps of the two convolutions (LeNet-5: 6 16)")
+    ap.add_argument("--hidden", type=int, nargs=2, default=(120, 84),
+                    help="units of the two hidden layers (LeNet-5: 120 84)")
+    ap.add_argument("--minutes", type=float,
+                    help="instead of --epochs: as many epochs as fit in this many minutes, "
+                         "timed on 50 batches after a warm-up")
+    ap.add_argument("--teacher", nargs="*", default=[],
+                    help="member weights to distil from (they read the same view)")
+    ap.add_argument("--distill", type=float, default=0.7,
+                    help="weight of the teachers' soft targets in the loss")
     ap.add_argument("--pair", nargs=2, metavar=("PLAIN", "DESKEWED"),
                     help="only combine two trained members into a TwoViewLeNet")
     ap.add_argument("--out", required=True)
@@ -112,7 +127,12 @@ def main() -> None:
         return
 
     import rosenblatt as rb
-    from rosenblatt.apps.digits.model import committed_classifier, replay_digits, train_cnn
+    from rosenblatt.apps.digits.model import (
+        committed_classifier,
+        load_member,
+        replay_digits,
+        train_cnn,
+    )
     from rosenblatt.apps.digits.preprocess import deskew
     from rosenblatt.models import lenet5
 
@@ -144,11 +164,24 @@ def main() -> None:
             raise SystemExit("no committed LeNet-5 to start from")
         init = base.module
     if args.init:
-        init = lenet5()
+        init = lenet5(channels=tuple(args.channels), hidden=tuple(args.hidden))
         init.load_state_dict(rb.load(args.init))
-    model = train_cnn(x, y, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
-                      seed=args.train_seed, init=init, elastic=args.elastic,
-                      log=lambda m: print(m, flush=True))
+    member = {"channels": tuple(args.channels), "hidden": tuple(args.hidden)}
+    teachers = [load_member(p) for p in args.teacher]
+    common = dict(lr=args.lr, batch_size=args.batch, seed=args.train_seed,
+                  elastic=args.elastic, device=args.device, member=member,
+                  teachers=teachers, distill=args.distill)
+    epochs = args.epochs
+    if args.minutes:
+        probe = min(len(y), 50 * args.batch)
+        train_cnn(x[:probe // 10], y[:probe // 10], epochs=1, **common)  # warm-up (GPU kernels)
+        t1 = time.perf_counter()
+        train_cnn(x[:probe], y[:probe], epochs=1, **common)
+        seconds_per_epoch = (time.perf_counter() - t1) * len(y) / probe
+        epochs = max(1, int(args.minutes * 60 / seconds_per_epoch))
+        print(f"{seconds_per_epoch:.0f} s per epoch: {epochs} epochs", flush=True)
+    model = train_cnn(x, y, epochs=epochs, init=init, log=lambda m: print(m, flush=True),
+                      **common)
     rb.save(model.module.state_dict(), args.out)
     print(f"saved {args.out} after {time.perf_counter() - t0:.0f} s", flush=True)
 

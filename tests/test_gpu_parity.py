@@ -222,3 +222,30 @@ def test_lenet_trains_on_gpu() -> None:
         opt.step()
     assert float(loss.item()) < first / 10
     assert model.features[0].weight.grad.device == "cuda"
+
+
+def test_elastic_distortion_on_gpu_matches_cpu() -> None:
+    """The same seed gives the same distortions whether the batch lives on the CPU or GPU."""
+    import cupy
+
+    from rosenblatt.apps.digits.model import elastic_distort
+
+    x = np.random.default_rng(0).random((16, 1, 28, 28)).astype(np.float32)
+    cpu = elastic_distort(x, np.random.default_rng(3))
+    gpu = elastic_distort(cupy.asarray(x), np.random.default_rng(3))
+    assert isinstance(gpu, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-5, atol=1e-5)
+
+
+def test_train_cnn_on_gpu_returns_a_cpu_model_that_reads() -> None:
+    from rosenblatt.apps.digits.model import train_cnn
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 600)
+    x = 0.1 * rng.standard_normal((600, 1, 28, 28)).astype(np.float32)
+    for i, label in enumerate(y):
+        x[i, 0, 2 + 2 * label : 4 + 2 * label, 4:24] += 1.0
+    model = train_cnn(x, y, epochs=3, lr=3e-3, batch_size=50, elastic=True, device="cuda",
+                      member={"channels": (8, 20), "hidden": (120, 84)})
+    assert model.module.features[0].weight.device == "cpu"
+    assert (model(x).argmax(axis=1) == y).mean() > 0.9

@@ -17,27 +17,31 @@ class LeNet5(nn.Module):
 
     conv5x5(6, padding=2) - act - pool2, conv5x5(16) - act - pool2, then 400-120-84-classes.
     The 1998 network used tanh-like units and average "subsampling"; max pooling with ReLU
-    (the defaults) trains faster and reaches the same accuracy.
+    (the defaults) trains faster and reaches the same accuracy. `channels` and `hidden`
+    widen it: (c1, c2) feature maps and (h1, h2) units, e.g. (20, 50) and (300, 100).
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "relu",
-                 pool: str = "max") -> None:
+                 pool: str = "max", channels: tuple[int, int] = (6, 16),
+                 hidden: tuple[int, int] = (120, 84)) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS or pool not in _POOLS:
             raise ValueError(f"LeNet5: activation must be one of {sorted(_ACTIVATIONS)} and "
                              f"pool one of {sorted(_POOLS)}, got {activation!r}, {pool!r}")
         act, pooling = _ACTIVATIONS[activation], _POOLS[pool]
+        (c1, c2), (h1, h2) = channels, hidden
         self.config = {"num_classes": num_classes, "in_channels": in_channels,
-                       "activation": activation, "pool": pool}
+                       "activation": activation, "pool": pool, "channels": (c1, c2),
+                       "hidden": (h1, h2)}
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, 5, padding=2), act(), pooling(2),
-            nn.Conv2d(6, 16, 5), act(), pooling(2),
+            nn.Conv2d(in_channels, c1, 5, padding=2), act(), pooling(2),
+            nn.Conv2d(c1, c2, 5), act(), pooling(2),
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120), act(),
-            nn.Linear(120, 84), act(),
-            nn.Linear(84, num_classes),
+            nn.Linear(c2 * 5 * 5, h1), act(),
+            nn.Linear(h1, h2), act(),
+            nn.Linear(h2, num_classes),
         )
 
     def forward(self, x: Any) -> Any:

@@ -1,6 +1,7 @@
 """The classifier behind the reader: LeNet-5 on plain arrays matches the rosenblatt module."""
 
 import numpy as np
+import pytest
 
 import rosenblatt as rb
 from rosenblatt.apps.digits.model import (
@@ -10,14 +11,19 @@ from rosenblatt.apps.digits.model import (
     TwoViewArrays,
     TwoViewLeNet,
     elastic_distort,
+    load_member,
+    member_widths,
+    train_cnn,
 )
 from rosenblatt.apps.digits.preprocess import deskew
 from rosenblatt.models import lenet5
 
 
-def test_lenet_on_arrays_matches_the_module():
+@pytest.mark.parametrize("widths", [{}, {"channels": (12, 32)},
+                                    {"channels": (20, 50), "hidden": (300, 100)}])
+def test_lenet_on_arrays_matches_the_module(widths):
     rb.manual_seed(3)
-    module = lenet5().eval()
+    module = lenet5(**widths).eval()
     for p in module.parameters():  # make every weight matter (default init is small)
         p.data.copy_(rb.randn(*p.shape) * 0.3)
     x = np.random.default_rng(0).uniform(0, 1, (300, 1, 28, 28)).astype(np.float32)
@@ -107,3 +113,52 @@ def test_elastic_distortion_moves_only_the_picked_digits_smoothly():
     assert np.all(np.abs(centre_row - 13.5) < 4)
     np.testing.assert_array_equal(out, elastic_distort(x, np.random.default_rng(5), p=0.5))
     np.testing.assert_allclose(elastic_distort(x, rng, alpha=0.0, p=1.0), x, atol=1e-6)
+
+
+def test_member_widths_round_trip_through_saved_weights(tmp_path):
+    wide = lenet5(channels=(10, 24), hidden=(200, 60))
+    assert member_widths(wide.state_dict()) == {"channels": (10, 24), "hidden": (200, 60)}
+    rb.save(wide.state_dict(), tmp_path / "w.safetensors")
+    loaded = load_member(tmp_path / "w.safetensors")
+    assert loaded.config["channels"] == (10, 24) and not loaded.training
+    x = rb.rand(3, 1, 28, 28)
+    with rb.no_grad():
+        np.testing.assert_allclose(loaded(x).numpy(), wide.eval()(x).numpy(), rtol=1e-6)
+
+
+def _bars(n, seed):
+    """A clearly learnable 10-class task: class k is a bright bar in row band k."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = 0.1 * rng.standard_normal((n, 1, 28, 28)).astype(np.float32)
+    for i, k in enumerate(y):
+        x[i, 0, 2 + 2 * k : 4 + 2 * k, 4:24] += 1.0
+    return x, y
+
+
+def test_distillation_pulls_the_student_towards_its_teacher():
+    """With distill=1 the labels are ignored: a student taught by a teacher that reads every
+    bar as the class after it learns that shifted mapping, not the labels."""
+    x, y = _bars(600, 0)
+    teacher = train_cnn(x, (y + 1) % 10, epochs=4, lr=3e-3, batch_size=50, seed=1).module
+    student = train_cnn(x, y, epochs=4, lr=3e-3, batch_size=50, seed=2, teachers=[teacher],
+                        distill=1.0, distill_temperature=2.0)
+    xt, yt = _bars(200, 1)
+    read = student(xt).argmax(axis=1)
+    assert (read == (yt + 1) % 10).mean() > 0.9
+    plain = train_cnn(x, y, epochs=4, lr=3e-3, batch_size=50, seed=2)
+    assert (plain(xt).argmax(axis=1) == yt).mean() > 0.9
+
+
+def test_saved_pair_gets_its_member_widths_from_the_card(tmp_path):
+    import json
+
+    from rosenblatt.apps.digits.model import _saved_module
+
+    pair = TwoViewLeNet(channels=(8, 20))
+    rb.save(pair.state_dict(), tmp_path / "p.safetensors")
+    card = {"module": "TwoViewLeNet", "member": {"channels": [8, 20], "hidden": [120, 84]}}
+    (tmp_path / "p.json").write_text(json.dumps(card))
+    module, _ = _saved_module(tmp_path / "p.safetensors", tmp_path / "p.json")
+    assert module.plain.config["channels"] == (8, 20)
+    assert isinstance(ModuleClassifier(module, "p", card, None).fast, TwoViewArrays)

@@ -13,10 +13,10 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from rosenblatt import nn
-from rosenblatt._backend import np
+from rosenblatt._backend import array_module, np
 from rosenblatt.nn import functional as F
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "models" / "weights"
@@ -228,9 +228,29 @@ def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
     from rosenblatt.models import lenet5
 
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    module = TwoViewLeNet() if card.get("module") == "TwoViewLeNet" else lenet5()
+    member = {k: tuple(v) for k, v in card.get("member", {}).items()}  # widths, if not LeNet-5's
+    module = TwoViewLeNet(**member) if card.get("module") == "TwoViewLeNet" else lenet5(**member)
     module.load_state_dict(rb.load(weights))
     return module, card
+
+
+def member_widths(state: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """A LeNet5 state dict's widths: {'channels': (c1, c2), 'hidden': (h1, h2)}."""
+    return {"channels": (int(state["features.0.weight"].shape[0]),
+                         int(state["features.3.weight"].shape[0])),
+            "hidden": (int(state["classifier.1.weight"].shape[0]),
+                       int(state["classifier.3.weight"].shape[0]))}
+
+
+def load_member(path: str | Path) -> Any:
+    """A LeNet5 of whatever widths its saved weights have, loaded, in eval mode."""
+    import rosenblatt as rb
+    from rosenblatt.models import lenet5
+
+    state = rb.load(path)
+    model = lenet5(**member_widths(state))
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def replay_digits(n: int = 5000, seed: int = 0) -> tuple[Any, Any]:
@@ -358,12 +378,12 @@ class TwoViewLeNet(nn.Module):
     The output works as logits: softmax(output / T) is the calibrated ensemble.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, **member: Any) -> None:
         super().__init__()
         from rosenblatt.models import lenet5
 
-        self.plain = lenet5()
-        self.deskewed = lenet5()
+        self.plain = lenet5(**member)  # member: LeNet5's widths (channels=, hidden=)
+        self.deskewed = lenet5(**member)
 
     def forward(self, x: Any) -> Any:
         """(N, 1, 28, 28) -> (N, 10)."""
@@ -426,6 +446,7 @@ class LeNetArrays:
         a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
              for k, v in state.items()}
         self.b1, self.b2 = a["features.0.bias"], a["features.3.bias"]
+        self.c1, self.c2 = len(self.b1), len(self.b2)  # feature maps of each convolution
         self.m1 = self._banded(a["features.0.weight"], self.GROUPS[0])
         self.m2 = self._banded(a["features.3.weight"], self.GROUPS[1])
         self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
@@ -470,14 +491,14 @@ class LeNetArrays:
         return np.concatenate([self._forward(x[i : i + step]) for i in range(0, len(x), step)])
 
     def _forward(self, x: Any) -> Any:
-        n = len(x)
+        n, c1, c2 = len(x), self.c1, self.c2
         padded = np.zeros((n, 32, 32), np.float32)
         padded[:, 2:30, 2:30] = x[:, 0]
-        h = self._windows(padded, self.GROUPS[0], 1) @ self.m1  # (n * 28 * 7, 4 * 6)
-        h = self._pool_bias_relu(h.reshape(n, 28, 28, 6), self.b1)  # (n, 14, 14, 6)
-        h = self._windows(h.reshape(n, 14, 84), self.GROUPS[1], 6) @ self.m2
-        h = self._pool_bias_relu(h.reshape(n, 10, 10, 16), self.b2)  # (n, 5, 5, 16)
-        h = h.transpose(0, 3, 1, 2).reshape(n, 400)  # PyTorch flattens (C, H, W)
+        h = self._windows(padded, self.GROUPS[0], 1) @ self.m1  # (n * 28 * 7, 4 * c1)
+        h = self._pool_bias_relu(h.reshape(n, 28, 28, c1), self.b1)  # (n, 14, 14, c1)
+        h = self._windows(h.reshape(n, 14, 14 * c1), self.GROUPS[1], c1) @ self.m2
+        h = self._pool_bias_relu(h.reshape(n, 10, 10, c2), self.b2)  # (n, 5, 5, c2)
+        h = h.transpose(0, 3, 1, 2).reshape(n, 25 * c2)  # PyTorch flattens (C, H, W)
         for i, (w, b) in enumerate(self.fc):
             h = h @ w + b
             if i < 2:
@@ -489,18 +510,29 @@ def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,
                     p: float = 0.5) -> Any:
     """Elastic distortion (Simard et al. 2003) of a random fraction p of a batch
     (N, 1, H, W): each pixel moves by a smooth random field, uniform noise in [-1, 1]
-    Gaussian-blurred by sigma and scaled by alpha pixels; bilinear, zero outside."""
-    from scipy import ndimage
+    Gaussian-blurred by sigma and scaled by alpha pixels; bilinear, zero outside.
+    x may be a NumPy or a CuPy array (then the filtering runs on its GPU); the random numbers
+    come from the NumPy generator `rng` either way, so a seed gives the same distortions."""
+    xp = array_module(x)
+    if xp is np:
+        from scipy import ndimage
+    else:
+        from cupyx.scipy import ndimage
 
     pick = rng.random(len(x)) < p
     if not pick.any():
         return x
+    if xp is not np:
+        pick = xp.asarray(pick)
     sub = x[pick, 0]
     k, h, w = sub.shape
-    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, (k, h, w)), (0, sigma, sigma)) * alpha
-    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, (k, h, w)), (0, sigma, sigma)) * alpha
-    n, yy, xx = np.meshgrid(np.arange(k), np.arange(h), np.arange(w), indexing="ij")
-    moved = ndimage.map_coordinates(sub, [n, yy + dy, xx + dx], order=1, mode="constant")
+    dx = ndimage.gaussian_filter(xp.asarray(rng.uniform(-1, 1, (k, h, w))),
+                                 (0, sigma, sigma)) * alpha
+    dy = ndimage.gaussian_filter(xp.asarray(rng.uniform(-1, 1, (k, h, w))),
+                                 (0, sigma, sigma)) * alpha
+    n, yy, xx = xp.meshgrid(xp.arange(k), xp.arange(h), xp.arange(w), indexing="ij")
+    moved = ndimage.map_coordinates(sub, xp.stack([n, yy + dy, xx + dx]), order=1,
+                                    mode="constant")
     out = x.copy()
     out[pick, 0] = moved.astype(x.dtype)
     return out
@@ -508,15 +540,30 @@ def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,
 
 def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int = 64,
               seed: int = 0, init: Any = None, elastic: bool = False,
-              log: Callable[[str], None] | None = None) -> ModuleClassifier:
+              log: Callable[[str], None] | None = None, device: str = "cpu",
+              member: dict[str, Any] | None = None, teachers: Sequence[Any] = (),
+              distill: float = 0.7, distill_temperature: float = 2.0) -> ModuleClassifier:
     """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y;
-    with `elastic`, half of each batch is elastically distorted (`elastic_distort`)."""
+    with `elastic`, half of each batch is elastically distorted (`elastic_distort`).
+    `device` 'cuda' trains on the GPU; `member` widens a new LeNet5 (channels=, hidden=).
+    With `teachers` (modules reading the same inputs) the loss is knowledge distillation
+    (Hinton et al. 2015): (1 - distill) * cross-entropy with the labels + distill * T^2 *
+    cross-entropy with the teachers' mean softmax(logits / T), T = distill_temperature.
+    The returned model is on the CPU."""
     import rosenblatt as rb
+    from rosenblatt._backend import device as parse_device
+    from rosenblatt._backend import to_device
     from rosenblatt.models import lenet5
 
     rb.manual_seed(seed)
-    model = init if init is not None else lenet5()
-    model.train()
+    model = init if init is not None else lenet5(**(member or {}))
+    model.to(device).train()
+    teachers = [t.to(device).eval() for t in teachers]
+    temp = distill_temperature
+    where = parse_device(device)
+
+    def wrap(a: Any) -> Any:  # no copy on the CPU
+        return rb.from_numpy(a) if where.type == "cpu" else rb.tensor(a, device=where)
     opt = rb.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * ((len(y) + batch_size - 1) // batch_size)
     sched = rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -528,9 +575,18 @@ def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int
         order = rng.permutation(len(y))
         for start in range(0, len(y), batch_size):
             idx = order[start : start + batch_size]
-            batch = elastic_distort(x[idx], rng) if elastic else x[idx]
-            loss = rb.nn.functional.cross_entropy(model(rb.from_numpy(batch)),
-                                                  rb.from_numpy(y[idx]))
+            batch = to_device(x[idx], where)
+            if elastic:
+                batch = elastic_distort(batch, rng)
+            inputs = wrap(batch)
+            logits = model(inputs)
+            loss = rb.nn.functional.cross_entropy(logits, wrap(y[idx]))
+            if teachers:
+                with rb.no_grad():
+                    soft = sum(F.softmax(t(inputs) / temp, dim=1) for t in teachers)
+                soft = soft / len(teachers)
+                taught = rb.nn.functional.cross_entropy(logits / temp, soft)
+                loss = (1 - distill) * loss + distill * temp**2 * taught
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -539,7 +595,7 @@ def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int
         if log:
             log(f"epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f} "
                 f"({time.perf_counter() - t0:.0f} s)")
-    model.eval()
+    model.to("cpu").eval()
     card = {"name": "zip-lenet5", "version": "1", "architecture": "LeNet-5 (ReLU, max pool)",
             "trained_on": "MNIST train file (first 10,000) + digits cut from synthetic ZIP "
                           "fields of those digits", "epochs": epochs}
