@@ -150,14 +150,14 @@ def test_distillation_pulls_the_student_towards_its_teacher():
     assert (plain(xt).argmax(axis=1) == yt).mean() > 0.9
 
 
-def test_saved_pair_gets_its_member_widths_from_the_card(tmp_path):
+def test_saved_pair_gets_its_member_widths_from_its_weights(tmp_path):
     import json
 
     from rosenblatt.apps.digits.model import _saved_module
 
     pair = TwoViewLeNet(channels=(8, 20))
     rb.save(pair.state_dict(), tmp_path / "p.safetensors")
-    card = {"module": "TwoViewLeNet", "member": {"channels": [8, 20], "hidden": [120, 84]}}
+    card = {"module": "TwoViewLeNet"}
     (tmp_path / "p.json").write_text(json.dumps(card))
     module, _ = _saved_module(tmp_path / "p.safetensors", tmp_path / "p.json")
     assert module.plain.config["channels"] == (8, 20)

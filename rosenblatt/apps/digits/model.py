@@ -223,14 +223,18 @@ def committed_field_classifier() -> Classifier | None:
 
 def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
     """(the module with its weights loaded, its card or {}): a TwoViewLeNet when the card's
-    "module" says so, else a LeNet-5."""
+    "module" says so, else a LeNet-5; of the widths the weights have."""
     import rosenblatt as rb
     from rosenblatt.models import lenet5
 
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    member = {k: tuple(v) for k, v in card.get("member", {}).items()}  # widths, if not LeNet-5's
-    module = TwoViewLeNet(**member) if card.get("module") == "TwoViewLeNet" else lenet5(**member)
-    module.load_state_dict(rb.load(weights))
+    state = rb.load(weights)
+    if card.get("module") == "TwoViewLeNet":  # the members' widths come from the weights
+        plain = {k.removeprefix("plain."): v for k, v in state.items() if k.startswith("plain.")}
+        module = TwoViewLeNet(**member_widths(plain))
+    else:
+        module = lenet5(**member_widths(state))
+    module.load_state_dict(state)
     return module, card
 
 
