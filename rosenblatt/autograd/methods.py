@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops import elementary as el
 from ..ops import elementwise as ew
 from ..ops import fused, index, linalg, linalg_decomp, reduce, search, shape
 from .tensor import Tensor
@@ -16,7 +17,11 @@ _METHODS = {
         "sign sgn sin cos tanh sigmoid relu clamp clip maximum minimum floor ceil round trunc "
         "isnan isinf isfinite eq ne lt le gt ge greater greater_equal less less_equal not_equal "
         "logical_and logical_or logical_xor logical_not equal allclose isclose floor_divide "
-        "remainder fmod erf erfc lerp nan_to_num",
+        "remainder fmod erf erfc lerp nan_to_num multiply subtract",
+    el: "tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
+        "arctanh log2 log10 log1p expm1 exp2 reciprocal sinc deg2rad rad2deg frac square logit "
+        "clamp_min clamp_max positive signbit isposinf isneginf isreal atan2 arctan2 hypot "
+        "logaddexp logaddexp2 xlogy copysign heaviside float_power addcmul addcdiv",
     reduce: "sum mean prod amax amin max min var std logsumexp norm cumsum argmax argmin all "
             "any count_nonzero cumprod",
     shape: "reshape view view_as reshape_as permute transpose swapaxes swapdims t expand "
@@ -33,19 +38,31 @@ for module, names in _METHODS.items():
         setattr(Tensor, name, getattr(module, name))
 
 
-def _inplace_method(op: Any) -> Any:
-    """`x.op_(...)`: x's values replaced by `op(x, ...)`, recorded like other in-place ops."""
+def _inplace_method(op: Any, name: str) -> Any:
+    """`x.name_(...)`: x's values replaced by `op(x, ...)`, recorded like other in-place ops."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return self._inplace(lambda: op(self, *args, **kwargs))
 
-    method.__name__ = op.__name__ + "_"
-    method.__doc__ = f"In-place {op.__name__}."
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place {name}."
     return method
 
 
-for _op in (ew.fmod, ew.erf, ew.erfc, ew.lerp, ew.nan_to_num, reduce.cumprod, linalg.addmm,
-            linalg.baddbmm, linalg.addbmm):
-    setattr(Tensor, _op.__name__ + "_", _inplace_method(_op))
+_INPLACE = {
+    ew: "fmod erf erfc lerp nan_to_num abs absolute sign sgn sin cos tanh sigmoid log rsqrt "
+        "floor ceil round trunc eq ne lt le gt ge greater greater_equal less less_equal "
+        "not_equal logical_and logical_or logical_xor logical_not floor_divide remainder "
+        "multiply subtract divide true_divide negative",
+    el: "tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
+        "arctanh log2 log10 log1p expm1 exp2 reciprocal sinc deg2rad rad2deg frac square logit "
+        "clamp_min clamp_max atan2 arctan2 hypot xlogy copysign heaviside addcmul addcdiv",
+    reduce: "cumprod cumsum",
+    index: "scatter scatter_add tril triu",
+    linalg: "addmm baddbmm addbmm",
+}
+for module, names in _INPLACE.items():
+    for name in names.split():
+        setattr(Tensor, name + "_", _inplace_method(getattr(module, name), name))
 
 Tensor.T = property(shape.T, doc="All dimensions reversed.")  # type: ignore[attr-defined]
 Tensor.mT = property(shape.mT, doc="The last two dimensions swapped.")  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 """Differentiable primitives, one `Function` per op, grouped by family.
 
 elementwise: arithmetic, math functions, comparisons, casts.
+elementary: trigonometric, hyperbolic, log/exp variants, atan2, hypot, logaddexp, xlogy.
 reduce: sum, mean, prod, max/min, var/std, logsumexp, norm, cumsum, arg-reductions.
 shape: reshape, permute, expand, cat, repeat, flip, device moves.
 index: indexing, gather/scatter, masks.

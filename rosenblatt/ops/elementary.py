@@ -1,0 +1,339 @@
+"""More elementary functions: trigonometric and hyperbolic, the log/exp family, and the
+binary functions built on them (atan2, hypot, logaddexp, xlogy, copysign, ...).
+
+Each unary function is one line of the table `UNARY`: its value and its derivative, side by
+side, so the forward and the backward rule are read together. Integer inputs become the
+default float type first, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import dtypes
+from .._backend import np
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import unbroadcast
+from .elementwise import _float_input, _float_operands, _operands, cast, clamp, mul, quiet
+
+# name: (value f(xp, x), derivative f'(xp, x, y) with y = f(x))
+UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "tan": (lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y),
+    "asin": (lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x)),
+    "acos": (lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x)),
+    "atan": (lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x)),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x)),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x)),
+    "asinh": (lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1)),
+    "acosh": (lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1)),
+    "atanh": (lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x)),
+    "log2": (lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2.0))),
+    "log10": (lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10.0))),
+    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x)),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, x, y: y * np.log(2.0)),
+    "reciprocal": (lambda xp, x: 1 / x, lambda xp, x, y: -y * y),
+    # sin(pi x) / (pi x), 1 at 0; its derivative (cos(pi x) - sinc(x)) / x, 0 at 0
+    "sinc": (lambda xp, x: xp.sinc(x),
+             lambda xp, x, y: xp.where(x == 0, 0, (xp.cos(np.pi * x) - y)
+                                       / xp.where(x == 0, 1, x))),
+    "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180),
+    "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi),
+    # x - trunc(x): slope 1, as PyTorch has it
+    "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1),
+}
+
+
+class Elementary(Function):
+    """One function of the table UNARY, elementwise: its value forward, f'(x) * grad back."""
+
+    @staticmethod
+    def forward(ctx, x, name):
+        value, _ = UNARY[name]
+        with quiet():
+            out = value(ctx.xp, x)
+        out = out.astype(x.dtype, copy=False)
+        ctx.function = name
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        _, derivative = UNARY[ctx.function]
+        with quiet():
+            return (grad * derivative(ctx.xp, x, out)).astype(grad.dtype, copy=False)
+
+
+def _unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
+    def op(x: Tensor) -> Tensor:
+        return Elementary.apply(_float_input(x), name=name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+tan = _unary("tan", "Tangent, elementwise; same shape.")
+asin = _unary("asin", "Inverse sine (nan outside [-1, 1]); same shape.")
+acos = _unary("acos", "Inverse cosine (nan outside [-1, 1]); same shape.")
+atan = _unary("atan", "Inverse tangent; same shape.")
+sinh = _unary("sinh", "Hyperbolic sine; same shape.")
+cosh = _unary("cosh", "Hyperbolic cosine; same shape.")
+asinh = _unary("asinh", "Inverse hyperbolic sine; same shape.")
+acosh = _unary("acosh", "Inverse hyperbolic cosine (nan below 1); same shape.")
+atanh = _unary("atanh", "Inverse hyperbolic tangent (nan outside [-1, 1]); same shape.")
+log2 = _unary("log2", "Base-2 logarithm; same shape.")
+log10 = _unary("log10", "Base-10 logarithm; same shape.")
+log1p = _unary("log1p", "log(1 + x), accurate for small x; same shape.")
+expm1 = _unary("expm1", "exp(x) - 1, accurate for small x; same shape.")
+exp2 = _unary("exp2", "2 ** x; same shape.")
+reciprocal = _unary("reciprocal", "1 / x; same shape.")
+sinc = _unary("sinc", "The normalized sinc, sin(pi x) / (pi x) (1 at 0); same shape.")
+deg2rad = _unary("deg2rad", "Degrees to radians; same shape.")
+rad2deg = _unary("rad2deg", "Radians to degrees; same shape.")
+_frac = _unary("frac", "The fractional part x - trunc(x) (sign of x); same shape.")
+
+
+def frac(x: Tensor) -> Tensor:
+    """The fractional part x - trunc(x), with the sign of x; float x only, same shape."""
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"frac is not implemented for {x.dtype.name} tensors")
+    return _frac(x)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x (integers stay integers); same shape."""
+    return mul(x, x)
+
+
+def logit(x: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), p = x clamped into [eps, 1 - eps] when eps is given; same shape."""
+    from .elementwise import log
+
+    p = _float_input(x)
+    if eps is not None:
+        p = clamp(p, eps, 1 - eps)
+    return log(p / (1 - p))
+
+
+def clamp_min(x: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """max(x, min) elementwise."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x: Tensor, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """min(x, max) elementwise."""
+    return clamp(x, max=max)
+
+
+def positive(x: Tensor) -> Tensor:
+    """x itself (the unary plus)."""
+    return x
+
+
+def signbit(x: Tensor) -> Tensor:
+    """True where the sign bit is set (negative numbers and -0.0); bool, same shape."""
+    return Tensor._make(_xp_of(x).signbit(x._data), False, None)
+
+
+def isposinf(x: Tensor) -> Tensor:
+    """True where x is +inf; bool, same shape."""
+    return Tensor._make(_xp_of(x).isposinf(x._data), False, None)
+
+
+def isneginf(x: Tensor) -> Tensor:
+    """True where x is -inf; bool, same shape."""
+    return Tensor._make(_xp_of(x).isneginf(x._data), False, None)
+
+
+def isreal(x: Tensor) -> Tensor:
+    """True everywhere (rosenblatt has no complex dtypes); bool, same shape."""
+    return Tensor._make(_xp_of(x).ones(x._data.shape, bool), False, None)
+
+
+def _xp_of(x: Tensor) -> Any:
+    from .._backend import array_module
+
+    return array_module(x._data)
+
+
+# ----------------------------------------------------------------------- binary functions
+
+
+class Atan2(Function):
+    """atan2(y, x): the angle of the point (x, y), in (-pi, pi]."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return ctx.xp.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        with quiet():
+            scale = grad / (x * x + y * y)
+        need_y, need_x = ctx.needs_input_grad
+        return (unbroadcast(scale * x, y.shape) if need_y else None,
+                unbroadcast(-scale * y, x.shape) if need_x else None)
+
+
+class Hypot(Function):
+    """sqrt(a^2 + b^2) without overflow."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = ctx.xp.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        with quiet():
+            scale = grad / out
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(scale * a, a.shape) if need_a else None,
+                unbroadcast(scale * b, b.shape) if need_b else None)
+
+
+class LogAddExp(Function):
+    """log(exp(a) + exp(b)), stable for large |a|, |b|; base 2 with `base2`."""
+
+    @staticmethod
+    def forward(ctx, a, b, base2=False):
+        xp = ctx.xp
+        out = (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
+        ctx.save_for_backward(a, b, out)
+        ctx.base2 = base2
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        xp = ctx.xp
+        power = xp.exp2 if ctx.base2 else xp.exp
+        need_a, need_b = ctx.needs_input_grad
+        # d/da = e^a / (e^a + e^b) = e^(a - out), never above 1
+        return (unbroadcast(grad * power(a - out), a.shape) if need_a else None,
+                unbroadcast(grad * power(b - out), b.shape) if need_b else None)
+
+
+def _xlogy(xp: Any, x: Any, y: Any) -> Any:
+    """x * log(y) on arrays, 0 where x == 0 unless y is nan."""
+    with quiet():
+        out = x * xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0, out).astype(out.dtype, copy=False)
+
+
+class XLogY(Function):
+    """x * log(y), 0 where x == 0 (even where y == 0), nan where y is nan."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _xlogy(ctx.xp, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        xp = ctx.xp
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        if need_x:  # log(y), taken as 0 where x == 0 and y <= 0 (PyTorch's convention)
+            gx = xp.where((x == 0) & (y <= 0), 0, _xlogy(xp, grad, y)).astype(grad.dtype)
+            gx = unbroadcast(gx, x.shape)
+        if need_y:
+            with quiet():
+                gy = unbroadcast(grad * x / y, y.shape)
+        return gx, gy
+
+
+class CopySign(Function):
+    """|a| with the sign of b; the gradient flows to a only (0 where a == 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = ctx.xp.copysign(a, b)
+        ctx.save_for_backward(a, out)
+        ctx.b_shape = b.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        xp = ctx.xp
+        with quiet():
+            ratio = xp.where(a == 0, 0, out / xp.where(a == 0, 1, a))
+        # b only decides a sign: its gradient is zero (present, as in PyTorch)
+        return unbroadcast(grad * ratio, a.shape), xp.zeros(ctx.b_shape, grad.dtype)
+
+
+def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The angle of (other, input) in (-pi, pi], elementwise with broadcasting."""
+    return Atan2.apply(*_float_operands(input, other))
+
+
+arctan2 = atan2
+
+
+def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """sqrt(input^2 + other^2), elementwise with broadcasting."""
+    return Hypot.apply(*_float_operands(input, other))
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """log(exp(input) + exp(other)), stable; elementwise with broadcasting."""
+    return LogAddExp.apply(*_float_operands(input, other))
+
+
+def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """log2(2^input + 2^other), stable; elementwise with broadcasting."""
+    return LogAddExp.apply(*_float_operands(input, other), base2=True)
+
+
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """input * log(other), 0 where input == 0 (entropy terms); broadcasting."""
+    return XLogY.apply(*_float_operands(input, other))
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """|input| with the sign of other (-0.0 counts as negative); broadcasting."""
+    return CopySign.apply(*_float_operands(input, other))
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """0 where input < 0, 1 where > 0, `values` where == 0 (no gradient); broadcasting."""
+    if input.dtype is not values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
+                           f"dtypes, {input.dtype.name} and {values.dtype.name}")
+    a, v = _operands(input, values)
+    return Tensor._make(_xp_of(a).heaviside(a._data, v._data), False, None)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """input ** exponent computed in float64, as PyTorch does; broadcasting."""
+    from .elementwise import pow as power
+
+    def double(v: Any) -> Any:
+        return cast(v, dtypes.float64) if isinstance(v, Tensor) else float(v)
+
+    return power(double(input), double(exponent))
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
+            value: Any = 1) -> Tensor:
+    """input + value * tensor1 * tensor2, broadcasting."""
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
+            value: Any = 1) -> Tensor:
+    """input + value * tensor1 / tensor2, broadcasting."""
+    return input + value * tensor1 / tensor2
