@@ -10,6 +10,7 @@ same memory already went to another leaf (or is a read-only broadcast view).
 
 from __future__ import annotations
 
+import weakref
 from heapq import heappop, heappush
 from typing import Any
 
@@ -20,6 +21,19 @@ from .grad_mode import state
 from .tensor import Tensor
 
 _new = object.__new__
+
+# Hooks on leaf tensors, by id(tensor): tensors compare elementwise, so they cannot be dict
+# keys. An entry goes when its tensor does.
+_LEAF_HOOKS: dict[int, list] = {}
+
+
+def leaf_hooks(tensor: Tensor, create: bool = False) -> list | None:
+    """The hooks registered on a leaf tensor (with `create`, a new empty list if none)."""
+    hooks = _LEAF_HOOKS.get(id(tensor))
+    if hooks is None and create:
+        hooks = _LEAF_HOOKS[id(tensor)] = []
+        weakref.finalize(tensor, _LEAF_HOOKS.pop, id(tensor), None)
+    return hooks
 
 
 def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]) -> None:
@@ -110,6 +124,7 @@ def run_backward(
     storage: set[int] = set()
     borrowed: set[int] = set()
     catch = None if capture is None else _Capture(capture)
+    hooked: dict[int, tuple[Tensor, Any]] = {}  # leaves with hooks: their summed gradient
     buffers: dict[Function, Any] = {}
     owned: set[Function] = set()  # buffers the engine allocated, safe to add into in place
     # Nodes waiting to run, newest first. A node is made after every node it feeds, so the
@@ -119,7 +134,9 @@ def run_backward(
     for tensor, grad in zip(roots, root_grads):
         node = tensor._node
         if node is None:
-            if catch is None:
+            if _LEAF_HOOKS and id(tensor) in _LEAF_HOOKS:
+                _hold(hooked, tensor, grad)
+            elif catch is None:
                 _accumulate(tensor, grad, storage, borrowed)
             else:
                 catch.leaf(tensor, grad)
@@ -173,7 +190,9 @@ def run_backward(
                 if g is None or parent is None:
                     continue
                 if not isinstance(parent, Function):
-                    if catch is None:
+                    if _LEAF_HOOKS and id(parent) in _LEAF_HOOKS:
+                        _hold(hooked, parent, g)
+                    elif catch is None:
                         _accumulate(parent, g, storage, borrowed)
                     else:
                         catch.leaf(parent, g)
@@ -187,6 +206,22 @@ def run_backward(
                 else:
                     buffers[parent] = pending + g
                     owned.add(parent)
+        # a leaf's hooks see its whole gradient of this pass, before it reaches .grad
+        for tensor, g in hooked.values():
+            for hook in list(_LEAF_HOOKS.get(id(tensor), ())):
+                replaced = hook(Tensor._make(g, False, None))
+                if replaced is not None:
+                    g = as_array(replaced._data)
+            if catch is None:
+                _accumulate(tensor, g, storage, borrowed)
+            else:
+                catch.leaf(tensor, g)
     finally:
         state.enabled = previous_mode
     return None if catch is None else catch.result()
+
+
+def _hold(hooked: dict[int, tuple[Tensor, Any]], tensor: Tensor, grad: Any) -> None:
+    """Sum a hooked leaf's gradient until the pass ends (its hooks run once, on the total)."""
+    held = hooked.get(id(tensor))
+    hooked[id(tensor)] = (tensor, grad if held is None else held[1] + grad)

@@ -17,6 +17,23 @@ from .._backend import device as parse_device
 from .grad_mode import state
 
 
+class HookHandle:
+    """Returned by `Tensor.register_hook`: `.remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (no error if already removed)."""
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.remove()
+
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
@@ -177,17 +194,23 @@ class Tensor:
         """True when retain_grad() was called on this non-leaf tensor."""
         return self._node is not None and self._node.retained is not None
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
-        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> HookHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one.
+
+        On a leaf the hook sees the whole gradient of one backward pass, before it is added
+        to `.grad`. Returns a handle whose `.remove()` unregisters the hook.
+        """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is None:
-            raise NotImplementedError("hooks on leaf tensors are not supported; read .grad instead")
-        node = self._node
-        if node.hooks is None:
-            node.hooks = []
-        node.hooks.append(hook)
-        return lambda: node.hooks.remove(hook)
+            hooks = engine.leaf_hooks(self, create=True)
+        else:
+            node = self._node
+            if node.hooks is None:
+                node.hooks = []
+            hooks = node.hooks
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
 
     def backward(
         self, gradient: Tensor | None = None, retain_graph: bool | None = None,

@@ -228,6 +228,39 @@ def test_hook_can_replace_gradient():
     np.testing.assert_allclose(x.grad.numpy(), [20, 20, 20])
 
 
+@pytest.mark.parametrize("m", [rb, torch], ids=["rosenblatt", "torch"])
+def test_leaf_hook_sees_the_summed_gradient_once_and_can_replace_it(m):
+    """Two uses of w: the hook runs once on 3 + 2w, and its result is what .grad gets."""
+    w = m.ones(3, requires_grad=True)
+    seen = []
+    handle = w.register_hook(lambda g: (seen.append(g.tolist()), g * 2)[1])
+    ((w * 3).sum() + (w * w).sum()).backward()
+    assert seen == [[5.0, 5.0, 5.0]] and w.grad.tolist() == [10.0, 10.0, 10.0]
+    handle.remove()
+    w.grad = None
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0, 3.0] and len(seen) == 1
+
+
+@pytest.mark.parametrize("m", [rb, torch], ids=["rosenblatt", "torch"])
+def test_leaf_hook_runs_for_autograd_grad_and_for_a_leaf_root(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g + 1)
+    (grad,) = m.autograd.grad((x * x).sum(), x)
+    assert grad.tolist() == [3.0, 5.0]
+    x.backward(m.tensor([1.0, 1.0]))
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_hook_handle_removes_a_non_leaf_hook():
+    x = rb.ones(2, requires_grad=True)
+    y = x * 2
+    with y.register_hook(lambda g: g * 100):
+        pass  # leaving the block removes the hook
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_float32_graph_keeps_float32_gradients():
     w = rb.randn(4, 3, requires_grad=True)
     b = rb.zeros(3, requires_grad=True)
