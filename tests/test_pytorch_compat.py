@@ -3,7 +3,9 @@
 Only the import lines differ; both runs must learn the digits (the promise of the API).
 """
 
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,64 @@ def test_the_same_script_learns_under_both_libraries(lib):
     namespace: dict = {}
     exec(compile(SCRIPT.format(lib=lib), f"<script with {lib}>", "exec"), namespace)
     assert namespace["accuracy"] >= 0.93, (lib, namespace["accuracy"])
+
+
+# ---------------------------------------------------------------- whole PyTorch programs
+# tests/pytorch_programs/ holds ordinary PyTorch programs (the styles of PyTorch's own
+# tutorials: autograd by hand, a custom autograd.Function, nn from scratch, an LSTM language
+# model, a Transformer classifier). Each runs as written under torch, and under rosenblatt
+# with nothing changed but its import lines.
+PROGRAMS = Path(__file__).parent / "pytorch_programs"
+
+
+def with_rosenblatt_imports(source: str) -> str:
+    """The program with `torch` replaced by `rosenblatt` in its import lines only."""
+    lines = []
+    for line in source.splitlines():
+        if line == "import torch":
+            line = "import rosenblatt as torch"
+        else:
+            line = re.sub(r"^(from|import) torch(?=[. ])", r"\1 rosenblatt", line)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _polynomial(ns: dict) -> None:
+    assert ns["manual_loss"] < 50 and ns["function_loss"] < 10 and ns["sequential_loss"] < 20
+    assert abs(ns["cubic"] - (-0.094)) < 0.01  # the x^3 coefficient of the sine fit
+    assert ns["dynamic_loss"] < ns["dynamic_start"] / 2
+    assert ns["names"] == ["a", "b", "c", "d"]
+
+
+def _nn_from_scratch(ns: dict) -> None:
+    assert ns["scratch_accuracy"] > 0.8 and ns["module_accuracy"] > 0.8
+    assert ns["cnn_accuracy"] > 0.7 and ns["n_params"] == 3930
+
+
+def _char_lstm(ns: dict) -> None:
+    assert ns["final_loss"] < 0.3, ns["final_loss"]  # the 45-character text is memorised
+    assert len(ns["sample"]) == 41 and set(ns["sample"]) <= set(ns["chars"])
+
+
+def _transformer_classifier(ns: dict) -> None:
+    assert ns["accuracy"] > 0.95 and ns["accuracy"] > ns["base"] + 0.1, ns["accuracy"]
+
+
+CHECKS = {"polynomial": _polynomial, "nn_from_scratch": _nn_from_scratch,
+          "char_lstm": _char_lstm, "transformer_classifier": _transformer_classifier}
+
+
+def test_every_program_has_a_check() -> None:
+    assert sorted(p.stem for p in PROGRAMS.glob("*.py")) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("lib", ["torch", "rosenblatt"])
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_pytorch_program_runs_and_learns(name: str, lib: str) -> None:
+    source = (PROGRAMS / f"{name}.py").read_text()
+    if lib == "rosenblatt":
+        source = with_rosenblatt_imports(source)
+        assert "import torch" not in source and "from torch" not in source
+    namespace: dict = {"__name__": f"{name}_under_{lib}"}
+    exec(compile(source, f"{name}.py ({lib})", "exec"), namespace)
+    CHECKS[name](namespace)
