@@ -188,15 +188,26 @@ from .ops.elementwise import (
 from .ops.fused import log_softmax, softmax
 from .ops.index import (
     argsort,
+    argwhere,
     diag,
+    diag_embed,
+    diagonal,
     gather,
+    index_add,
+    index_copy,
+    index_fill,
     index_select,
+    isin,
     masked_fill,
+    masked_scatter,
     masked_select,
     nonzero,
     scatter,
     scatter_add,
+    select,
     sort,
+    take,
+    take_along_dim,
     topk,
     tril,
     triu,
@@ -223,33 +234,62 @@ from .ops.reduce import (
     all,
     amax,
     amin,
+    aminmax,
     any,
     argmax,
     argmin,
+    bincount,
+    cdist,
     count_nonzero,
+    cummax,
+    cummin,
     cumprod,
     cumsum,
+    dist,
+    kthvalue,
+    logcumsumexp,
     logsumexp,
     max,
     mean,
+    median,
     min,
+    mode,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
     norm,
     prod,
+    quantile,
     std,
+    std_mean,
     sum,
     var,
     var_mean,
 )
 from .ops.search import bucketize, histc, meshgrid, searchsorted, unique
 from .ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
     broadcast_to,
+    cartesian_prod,
     cat,
     chunk,
+    clone,
+    column_stack,
+    combinations,
     concat,
     concatenate,
+    detach,
     diff,
+    dstack,
     flatten,
     flip,
+    fliplr,
+    flipud,
+    hstack,
     movedim,
     narrow,
     permute,
@@ -258,6 +298,8 @@ from .ops.shape import (
     repeat_interleave,
     reshape,
     roll,
+    rot90,
+    row_stack,
     split,
     squeeze,
     stack,
@@ -269,6 +311,7 @@ from .ops.shape import (
     unbind,
     unflatten,
     unsqueeze,
+    vstack,
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
@@ -276,13 +319,12 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
-    "apps", "serve", "inspect", "serialization", "metrics", "cli",
+    "apps", "serve", "inspect", "serialization", "metrics", "cli", "amp",
 }
 _LAZY = {
     "save": "rosenblatt.serialization",
     "load": "rosenblatt.serialization",
     "summary": "rosenblatt.inspect.summary",
-    "trace": "rosenblatt.inspect.trace",
 }
 
 
@@ -293,6 +335,18 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rosenblatt' has no attribute '{name}'")
+
+
+def trace(obj: Any, *args: Any, **kwargs: Any) -> Any:
+    """trace(input): a matrix's diagonal sum, (m, n) -> () (torch.trace); trace(model, x):
+    one example through a network, step by step (rosenblatt.inspect.trace)."""
+    if isinstance(obj, Tensor):
+        from .ops.shape import trace as matrix_trace
+
+        return matrix_trace(obj, *args, **kwargs)
+    from .inspect.trace import trace as network_trace
+
+    return network_trace(obj, *args, **kwargs)
 
 
 def is_tensor(obj: Any) -> _builtins.bool:

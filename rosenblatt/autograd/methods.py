@@ -37,6 +37,18 @@ for module, names in _METHODS.items():
     for name in names.split():
         setattr(Tensor, name, getattr(module, name))
 
+# ---- index methods added
+for _name in ("index_add index_copy index_fill take_along_dim take diagonal diag_embed select "
+              "argwhere masked_scatter").split():  # torch.Tensor has no isin method
+    setattr(Tensor, _name, getattr(index, _name))
+# ---- reduce methods added
+for _name in ("nansum nanmean median nanmedian mode kthvalue cummax cummin logcumsumexp "
+              "aminmax quantile nanquantile bincount dist").split():
+    setattr(Tensor, _name, getattr(reduce, _name))
+# ---- shape methods added
+for _name in ("rot90", "fliplr", "flipud", "trace"):
+    setattr(Tensor, _name, getattr(shape, _name))
+
 
 def _inplace_method(op: Any, name: str) -> Any:
     """`x.name_(...)`: x's values replaced by `op(x, ...)`, recorded like other in-place ops."""
@@ -57,7 +69,7 @@ _INPLACE = {
         "arctanh log2 log10 log1p expm1 exp2 reciprocal sinc deg2rad rad2deg frac square logit "
         "clamp_min clamp_max atan2 arctan2 hypot xlogy copysign heaviside addcmul addcdiv",
     reduce: "cumprod cumsum",
-    index: "scatter scatter_add tril triu",
+    index: "scatter scatter_add tril triu index_add index_copy index_fill masked_scatter",
     linalg: "addmm baddbmm addbmm",
 }
 for module, names in _INPLACE.items():

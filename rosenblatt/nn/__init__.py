@@ -64,6 +64,7 @@ from .padding import (
     ZeroPad2d,
 )
 from .parameter import Parameter
+from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -63,3 +63,4 @@ from ._functional.loss import (
 )
 from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm
 from .channel_dropout import dropout1d, dropout2d
+from .pixelshuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle

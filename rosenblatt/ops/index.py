@@ -402,3 +402,413 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     if x.ndim not in (1, 2):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
     return Diag.apply(x, k=int(diagonal))
+
+
+# ------------------------------------------------------------------ index_add / copy / fill
+_SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                 "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                 "uint8": "Byte", "bool": "Bool"}
+
+
+def _scalar_name(t: Tensor) -> str:
+    """PyTorch's scalar-type name ('Float', 'Long') for error messages that quote it."""
+    return _SCALAR_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def _out_of_bounds(index: Any, size: int, axis: int, negative_ok: bool) -> str | None:
+    """The message for the first index outside the dimension, or None when all fit."""
+    if not index.size:
+        return None
+    lo, hi = int(index.min()), int(index.max())
+    bad = hi if hi >= size else lo if lo < (-size if negative_ok else 0) else None
+    if bad is None:
+        return None
+    return f"index {bad} is out of bounds for dimension {axis} with size {size}"
+
+
+def _check_source(op: str, x: Tensor, axis: int, count: int, source: Tensor, error: type) -> None:
+    """source must be x's shape with `count` (the number of indices) along axis."""
+    src_count = source.shape[axis] if source.ndim > axis else 1
+    if src_count != count:
+        raise error(f"{op}(): Number of indices ({count}) should be equal to source.size(dim): "
+                    f"({src_count}), for dim: {axis}")
+    expected = x.shape[:axis] + (count,) + x.shape[axis + 1:]
+    if tuple(source.shape) != tuple(expected):
+        raise RuntimeError(f"{op}(): source tensor shape must match self tensor shape, "
+                           f"excluding the specified dimension. Got self.shape = "
+                           f"{list(x.shape)} source.shape = {list(source.shape)}")
+
+
+class IndexAdd(Function):
+    @staticmethod
+    def forward(ctx, x, index, src, axis, alpha):
+        ctx.key, ctx.alpha = (slice(None),) * axis + (index,), alpha
+        ctx.axis = axis
+        out = x.copy()
+        # add.at, not out[key] += src: a repeated index must add every copy
+        ctx.xp.add.at(out, ctx.key, src if alpha == 1 else src * x.dtype.type(alpha))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, _, need_src = ctx.needs_input_grad
+        grad_src = None
+        if need_src:
+            grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
+            if ctx.alpha != 1:
+                grad_src = grad_src * grad.dtype.type(ctx.alpha)
+        return (grad if need_x else None), None, grad_src
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa: A002
+              alpha: Any = 1) -> Tensor:
+    """A copy of input (shape S) with alpha * source added at positions `index` (n,) along
+    dim; source is S with n along dim; repeated indices add up."""
+    x = input
+    axis = normalize_dim(dim, x.ndim)
+    if index._data.dtype.kind not in "iu" or index._data.dtype.itemsize not in (4, 8):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_scalar_name(index)}")
+    if index.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{index.ndim} with type: {_scalar_name(index)} and size: "
+                         f"{list(index.shape)}")
+    if source.dtype is not x.dtype:
+        raise RuntimeError(f"index_add_(): self ({_scalar_name(x)}) and source "
+                           f"({_scalar_name(source)}) must have the same scalar type")
+    flat = index._data.reshape(-1)
+    if x.ndim == 0:  # a scalar is a 1-element vector here; source must be a scalar too
+        if source.ndim != 0:
+            raise RuntimeError(f"index_add_(): source tensor shape must match self tensor "
+                               f"shape, excluding the specified dimension. Got self.shape = "
+                               f"[] source.shape = {list(source.shape)}")
+        source = source.reshape(1)
+    _check_source("index_add_", x, axis, flat.size, source, RuntimeError)
+    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=False)
+    if message:
+        raise RuntimeError(message)
+    out = IndexAdd.apply(x.reshape(1) if x.ndim == 0 else x, Tensor._make(flat, False, None),
+                         source, axis=axis, alpha=alpha)
+    return out.reshape(()) if x.ndim == 0 else out
+
+
+class IndexCopy(Function):
+    @staticmethod
+    def forward(ctx, x, index, src, axis):
+        ctx.key, ctx.axis = (slice(None),) * axis + (index,), axis
+        out = x.copy()
+        out[ctx.key] = src  # a repeated index keeps one of its sources (PyTorch: undefined which)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, _, need_src = ctx.needs_input_grad
+        grad_x = grad_src = None
+        if need_x:  # the copied-over values reach nothing
+            grad_x = grad.copy()
+            grad_x[ctx.key] = 0
+        if need_src:  # as PyTorch: every source slice gets its position's gradient
+            grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
+        return grad_x, None, grad_src
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """A copy of input (shape S) with the slices of source (S with n along dim) written at
+    positions `index` (n,) along dim."""
+    x = input
+    axis = normalize_dim(dim, x.ndim)
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if index._data.dtype != array_module(index._data).int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{_scalar_name(index)}")
+    if source.dtype is not x.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {_scalar_name(x)} and (source) {_scalar_name(source)}")
+    flat = index._data.reshape(-1)
+    if x.ndim == 0 or source.ndim == 0:  # scalars: one element each, whatever the shapes
+        if source.numel() != 1 or x.numel() != 1 or flat.size != 1:
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, "
+                             f"their dimensionality must match. Source dimensionality "
+                             f"({source.ndim}), destination dimensionality ({x.ndim})")
+    elif source.ndim != x.ndim:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
+                         f"destination dimensionality ({x.ndim})")
+    else:
+        if source.shape[axis] != flat.size:
+            raise IndexError(f"index_copy_(): Number of indices ({flat.size}) should be equal "
+                             f"to source.size(dim) ({source.shape[axis]})")
+        for d, (a, b) in enumerate(zip(x.shape, source.shape)):
+            if d != axis and a != b:
+                raise RuntimeError(f"index_copy_(): Source/destination tensor must have same "
+                                   f"slice shapes. Destination slice shape: {list(x.shape)} "
+                                   f"and source slice shape: {list(source.shape)} (dim {dim})")
+    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=False)
+    if message:
+        raise IndexError("index_copy_(): " + message)
+    if x.ndim == 0 or source.ndim == 0:
+        out = IndexCopy.apply(x.reshape(1), Tensor._make(flat, False, None), source.reshape(1),
+                              axis=0)
+        return out.reshape(x.shape)
+    return IndexCopy.apply(x, Tensor._make(flat, False, None), source, axis=axis)
+
+
+class IndexFill(Function):
+    @staticmethod
+    def forward(ctx, x, index, value, axis):
+        ctx.key, ctx.axis = (slice(None),) * axis + (index,), axis
+        out = x.copy()
+        out[ctx.key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, _, need_value = ctx.needs_input_grad
+        grad_x = grad_value = None
+        if need_x:
+            grad_x = grad.copy()
+            grad_x[ctx.key] = 0
+        if need_value:  # each filled position once, however often the index repeats it
+            index = ctx.key[-1] % max(grad.shape[ctx.axis], 1)
+            picked = ctx.xp.take(grad, ctx.xp.unique(index), axis=ctx.axis)
+            grad_value = ctx.xp.asarray(picked.sum(), dtype=grad.dtype)
+        return grad_x, None, grad_value
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
+    """A copy of input with the slices at positions `index` (n,) along dim set to value (a
+    number or a 0-d tensor, which then gets the sum of their gradients)."""
+    x = input
+    axis = normalize_dim(dim, x.ndim)
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if index._data.dtype != array_module(index._data).int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        value = cast(value, x.dtype)
+    else:
+        value = constant(value, x)
+    flat = index._data.reshape(-1)
+    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=True)
+    if message:
+        raise IndexError(message)
+    if x.ndim == 0:
+        return IndexFill.apply(x.reshape(1), Tensor._make(flat, False, None), value,
+                               axis=0).reshape(())
+    return IndexFill.apply(x, Tensor._make(flat, False, None), value, axis=axis)
+
+
+# ------------------------------------------------------------------ take / take_along_dim
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    """input read as a flat vector, picked at `index` (any shape): out has index's shape."""
+    from .shape import reshape
+
+    if index._data.dtype != array_module(index._data).int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{_scalar_name(index)}")
+    n, data = input.numel(), index._data
+    if data.size and (int(data.max()) >= n or int(data.min()) < -n):
+        bad = int(data.max()) if int(data.max()) >= n else int(data.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    # an integer-array index: GetItem's backward adds repeated picks together
+    return GetItem.apply(reshape(input, -1), key=(data,), accumulate=True)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """gather along dim after broadcasting input and indices in every other dimension; with
+    dim=None both are flattened first (out: indices' number of elements)."""
+    from .shape import expand, reshape
+
+    x = input
+    if indices._data.dtype != array_module(indices._data).int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_scalar_name(indices)}")
+    if dim is None:  # flat: PyTorch refuses negative indices on this path
+        flat = reshape(x, -1)
+        message = _out_of_bounds(indices._data, flat.shape[0], 0, negative_ok=False)
+        if message:
+            raise RuntimeError(message)
+        return Gather.apply(flat, reshape(indices, -1), axis=0)
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    axis = normalize_dim(dim, x.ndim)
+    if indices.ndim != x.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {x.ndim} dimensions for input, and "
+                           f"{indices.ndim} dimensions for indices")
+    message = _out_of_bounds(indices._data, x.shape[axis], axis, negative_ok=True)
+    if message:
+        raise RuntimeError(message)
+    # every dimension but `axis` broadcasts, as in PyTorch (torch.broadcast_shapes' message)
+    batch = []
+    for d, (a, b) in enumerate(zip(x.shape, indices.shape)):
+        if d == axis:
+            batch.append(1)
+        elif a != b and 1 not in (a, b):
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {d}")
+        else:
+            batch.append(b if a == 1 else a)
+    x_shape = tuple(batch[:axis]) + (x.shape[axis],) + tuple(batch[axis + 1:])
+    i_shape = tuple(batch[:axis]) + (indices.shape[axis],) + tuple(batch[axis + 1:])
+    x = x if x.shape == x_shape else expand(x, x_shape)
+    indices = indices if indices.shape == i_shape else expand(indices, i_shape)
+    return Gather.apply(x, indices, axis=axis)
+
+
+# ------------------------------------------------------------------ diagonal / diag_embed
+def _diagonal_positions(xp: Any, n: int, offset: int) -> tuple[Any, Any]:
+    """(rows, cols) of the n elements on diagonal `offset` (above the main one when > 0)."""
+    i = xp.arange(n)
+    return i + max(-offset, 0), i + max(offset, 0)
+
+
+def _take_diagonal(xp: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """The diagonal of a over (axis1, axis2) as the last dimension, a new array."""
+    return xp.diagonal(a, offset, axis1, axis2).copy()  # NumPy's is a read-only view
+
+
+def _embed_diagonal(xp: Any, values: Any, shape: tuple, offset: int, axis1: int,
+                    axis2: int) -> Any:
+    """Zeros of `shape` with values (..., n) on diagonal `offset` of (axis1, axis2)."""
+    out = xp.zeros(shape, dtype=values.dtype)
+    moved = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a writable view of out
+    rows, cols = _diagonal_positions(xp, values.shape[-1], offset)
+    moved[..., rows, cols] = values
+    return out
+
+
+class Diagonal(Function):
+    @staticmethod
+    def forward(ctx, x, offset, axis1, axis2):
+        ctx.shape, ctx.params = x.shape, (offset, axis1, axis2)
+        return _take_diagonal(ctx.xp, x, offset, axis1, axis2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _embed_diagonal(ctx.xp, grad, ctx.shape, *ctx.params)
+
+
+class DiagEmbed(Function):
+    @staticmethod
+    def forward(ctx, x, offset, axis1, axis2, shape):
+        ctx.params = (offset, axis1, axis2)
+        return _embed_diagonal(ctx.xp, x, shape, offset, axis1, axis2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _take_diagonal(ctx.xp, grad, *ctx.params)
+
+
+def _diagonal_dims(dim1: int, dim2: int, ndim: int) -> tuple[int, int]:
+    axis1, axis2 = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
+    if axis1 == axis2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return axis1, axis2
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """(..., n, ..., m, ...) -> (..., k): diagonal `offset` of dims (dim1, dim2), moved last
+    (a copy, not a view as in PyTorch)."""
+    axis1, axis2 = _diagonal_dims(dim1, dim2, input.ndim)
+    return Diagonal.apply(input, offset=int(offset), axis1=axis1, axis2=axis2)
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
+    """(..., n) -> a tensor with one more dim whose (dim1, dim2) matrices (n + |offset|
+    square) have the last dim of input on diagonal `offset`, zeros elsewhere."""
+    ndim = input.ndim + 1
+    axis1, axis2 = _diagonal_dims(dim1, dim2, ndim)
+    n = input.shape[-1] + abs(int(offset))
+    batch = iter(input.shape[:-1])
+    shape = tuple(n if d in (axis1, axis2) else next(batch) for d in range(ndim))
+    return DiagEmbed.apply(input, offset=int(offset), axis1=axis1, axis2=axis2, shape=shape)
+
+
+# ------------------------------------------------------------------ select / argwhere / isin
+def select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
+    """input with dimension dim removed at position index (a view, as input[..., index, ...])."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, input.ndim)
+    i = int(index)
+    size = input.shape[axis]
+    if not -size <= i < size:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {axis}")
+    return getitem(input, (slice(None),) * axis + (i,))
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    """(N, ndim) int64: the index of each nonzero element of input, in row-major order."""
+    xp = array_module(input._data)
+    return _no_grad_result(xp.argwhere(input._data).astype(xp.int64))
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """bool tensor of elements' shape: whether each element is in test_elements (either may
+    be a number, not both); invert gives the opposite."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments: elements and "
+                        "test_elements cannot both be numbers")
+    like = elements if isinstance(elements, Tensor) else test_elements
+    xp = array_module(like._data)
+    arrays = [t._data if isinstance(t, Tensor) else xp.asarray(t)
+              for t in (elements, test_elements)]
+    for a in arrays:
+        if a.dtype.kind == "b":
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    found = xp.isin(arrays[0], arrays[1], assume_unique=assume_unique, invert=invert)
+    return _no_grad_result(xp.asarray(found, dtype=xp.bool_))
+
+
+# ------------------------------------------------------------------ masked_scatter
+class MaskedScatter(Function):
+    @staticmethod
+    def forward(ctx, x, mask, src, shape, count):
+        ctx.x_shape, ctx.src_shape, ctx.shape, ctx.count = x.shape, src.shape, shape, count
+        ctx.save_for_backward(mask)
+        out = ctx.xp.broadcast_to(x, shape).copy()
+        out[ctx.xp.broadcast_to(mask, shape)] = src.reshape(-1)[:count]  # row-major order
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, _, need_src = ctx.needs_input_grad
+        mask = ctx.xp.broadcast_to(ctx.saved_tensors[0], ctx.shape)
+        grad_x = grad_src = None
+        if need_x:  # overwritten places get none; a broadcast input sums its copies
+            grad_x = unbroadcast(ctx.xp.where(mask, grad.dtype.type(0), grad), ctx.x_shape)
+        if need_src:  # source elements past the mask's count were never read
+            grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype).reshape(-1)
+            grad_src[:ctx.count] = grad[mask]
+            grad_src = grad_src.reshape(ctx.src_shape)
+        return grad_x, None, grad_src
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """A copy of input (broadcast with the bool mask) whose masked places take source's
+    first elements in row-major order (source needs at least mask.sum() elements)."""
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype.name}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
+                           f"got {_scalar_name(input)} and {_scalar_name(source)}")
+    try:
+        shape = tuple(_broadcast_shape(input.shape, mask.shape))
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the shape of the mask {list(mask.shape)} must be "
+                           f"broadcastable with the shape of input {list(input.shape)}") from None
+    xp = array_module(mask._data)
+    count = int(xp.count_nonzero(xp.broadcast_to(mask._data, shape)))
+    if source.numel() < count:
+        raise RuntimeError(f"Number of elements of source < number of ones in mask "
+                           f"({source.numel()} < {count})")
+    return MaskedScatter.apply(input, mask, source, shape=shape, count=count)

@@ -438,3 +438,534 @@ def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     """Number of nonzero elements over `dim`."""
     out = (x._data != 0).sum(axis=normalize_dims(dim, x.ndim))
     return _no_grad_result(array_module(x._data).asarray(out, dtype="int64"))
+
+
+# ------------------------------------------------------------ more reductions
+# nan-aware reductions, order statistics (median, mode, kthvalue, quantile), running
+# max/min, logcumsumexp, aminmax, std_mean, bincount and distances, as PyTorch has them.
+aminmax_result = namedtuple("aminmax_result", ["min", "max"])
+
+
+class NanSum(Function):
+    """Sum skipping nan; the gradient is 0 at nan entries (grad * not-nan, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.keep = None if x.dtype.kind != "f" else ~ctx.xp.isnan(x)
+        return ctx.xp.nansum(x, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
+        with quiet():  # a multiplication, not a where: an inf grad over nans gives nan
+            return out * ctx.keep
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Sum over `dim` treating nan as 0; (...) -> reduced shape (integers sum in int64)."""
+    x = _sum_dtype(input, dtype)
+    return NanSum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Mean of the non-nan values over `dim`; (...) -> reduced shape (nan where all are nan)."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_torch_dtype_name(input)}")
+    x = input if dtype is None else cast(input, dtype)
+    axes = normalize_dims(dim, x.ndim)
+    count = (~array_module(x._data).isnan(x._data)).sum(axis=axes, keepdims=keepdim)
+    count = _no_grad_result(array_module(x._data).asarray(count, dtype=x._data.dtype))
+    with quiet():
+        return nansum(x, dim, keepdim) / count
+
+
+def _accumulate(xp: Any, name: str, x: Any, axis: int) -> Any:
+    """xp.<name>.accumulate(x, axis): NumPy's ufunc scan, or one elementwise step at a time
+    on backends whose ufuncs lack accumulate (CuPy has it for few of them)."""
+    if xp is np:
+        return getattr(np, name).accumulate(x, axis=axis)
+    step = getattr(xp, name)
+    out = xp.moveaxis(x.copy(), axis, 0)
+    for i in range(1, out.shape[0]):
+        out[i] = step(out[i - 1], out[i])
+    return xp.moveaxis(out, 0, axis)
+
+
+def _torch_dtype_name(x: Tensor) -> str:
+    """PyTorch's capitalised scalar-type name (Long, Float, ...) for error messages."""
+    names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+             "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+    return names.get(x.dtype.name, x.dtype.name)
+
+
+def _check_reduction_size(x: Tensor, axis: int, op: str) -> None:
+    """Selecting reductions (median, mode) have no identity: an empty dim is an error."""
+    if x.ndim and x.shape[axis] == 0:
+        raise IndexError(f"{op}: Expected reduction dim {axis} to have non-zero size.")
+
+
+def _select_along(x: Tensor, dim: int, keepdim: bool, choose: Any) -> Any:
+    """(values, indices) where `choose(rows)` picks one position per row of `rows`
+    (x's data with `dim` moved last, shape (..., n)) and returns it as (..., 1) int64.
+
+    The values are a gather of x, so the gradient goes to the chosen element only
+    (PyTorch's rule for median(dim), kthvalue and mode)."""
+    from .index import gather
+
+    if x.ndim == 0:  # a 0-d tensor reduces over its single element
+        values, indices = _select_along(x.reshape(1), 0, True, choose)
+        return values_indices(values.reshape(()), indices.reshape(()))
+    axis = normalize_dim(dim, x.ndim)
+    xp = array_module(x._data)
+    picked = choose(xp, xp.moveaxis(x._data, axis, -1))
+    indices = _no_grad_result(xp.ascontiguousarray(xp.moveaxis(picked.astype(xp.int64), -1, axis)))
+    values = gather(x, axis, indices)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return values_indices(values, indices)
+
+
+def _median_position(ignore_nan: bool) -> Any:
+    """A `choose` for _select_along: the lower middle of each row by (value, index) order,
+    PyTorch's tie rule; a row with nan gives its first nan (median) or ignores them
+    (nanmedian, which gives the first nan only when the row is all nan)."""
+    def choose(xp: Any, rows: Any) -> Any:
+        order = xp.argsort(rows, axis=-1, kind="stable")  # nan last, in index order
+        n = rows.shape[-1]
+        nans = (xp.isnan(rows).sum(axis=-1, keepdims=True) if rows.dtype.kind == "f"
+                else xp.zeros(rows.shape[:-1] + (1,), dtype=xp.int64))
+        if ignore_nan:
+            pos = xp.maximum((n - nans - 1) // 2, 0)
+        else:
+            pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        return xp.take_along_axis(order, pos, axis=-1)
+    return choose
+
+
+class MedianAll(Function):
+    """The lower median of all elements; ties share the gradient equally, and a nan
+    result sends it to the nan elements (PyTorch's evenly_distribute_backward)."""
+
+    @staticmethod
+    def forward(ctx, x, ignore_nan):
+        xp = ctx.xp
+        flat = x.reshape(-1)
+        isnan = xp.isnan(flat) if x.dtype.kind == "f" else xp.zeros(flat.shape, dtype=bool)
+        valid = flat[~isnan] if ignore_nan else flat
+        if valid.size == 0 or (not ignore_nan and isnan.any()):
+            out = xp.asarray(xp.nan, dtype=x.dtype)
+        else:
+            k = (valid.size - 1) // 2
+            out = xp.asarray(xp.partition(valid, k)[k], dtype=x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        mask = ctx.xp.isnan(x) if ctx.xp.isnan(out) else x == out
+        return mask * (grad / grad.dtype.type(mask.sum()))  # keep float32 float32
+
+
+def _median(x: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
+    name = "nanmedian()" if ignore_nan else "median()"
+    if dim is None:
+        return MedianAll.apply(x, ignore_nan=ignore_nan)
+    if x.ndim:
+        _check_reduction_size(x, normalize_dim(dim, x.ndim), name)
+    return _select_along(x, dim, keepdim, _median_position(ignore_nan))
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """median() -> the lower middle value (nan if any); median(dim) -> (values, indices)."""
+    return _median(input, dim, keepdim, ignore_nan=False)
+
+
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """median ignoring nan: () -> value; (dim) -> (values, indices); nan only if all are nan."""
+    return _median(input, dim, keepdim, ignore_nan=True)
+
+
+def _mode_position(xp: Any, rows: Any) -> Any:
+    """The most frequent value of each row (the smallest of equally frequent ones) at its
+    last index, as PyTorch picks it."""
+    n = rows.shape[-1]
+    order = xp.argsort(rows, axis=-1, kind="stable")
+    ordered = xp.take_along_axis(rows, order, axis=-1)
+    new_run = xp.ones(rows.shape, dtype=bool)
+    new_run[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    last_of_run = xp.ones(rows.shape, dtype=bool)
+    last_of_run[..., :-1] = new_run[..., 1:]
+    positions = xp.broadcast_to(xp.arange(n), rows.shape)
+    start = _accumulate(xp, "maximum", xp.where(new_run, positions, 0), -1)
+    end = xp.flip(_accumulate(xp, "minimum", xp.flip(xp.where(last_of_run, positions, n), -1),
+                              -1), -1)
+    best = xp.argmax(end - start, axis=-1)[..., None]  # first = smallest value among ties
+    # stable order: the end of that value's run is its largest original index
+    return xp.take_along_axis(order, xp.take_along_axis(end, best, axis=-1), axis=-1)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """(values, indices) of the most frequent value along `dim`; the gradient goes to the index."""
+    if input.ndim:
+        _check_reduction_size(input, normalize_dim(dim, input.ndim), "mode()")
+    return _select_along(input, dim, keepdim, _mode_position)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """(values, indices) of the k-th smallest element (k from 1) along `dim` (nan is largest)."""
+    axis = normalize_dim(dim, builtins.max(input.ndim, 1))
+    size = input.shape[axis] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+
+    def choose(xp: Any, rows: Any) -> Any:
+        picked = xp.argsort(rows, axis=-1, kind="stable")[..., k - 1:k]
+        # Which of several equal values PyTorch returns is decided by its quickselect: rows
+        # whose k-th value is tied rerun that exact algorithm (the others have one answer).
+        kth = xp.take_along_axis(rows, picked, axis=-1)
+        same = rows == kth
+        if rows.dtype.kind == "f":
+            same |= xp.isnan(rows) & xp.isnan(kth)
+        for row in zip(*xp.nonzero(same.sum(axis=-1) > 1)):
+            picked[row] = _torch_quickselect(rows[row].tolist(), k - 1)
+        return picked
+    return _select_along(input, axis, keepdim, choose)
+
+
+def _greater_or_nan(a: Any, b: Any) -> bool:
+    """PyTorch's kthvalue order: nan above every number."""
+    return (a != a and b == b) or a > b
+
+
+def _torch_quickselect(values: list, k: int) -> int:
+    """The index PyTorch's CPU kthvalue returns: its median-of-three Hoare quickselect
+    (Sedgewick's, from ATen's Sorting.cpp) replayed step by step on one row."""
+    idx = list(range(len(values)))
+
+    def swap(i: int, j: int) -> None:
+        values[i], values[j] = values[j], values[i]
+        idx[i], idx[j] = idx[j], idx[i]
+
+    gt, lo, hi = _greater_or_nan, 0, len(values) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if gt(values[lo], values[hi]):
+                swap(lo, hi)
+            break
+        swap((lo + hi) >> 1, lo + 1)  # median of three as the pivot, at lo
+        if gt(values[lo + 1], values[hi]):
+            swap(lo + 1, hi)
+        if gt(values[lo], values[hi]):
+            swap(lo, hi)
+        if gt(values[lo + 1], values[lo]):
+            swap(lo + 1, lo)
+        i, j, pivot = lo + 1, hi, values[lo]
+        while True:
+            i += 1
+            while gt(pivot, values[i]):
+                i += 1
+            j -= 1
+            while gt(values[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]
+
+
+def _cummax_min(x: Tensor, dim: int, largest: bool) -> Any:
+    """Running max/min with the index of its latest occurrence (ties and nan move it on)."""
+    from .index import gather
+
+    axis = normalize_dim(dim, builtins.max(x.ndim, 1))
+    data = x._data if x.ndim else x._data.reshape(1)
+    xp = array_module(data)
+    with quiet():
+        running = _accumulate(xp, "maximum" if largest else "minimum", data, axis)
+    # PyTorch moves the index to i when x_i >= the running max (or x_i is nan): exactly
+    # the positions where x_i equals the running value at i.
+    hit = data == running
+    if data.dtype.kind == "f":
+        hit |= xp.isnan(data) & xp.isnan(running)
+    shape = [1] * data.ndim
+    shape[axis] = data.shape[axis]
+    positions = xp.arange(data.shape[axis]).reshape(shape)
+    indices = _accumulate(xp, "maximum", xp.where(hit, positions, 0), axis).astype(xp.int64)
+    indices = _no_grad_result(indices.reshape(x.shape))
+    values = gather(x if x.ndim else x.reshape(1), axis, indices.reshape(data.shape))
+    values = values.reshape(x.shape)
+    return values_indices(values, indices)
+
+
+def cummax(input: Tensor, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running maximum along `dim`; same shape as input."""
+    return _cummax_min(input, dim, True)
+
+
+def cummin(input: Tensor, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running minimum along `dim`; same shape as input."""
+    return _cummax_min(input, dim, False)
+
+
+def _logaddexp_scan(xp: Any, x: Any, axis: int) -> Any:
+    """log(cumsum(exp(x))) along `axis`, one stable logaddexp step at a time."""
+    return _accumulate(xp, "logaddexp", x, axis)
+
+
+class LogCumSumExp(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        with quiet():
+            out = _logaddexp_scan(ctx.xp, x, axis)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dx_i = sum_{j>=i} g_j exp(x_i - out_j). Split g by sign and sum the logs of each
+        # part with a reversed logcumsumexp, so nothing overflows (PyTorch's scheme; the
+        # dtype's lowest value stands for log 0 to keep -inf - -inf out).
+        x, out = ctx.saved_tensors
+        xp, axis = ctx.xp, ctx.axis
+        lowest = xp.finfo(grad.dtype).min
+        with quiet():
+            log_abs = xp.log(xp.abs(grad))
+            total = xp.zeros_like(grad)
+            for sign, part in ((1, grad > 0), (-1, grad < 0)):
+                terms = xp.where(part, log_abs, lowest) - out
+                rev = xp.flip(_logaddexp_scan(xp, xp.flip(terms, axis), axis), axis)
+                total += sign * xp.exp(rev + x)
+        return total
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """log(cumsum(exp(x))) along `dim`, computed stably; same shape as input."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"logcumsumexp(): not implemented for '{_torch_dtype_name(input)}'")
+    if input.ndim == 0:
+        return input * 1
+    return LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim))
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """(min, max) over `dim` (all when None); ties share the gradient, as amin/amax."""
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+        axes: Any = ()
+    else:
+        axis = normalize_dim(dim, builtins.max(input.ndim, 1))
+        if input.ndim and input.shape[axis] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
+        axes = axis if input.ndim else ()
+    return aminmax_result(amin(input, axes, keepdim), amax(input, axes, keepdim))
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+             keepdim: bool = False, *, correction: Any = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim`; unbiased/correction as std takes them."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
+        dim, unbiased = unbiased, None  # std_mean(x, 1) means dim=1, as in var_mean
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
+    """PyTorch's algorithm: sort, rank = q * (n - 1) (n counts non-nan values for
+    nanquantile; a row with nan gets the last rank, a nan, for quantile), then interpolate
+    between the two neighbouring order statistics. Differentiable through sort and gather."""
+    from .index import gather, sort
+    from .shape import movedim
+
+    name = "nanquantile()" if ignore_nan else "quantile()"
+    if x._data.dtype.kind != "f" or x._data.dtype.itemsize < 4:
+        raise RuntimeError(f"{name} input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name} interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    xp = array_module(x._data)
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name} q must be a scalar or 1D tensor")
+        if q._data.dtype != x._data.dtype:
+            raise RuntimeError(f"{name} q tensor must be same dtype as the input tensor")
+        qs = q._data.reshape(-1)
+        if qs.size and not bool(((qs >= 0) & (qs <= 1)).all()):
+            raise RuntimeError(f"{name} q values must be in the range [0, 1]")
+        scalar_q = q.ndim == 0
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name} q must be in the range [0, 1] but got {q}")
+        qs, scalar_q = xp.asarray([q], dtype=x._data.dtype), True
+    if x.numel() == 0:
+        raise RuntimeError(f"{name} input tensor must be non-empty")
+
+    if dim is None:
+        rows = x.reshape(-1)
+        out_shape = (1,) * x.ndim if keepdim else ()
+    else:
+        axis = normalize_dim(dim, builtins.max(x.ndim, 1))
+        rows = movedim(x, axis, -1) if x.ndim else x.reshape(1)
+        kept = list(x.shape)
+        if kept:
+            kept[axis] = 1
+        out_shape = tuple(kept) if keepdim else tuple(x.shape[:axis]) + tuple(x.shape[axis + 1:])
+    ordered = sort(rows, -1).values  # nan last
+    n = rows.shape[-1]
+    nans = xp.isnan(rows._data).sum(axis=-1, keepdims=True)
+    if ignore_nan:  # rank among the non-nan values; all nan -> rank 0, a nan
+        ranks = xp.maximum(qs * ((n - nans) - 1).astype(qs.dtype), 0)
+    else:
+        ranks = xp.where(nans > 0, qs.dtype.type(n - 1), qs * qs.dtype.type(n - 1))
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)  # half to even, as torch.round
+    below = xp.floor(ranks).astype(xp.int64)
+    values = gather(ordered, -1, _no_grad_result(below))
+    if interpolation in ("linear", "midpoint"):
+        weights = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+        above = gather(ordered, -1, _no_grad_result(xp.ceil(ranks).astype(xp.int64)))
+        values = values + _no_grad_result(weights.astype(x._data.dtype)) * (above - values)
+    if scalar_q:
+        return values.reshape(out_shape)
+    return movedim(values, -1, 0).reshape((qs.size,) + out_shape)
+
+
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+             interpolation: str = "linear") -> Tensor:
+    """q-th quantiles along `dim` (flattened when None); a 1-d q of size Q adds a leading
+    dim: (...) -> (Q, reduced...). nan if the reduced values contain nan."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+                interpolation: str = "linear") -> Tensor:
+    """quantile ignoring nan values; (...) -> (Q, reduced...); nan only where all are nan."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """Count of each value in a 1-d non-negative integer tensor: (N,) -> (max(input) + 1,),
+    at least `minlength` long; summed weights instead of counts when given (no gradient)."""
+    data = input._data
+    xp = array_module(data)
+    if data.dtype.kind not in "iub":
+        raise NotImplementedError(
+            f"\"bincount_cpu\" not implemented for '{_torch_dtype_name(input)}'")
+    if data.ndim != 1 or (data.size and int(data.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _no_grad_result(xp.bincount(data, minlength=minlength).astype(xp.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != data.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    # PyTorch keeps float32 weights float32 and sums every other weight type in float64
+    out_dtype = xp.float32 if w.dtype == xp.float32 else xp.float64
+    return _no_grad_result(xp.bincount(data, weights=w, minlength=minlength).astype(out_dtype))
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """p-norm of (input - other), broadcasting; () result. p = 0, inf, -inf and p > 0."""
+    from .elementwise import sub
+
+    if input._data.dtype.kind != "f" or other._data.dtype.kind != "f":
+        raise RuntimeError("dist(): input dtype should be either floating point or complex. "
+                           f"Got {_torch_dtype_name(input)} instead.")
+    if p == 0:  # a count of nonzero differences, with the zero gradient torch records
+        from .elementwise import abs as abs_
+        from .elementwise import sign
+
+        return sum(sign(abs_(sub(input, other))))
+    return norm(sub(input, other), p)
+
+
+class CDist(Function):
+    """Pairwise p-distances of rows: (..., P, M), (..., R, M) -> (..., P, R).
+
+    The differences are formed explicitly ((..., P, R, M)), which is exact also where two
+    rows coincide; the backward rules are PyTorch's per p (0 where the distance is 0)."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, p):
+        xp = ctx.xp
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+        ctx.shape1, ctx.shape2, ctx.p = x1.shape, x2.shape, p
+        a = xp.abs(diff)
+        if diff.shape[-1] == 0:  # no columns: every distance is 0
+            out = xp.zeros(diff.shape[:-1], dtype=diff.dtype)
+        elif p == 0:
+            out = (diff != 0).sum(axis=-1).astype(diff.dtype)
+        elif p == 1:
+            out = a.sum(axis=-1)
+        elif p == 2:
+            out = xp.sqrt((diff * diff).sum(axis=-1))
+        elif p == float("inf"):
+            out = a.max(axis=-1)
+        else:
+            out = (a**p).sum(axis=-1) ** (1.0 / p)
+        ctx.save_for_backward(diff, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, out = ctx.saved_tensors
+        xp, p = ctx.xp, ctx.p
+        g, d = grad[..., None], out[..., None]
+        with quiet():
+            if p == 0 or diff.shape[-1] == 0:
+                w = xp.zeros_like(diff)
+            elif p == 1:
+                w = g * xp.sign(diff)
+            elif p == float("inf"):  # every coordinate at the max gets the full gradient
+                w = g * xp.sign(diff) * (xp.abs(diff) == d)
+            elif p == 2:
+                w = xp.where(d == 0, 0, g * diff / d)
+            elif p < 2:
+                zero = (d == 0) | ((diff == 0) & (p < 1))
+                w = xp.where(zero, 0, xp.sign(diff) * xp.abs(diff) ** (p - 1) * g / d ** (p - 1))
+            else:
+                w = xp.where(d == 0, 0, diff * xp.abs(diff) ** (p - 2) * g / d ** (p - 1))
+        from ._util import unbroadcast
+
+        return unbroadcast(w.sum(axis=-2), ctx.shape1), unbroadcast(-w.sum(axis=-3), ctx.shape2)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """p-norm distance between each pair of rows: (B, P, M), (B, R, M) -> (B, P, R), batch
+    dims broadcasting. compute_mode is accepted for PyTorch's signature; the distances are
+    always formed directly (exact, where PyTorch may use a matmul for large p=2 inputs)."""
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_torch_dtype_name(t)}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"cdist(): expected both inputs to have the same dtype, but got "
+                           f"{x1.dtype.name} and {x2.dtype.name}")
+    return CDist.apply(x1, x2, p=float(p))

@@ -430,9 +430,10 @@ def flip(x: Tensor, *dims: Any) -> Tensor:
     return Flip.apply(x, axes=tuple(normalize_dim(d, x.ndim) for d in dims))
 
 
-def clone(x: Tensor) -> Tensor:
-    """A contiguous copy; gradients flow back to `x`."""
-    return Copy.apply(x)
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """A contiguous copy, same shape; gradients flow back to `input`."""
+    # memory_format is accepted for PyTorch's signature: every copy here is row-major
+    return Copy.apply(input)
 
 
 def to_device(x: Tensor, target: Device) -> Tensor:
@@ -547,3 +548,218 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
         raise RuntimeError("repeats can not be negative")
     index = xp.repeat(xp.arange(size), counts)
     return index_select(x, axis, Tensor._make(index, False, None))
+
+
+# ------------------------------------------------------ stacking, rotation, combinatorics
+def _tensor_list(tensors: Any, op: str) -> list[Tensor]:
+    """The `tensors` sequence of hstack & co.; a bare tensor is refused, as in PyTorch."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
+    return tensors
+
+
+def _at_least(tensors: tuple, promote: Any) -> Any:
+    """atleast_Nd's calling forms: one tensor -> a tensor; several or one sequence -> a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return promote(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    return tuple(promote(t) for t in tensors)
+
+
+def _as_1d(x: Tensor) -> Tensor:
+    return reshape(x, (1,)) if x.ndim == 0 else x
+
+
+def _as_2d(x: Tensor) -> Tensor:
+    return reshape(x, (1, x.numel())) if x.ndim < 2 else x  # () -> (1, 1), (n,) -> (1, n)
+
+
+def _as_3d(x: Tensor) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))  # a row of depth 1, like NumPy's atleast_3d
+    return reshape(x, tuple(x.shape) + (1,)) if x.ndim == 2 else x
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """0-d inputs become (1,); others unchanged. One tensor -> tensor, several -> tuple."""
+    return _at_least(tensors, _as_1d)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """() -> (1, 1), (n,) -> (1, n); others unchanged. One tensor -> tensor, several -> tuple."""
+    return _at_least(tensors, _as_2d)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """() -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1); others unchanged."""
+    return _at_least(tensors, _as_3d)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1 ((n,) inputs: along dim 0): (m, a), (m, b) -> (m, a + b)."""
+    tensors = [_as_1d(t) for t in _tensor_list(tensors, "hstack")]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join rows after atleast_2d: (a, n), (n,) -> (a + 1, n)."""
+    return cat([_as_2d(t) for t in _tensor_list(tensors, "vstack")], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2 after atleast_3d: (m, n), (m, n) -> (m, n, 2)."""
+    return cat([_as_3d(t) for t in _tensor_list(tensors, "dstack")], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """0-d and (n,) inputs become columns (n, 1), then hstack: (n,), (n, k) -> (n, 1 + k)."""
+    tensors = _tensor_list(tensors, "column_stack")
+    return hstack([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors])
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002
+    """Rotate by k * 90 degrees in the plane `dims`, from dims[0] towards dims[1]; same ndim."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    # PyTorch compares the dims as given: 0 and -ndim name the same axis
+    if dims[0] == dims[1] or abs(dims[0] - dims[1]) == input.ndim:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
+    d0, d1 = normalize_dim(dims[0], input.ndim), normalize_dim(dims[1], input.ndim)
+    k %= 4  # Python's % is already non-negative: k = -1 is k = 3
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, d0, d1)
+    if k == 3:
+        return transpose(flip(input, d0), d0, d1)
+    return clone(input)  # PyTorch returns a copy, never the input itself
+
+
+def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    """Reverse dim 1 (columns); input at least 2-d."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    """Reverse dim 0 (rows); input at least 1-d."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+class BlockDiag(Function):
+    """2-D blocks of one dtype placed along the diagonal of a zero matrix."""
+
+    @staticmethod
+    def forward(ctx, *blocks):
+        ctx.shapes = [b.shape for b in blocks]
+        rows, cols = sum(s[0] for s in ctx.shapes), sum(s[1] for s in ctx.shapes)
+        out = ctx.xp.zeros((rows, cols), dtype=blocks[0].dtype)
+        r = c = 0
+        for b in blocks:
+            out[r:r + b.shape[0], c:c + b.shape[1]] = b
+            r, c = r + b.shape[0], c + b.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, r, c = [], 0, 0
+        for (h, w), needed in zip(ctx.shapes, ctx.needs_input_grad):
+            grads.append(grad[r:r + h, c:c + w] if needed else None)
+            r, c = r + h, c + w
+        return tuple(grads)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """Blocks on the diagonal: (a, b), (c, d) -> (a + c, b + d); 0-d -> (1, 1), (n,) -> (1, n)."""
+    from .. import dtypes
+    from .creation import zeros
+    from .elementwise import cast
+
+    if not tensors:
+        return zeros(1, 0)  # PyTorch's answer for no blocks: an empty row
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+    target = dtypes.result_type(*tensors)
+    blocks = [cast(_as_2d(t), target) for t in tensors]
+    return BlockDiag.apply(*blocks)
+
+
+def _check_vector(x: Tensor) -> None:
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """All tuples of elements, in lexicographic order: (a,), (b,) -> (a * b, 2); one input: it."""
+    from .search import meshgrid
+
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        _check_vector(t)
+    if len(tensors) == 1:
+        return tensors[0]
+    if any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2,  # noqa: A002
+                 with_replacement: bool = False) -> Tensor:
+    """Length-r combinations of a vector's elements, like itertools: (n,) -> (C(n, r), r)."""
+    import itertools
+
+    from .._backend import np
+    from .index import index_select
+
+    _check_vector(input)
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _slices(input, 0, [0])[0]  # PyTorch returns an empty vector, not (1, 0)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    # positions are computed once on the CPU; index_select then gathers (and scatters grads)
+    positions = np.fromiter(itertools.chain.from_iterable(pick(range(input.shape[0]), r)),
+                            dtype=np.int64)
+    xp = array_module(input._data)
+    index = Tensor._make(xp.asarray(positions), False, None)
+    return reshape(index_select(input, 0, index), (-1, r))
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """Sum of the main diagonal of a matrix: (m, n) -> ()."""
+    from .index import getitem
+    from .reduce import sum as reduce_sum
+
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    rows, cols = input.shape
+    # in row-major order the diagonal is every (cols + 1)-th element
+    diagonal = getitem(reshape(input, -1), slice(None, None, cols + 1))
+    return reduce_sum(getitem(diagonal, slice(None, min(rows, cols))))
+
+
+def detach(input: Tensor) -> Tensor:  # noqa: A002
+    """A tensor sharing input's data, cut from the graph; same shape."""
+    return input.detach()

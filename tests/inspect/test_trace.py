@@ -48,3 +48,11 @@ def test_trace_of_a_conv_net_image():
     t = rb.trace(model, rb.rand(1, 8, 8))
     assert t.steps[0].kind == "weighted sums" and t.steps[0].output_shape == [2, 6, 6]
     assert t.steps[-1].output_shape == [4]
+
+
+def test_top_level_trace_of_a_tensor_is_the_matrix_trace():
+    """rosenblatt.trace(model, x) is this tool; rosenblatt.trace(matrix) is torch.trace."""
+    m = rb.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    total = rb.trace(m)
+    total.backward()
+    assert total.item() == 6.0 and m.grad.tolist() == [[1, 0, 0], [0, 1, 0]]
