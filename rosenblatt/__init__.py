@@ -341,10 +341,8 @@ def trace(obj: Any, *args: Any, **kwargs: Any) -> Any:
     """trace(input): a matrix's diagonal sum, (m, n) -> () (torch.trace); trace(model, x):
     one example through a network, step by step (rosenblatt.inspect.trace)."""
     if isinstance(obj, Tensor):
-        from .ops.shape import trace as matrix_trace
-
-        return matrix_trace(obj, *args, **kwargs)
-    from .inspect.trace import trace as network_trace
+        return obj.trace(*args, **kwargs)
+    from .inspect.trace import trace as network_trace  # (inspect loads on first use)
 
     return network_trace(obj, *args, **kwargs)
 

@@ -27,6 +27,17 @@ class dtype:  # noqa: N801 - PyTorch's name
         return self.name
 
 
+# PyTorch's capitalised scalar-type names, which its error messages and legacy type names quote
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def scalar_type_name(d: dtype) -> str:
+    """PyTorch's scalar-type name of a dtype: 'Long' for int64, 'Float' for float32."""
+    return _SCALAR_TYPE_NAMES.get(d.name, d.name)
+
+
 float16 = half = dtype("float16", np.float16)
 float32 = float = dtype("float32", np.float32)  # noqa: A001 - PyTorch's alias
 float64 = double = dtype("float64", np.float64)

@@ -23,12 +23,15 @@ _METHODS = {
         "clamp_min clamp_max positive signbit isposinf isneginf isreal atan2 arctan2 hypot "
         "logaddexp logaddexp2 xlogy copysign heaviside float_power addcmul addcdiv",
     reduce: "sum mean prod amax amin max min var std logsumexp norm cumsum argmax argmin all "
-            "any count_nonzero cumprod",
+            "any count_nonzero cumprod nansum nanmean median nanmedian mode kthvalue cummax "
+            "cummin logcumsumexp aminmax quantile nanquantile bincount dist",
     shape: "reshape view view_as reshape_as permute transpose swapaxes swapdims t expand "
            "expand_as broadcast_to squeeze unsqueeze flatten unflatten ravel split chunk "
-           "tensor_split unbind repeat flip movedim roll tile narrow diff repeat_interleave",
+           "tensor_split unbind repeat flip movedim roll tile narrow diff repeat_interleave "
+           "rot90 fliplr flipud trace",
     index: "masked_fill masked_select gather scatter_add scatter index_select tril triu nonzero "
-           "sort argsort topk diag",
+           "sort argsort topk diag index_add index_copy index_fill take_along_dim take diagonal "
+           "diag_embed select argwhere masked_scatter",  # (torch.Tensor has no isin method)
     linalg: "matmul mm bmm mv dot outer addmm baddbmm addbmm kron cross",
     fused: "softmax log_softmax",
 }
@@ -36,18 +39,6 @@ _METHODS = {
 for module, names in _METHODS.items():
     for name in names.split():
         setattr(Tensor, name, getattr(module, name))
-
-# ---- index methods added
-for _name in ("index_add index_copy index_fill take_along_dim take diagonal diag_embed select "
-              "argwhere masked_scatter").split():  # torch.Tensor has no isin method
-    setattr(Tensor, _name, getattr(index, _name))
-# ---- reduce methods added
-for _name in ("nansum nanmean median nanmedian mode kthvalue cummax cummin logcumsumexp "
-              "aminmax quantile nanquantile bincount dist").split():
-    setattr(Tensor, _name, getattr(reduce, _name))
-# ---- shape methods added
-for _name in ("rot90", "fliplr", "flipud", "trace"):
-    setattr(Tensor, _name, getattr(shape, _name))
 
 
 def _inplace_method(op: Any, name: str) -> Any:

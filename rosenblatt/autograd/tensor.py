@@ -305,10 +305,7 @@ class Tensor:
     def type(self, dtype: Any = None) -> Any:
         """Cast to `dtype`; without it, the legacy type name ('torch.FloatTensor' style)."""
         if dtype is None:
-            names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                     "bool": "Bool", "uint8": "Byte", "float16": "Half", "int16": "Short",
-                     "int8": "Char"}
-            return f"rosenblatt.{names[self.dtype.name]}Tensor"
+            return f"rosenblatt.{dtypes.scalar_type_name(self.dtype)}Tensor"
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:

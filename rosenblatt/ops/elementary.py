@@ -15,7 +15,19 @@ from .._backend import np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import unbroadcast
-from .elementwise import _float_input, _float_operands, _operands, cast, clamp, mul, quiet
+from .elementwise import (
+    _float_input,
+    _float_operands,
+    _no_grad_result,
+    _operands,
+    _xp,
+    cast,
+    clamp,
+    log,
+    mul,
+    quiet,
+)
+from .elementwise import pow as power
 
 # name: (value f(xp, x), derivative f'(xp, x, y) with y = f(x))
 UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
@@ -114,8 +126,6 @@ def square(x: Tensor) -> Tensor:
 
 def logit(x: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), p = x clamped into [eps, 1 - eps] when eps is given; same shape."""
-    from .elementwise import log
-
     p = _float_input(x)
     if eps is not None:
         p = clamp(p, eps, 1 - eps)
@@ -139,28 +149,22 @@ def positive(x: Tensor) -> Tensor:
 
 def signbit(x: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0); bool, same shape."""
-    return Tensor._make(_xp_of(x).signbit(x._data), False, None)
+    return _no_grad_result(_xp(x).signbit(x._data))
 
 
 def isposinf(x: Tensor) -> Tensor:
     """True where x is +inf; bool, same shape."""
-    return Tensor._make(_xp_of(x).isposinf(x._data), False, None)
+    return _no_grad_result(_xp(x).isposinf(x._data))
 
 
 def isneginf(x: Tensor) -> Tensor:
     """True where x is -inf; bool, same shape."""
-    return Tensor._make(_xp_of(x).isneginf(x._data), False, None)
+    return _no_grad_result(_xp(x).isneginf(x._data))
 
 
 def isreal(x: Tensor) -> Tensor:
     """True everywhere (rosenblatt has no complex dtypes); bool, same shape."""
-    return Tensor._make(_xp_of(x).ones(x._data.shape, bool), False, None)
-
-
-def _xp_of(x: Tensor) -> Any:
-    from .._backend import array_module
-
-    return array_module(x._data)
+    return _no_grad_result(_xp(x).ones(x._data.shape, bool))
 
 
 # ----------------------------------------------------------------------- binary functions
@@ -314,13 +318,11 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002 - PyTorch'
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
                            f"dtypes, {input.dtype.name} and {values.dtype.name}")
     a, v = _operands(input, values)
-    return Tensor._make(_xp_of(a).heaviside(a._data, v._data), False, None)
+    return _no_grad_result(_xp(a).heaviside(a._data, v._data))
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """input ** exponent computed in float64, as PyTorch does; broadcasting."""
-    from .elementwise import pow as power
-
     def double(v: Any) -> Any:
         return cast(v, dtypes.float64) if isinstance(v, Tensor) else float(v)
 

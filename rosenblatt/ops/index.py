@@ -405,16 +405,6 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
 
 
 # ------------------------------------------------------------------ index_add / copy / fill
-_SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-                 "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                 "uint8": "Byte", "bool": "Bool"}
-
-
-def _scalar_name(t: Tensor) -> str:
-    """PyTorch's scalar-type name ('Float', 'Long') for error messages that quote it."""
-    return _SCALAR_NAMES.get(t.dtype.name, t.dtype.name)
-
-
 def _out_of_bounds(index: Any, size: int, axis: int, negative_ok: bool) -> str | None:
     """The message for the first index outside the dimension, or None when all fit."""
     if not index.size:
@@ -468,14 +458,15 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa
     axis = normalize_dim(dim, x.ndim)
     if index._data.dtype.kind not in "iu" or index._data.dtype.itemsize not in (4, 8):
         raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{_scalar_name(index)}")
+                           f"{dtypes.scalar_type_name(index.dtype)}")
     if index.ndim > 1:
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
-                         f"{index.ndim} with type: {_scalar_name(index)} and size: "
-                         f"{list(index.shape)}")
+                         f"{index.ndim} with type: {dtypes.scalar_type_name(index.dtype)} "
+                         f"and size: {list(index.shape)}")
     if source.dtype is not x.dtype:
-        raise RuntimeError(f"index_add_(): self ({_scalar_name(x)}) and source "
-                           f"({_scalar_name(source)}) must have the same scalar type")
+        raise RuntimeError(f"index_add_(): self ({dtypes.scalar_type_name(x.dtype)}) and "
+                           f"source ({dtypes.scalar_type_name(source.dtype)}) must have the "
+                           f"same scalar type")
     flat = index._data.reshape(-1)
     if x.ndim == 0:  # a scalar is a 1-element vector here; source must be a scalar too
         if source.ndim != 0:
@@ -521,10 +512,11 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
     if index._data.dtype != array_module(index._data).int64:
         raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
-                           f"{_scalar_name(index)}")
+                           f"{dtypes.scalar_type_name(index.dtype)}")
     if source.dtype is not x.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
-                           f"but got (self) {_scalar_name(x)} and (source) {_scalar_name(source)}")
+                           f"but got (self) {dtypes.scalar_type_name(x.dtype)} and (source) "
+                           f"{dtypes.scalar_type_name(source.dtype)}")
     flat = index._data.reshape(-1)
     if x.ndim == 0 or source.ndim == 0:  # scalars: one element each, whatever the shapes
         if source.numel() != 1 or x.numel() != 1 or flat.size != 1:
@@ -609,7 +601,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
     if index._data.dtype != array_module(index._data).int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                           f"{_scalar_name(index)}")
+                           f"{dtypes.scalar_type_name(index.dtype)}")
     n, data = input.numel(), index._data
     if data.size and (int(data.max()) >= n or int(data.min()) < -n):
         bad = int(data.max()) if int(data.max()) >= n else int(data.min())
@@ -627,7 +619,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     x = input
     if indices._data.dtype != array_module(indices._data).int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_scalar_name(indices)}")
+                           f"{dtypes.scalar_type_name(indices.dtype)}")
     if dim is None:  # flat: PyTorch refuses negative indices on this path
         flat = reshape(x, -1)
         message = _out_of_bounds(indices._data, flat.shape[0], 0, negative_ok=False)
@@ -800,7 +792,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
                            f"dtype {mask.dtype.name}")
     if source.dtype is not input.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
-                           f"got {_scalar_name(input)} and {_scalar_name(source)}")
+                           f"got {dtypes.scalar_type_name(input.dtype)} and "
+                           f"{dtypes.scalar_type_name(source.dtype)}")
     try:
         shape = tuple(_broadcast_shape(input.shape, mask.shape))
     except ValueError:

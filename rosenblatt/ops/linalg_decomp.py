@@ -338,14 +338,7 @@ def check_float(a: Tensor, op: str) -> None:
     """Raise PyTorch's error for integer or bool input of a linear-algebra function."""
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "
-                           f"Got {_torch_type(a.dtype)}")
-
-
-def _torch_type(d: dtypes.dtype) -> str:
-    """PyTorch's scalar-type name in errors ('Long' for int64)."""
-    names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-             "bool": "Bool"}
-    return names.get(d.name, d.name)
+                           f"Got {dtypes.scalar_type_name(a.dtype)}")
 
 
 def check_square(a: Tensor, op: str) -> None:

@@ -472,7 +472,7 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     """Mean of the non-nan values over `dim`; (...) -> reduced shape (nan where all are nan)."""
     if input._data.dtype.kind != "f":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
-                           f"but got {_torch_dtype_name(input)}")
+                           f"but got {dtypes.scalar_type_name(input.dtype)}")
     x = input if dtype is None else cast(input, dtype)
     axes = normalize_dims(dim, x.ndim)
     count = (~array_module(x._data).isnan(x._data)).sum(axis=axes, keepdims=keepdim)
@@ -491,13 +491,6 @@ def _accumulate(xp: Any, name: str, x: Any, axis: int) -> Any:
     for i in range(1, out.shape[0]):
         out[i] = step(out[i - 1], out[i])
     return xp.moveaxis(out, 0, axis)
-
-
-def _torch_dtype_name(x: Tensor) -> str:
-    """PyTorch's capitalised scalar-type name (Long, Float, ...) for error messages."""
-    names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-             "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
-    return names.get(x.dtype.name, x.dtype.name)
 
 
 def _check_reduction_size(x: Tensor, axis: int, op: str) -> None:
@@ -751,7 +744,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """log(cumsum(exp(x))) along `dim`, computed stably; same shape as input."""
     if input._data.dtype.kind != "f":
         raise NotImplementedError(
-            f"logcumsumexp(): not implemented for '{_torch_dtype_name(input)}'")
+            f"logcumsumexp(): not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
     if input.ndim == 0:
         return input * 1
     return LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim))
@@ -868,7 +861,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     xp = array_module(data)
     if data.dtype.kind not in "iub":
         raise NotImplementedError(
-            f"\"bincount_cpu\" not implemented for '{_torch_dtype_name(input)}'")
+            f"\"bincount_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
     if data.ndim != 1 or (data.size and int(data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
@@ -889,7 +882,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
 
     if input._data.dtype.kind != "f" or other._data.dtype.kind != "f":
         raise RuntimeError("dist(): input dtype should be either floating point or complex. "
-                           f"Got {_torch_dtype_name(input)} instead.")
+                           f"Got {dtypes.scalar_type_name(input.dtype)} instead.")
     if p == 0:  # a count of nonzero differences, with the zero gradient torch records
         from .elementwise import abs as abs_
         from .elementwise import sign
@@ -959,7 +952,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
         if t._data.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
-                               f"{_torch_dtype_name(t)}")
+                               f"{dtypes.scalar_type_name(t.dtype)}")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1.shape[-1]} X2: {x2.shape[-1]}")
