@@ -8,6 +8,8 @@ from rosenblatt.apps.digits.model import (
     LeNetArrays,
     MLPClassifier,
     ModuleClassifier,
+    SecondOpinion,
+    SecondOpinionArrays,
     TwoViewArrays,
     TwoViewLeNet,
     elastic_distort,
@@ -78,23 +80,95 @@ def test_mlp_classifier_round_trips(tmp_path):
 
 
 def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, monkeypatch):
-    """No cache folder: the reader loads lenet5_zip_pair.safetensors and its committed
-    calibration."""
-    import pytest
-
+    """No cache folder: the reader loads the committed SecondOpinion (lenet5_zip_pair and
+    wide_zip_pair) with its committed calibration, and reads on plain arrays."""
     from rosenblatt.apps.digits import model as model_module
     from rosenblatt.apps.digits.reader import ZipReader, calibration_path
 
-    if not model_module.FIELD_WEIGHTS.exists():
+    if not (model_module.FIELD_WEIGHTS.exists() and model_module.WIDE_WEIGHTS.exists()):
         pytest.skip("no committed field-digit weights")
     monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
     classifier = model_module.load_classifier(train_if_missing=False)
-    assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.fast, TwoViewArrays)
+    assert classifier.name == "zip_cascade" and isinstance(classifier.fast, SecondOpinionArrays)
+    assert classifier.card["module"] == "SecondOpinion" and classifier.passes is not None
+    assert member_widths(classifier.module.second.plain.state_dict())["channels"] == (20, 50)
     path = calibration_path(classifier)
-    assert path == model_module.WEIGHTS_DIR / "lenet5_zip_pair.zip.json" and path.exists()
+    assert path == model_module.WEIGHTS_DIR / "zip_cascade.zip.json" and path.exists()
     reader = ZipReader.load(classifier, calibrate_if_missing=False)
-    assert reader.calibration["model"] == "lenet5_zip_pair" and 0.5 < reader.threshold < 1
+    assert reader.calibration["model"] == "zip_cascade" and 0.5 < reader.threshold < 1
     assert not list(tmp_path.rglob("*.safetensors"))  # nothing trained or written on load
+
+
+def test_without_the_wide_pair_the_lenet_pair_reads_alone(monkeypatch, tmp_path):
+    from rosenblatt.apps.digits import model as model_module
+
+    if not model_module.FIELD_WEIGHTS.exists():
+        pytest.skip("no committed field-digit weights")
+    monkeypatch.setattr(model_module, "WIDE_WEIGHTS", tmp_path / "missing.safetensors")
+    classifier = model_module.committed_field_classifier()
+    assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.fast, TwoViewArrays)
+    assert classifier.passes is None
+
+
+def _random_second_opinion(seed):
+    """A SecondOpinion of small random pairs whose every weight matters, `below` set so that
+    about half of _digits() are re-read."""
+    rb.manual_seed(seed)
+    module = SecondOpinion({}, {"channels": (8, 20), "hidden": (64, 32)}).eval()
+    for p in module.parameters():  # every weight matters, yet no probability saturates at 1
+        p.data.copy_(rb.randn(*p.shape) * 0.12)
+    x = np.random.default_rng(seed).uniform(0, 1, (60, 1, 28, 28)).astype(np.float32)
+    with rb.no_grad():
+        first = module.first(rb.from_numpy(x)).numpy()
+        second = module.second(rb.from_numpy(x)).numpy()
+    confidence = np.exp(first - np.log(np.exp(first).sum(1, keepdims=True))).max(1)
+    ranked = np.sort(confidence)  # halfway between two digits: no digit sits on the edge
+    module.below = float(ranked[29] + ranked[30]) / 2
+    return module, x, first, second, confidence
+
+
+def test_second_opinion_rereads_only_the_unsure_digits():
+    """Digits the fast pair reads with max probability >= below keep its output exactly; the
+    others get (fast + 2 x wide) / 3; the array twin and its two passes agree."""
+    module, x, first, second, confidence = _random_second_opinion(5)
+    unsure = confidence < module.below
+    assert 10 < unsure.sum() < 50
+    with rb.no_grad():
+        out = module(rb.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(out[~unsure], first[~unsure])
+    np.testing.assert_allclose(out[unsure], (first[unsure] + 2 * second[unsure]) / 3,
+                               rtol=1e-5, atol=1e-5)
+    fast = SecondOpinionArrays(module)
+    np.testing.assert_allclose(fast(x), out, rtol=1e-4, atol=1e-4)
+    z = fast.first_pass(x)
+    np.testing.assert_allclose(z, first, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(fast.second_pass(x, z), out, rtol=1e-4, atol=1e-4)
+    assert fast.second_pass(x[:0], z[:0]).shape == (0, 10)
+    module.below = 0.0  # nothing is unsure: the wide pair is never run
+    with rb.no_grad():
+        np.testing.assert_array_equal(module(rb.from_numpy(x)).numpy(), first)
+
+
+def test_second_opinion_trains_both_pairs_and_round_trips(tmp_path):
+    from rosenblatt.apps.digits.model import _saved_module
+
+    module, x, _, _, _ = _random_second_opinion(6)
+    module.train()
+    loss = rb.nn.functional.cross_entropy(module(rb.from_numpy(x)),
+                                          rb.from_numpy(np.arange(60) % 10))
+    loss.backward()
+    assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in module.parameters())
+    module.eval()
+    rb.save(module.state_dict(), tmp_path / "c.safetensors")
+    (tmp_path / "c.json").write_text('{"module": "SecondOpinion"}')
+    loaded, card = _saved_module(tmp_path / "c.safetensors", tmp_path / "c.json")
+    assert isinstance(loaded, SecondOpinion) and card["module"] == "SecondOpinion"
+    assert member_widths(loaded.second.plain.state_dict())["hidden"] == (64, 32)
+    loaded.below = module.below
+    with rb.no_grad():
+        np.testing.assert_allclose(loaded(rb.from_numpy(x)).numpy(),
+                                   module(rb.from_numpy(x)).numpy(), rtol=1e-6)
+    assert isinstance(ModuleClassifier(loaded, "c", card, None).fast, SecondOpinionArrays)
 
 
 def test_elastic_distortion_moves_only_the_picked_digits_smoothly():

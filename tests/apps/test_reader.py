@@ -105,3 +105,27 @@ def test_touching_pair_is_cut_where_the_network_reads_it(zip_reader):
     r = zip_reader.read_field(field.image)
     assert r.text == field.zip
     assert len(r.boxes) == len(r.inputs) == 5  # what is shown is what was read
+
+
+def test_the_second_opinion_rereads_only_the_pieces_kept(zip_reader, monkeypatch):
+    """With a SecondOpinion model the cut is chosen by the fast pair; the wide pair then
+    re-reads only the kept pieces, whose outputs equal the whole model's on them."""
+    import pytest
+
+    passes = getattr(zip_reader.classifier, "passes", None)
+    if passes is None:
+        pytest.skip("the reader's model has no second opinion")
+    segs = [preprocess_field(f.image) for f in make_fields(60, part="calibration", seed=4)]
+    seen = []
+
+    def second(x, z):
+        seen.append(len(x))
+        return passes[1](x, z)
+
+    monkeypatch.setattr(type(zip_reader.classifier), "passes",
+                        property(lambda self: (passes[0], second)))
+    read = zip_reader.classify(segs, 5)
+    kept = sum(len(x) for _, x, _ in read)
+    assert seen == [kept] and kept < sum(len(s.pieces()) for s in segs)
+    for z, x, _ in read:
+        np.testing.assert_allclose(z, zip_reader.classifier(x), rtol=1e-5, atol=1e-5)

@@ -174,6 +174,14 @@ class ModuleClassifier:
         self.version = str(card.get("version", "1"))
         self.fast = fast_path(module)  # the same maths on plain arrays, or None
 
+    @property
+    def passes(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None:
+        """(first_pass, second_pass) of a SecondOpinion in eval mode, else None."""
+        fast = self.fast
+        if isinstance(fast, SecondOpinionArrays) and not self.module.training:
+            return fast.first_pass, fast.second_pass
+        return None
+
     def __call__(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> logits (N, 10)."""
         import rosenblatt as rb
@@ -210,28 +218,54 @@ def committed_classifier() -> Classifier | None:
 
 
 FIELD_WEIGHTS = WEIGHTS_DIR / "lenet5_zip_pair.safetensors"
+WIDE_WEIGHTS = WEIGHTS_DIR / "wide_zip_pair.safetensors"  # SecondOpinion's wider pair
+CASCADE_CARD = WEIGHTS_DIR / "zip_cascade.json"
 
 
 def committed_field_classifier() -> Classifier | None:
-    """The committed pair of LeNet-5s trained on digits cut from synthetic fields of MNIST
-    TRAINING digits (lenet5_zip_pair.safetensors, card lenet5_zip_pair.json), or None."""
+    """The committed models trained on digits cut from synthetic fields of MNIST TRAINING
+    digits: the SecondOpinion of lenet5_zip_pair and wide_zip_pair (card zip_cascade.json),
+    or the LeNet-5 pair alone when the wide pair is not there; None without either."""
     if not FIELD_WEIGHTS.exists():
         return None
-    module, card = _saved_module(FIELD_WEIGHTS, FIELD_WEIGHTS.with_suffix(".json"))
-    return ModuleClassifier(module, FIELD_WEIGHTS.stem, card, FIELD_WEIGHTS)
+    if not WIDE_WEIGHTS.exists():
+        module, card = _saved_module(FIELD_WEIGHTS, FIELD_WEIGHTS.with_suffix(".json"))
+        return ModuleClassifier(module, FIELD_WEIGHTS.stem, card, FIELD_WEIGHTS)
+    import rosenblatt as rb
+
+    state = {f"{stage}.{k}": v for stage, path in (("first", FIELD_WEIGHTS),
+                                                   ("second", WIDE_WEIGHTS))
+             for k, v in rb.load(path).items()}
+    card = json.loads(CASCADE_CARD.read_text()) if CASCADE_CARD.exists() else {}
+    return ModuleClassifier(_second_opinion(state), CASCADE_CARD.stem, card, WIDE_WEIGHTS)
+
+
+def _pair_widths(state: dict[str, Any], prefix: str = "") -> dict[str, tuple[int, int]]:
+    """The member widths of the TwoViewLeNet whose keys start with `prefix`."""
+    start = prefix + "plain."
+    return member_widths({k.removeprefix(start): v for k, v in state.items()
+                          if k.startswith(start)})
+
+
+def _second_opinion(state: dict[str, Any]) -> SecondOpinion:
+    """A SecondOpinion of the widths its state dict has, loaded."""
+    module = SecondOpinion(_pair_widths(state, "first."), _pair_widths(state, "second."))
+    module.load_state_dict(state)
+    return module
 
 
 def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
-    """(the module with its weights loaded, its card or {}): a TwoViewLeNet when the card's
-    "module" says so, else a LeNet-5; of the widths the weights have."""
+    """(the module with its weights loaded, its card or {}): a TwoViewLeNet or SecondOpinion
+    when the card's "module" says so, else a LeNet-5; of the widths the weights have."""
     import rosenblatt as rb
     from rosenblatt.models import lenet5
 
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     state = rb.load(weights)
+    if card.get("module") == "SecondOpinion":
+        return _second_opinion(state), card
     if card.get("module") == "TwoViewLeNet":  # the members' widths come from the weights
-        plain = {k.removeprefix("plain."): v for k, v in state.items() if k.startswith("plain.")}
-        module = TwoViewLeNet(**member_widths(plain))
+        module = TwoViewLeNet(**_pair_widths(state))
     else:
         module = lenet5(**member_widths(state))
     module.load_state_dict(state)
@@ -415,6 +449,65 @@ class TwoViewArrays:
         return (log_softmax(self.plain(x)) + log_softmax(self.deskewed(deskew(x)))) / 2
 
 
+REREAD_BELOW = 0.998  # the fast pair's max probability (T = 1) below which a digit is re-read
+
+
+class SecondOpinion(nn.Module):
+    """A fast TwoViewLeNet reads every digit; a wider one re-reads the digits the fast one
+    is unsure of (max softmax probability below `below`). (N, 1, 28, 28) -> (N, 10).
+
+    A re-read digit's output is the mean of the two pairs' mean log-probabilities with the
+    wider pair counted twice; the others keep the fast pair's. Most digits are clear, so the
+    wider network's cost is paid on a fifth of them (the USPS readers' cascade of cheap and
+    costly classifiers).
+    """
+
+    def __init__(self, first: dict[str, Any], second: dict[str, Any],
+                 below: float = REREAD_BELOW) -> None:
+        super().__init__()
+        self.first = TwoViewLeNet(**first)  # member widths (channels=, hidden=) of each pair
+        self.second = TwoViewLeNet(**second)
+        self.below = below
+
+    def forward(self, x: Any) -> Any:
+        """(N, 1, 28, 28) -> (N, 10)."""
+        import rosenblatt as rb
+
+        z = self.first(x)
+        unsure = np.flatnonzero(F.softmax(z.detach(), dim=1).numpy().max(axis=1) < self.below)
+        if len(unsure) == 0:
+            return z
+        rows = rb.from_numpy(unsure)
+        mixed = (z.index_select(0, rows) + 2 * self.second(x.index_select(0, rows))) / 3
+        return z.index_copy(0, rows, mixed)
+
+
+class SecondOpinionArrays:
+    """SecondOpinion's inference on plain arrays: two TwoViewArrays. The reader runs the two
+    passes apart (`first_pass` on every piece, `second_pass` on the pieces it keeps)."""
+
+    def __init__(self, module: SecondOpinion) -> None:
+        self.first, self.second = TwoViewArrays(module.first), TwoViewArrays(module.second)
+        self.below = module.below
+
+    def first_pass(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> the fast pair's (N, 10)."""
+        return self.first(np.asarray(x, np.float32))
+
+    def second_pass(self, x: Any, z: Any) -> Any:
+        """Re-read the rows of x whose first-pass output z is unsure; -> (N, 10), a new array."""
+        # z holds mean log-probabilities: their exps need not sum to 1
+        unsure = np.flatnonzero(np.exp(log_softmax(z).max(axis=1)) < self.below)
+        z = np.array(z, np.float32)
+        if len(unsure):
+            z[unsure] = (z[unsure] + 2 * self.second(np.asarray(x, np.float32)[unsure])) / 3
+        return z
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> (N, 10)."""
+        return self.second_pass(x, self.first_pass(x))
+
+
 def _plain_lenet(module: Any) -> bool:
     config = getattr(module, "config", {})
     return (type(module).__name__ == "LeNet5" and config.get("activation") == "relu"
@@ -422,12 +515,17 @@ def _plain_lenet(module: Any) -> bool:
 
 
 def fast_path(module: Any) -> Callable[[Any], Any] | None:
-    """Array-only inference for a LeNet-5 (ReLU, max pooling) or a TwoViewLeNet of them."""
+    """Array-only inference for a LeNet-5 (ReLU, max pooling), a TwoViewLeNet of them or a
+    SecondOpinion of two such pairs."""
     if _plain_lenet(module):
         return LeNetArrays(module.state_dict())
     if isinstance(module, TwoViewLeNet) and all(map(_plain_lenet, (module.plain,
                                                                    module.deskewed))):
         return TwoViewArrays(module)
+    if isinstance(module, SecondOpinion):
+        pairs = (module.first, module.second)
+        if all(_plain_lenet(m) for pair in pairs for m in (pair.plain, pair.deskewed)):
+            return SecondOpinionArrays(module)
     return None
 
 

@@ -138,11 +138,13 @@ class ZipReader:
         """Calibrated probabilities softmax(logits / T), (N, 10)."""
         return th.softmax(logits, self.temperature)
 
-    def logits(self, inputs: Any, batch_size: int = 4096) -> Any:
-        """The network on (N, 1, 28, 28) inputs, in batches; (N, 10) float32."""
+    def logits(self, inputs: Any, batch_size: int = 4096,
+               net: Callable[[Any], Any] | None = None) -> Any:
+        """The network (or `net`) on (N, 1, 28, 28) inputs, in batches; (N, 10) float32."""
         if len(inputs) == 0:
             return np.zeros((0, 10), np.float32)
-        outs = [np.asarray(self.classifier(inputs[i : i + batch_size]))
+        net = net or self.classifier
+        outs = [np.asarray(net(inputs[i : i + batch_size]))
                 for i in range(0, len(inputs), batch_size)]
         return np.concatenate(outs).astype(np.float32)
 
@@ -192,14 +194,22 @@ class ZipReader:
 
     def classify(self, segs: list[Segmentation], expected: int | None) -> list[_Read]:
         """One network call over every piece (candidates too) of every field; per field the
-        chosen reading (see `choose`)."""
+        chosen reading (see `choose`). A classifier with two `passes` (SecondOpinion) chooses
+        the pieces by its first pass, then gives only the chosen ones its second."""
+        passes = getattr(self.classifier, "passes", None)
         parts = [s.pieces() for s in segs]
         logits = self.logits(np.concatenate(parts) if parts
-                             else np.zeros((0, 1, 28, 28), np.float32))
+                             else np.zeros((0, 1, 28, 28), np.float32),
+                             net=passes[0] if passes else None)
         out, start = [], 0
         for s, x in zip(segs, parts):
             out.append(self.choose(s, logits[start : start + len(x)], expected))
             start += len(x)
+        if passes and out:
+            sizes = np.cumsum([len(z) for z, _, _ in out])[:-1]
+            z = passes[1](np.concatenate([x for _, x, _ in out]),
+                          np.concatenate([z for z, _, _ in out]))
+            out = [(zi, x, b) for zi, (_, x, b) in zip(np.split(z, sizes), out)]
         return out
 
     def _read(self, images: Sequence[Any], segment: Callable[[Any], Segmentation],
