@@ -141,8 +141,12 @@ class FieldSynth:
             gap = -1 if k - 1 == touch_at else int(rng.integers(2, int(4 + 6 * scale)))
             lefts.append(lefts[-1] + self._offset(digits[k - 1], tops[k - 1], digits[k],
                                                   tops[k], gap))
+        # a digit tucked under its touching neighbour can reach left of the first digit or
+        # right of the last one: keep every digit inside the image
+        shift = max(0, 2 - min(lefts))
+        lefts = [x + shift for x in lefts]
         h_img = height + 2 * margin_y + 3
-        w_img = lefts[-1] + digits[-1].shape[1] + int(rng.integers(6, 20))
+        w_img = max(x + d.shape[1] for x, d in zip(lefts, digits)) + int(rng.integers(6, 20))
         ink = np.zeros((h_img, w_img), np.float32)
         boxes = []
         for d, y, x in zip(digits, tops, lefts):
