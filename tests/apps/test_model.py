@@ -8,6 +8,7 @@ from rosenblatt.apps.digits.model import (
     LeNetArrays,
     MLPClassifier,
     ModuleClassifier,
+    PairNet,
     SecondOpinion,
     SecondOpinionArrays,
     TwoViewArrays,
@@ -92,6 +93,8 @@ def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, m
     assert classifier.name == "zip_cascade" and isinstance(classifier.fast, SecondOpinionArrays)
     assert classifier.card["module"] == "SecondOpinion" and classifier.passes is not None
     assert member_widths(classifier.module.second.plain.state_dict())["channels"] == (20, 50)
+    assert isinstance(classifier.pairs, PairNet) and classifier.read_pairs is not None
+    assert classifier.pair_weight == classifier.card["pair_weight"] > 0
     path = calibration_path(classifier)
     assert path == model_module.WEIGHTS_DIR / "zip_cascade.zip.json" and path.exists()
     reader = ZipReader.load(classifier, calibrate_if_missing=False)
@@ -108,6 +111,22 @@ def test_without_the_wide_pair_the_lenet_pair_reads_alone(monkeypatch, tmp_path)
     classifier = model_module.committed_field_classifier()
     assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.fast, TwoViewArrays)
     assert classifier.passes is None
+
+
+def test_the_committed_pair_net_reads_touching_pairs_of_test_digits(monkeypatch):
+    """On touching pairs cut out of fields of MNIST TEST digits (never trained on), the
+    committed PairNet reads both digits of most pairs, better than chance by far."""
+    from rosenblatt.apps.digits import model as model_module
+
+    if not model_module.PAIR_WEIGHTS.exists():
+        pytest.skip("no committed pair reader")
+    monkeypatch.syspath_prepend(str(model_module.WEIGHTS_DIR.parents[2] / "examples"))
+    from train_zip_pairs import _pairs, pair_accuracy
+
+    x, y = _pairs(("evaluation", 3, 300))
+    assert len(y) >= 250  # almost every field's touching pair is one blob
+    both, each = pair_accuracy(model_module.committed_pair_net(), x, y)
+    assert both >= 0.9 and each >= 0.94
 
 
 def _random_second_opinion(seed):
@@ -169,6 +188,50 @@ def test_second_opinion_trains_both_pairs_and_round_trips(tmp_path):
         np.testing.assert_allclose(loaded(rb.from_numpy(x)).numpy(),
                                    module(rb.from_numpy(x)).numpy(), rtol=1e-6)
     assert isinstance(ModuleClassifier(loaded, "c", card, None).fast, SecondOpinionArrays)
+
+
+def test_pair_net_reads_two_digits_and_learns_a_separable_task():
+    """(N, 1, 28, 48) -> (N, 2, 10); both heads train: on blobs whose left and right halves
+    each show their digit's own bar pattern, a few Adam steps read both digits."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, size=(256, 2))
+    x = np.zeros((256, 1, 28, 48), np.float32)
+    for side in (0, 1):  # digit d: a bar at rows 2d+4 .. 2d+5 of its half
+        for d in range(10):
+            rows = np.flatnonzero(y[:, side] == d)
+            x[rows, 0, 4 + 2 * d : 6 + 2 * d, 4 + 22 * side : 22 + 22 * side] = 1.0
+    x += rng.normal(0, 0.1, x.shape).astype(np.float32)
+    rb.manual_seed(0)
+    net = PairNet()
+    assert net(rb.from_numpy(x[:3])).shape == (3, 2, 10)
+    opt = rb.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(60):
+        idx = rng.integers(0, 256, size=64)
+        loss = rb.nn.functional.cross_entropy(net(rb.from_numpy(x[idx])).reshape(-1, 10),
+                                              rb.from_numpy(y[idx].reshape(-1)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    with rb.no_grad():
+        pred = net(rb.from_numpy(x)).numpy().argmax(axis=2)
+    assert (pred == y).mean() > 0.95
+
+
+def test_module_classifier_reads_pairs_only_with_a_pair_net():
+    """read_pairs gives log-probabilities per digit of the pair; without a PairNet it is None
+    (the reader then keeps the cut reading)."""
+    rb.manual_seed(1)
+    net = PairNet().eval()
+    clf = ModuleClassifier(lenet5(), "c", {}, None, pairs=net, pair_weight=2.0)
+    x = np.random.default_rng(1).random((5, 1, 28, 48)).astype(np.float32)
+    lp = clf.read_pairs(x)
+    assert lp.shape == (5, 2, 10)
+    np.testing.assert_allclose(np.exp(lp).sum(axis=2), 1.0, rtol=1e-5)
+    with rb.no_grad():
+        z = net(rb.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(lp.argmax(axis=2), z.argmax(axis=2))
+    assert ModuleClassifier(lenet5(), "c", {}, None).read_pairs is None
 
 
 def test_elastic_distortion_moves_only_the_picked_digits_smoothly():

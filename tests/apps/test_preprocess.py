@@ -7,8 +7,10 @@ import pytest
 from PIL import Image
 
 from rosenblatt.apps.digits.preprocess import (
+    PAIR_SHAPE,
     deskew,
     normalize_digit,
+    normalize_pair,
     preprocess_digit,
     preprocess_field,
     to_gray,
@@ -100,6 +102,49 @@ def test_normalized_digit_follows_the_mnist_convention():
         cy = (out.sum(1) * np.arange(28)).sum() / out.sum()
         cx = (out.sum(0) * np.arange(28)).sum() / out.sum()
         assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5  # MNIST: centre of mass at (14, 14)
+
+
+def test_normalized_pair_keeps_its_aspect_and_centres_its_mass():
+    """Two digits side by side -> 28x48: 20 rows high (or 44 columns wide when wider), the
+    centre of mass at (14, 24), the strokes scaled to ~1 whatever their darkness."""
+    images, _ = mnist_test_half("calibration")
+    for a, b, dark in ((0, 1, 1.0), (2, 3, 0.4), (4, 5, 0.7)):
+        pair = np.concatenate([images[a], images[b]], axis=1).astype(np.float32) / 255 * dark
+        out = normalize_pair(pair)
+        assert out.shape == PAIR_SHAPE and out.dtype == np.float32
+        assert 0 <= out.min() and 0.9 < out.max() <= 1.0
+        ys, xs = np.nonzero(out > 0.05)
+        assert ys.max() - ys.min() + 1 <= 21 and xs.max() - xs.min() + 1 <= 45
+        assert ys.max() - ys.min() + 1 >= 18 or xs.max() - xs.min() + 1 >= 42  # fills the box
+        cy = (out.sum(1) * np.arange(28)).sum() / out.sum()
+        cx = (out.sum(0) * np.arange(48)).sum() / out.sum()
+        assert abs(cy - 14) <= 0.5
+        # centred unless the ink would leave the canvas (as MNIST's own placement)
+        assert abs(cx - 24) <= 0.5 or xs.min() == 0 or xs.max() == 47
+    assert not normalize_pair(np.zeros((10, 30), np.float32)).any()  # no ink: all zero
+
+
+def test_a_touching_pair_cut_in_two_is_also_kept_whole():
+    """Every way that cuts one blob into two digits points at that blob normalized whole;
+    fields without touching digits have none."""
+    images, labels = mnist_test_half("calibration")
+    synth = FieldSynth(images, labels, seed=5, p_touch=1.0)
+    found = 0
+    for field in (synth.sample() for _ in range(30)):
+        seg = preprocess_field(field.image)
+        pieces = len(seg.pieces())
+        for (i, j), row in seg.pair_of.items():
+            assert i < pieces and j < pieces and any((i, j) in ways for ways in seg.choices)
+            whole = seg.pair_inputs[row, 0]
+            assert whole.shape == PAIR_SHAPE and whole.max() > 0.9
+            found += 1
+        if seg.pair_of:
+            assert len(seg.pair_inputs) == len(set(seg.pair_of.values()))
+    assert found >= 30  # most touching fields have their pair cut, some in several ways
+    apart = FieldSynth(images, labels, seed=5, p_touch=0.0).sample()
+    seg = preprocess_field(apart.image)
+    if len(seg.boxes) == 5 and not seg.choices:
+        assert seg.pair_inputs is None and seg.pair_of == {}
 
 
 def test_inputs_match_mnist_digits():

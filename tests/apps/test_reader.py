@@ -124,8 +124,52 @@ def test_the_second_opinion_rereads_only_the_pieces_kept(zip_reader, monkeypatch
 
     monkeypatch.setattr(type(zip_reader.classifier), "passes",
                         property(lambda self: (passes[0], second)))
+    monkeypatch.setattr(type(zip_reader.classifier), "read_pairs", None)  # the cut alone
     read = zip_reader.classify(segs, 5)
     kept = sum(len(x) for _, x, _ in read)
     assert seen == [kept] and kept < sum(len(s.pieces()) for s in segs)
     for z, x, _ in read:
         np.testing.assert_allclose(z, zip_reader.classifier(x), rtol=1e-5, atol=1e-5)
+
+
+class _PairedStub:
+    """A classifier sure of digit 3 on every piece and of (7, 1) on every pair read whole."""
+
+    name, version, card, pair_weight = "stub", "1", {}, 3.0
+
+    def __call__(self, x):
+        return np.tile(np.log(np.full(10, 0.02) + 0.78 * np.eye(10)[3]), (len(x), 1))
+
+    def read_pairs(self, x):
+        self.pairs_seen = len(x)
+        p = np.full((len(x), 2, 10), 0.01)
+        p[:, 0, 7] = p[:, 1, 1] = 0.91
+        return np.log(p)
+
+
+def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
+    """Where the reading keeps a blob cut in two, both digits get (cut + w x whole) / (1 + w)
+    of the classifier's `read_pairs`; other digits keep the cut reading; the batch path
+    (classify) and the one-field path (choose, as the service reads) agree."""
+    images, labels = mnist_test_half("calibration")
+    synth = FieldSynth(images, labels, seed=5, p_touch=1.0)
+    segs = [preprocess_field(f.image) for f in (synth.sample() for _ in range(40))]
+    stub = _PairedStub()
+    reader = ZipReader(stub)
+    read = reader.classify(segs, 5)
+    mixed = 0
+    for s, (z, x, _) in zip(segs, read):
+        chosen = reader.pick(s, stub(s.pieces()), 5)
+        pairs = [k for k in range(len(chosen) - 1) if (chosen[k], chosen[k + 1]) in s.pair_of]
+        digits = z.argmax(axis=1)
+        at = sorted({k + i for k in pairs for i in (0, 1)})
+        assert list(digits[at]) == [7, 1] * len(pairs)
+        assert all(d == 3 for k, d in enumerate(digits) if k not in at)
+        if pairs:  # the pair's left digit: (cut + 3 x whole) / 4, its 7 now above the 3
+            k = pairs[0]
+            expect = (stub(x[:1])[0] + 3 * np.log(np.r_[[0.01] * 7, 0.91, [0.01] * 2])) / 4
+            np.testing.assert_allclose(z[k], expect, rtol=1e-6)
+        mixed += len(pairs)
+        one = reader.choose(s, stub(s.pieces()), 5)
+        np.testing.assert_allclose(one[0], z, rtol=1e-6)
+    assert mixed >= 20 and stub.pairs_seen >= 1

@@ -168,11 +168,29 @@ def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, int] = (384, 
 class ModuleClassifier:
     """Wrap a rosenblatt nn.Module (e.g. the committed LeNet-5) as a numpy classifier."""
 
-    def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None) -> None:
+    def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None,
+                 pairs: PairNet | None = None, pair_weight: float = 1.0) -> None:
         self.module = module.eval() if hasattr(module, "eval") else module
         self.name, self.card, self.path = name, card, path
         self.version = str(card.get("version", "1"))
         self.fast = fast_path(module)  # the same maths on plain arrays, or None
+        self.pairs = pairs.eval() if pairs is not None else None
+        # a touching pair's digits: (cut reading + pair_weight * whole reading) / (1 + weight)
+        self.pair_weight = pair_weight
+
+    @property
+    def read_pairs(self) -> Callable[[Any], Any] | None:
+        """The PairNet's reading of touching pairs (see `_read_pairs`), or None without one:
+        the reader then keeps the cut reading alone."""
+        return self._read_pairs if self.pairs is not None else None
+
+    def _read_pairs(self, x: Any) -> Any:
+        """(P, 1, 28, 48) touching pairs -> (P, 2, 10) log-probabilities by the PairNet."""
+        import rosenblatt as rb
+
+        with rb.no_grad():
+            z = self.pairs(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
+        return log_softmax(z.numpy())
 
     @property
     def passes(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None:
@@ -220,6 +238,7 @@ def committed_classifier() -> Classifier | None:
 FIELD_WEIGHTS = WEIGHTS_DIR / "lenet5_zip_pair.safetensors"
 WIDE_WEIGHTS = WEIGHTS_DIR / "wide_zip_pair.safetensors"  # SecondOpinion's wider pair
 CASCADE_CARD = WEIGHTS_DIR / "zip_cascade.json"
+PAIR_WEIGHTS = WEIGHTS_DIR / "zip_pairnet.safetensors"  # PairNet: touching pairs read whole
 
 
 def committed_field_classifier() -> Classifier | None:
@@ -237,7 +256,19 @@ def committed_field_classifier() -> Classifier | None:
                                                    ("second", WIDE_WEIGHTS))
              for k, v in rb.load(path).items()}
     card = json.loads(CASCADE_CARD.read_text()) if CASCADE_CARD.exists() else {}
-    return ModuleClassifier(_second_opinion(state), CASCADE_CARD.stem, card, WIDE_WEIGHTS)
+    return ModuleClassifier(_second_opinion(state), CASCADE_CARD.stem, card, WIDE_WEIGHTS,
+                            committed_pair_net(), float(card.get("pair_weight", 1.0)))
+
+
+def committed_pair_net() -> PairNet | None:
+    """The committed PairNet (zip_pairnet.safetensors) loaded, or None when not there."""
+    if not PAIR_WEIGHTS.exists():
+        return None
+    import rosenblatt as rb
+
+    net = PairNet()
+    net.load_state_dict(rb.load(PAIR_WEIGHTS))
+    return net.eval()
 
 
 def _pair_widths(state: dict[str, Any], prefix: str = "") -> dict[str, tuple[int, int]]:
@@ -347,9 +378,12 @@ def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float
     module.eval()
     path = cache_dir() / "zip-finetuned.safetensors"
     rb.save(module.state_dict(), path)
-    card = dict(card, base=classifier.name, module=type(module).__name__)
+    pairs = getattr(classifier, "pairs", None)
+    card = dict(card, base=classifier.name, module=type(module).__name__,
+                pairs=pairs is not None)  # the committed PairNet stays as it is
     path.with_suffix(".card.json").write_text(json.dumps(card))
-    return ModuleClassifier(module, classifier.name, card, path)
+    return ModuleClassifier(module, classifier.name, card, path, pairs,
+                            getattr(classifier, "pair_weight", 1.0))
 
 
 def finetuned_classifier() -> Classifier | None:
@@ -360,7 +394,9 @@ def finetuned_classifier() -> Classifier | None:
         return MLPClassifier.load(npz)
     if st.exists():
         module, card = _saved_module(st, st.with_suffix(".card.json"))
-        return ModuleClassifier(module, card.get("base", "lenet5"), card, st)
+        pairs = committed_pair_net() if card.get("pairs") else None
+        return ModuleClassifier(module, card.get("base", "lenet5"), card, st, pairs,
+                                float(card.get("pair_weight", 1.0)))
     return None
 
 
@@ -402,9 +438,9 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
 
 
 def log_softmax(logits: Any) -> Any:
-    """Row-wise log-softmax of plain arrays; (N, C) -> (N, C)."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    """Log-softmax over the last axis of plain arrays; (..., C) -> (..., C)."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 class TwoViewLeNet(nn.Module):
@@ -480,6 +516,30 @@ class SecondOpinion(nn.Module):
         rows = rb.from_numpy(unsure)
         mixed = (z.index_select(0, rows) + 2 * self.second(x.index_select(0, rows))) / 3
         return z.index_copy(0, rows, mixed)
+
+
+class PairNet(nn.Module):
+    """Reads two touching digits whole, without cutting them apart: (N, 1, 28, 48) blobs
+    (`preprocess.normalize_pair`) -> (N, 2, 10) logits of the left and the right digit.
+
+    Cutting a touching pair at a column loses a piece of one digit and keeps a piece of the
+    other; a network that sees the pair whole learns where one ends (the USPS readers also
+    read some touching digit pairs as such). Two convolutions with max pooling, a hidden layer.
+    """
+
+    def __init__(self, channels: tuple[int, int] = (12, 32), hidden: int = 200,
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        c1, c2 = channels
+        self.features = nn.Sequential(nn.Conv2d(1, c1, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2))
+        # 28x48 -> conv 24x44 -> pool 12x22 -> conv 8x18 -> pool 4x9
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 4 * 9, hidden), nn.ReLU(),
+                                        nn.Dropout(dropout), nn.Linear(hidden, 20))
+
+    def forward(self, x: Any) -> Any:
+        """(N, 1, 28, 48) -> (N, 2, 10)."""
+        return self.classifier(self.features(x)).reshape(-1, 2, 10)
 
 
 class SecondOpinionArrays:

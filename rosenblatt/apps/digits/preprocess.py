@@ -39,6 +39,9 @@ class Segmentation:
     candidates: Any = None  # (m, 1, 28, 28) pieces of the other ways to cut, or None
     candidate_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     choices: list[list[tuple[int, ...]]] = field(default_factory=list)  # empty: no doubt
+    # touching digits read whole: a blob that may be cut in two, normalized as a pair
+    pair_inputs: Any = None  # (p, 1, 28, 48) float32 (see normalize_pair), or None
+    pair_of: dict[tuple[int, int], int] = field(default_factory=dict)  # 2 pieces -> its row
 
     def pieces(self) -> Any:
         """Every piece the network must read: inputs, then candidates; (k + m, 1, 28, 28)."""
@@ -249,9 +252,19 @@ def _cut_columns(profile: Any, n: int) -> list[int]:
     return cuts
 
 
-def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[list[list]]:
-    """Ink (H, W) -> the blobs left to right, each a list of ways to read it (the first is
-    the default), each way a list of (digit ink crop masked to its strokes, (x0, y0, x1, y1))."""
+@dataclass
+class Blob:
+    """One connected group of ink and its ways to be read (the first is the default), each
+    way a list of (digit ink crop masked to its strokes, (x0, y0, x1, y1))."""
+
+    ways: list[list[tuple[Any, tuple]]]
+    # the ink crop of a connected blob wide enough for two touching digits, else None
+    whole: Any = None
+    box: tuple = ()  # (x0, y0, x1, y1) of the blob
+
+
+def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[Blob]:
+    """Ink (H, W) -> the blobs left to right with their ways to be read (see Blob)."""
     from scipy import ndimage
 
     if ink.max(initial=0.0) < MIN_CONTRAST:
@@ -378,7 +391,7 @@ def _pair_ways(digit: Any, box: tuple, mask: Any, profile: Any, cuts: list[int])
     return unique
 
 
-def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[list[list]]:
+def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[Blob]:
     """Each blob's ways to be read, the first by width alone (`_default_parts`).
 
     When the count is in doubt (not the expected count by width alone, or a blob was
@@ -399,20 +412,34 @@ def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[list
         if doubt and i in pairs:
             options += [[(digit, box)]] if n == 2 else []
             options += _pair_ways(digit, box, mask, profile, cuts)
-        blobs.append(options)
+        pair_wide = pieces[i][3] and box[2] - box[0] >= MIN_PAIR_WIDTH * ref_h
+        blobs.append(Blob(options, digit if pair_wide else None, box))
     return blobs
 
 
-_PLACES = np.arange(28, dtype=np.float32)  # row/column indices for the centre of mass
+_PLACES = np.arange(48, dtype=np.float32)  # row/column indices for the centre of mass
+PAIR_SHAPE = (28, 48)  # a pair of touching digits as the pair reader sees it
 
 
 def normalize_digit(digit: Any) -> Any:
     """A digit's ink crop (h, w) -> (28, 28) float32: strokes ~1, fitted in 20x20, COM centred."""
+    return _normalize(digit, (28, 28), (20, 20))
+
+
+def normalize_pair(blob: Any) -> Any:
+    """Two touching digits' ink crop (h, w) -> PAIR_SHAPE (28, 48) float32: strokes ~1, fitted
+    in 20 rows by 44 columns (the MNIST digit height, room for two), COM centred."""
+    return _normalize(blob, PAIR_SHAPE, (20, 44))
+
+
+def _normalize(digit: Any, shape: tuple[int, int], fit: tuple[int, int]) -> Any:
+    """Ink crop -> `shape` float32: strokes scaled to ~1, the ink resized with its aspect kept
+    to fit in `fit` (rows, columns), its centre of mass at the centre."""
     # (called for every piece of every field: few NumPy calls, no np.clip on scalars)
     ink = digit > 0.05
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if len(rows) == 0:
-        return np.zeros((28, 28), np.float32)
+        return np.zeros(shape, np.float32)
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     digit = digit[r0:r1, c0:c1]
     strokes = digit[ink[r0:r1, c0:c1]]
@@ -421,19 +448,19 @@ def normalize_digit(digit: Any) -> Any:
     level = float(np.partition(strokes, k)[k])
     digit = np.minimum(digit.astype(np.float32) * np.float32(1.0 / max(level, 1e-3)), 1.0)
     h, w = digit.shape
-    f = 20.0 / max(h, w)
+    f = min(fit[0] / h, fit[1] / w)
     nh, nw = max(1, round(h * f)), max(1, round(w * f))
     # weights >= 0 summing to 1: stays within [0, 1]
     small = _resample_matrix(h, nh) @ digit @ _resample_matrix(w, nw).T
     row_mass, col_mass = small.sum(axis=1), small.sum(axis=0)
     total = float(row_mass.sum())
     if total <= 0:
-        return np.zeros((28, 28), np.float32)
+        return np.zeros(shape, np.float32)
     cy = float(row_mass @ _PLACES[:nh]) / total
     cx = float(col_mass @ _PLACES[:nw]) / total
-    top = min(max(round(14.0 - cy), 0), 28 - nh)
-    left = min(max(round(14.0 - cx), 0), 28 - nw)
-    out = np.zeros((28, 28), np.float32)
+    top = min(max(round(shape[0] / 2 - cy), 0), shape[0] - nh)
+    left = min(max(round(shape[1] / 2 - cx), 0), shape[1] - nw)
+    out = np.zeros(shape, np.float32)
     out[top : top + nh, left : left + nw] = small
     return out
 
@@ -461,8 +488,9 @@ def _deskew_chunk(x: Any) -> Any:
     n = len(x)
     rows, cols = x.sum(axis=2), x.sum(axis=1)
     mass = np.maximum(rows.sum(axis=1), 1e-6)
-    dy = _PLACES - (rows @ _PLACES / mass)[:, None]  # (n, 28) row offsets from the centre
-    dx = _PLACES - (cols @ _PLACES / mass)[:, None]
+    places = _PLACES[:28]
+    dy = places - (rows @ places / mass)[:, None]  # (n, 28) row offsets from the centre
+    dx = places - (cols @ places / mass)[:, None]
     mu02 = (rows * dy * dy).sum(axis=1)
     mu11 = ((dy[:, None, :] @ x)[:, 0] * dx).sum(axis=1)
     shear = np.clip(mu11 / np.maximum(mu02, 1e-6), -MAX_SHEAR, MAX_SHEAR)
@@ -500,21 +528,29 @@ def preprocess_field(image: Any, expected: int | None = EXPECTED_DIGITS) -> Segm
     blobs = segment(ink, expected)
     if not blobs:
         return Segmentation(np.zeros((0, 1, 28, 28), np.float32), [], True, scale)
-    default = [p for ways in blobs for p in ways[0]]
+    default = [p for blob in blobs for p in blob.ways[0]]
     inputs = np.stack([normalize_digit(d) for d, _ in default])[:, None]
     seg = Segmentation(inputs, [b for _, b in default], False, scale)
-    if all(len(ways) == 1 for ways in blobs):
-        return seg
     extra: list[tuple[Any, tuple]] = []
+    pairs = []
     start = 0
-    for ways in blobs:
-        choice = [tuple(range(start, start + len(ways[0])))]
-        start += len(ways[0])
-        for way in ways[1:]:
+    for blob in blobs:
+        choice = [tuple(range(start, start + len(blob.ways[0])))]
+        start += len(blob.ways[0])
+        for way in blob.ways[1:]:
             first = len(default) + len(extra)
             choice.append(tuple(range(first, first + len(way))))
             extra += way
+        in_two = [way for way in choice if len(way) == 2]
+        if blob.whole is not None and in_two:
+            seg.pair_of.update({way: len(pairs) for way in in_two})
+            pairs.append(normalize_pair(blob.whole))
         seg.choices.append(choice)
+    if pairs:
+        seg.pair_inputs = np.stack(pairs)[:, None]
+    if not extra:  # one way to read each blob: nothing to choose
+        seg.choices = []
+        return seg
     seg.candidates = np.stack([normalize_digit(d) for d, _ in extra])[:, None]
     seg.candidate_boxes = [b for _, b in extra]
     return seg

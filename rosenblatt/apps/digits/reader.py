@@ -181,16 +181,53 @@ class ZipReader:
                                 "confidence": round(confidence, 6)})
         return ("review" if reasons else "accept"), reasons
 
-    def choose(self, seg: Segmentation, logits: Any, expected: int | None) -> _Read:
-        """From the logits of all of a field's pieces (`seg.pieces()`), the reading: the
-        chosen pieces' (logits (k, 10), inputs (k, 1, 28, 28), boxes)."""
+    def pick(self, seg: Segmentation, logits: Any, expected: int | None) -> list[int]:
+        """From the logits of all of a field's pieces (`seg.pieces()`), the indices of the
+        pieces read: the default cut, or the most confident way (see `choose_pieces`)."""
         if not seg.choices:
-            return logits, seg.inputs, seg.boxes
+            return list(range(len(seg.inputs)))
         # the choice uses the raw network (T = 1): the same whatever the calibration
         log_conf = np.log(th.softmax(logits).max(axis=1))
-        chosen = choose_pieces(seg.choices, log_conf, expected)
+        return choose_pieces(seg.choices, log_conf, expected)
+
+    def choose(self, seg: Segmentation, logits: Any, expected: int | None) -> _Read:
+        """From the logits of all of a field's pieces, the reading: the chosen pieces'
+        (logits (k, 10) with touching pairs also read whole, inputs (k, 1, 28, 28), boxes)."""
+        chosen = self.pick(seg, logits, expected)
+        pairs = self._pairs_read([seg], [chosen])
+        return self._reading(seg, chosen, logits[chosen], pairs[0] if pairs else None)
+
+    def _reading(self, seg: Segmentation, chosen: list[int], z: Any,
+                 pairs: tuple[list[int], Any] | None) -> _Read:
+        """The chosen pieces' (logits, inputs, boxes); `pairs` (positions k, the pair reader's
+        (p, 2, 10) log-probabilities): digits k and k+1 of the reading were read whole too."""
+        if pairs is not None and len(pairs[0]):
+            w = float(getattr(self.classifier, "pair_weight", 1.0))
+            z = np.array(z, np.float32)
+            for k, lp in zip(*pairs):
+                z[k : k + 2] = (z[k : k + 2] + w * lp) / (1.0 + w)
         boxes = seg.boxes + seg.candidate_boxes
-        return logits[chosen], seg.pieces()[chosen], [boxes[i] for i in chosen]
+        return z, seg.pieces()[chosen], [boxes[i] for i in chosen]
+
+    def _pairs_read(self, segs: list[Segmentation],
+                    chosen: list[list[int]]) -> list[tuple[list[int], Any]] | None:
+        """Per field the positions k where the chosen pieces k, k+1 are one blob cut in two,
+        with the classifier's `read_pairs` of that blob read whole (one call for all fields);
+        None when the classifier has no pair reader."""
+        read_pairs = getattr(self.classifier, "read_pairs", None)
+        if read_pairs is None:
+            return None
+        where, rows = [], []
+        for s, c in zip(segs, chosen):
+            ks = [k for k in range(len(c) - 1) if (c[k], c[k + 1]) in s.pair_of]
+            where.append(ks)
+            rows += [s.pair_inputs[s.pair_of[c[k], c[k + 1]]] for k in ks]
+        read = read_pairs(np.stack(rows)) if rows else np.zeros((0, 2, 10), np.float32)
+        out, start = [], 0
+        for ks in where:
+            out.append((ks, read[start : start + len(ks)]))
+            start += len(ks)
+        return out
 
     def classify(self, segs: list[Segmentation], expected: int | None) -> list[_Read]:
         """One network call over every piece (candidates too) of every field; per field the
@@ -201,16 +238,18 @@ class ZipReader:
         logits = self.logits(np.concatenate(parts) if parts
                              else np.zeros((0, 1, 28, 28), np.float32),
                              net=passes[0] if passes else None)
-        out, start = [], 0
+        chosen, zs, start = [], [], 0
         for s, x in zip(segs, parts):
-            out.append(self.choose(s, logits[start : start + len(x)], expected))
+            z = logits[start : start + len(x)]
+            chosen.append(self.pick(s, z, expected))
+            zs.append(z[chosen[-1]])
             start += len(x)
-        if passes and out:
-            sizes = np.cumsum([len(z) for z, _, _ in out])[:-1]
-            z = passes[1](np.concatenate([x for _, x, _ in out]),
-                          np.concatenate([z for z, _, _ in out]))
-            out = [(zi, x, b) for zi, (_, x, b) in zip(np.split(z, sizes), out)]
-        return out
+        if passes and zs:
+            sizes = np.cumsum([len(z) for z in zs])[:-1]
+            kept = np.concatenate([p[c] for p, c in zip(parts, chosen)])
+            zs = np.split(passes[1](kept, np.concatenate(zs)), sizes)
+        pairs = self._pairs_read(segs, chosen) or [None] * len(segs)
+        return [self._reading(s, c, z, pr) for s, c, z, pr in zip(segs, chosen, zs, pairs)]
 
     def _read(self, images: Sequence[Any], segment: Callable[[Any], Segmentation],
               expected: int | None, threshold: float) -> list[Reading]:

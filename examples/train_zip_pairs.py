@@ -1,0 +1,157 @@
+"""Train the ZIP reader's pair reader: a PairNet that reads two touching digits whole.
+
+Fields are drawn by rosenblatt.apps.digits.synth.FieldSynth from the MNIST TRAINING file only
+(never the test digits, which calibrate and evaluate the reader), every field with one
+touching pair (p_touch=1), and segmented by the reader's own pre-processing
+(preprocess.segment). A connected blob wide enough for two digits (Blob.whole) whose box
+holds the centres of exactly two neighbouring true digits is one example: the blob through
+normalize_pair (28x48), labelled with its left and right digit.
+
+    export ROSENBLATT_DATA=../shared/data
+    python examples/train_zip_pairs.py --fields 240000 --seed 1000 --cache /tmp/pairs1.npz --out -
+    python examples/train_zip_pairs.py --fields 160000 --seed 2000 --cache /tmp/pairs2.npz \\
+        --extra /tmp/pairs1.npz --epochs 5 --out rosenblatt/models/weights/zip_pairnet.safetensors
+
+(the model card, rosenblatt/models/weights/README.md, gives the exact recipe)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from multiprocessing import Pool
+
+import numpy as np
+
+JOBS = 40  # generator seeds seed .. seed + JOBS - 1, fields / JOBS fields each
+
+
+def _pairs(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """n fields from one seed -> (pair blobs (k, 28, 48) float16, labels (k, 2))."""
+    from threadpoolctl import threadpool_limits
+
+    from rosenblatt.apps.digits import preprocess as pp
+    from rosenblatt.apps.digits.synth import FieldSynth, load_mnist, mnist_test_half
+
+    part, seed, n = args
+    with threadpool_limits(1):
+        images, labels = load_mnist("train") if part == "train" else mnist_test_half(part)
+        synth = FieldSynth(images, labels, seed=seed, p_touch=1.0)
+        xs, ys = [np.zeros((0, 28, 48), np.float16)], []
+        for _ in range(n):
+            f = synth.sample()
+            gray, scale = pp.working_image(f.image)
+            centres = [(b[0] + b[2]) / 2 * scale for b in f.boxes]
+            for blob in pp.segment(pp.ink_map(gray), pp.EXPECTED_DIGITS):
+                if blob.whole is None:
+                    continue
+                inside = [k for k, c in enumerate(centres) if blob.box[0] <= c < blob.box[2]]
+                if len(inside) == 2 and inside[1] == inside[0] + 1:
+                    xs.append(pp.normalize_pair(blob.whole)[None].astype(np.float16))
+                    ys.append((int(f.zip[inside[0]]), int(f.zip[inside[1]])))
+    return np.concatenate(xs), np.asarray(ys, np.int64).reshape(-1, 2)
+
+
+def touching_pairs(fields: int, seed: int, part: str = "train",
+                   workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Pair blobs (N, 28, 48) float16 and labels (N, 2) from `fields` synthetic fields."""
+    jobs = [(part, seed + j, fields // JOBS) for j in range(JOBS)]
+    with Pool(workers) as pool:
+        parts = pool.map(_pairs, jobs)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def cached_pairs(fields: int, seed: int, cache: str | None, part: str = "train",
+                 workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """touching_pairs, read from / written to `cache` (.npz) when given."""
+    if cache and os.path.exists(cache):
+        with np.load(cache) as z:
+            return z["x"], z["y"]
+    t0 = time.time()
+    x, y = touching_pairs(fields, seed, part, workers)
+    print(f"{len(y)} pairs from {fields} fields in {time.time() - t0:.0f} s", flush=True)
+    if cache:
+        np.savez(cache, x=x, y=y)
+    return x, y
+
+
+def pair_accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tuple[float, float]:
+    """(both digits right, each digit right) of the PairNet on blobs x (N, 28, 48)."""
+    import rosenblatt as rb
+
+    model.eval()
+    preds = []
+    with rb.no_grad():
+        for i in range(0, len(x), batch):
+            z = model(rb.from_numpy(np.ascontiguousarray(x[i : i + batch, None], np.float32)))
+            preds.append(z.numpy().argmax(axis=2))
+    model.train()
+    right = np.concatenate(preds) == y
+    return float(right.all(axis=1).mean()), float(right.mean())
+
+
+def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
+          batch: int, lr: float, seed: int):
+    """Adam with a one-cycle schedule, cross-entropy on both digits; returns the PairNet."""
+    import rosenblatt as rb
+    from rosenblatt import optim
+    from rosenblatt.apps.digits.model import PairNet
+    from rosenblatt.nn import functional as F
+
+    rb.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = PairNet()
+    opt = optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * (len(y) // batch)
+    schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    t0 = time.time()
+    for epoch in range(epochs):
+        order = rng.permutation(len(y))
+        total = 0.0
+        for k in range(len(y) // batch):
+            idx = order[k * batch : (k + 1) * batch]
+            logits = model(rb.from_numpy(x[idx, None].astype(np.float32)))
+            loss = F.cross_entropy(logits.reshape(-1, 10), rb.from_numpy(y[idx].reshape(-1)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            schedule.step()
+            total += float(loss.item())
+        both, each = pair_accuracy(model, xv, yv)
+        print(f"epoch {epoch + 1}/{epochs}: loss {total / (len(y) // batch):.4f}, validation pairs "
+              f"{both:.4f}, digits {each:.4f}, {time.time() - t0:.0f} s", flush=True)
+    return model.eval()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fields", type=int, default=240000)
+    ap.add_argument("--seed", type=int, default=1000, help="first generator seed")
+    ap.add_argument("--cache", help=".npz of the generated pairs (read if it exists)")
+    ap.add_argument("--extra", nargs="*", default=[], help="more cached pair .npz files")
+    ap.add_argument("--validation", type=int, default=8000,
+                    help="fields of the CALIBRATION half of MNIST test (reported only)")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--train-seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", required=True, help="weights .safetensors, or - to only generate")
+    args = ap.parse_args()
+    x, y = cached_pairs(args.fields, args.seed, args.cache, workers=args.workers)
+    for path in args.extra:
+        with np.load(path) as z:
+            x, y = np.concatenate([x, z["x"]]), np.concatenate([y, z["y"]])
+    if args.out == "-":
+        return
+    xv, yv = touching_pairs(args.validation, 60, "calibration", args.workers)
+    model = train(x, y, xv, yv, args.epochs, args.batch, args.lr, args.train_seed)
+    import rosenblatt as rb
+
+    rb.save(model.state_dict(), args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
