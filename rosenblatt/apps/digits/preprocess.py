@@ -405,14 +405,14 @@ def _blob_options(pieces: list, ref_h: float, expected: int | None) -> list[Blob
             if single and n_parts[i] <= 2 and box[2] - box[0] >= MIN_PAIR_WIDTH * ref_h]
     pairs = sorted(wide, key=lambda i: pieces[i][1][0] - pieces[i][1][2])[:PAIR_BLOBS]
     blobs = []
-    for i, ((digit, box, mask, _), n) in enumerate(zip(pieces, n_parts)):
+    for i, ((digit, box, mask, single), n) in enumerate(zip(pieces, n_parts)):
         profile = mask.sum(axis=0).astype(np.float32)
         cuts = _cut_columns(profile, n) if n > 1 else []
         options = [_cut(digit, box, mask, cuts) if cuts else [(digit, box)]]
         if doubt and i in pairs:
             options += [[(digit, box)]] if n == 2 else []
             options += _pair_ways(digit, box, mask, profile, cuts)
-        pair_wide = pieces[i][3] and box[2] - box[0] >= MIN_PAIR_WIDTH * ref_h
+        pair_wide = single and box[2] - box[0] >= MIN_PAIR_WIDTH * ref_h
         blobs.append(Blob(options, digit if pair_wide else None, box))
     return blobs
 
