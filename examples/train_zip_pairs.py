@@ -27,17 +27,21 @@ import numpy as np
 JOBS = 40  # generator seeds seed .. seed + JOBS - 1, fields / JOBS fields each
 
 
-def _pairs(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """n fields from one seed -> (pair blobs (k, 28, 48) float16, labels (k, 2))."""
+def _pairs(args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """n fields from one seed -> (pair blobs (k, 28, 48) float16, labels (k, 2)).
+
+    args: (part, seed, n[, p_touch, singles]); with singles, the blobs wide enough to be a
+    pair that hold one digit are examples too, labelled (-1, -1) (the pair detector's
+    negatives)."""
     from threadpoolctl import threadpool_limits
 
     from rosenblatt.apps.digits import preprocess as pp
     from rosenblatt.apps.digits.synth import FieldSynth, load_mnist, mnist_test_half
 
-    part, seed, n = args
+    part, seed, n, p_touch, singles = (*args, 1.0, False)[:5]
     with threadpool_limits(1):
         images, labels = load_mnist("train") if part == "train" else mnist_test_half(part)
-        synth = FieldSynth(images, labels, seed=seed, p_touch=1.0)
+        synth = FieldSynth(images, labels, seed=seed, p_touch=p_touch)
         xs, ys = [np.zeros((0, 28, 48), np.float16)], []
         for _ in range(n):
             f = synth.sample()
@@ -48,28 +52,34 @@ def _pairs(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray]:
                     continue
                 inside = [k for k, c in enumerate(centres) if blob.box[0] <= c < blob.box[2]]
                 if len(inside) == 2 and inside[1] == inside[0] + 1:
-                    xs.append(pp.normalize_pair(blob.whole)[None].astype(np.float16))
                     ys.append((int(f.zip[inside[0]]), int(f.zip[inside[1]])))
+                elif singles and len(inside) == 1:
+                    ys.append((-1, -1))
+                else:
+                    continue
+                xs.append(pp.normalize_pair(blob.whole)[None].astype(np.float16))
     return np.concatenate(xs), np.asarray(ys, np.int64).reshape(-1, 2)
 
 
-def touching_pairs(fields: int, seed: int, part: str = "train",
-                   workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Pair blobs (N, 28, 48) float16 and labels (N, 2) from `fields` synthetic fields."""
-    jobs = [(part, seed + j, fields // JOBS) for j in range(JOBS)]
+def touching_pairs(fields: int, seed: int, part: str = "train", workers: int = 2,
+                   p_touch: float = 1.0, singles: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Pair blobs (N, 28, 48) float16 and labels (N, 2) from `fields` synthetic fields
+    (with singles, wide one-digit blobs too, labelled (-1, -1))."""
+    jobs = [(part, seed + j, fields // JOBS, p_touch, singles) for j in range(JOBS)]
     with Pool(workers) as pool:
         parts = pool.map(_pairs, jobs)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def cached_pairs(fields: int, seed: int, cache: str | None, part: str = "train",
-                 workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                 workers: int = 2, p_touch: float = 1.0,
+                 singles: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """touching_pairs, read from / written to `cache` (.npz) when given."""
     if cache and os.path.exists(cache):
         with np.load(cache) as z:
             return z["x"], z["y"]
     t0 = time.time()
-    x, y = touching_pairs(fields, seed, part, workers)
+    x, y = touching_pairs(fields, seed, part, workers, p_touch, singles)
     print(f"{len(y)} pairs from {fields} fields in {time.time() - t0:.0f} s", flush=True)
     if cache:
         np.savez(cache, x=x, y=y)
@@ -92,16 +102,19 @@ def pair_accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tup
 
 
 def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
-          batch: int, lr: float, seed: int):
-    """Adam with a one-cycle schedule, cross-entropy on both digits; returns the PairNet."""
+          batch: int, lr: float, seed: int, init: str | None = None, elastic: float = 0.0):
+    """Adam with a one-cycle schedule, cross-entropy on both digits; returns the PairNet.
+    init: weights to start from; elastic: the fraction of each batch elastically distorted."""
     import rosenblatt as rb
     from rosenblatt import optim
-    from rosenblatt.apps.digits.model import PairNet
+    from rosenblatt.apps.digits.model import PairNet, elastic_distort
     from rosenblatt.nn import functional as F
 
     rb.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = PairNet()
+    if init:
+        model.load_state_dict(rb.load(init))
     opt = optim.Adam(model.parameters(), lr=lr)
     steps = epochs * (len(y) // batch)
     schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
@@ -111,7 +124,10 @@ def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: 
         total = 0.0
         for k in range(len(y) // batch):
             idx = order[k * batch : (k + 1) * batch]
-            logits = model(rb.from_numpy(x[idx, None].astype(np.float32)))
+            xb = x[idx, None].astype(np.float32)
+            if elastic > 0:
+                xb = elastic_distort(xb, rng, p=elastic)
+            logits = model(rb.from_numpy(xb))
             loss = F.cross_entropy(logits.reshape(-1, 10), rb.from_numpy(y[idx].reshape(-1)))
             opt.zero_grad()
             loss.backward()
@@ -136,6 +152,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--train-seed", type=int, default=0)
+    ap.add_argument("--init", help="start from these PairNet weights (.safetensors)")
+    ap.add_argument("--elastic", type=float, default=0.0,
+                    help="fraction of each batch elastically distorted (alpha 34, sigma 4)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", required=True, help="weights .safetensors, or - to only generate")
     args = ap.parse_args()
@@ -146,7 +165,8 @@ def main() -> None:
     if args.out == "-":
         return
     xv, yv = touching_pairs(args.validation, 60, "calibration", args.workers)
-    model = train(x, y, xv, yv, args.epochs, args.batch, args.lr, args.train_seed)
+    model = train(x, y, xv, yv, args.epochs, args.batch, args.lr, args.train_seed, args.init,
+                  args.elastic)
     import rosenblatt as rb
 
     rb.save(model.state_dict(), args.out)

@@ -8,7 +8,9 @@ from rosenblatt.apps.digits.model import (
     LeNetArrays,
     MLPClassifier,
     ModuleClassifier,
+    PairDetector,
     PairNet,
+    PairNetArrays,
     SecondOpinion,
     SecondOpinionArrays,
     TwoViewArrays,
@@ -36,6 +38,21 @@ def test_lenet_on_arrays_matches_the_module(widths):
     assert out.shape == (300, 10)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
     assert LeNetArrays(module.state_dict())(x[:0]).shape == (0, 10)
+
+
+@pytest.mark.parametrize("widths", [{}, {"channels": (8, 16), "hidden": 50}])
+def test_pair_net_on_arrays_matches_the_module(widths):
+    """The array path of the PairNet (chunks of 64 blobs included) is the module in eval mode."""
+    rb.manual_seed(4)
+    module = PairNet(**widths).eval()
+    for p in module.parameters():
+        p.data.copy_(rb.randn(*p.shape) * 0.2)
+    x = np.random.default_rng(1).uniform(0, 1, (150, 1, 28, 48)).astype(np.float32)
+    with rb.no_grad():
+        ref = module(rb.from_numpy(x)).numpy()
+    out = PairNetArrays(module.state_dict())(x).reshape(-1, 2, 10)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    assert PairNetArrays(module.state_dict())(x[:0]).shape == (0, 20)
 
 
 def test_module_classifier_uses_the_fast_path_only_for_relu_max_lenet():
@@ -129,6 +146,31 @@ def test_the_committed_pair_net_reads_touching_pairs_of_test_digits(monkeypatch)
     assert both >= 0.9 and each >= 0.94
 
 
+def test_the_committed_pair_detector_tells_touching_pairs_from_wide_digits(monkeypatch):
+    """On the wide blobs of fields of MNIST TEST digits (half of them with a touching pair),
+    the committed detector says "two digits" of most pairs and "one" of most single digits;
+    the classifier loads it with its weight from the card."""
+    from rosenblatt.apps.digits import model as model_module
+
+    if not model_module.DETECTOR_WEIGHTS.exists():
+        pytest.skip("no committed pair detector")
+    monkeypatch.syspath_prepend(str(model_module.WEIGHTS_DIR.parents[2] / "examples"))
+    from train_pair_detector import detector_accuracy
+    from train_zip_pairs import _pairs
+
+    x, y = _pairs(("evaluation", 4, 300, 0.5, True))
+    is_pair = y[:, 0] >= 0
+    assert is_pair.sum() >= 100 and (~is_pair).sum() >= 100
+    accuracy, pairs, singles = detector_accuracy(model_module.committed_pair_detector(), x,
+                                                 is_pair)
+    assert accuracy >= 0.95 and pairs >= 0.9 and singles >= 0.95
+    classifier = model_module.committed_field_classifier()
+    assert isinstance(classifier.detector, PairDetector)
+    assert classifier.detector_weight == classifier.card["detector_weight"] > 0
+    logits = classifier.detect_pairs(x[:50, None].astype(np.float32))
+    assert logits.shape == (50,) and ((logits > 0) == is_pair[:50]).mean() >= 0.9
+
+
 def _random_second_opinion(seed):
     """A SecondOpinion of small random pairs whose every weight matters, `below` set so that
     about half of _digits() are re-read."""
@@ -216,6 +258,18 @@ def test_pair_net_reads_two_digits_and_learns_a_separable_task():
     with rb.no_grad():
         pred = net(rb.from_numpy(x)).numpy().argmax(axis=2)
     assert (pred == y).mean() > 0.95
+
+
+def test_pair_detector_gives_one_logit_per_blob_on_arrays_too():
+    rb.manual_seed(2)
+    net = PairDetector().eval()
+    x = np.random.default_rng(2).random((70, 1, 28, 48)).astype(np.float32)
+    with rb.no_grad():
+        ref = net(rb.from_numpy(x)).numpy()
+    assert ref.shape == (70,)
+    clf = ModuleClassifier(lenet5(), "c", {}, None, detector=net, detector_weight=0.5)
+    np.testing.assert_allclose(clf.detect_pairs(x), ref, rtol=1e-4, atol=1e-5)
+    assert ModuleClassifier(lenet5(), "c", {}, None).detect_pairs is None
 
 
 def test_module_classifier_reads_pairs_only_with_a_pair_net():

@@ -5,8 +5,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from rosenblatt.apps.digits.preprocess import preprocess_field
-from rosenblatt.apps.digits.reader import ZipReader, choose_pieces, evaluate
+from rosenblatt.apps.digits.preprocess import Segmentation, preprocess_field
+from rosenblatt.apps.digits.reader import ZipReader, choose_pieces, evaluate, pair_bonus
 from rosenblatt.apps.digits.synth import FieldSynth, make_fields, mnist_test_half
 
 
@@ -91,6 +91,48 @@ def test_choose_pieces_keeps_the_surest_way_of_the_expected_count():
     assert choose_pieces(choices, unsure_cuts, expected=3) == [0, 1]
 
 
+def test_the_pair_detector_decides_which_blob_is_cut_in_two():
+    """Two wide blobs, either of which could be a touching pair (the count allows only one):
+    with pieces read equally surely, the detector's say picks the blob cut in two, weighted
+    by log-probabilities (log p(two) for a cut, log p(one) for the blob read whole)."""
+    seg = Segmentation(np.zeros((4, 1, 28, 28), np.float32), [], False)
+    seg.choices = [[(0,)], [(1,), (4, 5)], [(2,)], [(3,), (6, 7)]]
+    seg.pair_of = {(4, 5): 0, (6, 7): 1}
+    log_conf = np.log(np.full(8, 0.95))
+    for logits, chosen in (([4.0, -4.0], [0, 4, 5, 2, 3]), ([-4.0, 4.0], [0, 1, 2, 6, 7])):
+        bonus = pair_bonus(seg, np.array(logits), weight=0.5)
+        assert choose_pieces(seg.choices, log_conf, 5, bonus) == chosen
+    bonus = pair_bonus(seg, np.array([0.0, 30.0]), weight=2.0)
+    assert bonus[0] == [0.0] and bonus[2] == [0.0]  # blobs with one way: no say
+    np.testing.assert_allclose(bonus[1], [2 * np.log(0.5)] * 2)  # unsure: no preference
+    np.testing.assert_allclose(bonus[3], [-60.0, 0.0], atol=1e-9)  # sure: no overflow
+    # with a ZipReader, the detector is asked about the pair inputs of fields in doubt only
+    seen = []
+
+    class Stub:
+        name, version, card, detector_weight = "stub", "1", {}, 1.0
+
+        def __call__(self, x):
+            return np.tile(np.log(np.full(10, 0.05) + 0.5 * np.eye(10)[3]), (len(x), 1))
+
+        def detect_pairs(self, x):
+            seen.append(len(x))
+            return np.array([-5.0, 5.0])[: len(x)]
+
+    seg.pair_inputs = np.zeros((2, 1, 28, 48), np.float32)
+    seg.inputs = np.zeros((4, 1, 28, 28), np.float32)
+    seg.candidates = np.zeros((4, 1, 28, 28), np.float32)
+    seg.boxes = seg.candidate_boxes = [(0, 0, 1, 1)] * 4
+    plain = Segmentation(np.zeros((5, 1, 28, 28), np.float32), [(0, 0, 1, 1)] * 5, False)
+    reader = ZipReader(Stub())
+    read = reader.classify([plain, seg], 5)
+    assert seen == [2] and len(read[1][0]) == 5
+    logits = reader.logits(seg.pieces())
+    assert reader.pick(seg, logits, 5, np.array([-5.0, 5.0])) == [0, 1, 2, 6, 7]
+    reader.choose(seg, logits, 5)
+    assert seen == [2, 2]
+
+
 def test_touching_pair_is_cut_where_the_network_reads_it(zip_reader):
     """A field whose touching pair '41' the projection-minimum cut alone reads as '44':
     among the other cuts tried, the network's most confident reading is the right one."""
@@ -159,7 +201,8 @@ def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
     read = reader.classify(segs, 5)
     mixed = 0
     for s, (z, x, _) in zip(segs, read):
-        chosen = reader.pick(s, stub(s.pieces()), 5)
+        logits = reader.logits(s.pieces())  # float32, as both paths see them (ties break alike)
+        chosen = reader.pick(s, logits, 5)
         pairs = [k for k in range(len(chosen) - 1) if (chosen[k], chosen[k + 1]) in s.pair_of]
         digits = z.argmax(axis=1)
         at = sorted({k + i for k in pairs for i in (0, 1)})
@@ -170,6 +213,6 @@ def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
             expect = (stub(x[:1])[0] + 3 * np.log(np.r_[[0.01] * 7, 0.91, [0.01] * 2])) / 4
             np.testing.assert_allclose(z[k], expect, rtol=1e-6)
         mixed += len(pairs)
-        one = reader.choose(s, stub(s.pieces()), 5)
+        one = reader.choose(s, logits, 5)
         np.testing.assert_allclose(one[0], z, rtol=1e-6)
     assert mixed >= 20 and stub.pairs_seen >= 1

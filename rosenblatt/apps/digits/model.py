@@ -169,14 +169,20 @@ class ModuleClassifier:
     """Wrap a rosenblatt nn.Module (e.g. the committed LeNet-5) as a numpy classifier."""
 
     def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None,
-                 pairs: PairNet | None = None, pair_weight: float = 1.0) -> None:
+                 pairs: PairNet | None = None, pair_weight: float = 1.0,
+                 detector: PairDetector | None = None, detector_weight: float = 1.0) -> None:
         self.module = module.eval() if hasattr(module, "eval") else module
         self.name, self.card, self.path = name, card, path
         self.version = str(card.get("version", "1"))
         self.fast = fast_path(module)  # the same maths on plain arrays, or None
         self.pairs = pairs.eval() if pairs is not None else None
+        self.pairs_fast = PairNetArrays(pairs.state_dict()) if pairs is not None else None
         # a touching pair's digits: (cut reading + pair_weight * whole reading) / (1 + weight)
         self.pair_weight = pair_weight
+        self.detector = detector.eval() if detector is not None else None
+        self.detector_fast = PairNetArrays(detector.state_dict()) if detector is not None else None
+        # how much the detector's log-probabilities count when choosing how to cut a blob
+        self.detector_weight = detector_weight
 
     @property
     def read_pairs(self) -> Callable[[Any], Any] | None:
@@ -186,11 +192,16 @@ class ModuleClassifier:
 
     def _read_pairs(self, x: Any) -> Any:
         """(P, 1, 28, 48) touching pairs -> (P, 2, 10) log-probabilities by the PairNet."""
-        import rosenblatt as rb
+        return log_softmax(self.pairs_fast(x).reshape(-1, 2, 10))
 
-        with rb.no_grad():
-            z = self.pairs(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
-        return log_softmax(z.numpy())
+    @property
+    def detect_pairs(self) -> Callable[[Any], Any] | None:
+        """The pair detector: (P, 1, 28, 48) blobs -> (P,) logits of "two touching digits",
+        or None without one (the reader then chooses the cut by the pieces alone)."""
+        if self.detector_fast is None:
+            return None
+        fast = self.detector_fast
+        return lambda x: fast(x).reshape(-1)
 
     @property
     def passes(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None:
@@ -239,6 +250,7 @@ FIELD_WEIGHTS = WEIGHTS_DIR / "lenet5_zip_pair.safetensors"
 WIDE_WEIGHTS = WEIGHTS_DIR / "wide_zip_pair.safetensors"  # SecondOpinion's wider pair
 CASCADE_CARD = WEIGHTS_DIR / "zip_cascade.json"
 PAIR_WEIGHTS = WEIGHTS_DIR / "zip_pairnet.safetensors"  # PairNet: touching pairs read whole
+DETECTOR_WEIGHTS = WEIGHTS_DIR / "zip_pairdetector.safetensors"  # one wide digit or two?
 
 
 def committed_field_classifier() -> Classifier | None:
@@ -257,17 +269,34 @@ def committed_field_classifier() -> Classifier | None:
              for k, v in rb.load(path).items()}
     card = json.loads(CASCADE_CARD.read_text()) if CASCADE_CARD.exists() else {}
     return ModuleClassifier(_second_opinion(state), CASCADE_CARD.stem, card, WIDE_WEIGHTS,
-                            committed_pair_net(), float(card.get("pair_weight", 1.0)))
+                            **committed_pair_readers(card))
+
+
+def committed_pair_readers(card: dict[str, Any]) -> dict[str, Any]:
+    """ModuleClassifier's keyword arguments for the committed PairNet and pair detector, with
+    their weights from the card (a model without one of them gets None)."""
+    return {"pairs": committed_pair_net(), "pair_weight": float(card.get("pair_weight", 1.0)),
+            "detector": committed_pair_detector(),
+            "detector_weight": float(card.get("detector_weight", 1.0))}
 
 
 def committed_pair_net() -> PairNet | None:
     """The committed PairNet (zip_pairnet.safetensors) loaded, or None when not there."""
-    if not PAIR_WEIGHTS.exists():
+    return _committed_net(PAIR_WEIGHTS, PairNet)
+
+
+def committed_pair_detector() -> PairDetector | None:
+    """The committed PairDetector (zip_pairdetector.safetensors), or None when not there."""
+    return _committed_net(DETECTOR_WEIGHTS, PairDetector)
+
+
+def _committed_net(path: Path, kind: type) -> Any:
+    if not path.exists():
         return None
     import rosenblatt as rb
 
-    net = PairNet()
-    net.load_state_dict(rb.load(PAIR_WEIGHTS))
+    net = kind()
+    net.load_state_dict(rb.load(path))
     return net.eval()
 
 
@@ -380,10 +409,12 @@ def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float
     rb.save(module.state_dict(), path)
     pairs = getattr(classifier, "pairs", None)
     card = dict(card, base=classifier.name, module=type(module).__name__,
-                pairs=pairs is not None)  # the committed PairNet stays as it is
+                pairs=pairs is not None)  # the committed PairNet and detector stay as they are
     path.with_suffix(".card.json").write_text(json.dumps(card))
     return ModuleClassifier(module, classifier.name, card, path, pairs,
-                            getattr(classifier, "pair_weight", 1.0))
+                            getattr(classifier, "pair_weight", 1.0),
+                            getattr(classifier, "detector", None),
+                            getattr(classifier, "detector_weight", 1.0))
 
 
 def finetuned_classifier() -> Classifier | None:
@@ -394,9 +425,8 @@ def finetuned_classifier() -> Classifier | None:
         return MLPClassifier.load(npz)
     if st.exists():
         module, card = _saved_module(st, st.with_suffix(".card.json"))
-        pairs = committed_pair_net() if card.get("pairs") else None
-        return ModuleClassifier(module, card.get("base", "lenet5"), card, st, pairs,
-                                float(card.get("pair_weight", 1.0)))
+        readers = committed_pair_readers(card) if card.get("pairs") else {}
+        return ModuleClassifier(module, card.get("base", "lenet5"), card, st, **readers)
     return None
 
 
@@ -527,6 +557,8 @@ class PairNet(nn.Module):
     read some touching digit pairs as such). Two convolutions with max pooling, a hidden layer.
     """
 
+    OUTPUTS = 20  # two digits' logits
+
     def __init__(self, channels: tuple[int, int] = (12, 32), hidden: int = 200,
                  dropout: float = 0.2) -> None:
         super().__init__()
@@ -535,11 +567,32 @@ class PairNet(nn.Module):
                                       nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2))
         # 28x48 -> conv 24x44 -> pool 12x22 -> conv 8x18 -> pool 4x9
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 4 * 9, hidden), nn.ReLU(),
-                                        nn.Dropout(dropout), nn.Linear(hidden, 20))
+                                        nn.Dropout(dropout), nn.Linear(hidden, self.OUTPUTS))
 
     def forward(self, x: Any) -> Any:
         """(N, 1, 28, 48) -> (N, 2, 10)."""
         return self.classifier(self.features(x)).reshape(-1, 2, 10)
+
+
+class PairDetector(PairNet):
+    """Is a wide blob two touching digits or one wide digit? (N, 1, 28, 48) blobs
+    (`preprocess.normalize_pair`) -> (N,) logits of "two digits".
+
+    The reader's choice between reading a blob whole and cutting it in two otherwise rests
+    on how sure the digit network is of the pieces, and a wide 0 cut in two reads as a
+    confident 1 and 7 as often as a touching 19 reads as one sure 8. A PairNet's shape,
+    narrower, with one output.
+    """
+
+    OUTPUTS = 1
+
+    def __init__(self, channels: tuple[int, int] = (8, 16), hidden: int = 64,
+                 dropout: float = 0.1) -> None:
+        super().__init__(channels, hidden, dropout)
+
+    def forward(self, x: Any) -> Any:
+        """(N, 1, 28, 48) -> (N,)."""
+        return self.classifier(self.features(x)).reshape(-1)
 
 
 class SecondOpinionArrays:
@@ -653,19 +706,55 @@ class LeNetArrays:
         return np.concatenate([self._forward(x[i : i + step]) for i in range(0, len(x), step)])
 
     def _forward(self, x: Any) -> Any:
-        n, c1, c2 = len(x), self.c1, self.c2
-        padded = np.zeros((n, 32, 32), np.float32)
+        padded = np.zeros((len(x), 32, 32), np.float32)
         padded[:, 2:30, 2:30] = x[:, 0]
-        h = self._windows(padded, self.GROUPS[0], 1) @ self.m1  # (n * 28 * 7, 4 * c1)
-        h = self._pool_bias_relu(h.reshape(n, 28, 28, c1), self.b1)  # (n, 14, 14, c1)
-        h = self._windows(h.reshape(n, 14, 14 * c1), self.GROUPS[1], c1) @ self.m2
-        h = self._pool_bias_relu(h.reshape(n, 10, 10, c2), self.b2)  # (n, 5, 5, c2)
-        h = h.transpose(0, 3, 1, 2).reshape(n, 25 * c2)  # PyTorch flattens (C, H, W)
+        return self._dense(self._features(padded))
+
+    def _features(self, x: Any) -> Any:
+        """Both convolutions with pooling: (n, H, W) -> (n, C2 * H' * W') flattened as
+        PyTorch does, (C, H, W)."""
+        n, h, w = x.shape
+        c1, c2 = self.c1, self.c2
+        h, w = h - 4, w - 4
+        a = self._windows(x, self.GROUPS[0], 1) @ self.m1  # (n * h * w / 4, 4 * c1)
+        a = self._pool_bias_relu(a.reshape(n, h, w, c1), self.b1)  # (n, h/2, w/2, c1)
+        h, w = h // 2, w // 2
+        a = self._windows(a.reshape(n, h, w * c1), self.GROUPS[1], c1) @ self.m2
+        h, w = h - 4, w - 4
+        a = self._pool_bias_relu(a.reshape(n, h, w, c2), self.b2)  # (n, h/2, w/2, c2)
+        return a.transpose(0, 3, 1, 2).reshape(n, -1)
+
+    def _dense(self, h: Any) -> Any:
+        """The fully connected layers, ReLU between them."""
         for i, (w, b) in enumerate(self.fc):
             h = h @ w + b
-            if i < 2:
+            if i < len(self.fc) - 1:
                 np.maximum(h, 0.0, out=h)
         return h
+
+
+class PairNetArrays(LeNetArrays):
+    """PairNet (or PairDetector) inference on plain arrays (eval mode: dropout off), with
+    LeNetArrays' banded convolutions: (P, 1, 28, 48) float32 -> (P, outputs) logits."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
+             for k, v in state.items()}
+        self.b1, self.b2 = a["features.0.bias"], a["features.3.bias"]
+        self.c1, self.c2 = len(self.b1), len(self.b2)
+        self.m1 = self._banded(a["features.0.weight"], self.GROUPS[0])
+        self.m2 = self._banded(a["features.3.weight"], self.GROUPS[1])
+        self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
+                   for i in (1, 4)]
+
+    def __call__(self, x: Any) -> Any:
+        """(P, 1, 28, 48) float32 -> logits (P, outputs)."""
+        x = np.asarray(x, np.float32)
+        if len(x) == 0:
+            return np.zeros((0, len(self.fc[-1][1])), np.float32)
+        step = self.CHUNK
+        return np.concatenate([self._dense(self._features(np.ascontiguousarray(x[i : i + step, 0])))
+                               for i in range(0, len(x), step)])
 
 
 def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,

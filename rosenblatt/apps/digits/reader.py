@@ -61,24 +61,46 @@ COUNT_PENALTY = 3.0  # nats: a reading of another count than expected must be th
 
 
 def choose_pieces(choices: list[list[tuple[int, ...]]], log_conf: Any,
-                  expected: int | None) -> list[int]:
+                  expected: int | None, way_bonus: list[list[float]] | None = None) -> list[int]:
     """Per blob one of its ways to be read (see Segmentation.choices): the most confident
-    reading by the sum of the pieces' log max-probabilities `log_conf` (n_pieces,), less
-    COUNT_PENALTY when its count is not the expected one. -> the chosen piece indices."""
+    reading by the sum of the pieces' log max-probabilities `log_conf` (n_pieces,) and of the
+    chosen ways' `way_bonus` (per blob, per way; see `pair_bonus`), less COUNT_PENALTY when
+    its count is not the expected one. -> the chosen piece indices."""
     if expected is None:
         return [i for ways in choices for i in ways[0]]
     # dynamic programming over the blobs: the best (score, pieces) for each count so far
     best: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
-    for ways in choices:
+    for b, ways in enumerate(choices):
         grown: dict[int, tuple[float, list[int]]] = {}
         for count, (score, pieces) in best.items():
-            for way in ways:
+            for w, way in enumerate(ways):
                 n, s = count + len(way), score + float(sum(log_conf[i] for i in way))
+                if way_bonus is not None:
+                    s += way_bonus[b][w]
                 if n not in grown or s > grown[n][0]:
                     grown[n] = (s, pieces + list(way))
         best = grown
     count = max(best, key=lambda n: best[n][0] - COUNT_PENALTY * (n != expected))
     return best[count][1]
+
+
+def pair_bonus(seg: Segmentation, pair_logits: Any, weight: float) -> list[list[float]]:
+    """Per blob, per way of `seg.choices`: weight x the log-probability the pair detector
+    gives that way's count, where a blob may be one digit or two touching ones: log p(two)
+    for a way cutting it in two, log p(one) for the way reading it whole, 0 elsewhere.
+    pair_logits: (p,) the detector's logits of "two digits" on `seg.pair_inputs`."""
+    out = []
+    for ways in seg.choices:
+        rows = [seg.pair_of[w] for w in ways if w in seg.pair_of]
+        if not rows:
+            out.append([0.0] * len(ways))
+            continue
+        z = float(pair_logits[rows[0]])
+        # log sigmoid(z) and log sigmoid(-z), stable for large |z|
+        log_two, log_one = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+        out.append([weight * (log_two if len(w) == 2 else log_one if len(w) == 1 else 0.0)
+                    for w in ways])
+    return out
 
 
 _Read = tuple[Any, Any, list]  # per field: chosen pieces' (logits (k, 10), inputs, boxes)
@@ -181,19 +203,40 @@ class ZipReader:
                                 "confidence": round(confidence, 6)})
         return ("review" if reasons else "accept"), reasons
 
-    def pick(self, seg: Segmentation, logits: Any, expected: int | None) -> list[int]:
+    def pick(self, seg: Segmentation, logits: Any, expected: int | None,
+             pair_logits: Any = None) -> list[int]:
         """From the logits of all of a field's pieces (`seg.pieces()`), the indices of the
-        pieces read: the default cut, or the most confident way (see `choose_pieces`)."""
+        pieces read: the default cut, or the most confident way (see `choose_pieces`), with
+        the pair detector's say (`pair_logits` on `seg.pair_inputs`) where given."""
         if not seg.choices:
             return list(range(len(seg.inputs)))
         # the choice uses the raw network (T = 1): the same whatever the calibration
         log_conf = np.log(th.softmax(logits).max(axis=1))
-        return choose_pieces(seg.choices, log_conf, expected)
+        bonus = None
+        if pair_logits is not None:
+            weight = float(getattr(self.classifier, "detector_weight", 1.0))
+            bonus = pair_bonus(seg, pair_logits, weight)
+        return choose_pieces(seg.choices, log_conf, expected, bonus)
+
+    def _detect(self, segs: list[Segmentation]) -> list[Any]:
+        """Per field the pair detector's logits on its pair inputs (one call for all fields),
+        or None where there is no choice to make or no detector."""
+        detect = getattr(self.classifier, "detect_pairs", None)
+        todo = [i for i, s in enumerate(segs) if s.choices and s.pair_inputs is not None]
+        out: list[Any] = [None] * len(segs)
+        if detect is None or not todo:
+            return out
+        logits = detect(np.concatenate([segs[i].pair_inputs for i in todo]))
+        start = 0
+        for i in todo:
+            out[i] = logits[start : start + len(segs[i].pair_inputs)]
+            start += len(segs[i].pair_inputs)
+        return out
 
     def choose(self, seg: Segmentation, logits: Any, expected: int | None) -> _Read:
         """From the logits of all of a field's pieces, the reading: the chosen pieces'
         (logits (k, 10) with touching pairs also read whole, inputs (k, 1, 28, 28), boxes)."""
-        chosen = self.pick(seg, logits, expected)
+        chosen = self.pick(seg, logits, expected, self._detect([seg])[0])
         pairs = self._pairs_read([seg], [chosen])
         return self._reading(seg, chosen, logits[chosen], pairs[0] if pairs else None)
 
@@ -239,9 +282,9 @@ class ZipReader:
                              else np.zeros((0, 1, 28, 28), np.float32),
                              net=passes[0] if passes else None)
         chosen, zs, start = [], [], 0
-        for s, x in zip(segs, parts):
+        for s, x, d in zip(segs, parts, self._detect(segs)):
             z = logits[start : start + len(x)]
-            chosen.append(self.pick(s, z, expected))
+            chosen.append(self.pick(s, z, expected, d))
             zs.append(z[chosen[-1]])
             start += len(x)
         if passes and zs:
