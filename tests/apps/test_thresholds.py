@@ -58,7 +58,7 @@ def test_chosen_threshold_meets_the_target_on_the_validation_curve():
     confidence = rng.uniform(0.3, 1.0, n)
     correct = rng.uniform(0, 1, n) < confidence ** 0.5  # more confident, more often right
     for target in (0.005, 0.02, 0.1):
-        chosen = th.choose_threshold(confidence, correct, target)
+        chosen = th.choose_threshold(confidence, correct, target, z=0.0)
         accepted = confidence >= chosen["threshold"]
         error = 1 - correct[accepted].mean()
         assert error <= target + 1e-12
@@ -68,6 +68,35 @@ def test_chosen_threshold_meets_the_target_on_the_validation_curve():
         if len(lower):
             more = confidence >= lower.max()
             assert 1 - correct[more].mean() > target - 1e-12 or more.sum() == accepted.sum()
+
+
+def test_a_margin_on_the_error_picks_a_stricter_threshold_that_holds_on_new_data():
+    """With z > 0 the threshold's Wilson upper bound, not its observed error, meets the
+    target: fewer accepted on the curve it was chosen on, and on fresh draws of the same
+    population its error stays at or under the target more often than without a margin."""
+    rng = np.random.default_rng(5)
+
+    def draw(n):
+        confidence = rng.uniform(0.5, 1.0, n)
+        return confidence, rng.uniform(0, 1, n) < confidence ** 0.1
+
+    confidence, correct = draw(4000)
+    plain = th.choose_threshold(confidence, correct, 0.01, z=0.0)
+    careful = th.choose_threshold(confidence, correct, 0.01)
+    assert careful["z"] == th.MARGIN_Z and careful["threshold"] > plain["threshold"]
+    assert careful["automation"] < plain["automation"] and careful["error"] <= 0.01
+    assert careful["error_bound"] <= 0.01 < th.error_upper_bound(
+        plain["error"] * plain["automation"] * 4000, plain["automation"] * 4000)
+    held = {"plain": 0, "careful": 0}
+    for _ in range(40):
+        c, ok = draw(4000)
+        for name, chosen in (("plain", plain), ("careful", careful)):
+            accepted = c >= chosen["threshold"]
+            held[name] += 1 - ok[accepted].mean() <= 0.01
+    assert held["careful"] > held["plain"]
+    # the bound: above the rate, tighter with more data, the rate itself at z = 0
+    assert th.error_upper_bound(5, 1000) > 0.005 > th.error_upper_bound(50, 10000) - 0.002
+    assert th.error_upper_bound(5, 1000, z=0.0) == 0.005
 
 
 def test_automation_curve_is_monotone_and_skips_unreadable_pieces():

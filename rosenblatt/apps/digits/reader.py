@@ -387,6 +387,7 @@ def calibrate(reader: ZipReader, n_fields: int = 3000, target_error: float = DEF
         "model": reader.classifier.name, "model_version": reader.classifier.version,
         "temperature": temperature, "threshold": chosen["threshold"],
         "digit_threshold": digit_chosen["threshold"], "target_error": target_error,
+        "margin_z": chosen["z"],  # the thresholds keep a Wilson upper bound under the target
         "validation": {
             "data": "synthetic ZIP fields from MNIST test digits 0-4999 (calibration half)",
             "fields": n_fields, "seed": seed,

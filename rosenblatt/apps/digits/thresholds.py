@@ -73,15 +73,35 @@ def automation_curve(confidence: Any, correct: Any) -> dict[str, Any]:
     }
 
 
-def choose_threshold(confidence: Any, correct: Any, target_error: float) -> dict[str, Any]:
-    """The lowest threshold whose error among accepted is <= target (most automation)."""
+MARGIN_Z = 1.28  # one-sided 90 % upper bound on the error of the accepted (Wilson score)
+
+
+def error_upper_bound(errors: Any, accepted: Any, z: float = MARGIN_Z) -> Any:
+    """Wilson score upper bound of an error rate seen as errors / accepted (arrays alike);
+    z = 0 gives the rate itself."""
+    k = np.asarray(accepted, np.float64)
+    p = np.asarray(errors, np.float64) / k
+    centre = p + z * z / (2 * k)
+    spread = z * np.sqrt(p * (1 - p) / k + z * z / (4 * k * k))
+    return (centre + spread) / (1 + z * z / k)
+
+
+def choose_threshold(confidence: Any, correct: Any, target_error: float,
+                     z: float = MARGIN_Z) -> dict[str, Any]:
+    """The lowest threshold (most automation) whose error among accepted is <= target with
+    a margin: its upper confidence bound (`error_upper_bound`, z) is. Picking the best point
+    of a noisy curve is optimistic; the margin keeps the threshold's error on new fields
+    near the target (z = 0: the curve's own error)."""
     curve = automation_curve(confidence, correct)
-    ok = np.nonzero(curve["error"] <= target_error)[0]
+    bound = error_upper_bound(curve["error"] * curve["accepted"], curve["accepted"], z)
+    ok = np.nonzero(bound <= target_error)[0]
     if len(ok) == 0:
-        return {"threshold": 1.0, "automation": 0.0, "error": 0.0, "target_error": target_error}
+        return {"threshold": 1.0, "automation": 0.0, "error": 0.0, "target_error": target_error,
+                "z": z}
     k = int(ok[-1])
     return {"threshold": float(curve["threshold"][k]), "automation": float(curve["automation"][k]),
-            "error": float(curve["error"][k]), "target_error": target_error}
+            "error": float(curve["error"][k]), "error_bound": float(bound[k]),
+            "target_error": target_error, "z": z}
 
 
 def reliability(confidence: Any, correct: Any, bins: int = 15) -> dict[str, Any]:
