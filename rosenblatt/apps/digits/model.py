@@ -656,6 +656,7 @@ class LeNetArrays:
 
     GROUPS = (4, 2)  # output columns per group, first and second convolution
     CHUNK = 64  # digits per pass: the activations stay in cache
+    DENSE = (1, 3, 5)  # indices of the Linear layers in the module's `classifier`
 
     def __init__(self, state: dict[str, Any]) -> None:
         a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
@@ -665,7 +666,7 @@ class LeNetArrays:
         self.m1 = self._banded(a["features.0.weight"], self.GROUPS[0])
         self.m2 = self._banded(a["features.3.weight"], self.GROUPS[1])
         self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
-                   for i in (1, 3, 5)]
+                   for i in self.DENSE]
 
     @staticmethod
     def _banded(w: Any, group: int) -> Any:
@@ -737,15 +738,7 @@ class PairNetArrays(LeNetArrays):
     """PairNet (or PairDetector) inference on plain arrays (eval mode: dropout off), with
     LeNetArrays' banded convolutions: (P, 1, 28, 48) float32 -> (P, outputs) logits."""
 
-    def __init__(self, state: dict[str, Any]) -> None:
-        a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
-             for k, v in state.items()}
-        self.b1, self.b2 = a["features.0.bias"], a["features.3.bias"]
-        self.c1, self.c2 = len(self.b1), len(self.b2)
-        self.m1 = self._banded(a["features.0.weight"], self.GROUPS[0])
-        self.m2 = self._banded(a["features.3.weight"], self.GROUPS[1])
-        self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
-                   for i in (1, 4)]
+    DENSE = (1, 4)  # Flatten, Linear, ReLU, Dropout, Linear
 
     def __call__(self, x: Any) -> Any:
         """(P, 1, 28, 48) float32 -> logits (P, outputs)."""
