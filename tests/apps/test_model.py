@@ -20,7 +20,7 @@ from rosenblatt.apps.digits.model import (
     member_widths,
     train_cnn,
 )
-from rosenblatt.apps.digits.preprocess import deskew
+from rosenblatt.apps.digits.preprocess import deskew, shifted_views
 from rosenblatt.models import lenet5
 
 
@@ -181,7 +181,8 @@ def _random_second_opinion(seed):
     x = np.random.default_rng(seed).uniform(0, 1, (60, 1, 28, 28)).astype(np.float32)
     with rb.no_grad():
         first = module.first(rb.from_numpy(x)).numpy()
-        second = module.second(rb.from_numpy(x)).numpy()
+        views = shifted_views(x, module.shifts)
+        second = module.second(rb.from_numpy(views)).numpy().reshape(-1, 60, 10).mean(axis=0)
     confidence = np.exp(first - np.log(np.exp(first).sum(1, keepdims=True))).max(1)
     ranked = np.sort(confidence)  # halfway between two digits: no digit sits on the edge
     module.below = float(ranked[29] + ranked[30]) / 2
@@ -190,8 +191,13 @@ def _random_second_opinion(seed):
 
 def test_second_opinion_rereads_only_the_unsure_digits():
     """Digits the fast pair reads with max probability >= below keep its output exactly; the
-    others get (fast + 2 x wide) / 3; the array twin and its two passes agree."""
+    others get (fast + 2 x wide) / 3, wide the mean over the shifted views; the array twin and
+    its two passes agree."""
     module, x, first, second, confidence = _random_second_opinion(5)
+    assert len(module.shifts) == 3  # the committed model's views
+    with rb.no_grad():
+        as_cut = module.second(rb.from_numpy(x)).numpy()
+    assert np.abs(second - as_cut).max() > 1e-3  # the shifted views change the reading
     unsure = confidence < module.below
     assert 10 < unsure.sum() < 50
     with rb.no_grad():
@@ -208,6 +214,31 @@ def test_second_opinion_rereads_only_the_unsure_digits():
     module.below = 0.0  # nothing is unsure: the wide pair is never run
     with rb.no_grad():
         np.testing.assert_array_equal(module(rb.from_numpy(x)).numpy(), first)
+
+
+def test_second_opinion_with_one_view_reads_the_digit_as_cut():
+    module, x, first, _, confidence = _random_second_opinion(7)
+    module.shifts = ((0, 0),)
+    unsure = confidence < module.below
+    with rb.no_grad():
+        out = module(rb.from_numpy(x)).numpy()
+        wide = module.second(rb.from_numpy(x[unsure])).numpy()
+    np.testing.assert_allclose(out[unsure], (first[unsure] + 2 * wide) / 3, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(SecondOpinionArrays(module)(x), out, rtol=1e-4, atol=1e-4)
+
+
+def test_shifted_views_move_the_ink_by_whole_pixels_with_zeros_coming_in():
+    x = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 1, 28, 28)
+    views = shifted_views(x, [(0, 0), (1, 0), (0, -2), (-1, 3)])
+    assert views.shape == (8, 1, 28, 28)
+    np.testing.assert_array_equal(views[:2], x)
+    np.testing.assert_array_equal(views[2:4, :, 1:], x[:, :, :-1])  # down one row
+    assert not views[2:4, :, 0].any()
+    np.testing.assert_array_equal(views[4:6, :, :, :-2], x[:, :, :, 2:])  # left two columns
+    assert not views[4:6, :, :, -2:].any()
+    np.testing.assert_array_equal(views[6:, :, :-1, 3:], x[:, :, 1:, :-3])  # up one, right 3
+    assert not views[6:, :, -1].any() and not views[6:, :, :, :3].any()
+    assert not shifted_views(x, [(28, 0)]).any()  # moved out of the box entirely
 
 
 def test_second_opinion_trains_both_pairs_and_round_trips(tmp_path):

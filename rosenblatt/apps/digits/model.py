@@ -516,35 +516,46 @@ class TwoViewArrays:
 
 
 REREAD_BELOW = 0.998  # the fast pair's max probability (T = 1) below which a digit is re-read
+# the wide pair reads a re-read digit as cut and moved one pixel left and right (dy, dx): the
+# mean of the views is less sure of a digit whose reading hangs on where its strokes fall
+# (cut columns and stroke ends move sideways; the centre of mass fixes the height well)
+REREAD_SHIFTS = ((0, 0), (0, 1), (0, -1))
 
 
 class SecondOpinion(nn.Module):
     """A fast TwoViewLeNet reads every digit; a wider one re-reads the digits the fast one
     is unsure of (max softmax probability below `below`). (N, 1, 28, 28) -> (N, 10).
 
-    A re-read digit's output is the mean of the two pairs' mean log-probabilities with the
-    wider pair counted twice; the others keep the fast pair's. Most digits are clear, so the
-    wider network's cost is paid on a fifth of them (the USPS readers' cascade of cheap and
-    costly classifiers).
+    The wider pair reads each such digit in `shifts` positions (`preprocess.shifted_views`)
+    and its output is the mean of theirs. A re-read digit's output is the mean of the two
+    pairs' mean log-probabilities with the wider pair counted twice; the others keep the fast
+    pair's. Most digits are clear, so the wider network's cost is paid on a fifth of them (the
+    USPS readers' cascade of cheap and costly classifiers).
     """
 
     def __init__(self, first: dict[str, Any], second: dict[str, Any],
-                 below: float = REREAD_BELOW) -> None:
+                 below: float = REREAD_BELOW,
+                 shifts: Sequence[tuple[int, int]] = REREAD_SHIFTS) -> None:
         super().__init__()
         self.first = TwoViewLeNet(**first)  # member widths (channels=, hidden=) of each pair
         self.second = TwoViewLeNet(**second)
         self.below = below
+        self.shifts = tuple(shifts)
 
     def forward(self, x: Any) -> Any:
         """(N, 1, 28, 28) -> (N, 10)."""
         import rosenblatt as rb
+
+        from .preprocess import shifted_views
 
         z = self.first(x)
         unsure = np.flatnonzero(F.softmax(z.detach(), dim=1).numpy().max(axis=1) < self.below)
         if len(unsure) == 0:
             return z
         rows = rb.from_numpy(unsure)
-        mixed = (z.index_select(0, rows) + 2 * self.second(x.index_select(0, rows))) / 3
+        views = shifted_views(x.detach().numpy()[unsure], self.shifts)
+        wide = self.second(rb.from_numpy(views)).reshape(len(self.shifts), len(unsure), 10)
+        mixed = (z.index_select(0, rows) + 2 * wide.mean(dim=0)) / 3
         return z.index_copy(0, rows, mixed)
 
 
@@ -601,7 +612,7 @@ class SecondOpinionArrays:
 
     def __init__(self, module: SecondOpinion) -> None:
         self.first, self.second = TwoViewArrays(module.first), TwoViewArrays(module.second)
-        self.below = module.below
+        self.below, self.shifts = module.below, module.shifts
 
     def first_pass(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> the fast pair's (N, 10)."""
@@ -613,7 +624,11 @@ class SecondOpinionArrays:
         unsure = np.flatnonzero(np.exp(log_softmax(z).max(axis=1)) < self.below)
         z = np.array(z, np.float32)
         if len(unsure):
-            z[unsure] = (z[unsure] + 2 * self.second(np.asarray(x, np.float32)[unsure])) / 3
+            from .preprocess import shifted_views
+
+            views = shifted_views(np.asarray(x, np.float32)[unsure], self.shifts)
+            wide = self.second(views).reshape(len(self.shifts), len(unsure), 10).mean(axis=0)
+            z[unsure] = (z[unsure] + 2 * wide) / 3
         return z
 
     def __call__(self, x: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from rosenblatt._backend import np
 
@@ -464,6 +464,19 @@ def _normalize(digit: Any, shape: tuple[int, int], fit: tuple[int, int]) -> Any:
     out = np.zeros(shape, np.float32)
     out[top : top + nh, left : left + nw] = small
     return out
+
+
+def shifted_views(inputs: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+    """Each normalised digit moved by whole pixels (dy down, dx right), zeros coming in:
+    (N, 1, 28, 28) -> (len(shifts) * N, 1, 28, 28), all of the first shift's views first."""
+    x = np.asarray(inputs, np.float32)
+    h, w = x.shape[-2:]
+    out = np.zeros((len(shifts),) + x.shape, np.float32)
+    for view, (dy, dx) in zip(out, shifts):
+        if abs(dy) < h and abs(dx) < w:
+            view[..., max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = \
+                x[..., max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+    return out.reshape((-1,) + x.shape[1:])
 
 
 MAX_SHEAR = 1.0  # columns per row: steeper "slant" is a shape, not a pen angle
