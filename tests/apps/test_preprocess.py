@@ -8,7 +8,11 @@ from PIL import Image
 
 from rosenblatt.apps.digits.preprocess import (
     PAIR_SHAPE,
+    _edge_pad,
+    _grow,
+    _reduce3x3,
     deskew,
+    ink_map,
     normalize_digit,
     normalize_pair,
     preprocess_digit,
@@ -226,3 +230,29 @@ def test_to_gray_accepts_arrays_pil_images_and_bytes():
     assert np.allclose(to_gray(rgba), 1.0)
     with pytest.raises(ValueError, match="shape"):
         to_gray(np.zeros((2, 3, 4, 5)))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (7, 19)])
+def test_3x3_filters_match_scipy(shape):
+    from scipy import ndimage
+
+    a = np.random.default_rng(0).random(shape).astype(np.float32)
+    assert np.array_equal(_reduce3x3(_edge_pad(a), np.maximum),
+                          ndimage.maximum_filter(a, size=3, mode="nearest"))
+    mean = _reduce3x3(_edge_pad(a), np.add) / np.float32(9.0)
+    assert np.allclose(mean, ndimage.uniform_filter(a, size=3, mode="nearest"), atol=1e-6)
+    mask = a > 0.7
+    assert np.array_equal(_grow(mask), ndimage.binary_dilation(mask, np.ones((3, 3), bool)))
+
+
+def test_ink_is_found_under_uneven_light_on_light_and_dark_ground():
+    h, w = 40, 90
+    light = np.linspace(0.55, 1.0, w, dtype=np.float32)[None, :].repeat(h, axis=0)
+    paper = light.copy()
+    paper[10:30, 20:24] *= 0.3  # a stroke in the dim part
+    paper[10:30, 70:74] *= 0.3  # and one in the bright part
+    for gray, flip in ((paper, False), (1.0 - paper, True)):  # dark ink / light ink (MNIST)
+        ink = ink_map(gray)
+        assert ink[10:30, 20:24].min() > 0.6 and ink[10:30, 70:74].min() > 0.6, flip
+        # the paper between them, whatever its light, stays under the lowest ink threshold
+        assert ink[:, 40:60].max() < 0.12, flip
