@@ -17,6 +17,7 @@ from rosenblatt.apps.digits.model import (
     TwoViewLeNet,
     elastic_distort,
     load_member,
+    log_softmax,
     member_widths,
     train_cnn,
 )
@@ -181,8 +182,7 @@ def _random_second_opinion(seed):
     x = np.random.default_rng(seed).uniform(0, 1, (60, 1, 28, 28)).astype(np.float32)
     with rb.no_grad():
         first = module.first(rb.from_numpy(x)).numpy()
-        views = shifted_views(x, module.shifts)
-        second = module.second(rb.from_numpy(views)).numpy().reshape(-1, 60, 10).mean(axis=0)
+        second = module.second.views(rb.from_numpy(x), module.shifts).numpy().mean(axis=0)
     confidence = np.exp(first - np.log(np.exp(first).sum(1, keepdims=True))).max(1)
     ranked = np.sort(confidence)  # halfway between two digits: no digit sits on the edge
     module.below = float(ranked[29] + ranked[30]) / 2
@@ -225,6 +225,37 @@ def test_second_opinion_with_one_view_reads_the_digit_as_cut():
         wide = module.second(rb.from_numpy(x[unsure])).numpy()
     np.testing.assert_allclose(out[unsure], (first[unsure] + 2 * wide) / 3, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(SecondOpinionArrays(module)(x), out, rtol=1e-4, atol=1e-4)
+
+
+def test_two_view_lenet_reads_moved_digits_and_moved_deskewed_digits():
+    module, x, _, _, _ = _random_second_opinion(8)
+    pair, shifts = module.second, ((0, 0), (0, 1), (1, -2))
+    with rb.no_grad():
+        views = pair.views(rb.from_numpy(x), shifts).numpy()
+        plain = pair.plain(rb.from_numpy(shifted_views(x, shifts))).numpy()
+        turned = pair.deskewed(rb.from_numpy(shifted_views(deskew(x), shifts))).numpy()
+    expected = (log_softmax(plain) + log_softmax(turned)).reshape(3, 60, 10) / 2
+    np.testing.assert_allclose(views, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(TwoViewArrays(pair).views(x, shifts), views, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shifts", [((0, 0), (0, 1), (0, -1)), ((0, -1),), ((0, 1), (0, 0)),
+                                    ((1, 0), (0, 1))])
+def test_lenet_arrays_share_the_work_of_sideways_views(shifts):
+    """LeNetArrays.shifted equals reading each shifted view: digits clear of the edge columns
+    take the shared path, those with ink there (and moves other than one column sideways)
+    are read one view at a time."""
+    module, _, _, _, _ = _random_second_opinion(9)
+    net = LeNetArrays(module.second.plain.state_dict())
+    x = np.zeros((70, 1, 28, 28), np.float32)
+    rng = np.random.default_rng(9)
+    x[:, :, 2:26, 1:27] = rng.uniform(0, 1, (70, 1, 24, 26))
+    x[5, 0, 10, 0] = x[6, 0, 3, 27] = 0.5  # ink in an edge column
+    out = net.shifted(x, shifts)
+    assert out.shape == (len(shifts), 70, 10)
+    expected = net(shifted_views(x, shifts)).reshape(len(shifts), 70, 10)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    assert net.shifted(x[:0], shifts).shape == (len(shifts), 0, 10)
 
 
 def test_shifted_views_move_the_ink_by_whole_pixels_with_zeros_coming_in():

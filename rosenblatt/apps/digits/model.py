@@ -499,6 +499,20 @@ class TwoViewLeNet(nn.Module):
         log_p = F.log_softmax(self.plain(x), dim=1) + F.log_softmax(self.deskewed(turned), dim=1)
         return log_p / 2
 
+    def views(self, x: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+        """Each digit read moved by each of `shifts` (`preprocess.shifted_views`): the plain
+        member reads the moved digit, the deskewed member the moved deskewed digit;
+        (N, 1, 28, 28) -> (len(shifts), N, 10) mean log-probabilities."""
+        import rosenblatt as rb
+
+        from .preprocess import deskew, shifted_views
+
+        digits = x.detach().numpy()
+        plain = self.plain(rb.from_numpy(shifted_views(digits, shifts)))
+        turned = self.deskewed(rb.from_numpy(shifted_views(deskew(digits), shifts)))
+        log_p = (F.log_softmax(plain, dim=1) + F.log_softmax(turned, dim=1)) / 2
+        return log_p.reshape(len(shifts), len(digits), 10)
+
 
 class TwoViewArrays:
     """TwoViewLeNet's inference on plain arrays: two LeNetArrays."""
@@ -514,6 +528,15 @@ class TwoViewArrays:
         x = np.asarray(x, np.float32)
         return (log_softmax(self.plain(x)) + log_softmax(self.deskewed(deskew(x)))) / 2
 
+    def views(self, x: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+        """TwoViewLeNet.views on arrays: (N, 1, 28, 28) -> (len(shifts), N, 10)."""
+        from .preprocess import deskew
+
+        x = np.asarray(x, np.float32)
+        plain = self.plain.shifted(x, shifts)
+        turned = self.deskewed.shifted(deskew(x), shifts)
+        return (log_softmax(plain) + log_softmax(turned)) / 2
+
 
 REREAD_BELOW = 0.998  # the fast pair's max probability (T = 1) below which a digit is re-read
 # the wide pair reads a re-read digit as cut and moved one pixel left and right (dy, dx): the
@@ -526,11 +549,12 @@ class SecondOpinion(nn.Module):
     """A fast TwoViewLeNet reads every digit; a wider one re-reads the digits the fast one
     is unsure of (max softmax probability below `below`). (N, 1, 28, 28) -> (N, 10).
 
-    The wider pair reads each such digit in `shifts` positions (`preprocess.shifted_views`)
-    and its output is the mean of theirs. A re-read digit's output is the mean of the two
-    pairs' mean log-probabilities with the wider pair counted twice; the others keep the fast
-    pair's. Most digits are clear, so the wider network's cost is paid on a fifth of them (the
-    USPS readers' cascade of cheap and costly classifiers).
+    The wider pair reads each such digit in `shifts` positions (`TwoViewLeNet.views`: its
+    deskewed member reads the deskewed digit moved) and its output is the mean of theirs.
+    A re-read digit's output is the mean of the two pairs' mean log-probabilities with the
+    wider pair counted twice; the others keep the fast pair's. Most digits are clear, so the
+    wider network's cost is paid on a fifth of them (the USPS readers' cascade of cheap and
+    costly classifiers).
     """
 
     def __init__(self, first: dict[str, Any], second: dict[str, Any],
@@ -546,15 +570,12 @@ class SecondOpinion(nn.Module):
         """(N, 1, 28, 28) -> (N, 10)."""
         import rosenblatt as rb
 
-        from .preprocess import shifted_views
-
         z = self.first(x)
         unsure = np.flatnonzero(F.softmax(z.detach(), dim=1).numpy().max(axis=1) < self.below)
         if len(unsure) == 0:
             return z
         rows = rb.from_numpy(unsure)
-        views = shifted_views(x.detach().numpy()[unsure], self.shifts)
-        wide = self.second(rb.from_numpy(views)).reshape(len(self.shifts), len(unsure), 10)
+        wide = self.second.views(x.index_select(0, rows), self.shifts)
         mixed = (z.index_select(0, rows) + 2 * wide.mean(dim=0)) / 3
         return z.index_copy(0, rows, mixed)
 
@@ -624,11 +645,8 @@ class SecondOpinionArrays:
         unsure = np.flatnonzero(np.exp(log_softmax(z).max(axis=1)) < self.below)
         z = np.array(z, np.float32)
         if len(unsure):
-            from .preprocess import shifted_views
-
-            views = shifted_views(np.asarray(x, np.float32)[unsure], self.shifts)
-            wide = self.second(views).reshape(len(self.shifts), len(unsure), 10).mean(axis=0)
-            z[unsure] = (z[unsure] + 2 * wide) / 3
+            wide = self.second.views(np.asarray(x, np.float32)[unsure], self.shifts)
+            z[unsure] = (z[unsure] + 2 * wide.mean(axis=0)) / 3
         return z
 
     def __call__(self, x: Any) -> Any:
@@ -739,6 +757,55 @@ class LeNetArrays:
         h, w = h - 4, w - 4
         a = self._pool_bias_relu(a.reshape(n, h, w, c2), self.b2)  # (n, h/2, w/2, c2)
         return a.transpose(0, 3, 1, 2).reshape(n, -1)
+
+    def shifted(self, x: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+        """Logits of each digit moved by each of `shifts` (`preprocess.shifted_views`):
+        (N, 1, 28, 28) float32 -> (len(shifts), N, 10).
+
+        Moves of one column at most (dy = 0, dx in -1, 0, 1) share their work: in a frame a
+        column wider each side the views are one image, so the first convolution runs once,
+        and its pooling at the two column phases feeds the second convolution twice (the
+        views moved left and right are one phase, one pooled column apart). A digit with ink
+        in an edge column loses it when moved: it is read one view at a time.
+        """
+        x = np.asarray(x, np.float32)
+        out = np.empty((len(shifts), len(x), 10), np.float32)
+        sideways = all(dy == 0 and abs(dx) <= 1 for dy, dx in shifts)
+        edge = x[:, 0, :, 0].any(axis=1) | x[:, 0, :, -1].any(axis=1) if sideways else None
+        shared = np.flatnonzero(~edge) if sideways else np.zeros(0, np.intp)
+        apart = np.flatnonzero(edge) if sideways else np.arange(len(x))
+        if len(apart):
+            from .preprocess import shifted_views
+
+            views = self(shifted_views(x[apart], shifts))
+            out[:, apart] = views.reshape(len(shifts), len(apart), -1)
+        step = self.CHUNK
+        for i in range(0, len(shared), step):
+            rows = shared[i : i + step]
+            out[:, rows] = self._sideways(x[rows], [dx for _, dx in shifts])
+        return out
+
+    def _sideways(self, x: Any, moves: list[int]) -> Any:
+        """(n, 1, 28, 28) without ink in the edge columns -> (len(moves), n, 10) logits of
+        the digits moved by `moves` columns (see `shifted`)."""
+        n, c1, c2 = len(x), self.c1, self.c2
+        frame = np.zeros((n, 32, 36), np.float32)  # the 32x32 frame of a view moved by dx
+        frame[:, 2:30, 3:31] = x[:, 0]  # is columns 1 - dx .. 33 - dx of this one
+        conv = (self._windows(frame, self.GROUPS[0], 1) @ self.m1).reshape(n, 28, 32, c1)
+        # a view moved by dx has the first convolution's columns 1 - dx .. 29 - dx: pooled,
+        # phase (1 - dx) % 2, from pooled column (1 - dx) // 2 on
+        second = {}
+        for phase in {(1 - dx) % 2 for dx in moves}:
+            pooled = self._pool_bias_relu(conv[:, :, phase : 32 - 3 * phase], self.b1)
+            h, w = pooled.shape[1:3]
+            second[phase] = (self._windows(pooled.reshape(n, h, w * c1), self.GROUPS[1], c1)
+                             @ self.m2).reshape(n, h - 4, -1, c2)
+        features = []
+        for dx in moves:
+            start = (1 - dx) // 2
+            a = self._pool_bias_relu(second[(1 - dx) % 2][:, :, start : start + 10], self.b2)
+            features.append(a.transpose(0, 3, 1, 2).reshape(n, -1))
+        return self._dense(np.concatenate(features)).reshape(len(moves), n, -1)
 
     def _dense(self, h: Any) -> Any:
         """The fully connected layers, ReLU between them."""
