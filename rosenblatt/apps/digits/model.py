@@ -689,6 +689,7 @@ class LeNetArrays:
 
     GROUPS = (4, 2)  # output columns per group, first and second convolution
     CHUNK = 64  # digits per pass: the activations stay in cache
+    SHIFTED_CHUNK = 16  # digits per pass of `shifted`: its first convolution is 3 views wide
     DENSE = (1, 3, 5)  # indices of the Linear layers in the module's `classifier`
 
     def __init__(self, state: dict[str, Any]) -> None:
@@ -779,7 +780,7 @@ class LeNetArrays:
 
             views = self(shifted_views(x[apart], shifts))
             out[:, apart] = views.reshape(len(shifts), len(apart), -1)
-        step = self.CHUNK
+        step = self.SHIFTED_CHUNK
         for i in range(0, len(shared), step):
             rows = shared[i : i + step]
             out[:, rows] = self._sideways(x[rows], [dx for _, dx in shifts])
