@@ -106,6 +106,10 @@ def test_normalized_digit_follows_the_mnist_convention():
         cy = (out.sum(1) * np.arange(28)).sum() / out.sum()
         cx = (out.sum(0) * np.arange(28)).sum() / out.sum()
         assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5  # MNIST: centre of mass at (14, 14)
+        ys, xs = np.nonzero(ink > 0.05)  # the same digit cropped to its ink reads the same
+        tight = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        np.testing.assert_array_equal(normalize_digit(tight), out)
+    assert not normalize_digit(np.zeros((9, 7), np.float32)).any()
 
 
 def test_normalized_pair_keeps_its_aspect_and_centres_its_mass():

@@ -134,8 +134,10 @@ def _reduce3x3(padded: Any, op: Any) -> Any:
     """Combine each pixel's 3x3 neighbourhood with a binary ufunc (max, add, or), separably:
     (H + 2, W + 2) padded -> (H, W). SciPy's filters cost more in call overhead than this
     costs on these small images."""
-    rows = op(op(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
-    return op(op(rows[:-2], rows[1:-1]), rows[2:])
+    rows = op(padded[:, :-2], padded[:, 1:-1])
+    op(rows, padded[:, 2:], out=rows)
+    out = op(rows[:-2], rows[1:-1])
+    return op(out, rows[2:], out=out)
 
 
 def _grow(mask: Any) -> Any:
@@ -143,7 +145,7 @@ def _grow(mask: Any) -> Any:
     h, w = mask.shape
     p = np.zeros((h + 2, w + 2), bool)
     p[1 : h + 1, 1 : w + 1] = mask
-    return _reduce3x3(p, np.logical_or)
+    return _reduce3x3(p, np.bitwise_or)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -292,10 +294,10 @@ def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[Blob]:
     labels, count = ndimage.label(binary, structure=np.ones((3, 3), bool))
     if count == 0:
         return []
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas = np.bincount(labels.ravel(), minlength=count + 1).tolist()
     slices = ndimage.find_objects(labels)
     # box = [x0, y0, x1, y1, area, label...]
-    boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, int(areas[i + 1]), i + 1]
+    boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, areas[i + 1], i + 1]
              for i, s in enumerate(slices) if s is not None]
     big = max(areas[1:])
     heights = [b[3] - b[1] for b in boxes if b[4] >= 0.25 * big]
@@ -312,7 +314,7 @@ def segment(ink: Any, expected: int | None = EXPECTED_DIGITS) -> list[Blob]:
     ref_h = max(_p80([b[3] - b[1] for b in keep]), ref_h * 0.8)
     if expected is not None and len(keep) < expected:
         components = {b[5]: b for b in
-                      ([s[1].start, s[0].start, s[1].stop, s[0].stop, int(areas[i + 1]), i + 1]
+                      ([s[1].start, s[0].start, s[1].stop, s[0].stop, areas[i + 1], i + 1]
                        for i, s in enumerate(slices) if s is not None)}
         keep = _unmerge(keep, components, ref_h, expected)
     pieces: list[tuple[Any, tuple]] = []
@@ -457,12 +459,14 @@ def _normalize(digit: Any, shape: tuple[int, int], fit: tuple[int, int]) -> Any:
     to fit in `fit` (rows, columns), its centre of mass at the centre."""
     # (called for every piece of every field: few NumPy calls, no np.clip on scalars)
     ink = digit > 0.05
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if len(rows) == 0:
-        return np.zeros(shape, np.float32)
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    digit = digit[r0:r1, c0:c1]
-    strokes = digit[ink[r0:r1, c0:c1]]
+    rows, cols = ink.any(axis=1), ink.any(axis=0)
+    if not (rows[0] and rows[-1] and cols[0] and cols[-1]):  # crop to the ink (pieces are
+        rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)  # mostly cropped already)
+        if len(rows) == 0:
+            return np.zeros(shape, np.float32)
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        digit, ink = digit[r0:r1, c0:c1], ink[r0:r1, c0:c1]
+    strokes = digit[ink]
     # stroke darkness varies with pen and lighting; MNIST strokes are saturated
     k = int(0.7 * (strokes.size - 1))
     level = float(np.partition(strokes, k)[k])
