@@ -196,8 +196,7 @@ class ZipReader:
         reasons: list[dict[str, Any]] = []
         if expected is not None and len(probs) != expected:
             reasons.append({"reason": "digit_count", "count": len(probs)})
-        for i, p in enumerate(probs):
-            confidence = float(p.max())
+        for i, confidence in enumerate(np.asarray(probs).max(axis=1).tolist()):
             if confidence < threshold:
                 reasons.append({"reason": "low_confidence", "position": i,
                                 "confidence": round(confidence, 6)})
@@ -241,16 +240,18 @@ class ZipReader:
         return self._reading(seg, chosen, logits[chosen], pairs[0] if pairs else None)
 
     def _reading(self, seg: Segmentation, chosen: list[int], z: Any,
-                 pairs: tuple[list[int], Any] | None) -> _Read:
+                 pairs: tuple[list[int], Any] | None, pieces: Any = None) -> _Read:
         """The chosen pieces' (logits, inputs, boxes); `pairs` (positions k, the pair reader's
-        (p, 2, 10) log-probabilities): digits k and k+1 of the reading were read whole too."""
+        (p, 2, 10) log-probabilities): digits k and k+1 of the reading were read whole too;
+        `pieces`: seg.pieces() where the caller has it."""
         if pairs is not None and len(pairs[0]):
             w = float(getattr(self.classifier, "pair_weight", 1.0))
             z = np.array(z, np.float32)
             for k, lp in zip(*pairs):
                 z[k : k + 2] = (z[k : k + 2] + w * lp) / (1.0 + w)
         boxes = seg.boxes + seg.candidate_boxes
-        return z, seg.pieces()[chosen], [boxes[i] for i in chosen]
+        pieces = seg.pieces() if pieces is None else pieces
+        return z, pieces[chosen], [boxes[i] for i in chosen]
 
     def _pairs_read(self, segs: list[Segmentation],
                     chosen: list[list[int]]) -> list[tuple[list[int], Any]] | None:
@@ -292,7 +293,8 @@ class ZipReader:
             kept = np.concatenate([p[c] for p, c in zip(parts, chosen)])
             zs = np.split(passes[1](kept, np.concatenate(zs)), sizes)
         pairs = self._pairs_read(segs, chosen) or [None] * len(segs)
-        return [self._reading(s, c, z, pr) for s, c, z, pr in zip(segs, chosen, zs, pairs)]
+        return [self._reading(s, c, z, pr, x)
+                for s, c, z, pr, x in zip(segs, chosen, zs, pairs, parts)]
 
     def _read(self, images: Sequence[Any], segment: Callable[[Any], Segmentation],
               expected: int | None, threshold: float) -> list[Reading]:
@@ -309,8 +311,8 @@ class ZipReader:
             decision, reasons = self.decide(p, s.no_ink, expected, threshold)
             inv = 1.0 / s.scale
             boxes = [tuple(int(round(v * inv)) for v in b) for b in boxes]
-            out.append(Reading("".join(str(int(d)) for d in p.argmax(axis=1)),
-                               [float(c) for c in p.max(axis=1)], p.tolist(), decision, reasons,
+            out.append(Reading("".join(map(str, p.argmax(axis=1).tolist())),
+                               p.max(axis=1).tolist(), p.tolist(), decision, reasons,
                                boxes, inputs,
                                {"preprocess": round(1000 * t_pre / n, 3),
                                 "network": round(1000 * t_net / n, 3)}))
