@@ -771,10 +771,11 @@ class LeNetArrays:
         """
         x = np.asarray(x, np.float32)
         out = np.empty((len(shifts), len(x), 10), np.float32)
-        sideways = all(dy == 0 and abs(dx) <= 1 for dy, dx in shifts)
-        edge = x[:, 0, :, 0].any(axis=1) | x[:, 0, :, -1].any(axis=1) if sideways else None
-        shared = np.flatnonzero(~edge) if sideways else np.zeros(0, np.intp)
-        apart = np.flatnonzero(edge) if sideways else np.arange(len(x))
+        if all(dy == 0 and abs(dx) <= 1 for dy, dx in shifts):
+            apart = x[:, 0, :, 0].any(axis=1) | x[:, 0, :, -1].any(axis=1)  # ink at an edge
+        else:
+            apart = np.ones(len(x), bool)
+        shared, apart = np.flatnonzero(~apart), np.flatnonzero(apart)
         if len(apart):
             from .preprocess import shifted_views
 
