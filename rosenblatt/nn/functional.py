@@ -50,6 +50,7 @@ from ._functional.basic import (
     normalize,
     pairwise_distance,
 )
+from ._functional.dropout import dropout1d, dropout2d, dropout3d
 from ._functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -62,5 +63,4 @@ from ._functional.loss import (
     smooth_l1_loss,
 )
 from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm
-from .channel_dropout import dropout1d, dropout2d
-from .pixelshuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ._functional.pixelshuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import rosenblatt as rb
-from rosenblatt.nn.attention import MultiheadAttention
 from rosenblatt.nn.functional import scaled_dot_product_attention
+from rosenblatt.nn.modules.attention import MultiheadAttention
 
 RTOL, ATOL = 1e-6, 1e-10
 

@@ -1,4 +1,4 @@
-"""Sequential's no-grad fast path (nn/_inference.py): same results as the ordinary path,
+"""Sequential's no-grad fast path (nn/modules/_inference.py): same results as the ordinary path,
 and it steps aside whenever the ordinary path would behave differently."""
 
 import copy
@@ -8,7 +8,7 @@ import pytest
 
 import rosenblatt as rb
 from rosenblatt import nn
-from rosenblatt.nn import _inference
+from rosenblatt.nn.modules import _inference
 
 
 def _net(dtype=rb.float32):
@@ -156,9 +156,9 @@ def test_changes_counter_moves_on_every_kind_of_change():
                    lambda: layer.register_forward_pre_hook(lambda m, a: None).remove(),
                    lambda: delattr(layer, "note"),
                    lambda: layer.train(False)):
-        before = nn.module.Changes.count
+        before = nn.modules.module.Changes.count
         change()
-        assert nn.module.Changes.count > before
+        assert nn.modules.module.Changes.count > before
     assert _inference.plan(nn.Sequential(layer)) is not None
 
 

@@ -9,7 +9,7 @@ import torch.nn.utils.rnn as trnn
 from test_rnn import LAYERS, close
 
 import rosenblatt as rb
-from rosenblatt.nn.rnn import GRU, LSTM, RNN
+from rosenblatt.nn.modules.rnn import GRU, LSTM, RNN
 from rosenblatt.nn.utils import rnn
 from rosenblatt.nn.utils.rnn import PackedSequence
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import rosenblatt as rb
-from rosenblatt.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from rosenblatt.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 RTOL, ATOL = 1e-6, 1e-10
 

@@ -10,7 +10,7 @@ import torch
 
 import rosenblatt as rb
 from rosenblatt import nn
-from rosenblatt.nn.transformer import generate_square_subsequent_mask
+from rosenblatt.nn.modules.transformer import generate_square_subsequent_mask
 
 RTOL, ATOL = 1e-6, 1e-10
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._backend import array_module, np
-from ..autograd.grad_mode import _State as _Switches
-from ..autograd.tensor import Tensor
-from ..ops import elementwise as ew
-from ..ops import linalg
-from ..ops.shape import flattened_shape
+from ..._backend import array_module, np
+from ...autograd.grad_mode import _State as _Switches
+from ...autograd.tensor import Tensor
+from ...ops import elementwise as ew
+from ...ops import linalg
+from ...ops.shape import flattened_shape
 from .activation import ReLU, Sigmoid, Tanh
-from .containers import Sequential
+from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, Linear

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..autograd.tensor import Tensor
+from ...autograd.tensor import Tensor
 from .module import Module
 
 

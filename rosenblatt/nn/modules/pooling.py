@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops import pool as P
+from ...autograd.tensor import Tensor
+from ...ops import pool as P
 from .module import Module
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-from ..autograd.tensor import Tensor
-from ..ops.creation import empty, ones, tensor, zeros
-from . import functional as F
-from . import init
+from ...autograd.tensor import Tensor
+from ...ops.creation import empty, ones, tensor, zeros
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module
-from .parameter import Parameter
 
 
 def _add_affine(module: Module, shape: Any, affine: bool, bias: bool, device: Any,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from ..ops.creation import empty
-from . import functional as F
-from . import init
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class Embedding(Module):

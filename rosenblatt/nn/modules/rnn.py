@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from ..ops import rnn as rnn_ops
-from ..ops.creation import empty, zeros
-from ..ops.shape import cat, stack
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor
+from ...ops import rnn as rnn_ops
+from ...ops.creation import empty, zeros
+from ...ops.shape import cat, stack
+from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
-from .parameter import Parameter
-from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -210,7 +210,7 @@ class RNNBase(Module):
                 c_n.extend(final[1:])
             x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                from .functional import dropout
+                from ..functional import dropout
 
                 x = dropout(x, self.dropout, True)
         return x, stack(h_n), (stack(c_n) if c_n else None)

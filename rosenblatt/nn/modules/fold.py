@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops.conv import fold, unfold
+from ...autograd.tensor import Tensor
+from ...ops.conv import fold, unfold
 from .module import Module
 
 

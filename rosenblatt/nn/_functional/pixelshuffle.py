@@ -1,14 +1,9 @@
-"""Pixel and channel shuffles: PixelShuffle, PixelUnshuffle, ChannelShuffle and their functions.
-
-Each is a reshape, a permute and a reshape, so the gradient is the same rearrangement in
-reverse (recorded by the shape ops).
-"""
+"""Pixel and channel shuffles: pixel_shuffle, pixel_unshuffle, channel_shuffle (reshapes)."""
 
 from __future__ import annotations
 
-from ..autograd.tensor import Tensor
-from ..ops.shape import permute, reshape
-from .module import Module
+from ...autograd.tensor import Tensor
+from ...ops.shape import permute, reshape
 
 
 def _check_factor(value: object, name: str, op: str) -> int:
@@ -79,48 +74,3 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     x = reshape(input, (n, groups, channels // groups, *rest))
     x = permute(x, (0, 2, 1, *range(3, x.ndim)))
     return reshape(x, tuple(input.shape))
-
-
-class PixelShuffle(Module):
-    """Rearrange (*, C * r^2, H, W) -> (*, C, H * r, W * r), r = upscale_factor."""
-
-    def __init__(self, upscale_factor: int) -> None:
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
-        return pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"upscale_factor={self.upscale_factor}"
-
-
-class PixelUnshuffle(Module):
-    """Rearrange (*, C, H * r, W * r) -> (*, C * r^2, H, W), r = downscale_factor."""
-
-    def __init__(self, downscale_factor: int) -> None:
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
-        return pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"downscale_factor={self.downscale_factor}"
-
-
-class ChannelShuffle(Module):
-    """Interleave `groups` groups of channels: (N, C, *) -> (N, C, *)."""
-
-    def __init__(self, groups: int) -> None:
-        super().__init__()
-        self.groups = groups
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, *) -> (N, C, *), channels reordered."""
-        return channel_shuffle(input, self.groups)
-
-    def extra_repr(self) -> str:
-        return f"groups={self.groups}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from . import functional as F
-from ._functional.loss import _reduction
+from ...autograd.tensor import Tensor
+from .. import functional as F
+from .._functional.loss import _reduction
 from .module import Module
 
 

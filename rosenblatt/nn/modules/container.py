@@ -6,9 +6,9 @@ import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
-from ..autograd.grad_mode import state as grad_state
+from ...autograd.grad_mode import state as grad_state
+from ..parameter import Parameter
 from .module import Module, _addindent, _changed
-from .parameter import Parameter
 
 
 def _index(idx: int, size: int, kind: str) -> int:

@@ -12,12 +12,12 @@ import itertools
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
-from .. import dtypes
-from .._backend import Device, array_module, np, to_device
-from .._backend import device as parse_device
-from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from .parameter import Parameter, _copy_tensor
+from ... import dtypes
+from ..._backend import Device, array_module, np, to_device
+from ..._backend import device as parse_device
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor
+from ..parameter import Parameter, _copy_tensor
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -654,7 +654,7 @@ def _as_array(value: Any) -> Any:
 
 
 def device_of_array(array: Any) -> Any:
-    from .._backend import device_of
+    from ..._backend import device_of
 
     return device_of(array)
 

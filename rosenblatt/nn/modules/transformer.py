@@ -15,19 +15,19 @@ import copy
 import math
 from typing import Any, Callable
 
-from ..autograd.tensor import Tensor
-from ..ops.creation import arange, full, zeros
-from ..ops.elementwise import cos, exp, sin
-from ..ops.index import triu
-from . import functional as F
-from . import init
+from ...autograd.tensor import Tensor
+from ...ops.creation import arange, full, zeros
+from ...ops.elementwise import cos, exp, sin
+from ...ops.index import triu
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .attention import MultiheadAttention
-from .containers import ModuleList
+from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
-from .parameter import Parameter
 
 
 def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops.creation import empty
-from . import functional as F
-from . import init as nn_init
+from ...autograd.tensor import Tensor
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init as nn_init
+from ..parameter import Parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class ReLU(Module):
@@ -254,3 +254,7 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# torch defines MultiheadAttention in this module; allowlists name it by that path
+from .attention import MultiheadAttention  # noqa: E402, F401

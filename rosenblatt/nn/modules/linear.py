@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops.creation import empty
-from . import functional as F
-from . import init
+from ...autograd.tensor import Tensor
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class Identity(Module):
@@ -64,6 +64,10 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's out_proj (torch's name; it differs from Linear only in quantization)."""
 
 
 class Bilinear(Module):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..autograd.tensor import Tensor
-from . import functional as F
+from ...autograd.tensor import Tensor
+from .. import functional as F
 from .module import Module
 
 

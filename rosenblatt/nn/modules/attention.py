@@ -10,15 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops.attention import attention_bias, scaled_dot_product_attention
-from ..ops.creation import empty
-from ..ops.fused import softmax
-from ..ops.linalg import linear
-from . import init
-from .linear import Linear
+from ...autograd.tensor import Tensor
+from ...ops.attention import attention_bias, scaled_dot_product_attention
+from ...ops.creation import empty
+from ...ops.fused import softmax
+from ...ops.linalg import linear
+from .. import init
+from ..parameter import Parameter
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
-from .parameter import Parameter
 
 
 def _negated_bias(mask: Tensor | None, like: Tensor) -> Tensor | None:
@@ -74,7 +74,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(empty(3 * embed_dim, **factory))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **factory)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory)
         self.bias_k = self.bias_v = None
         self.add_zero_attn = False
         self._reset_parameters()
@@ -172,7 +172,7 @@ class MultiheadAttention(Module):
                 scores = scores + mask
             weights = softmax(scores, dim=-1)
             if p > 0:
-                from .functional import dropout
+                from ..functional import dropout
 
                 weights = dropout(weights, p, True)
             out = weights @ v

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops.resample import interpolate
+from ...autograd.tensor import Tensor
+from ...ops.resample import interpolate
 from .module import Module
 
 

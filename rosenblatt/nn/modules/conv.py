@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..ops import conv as ops_conv
-from ..ops.creation import empty
-from ..ops.resample import pad as pad_op
-from . import init
+from ...autograd.tensor import Tensor
+from ...ops import conv as ops_conv
+from ...ops.creation import empty
+from ...ops.resample import pad as pad_op
+from .. import init
+from ..parameter import Parameter
 from .module import Module
-from .parameter import Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
