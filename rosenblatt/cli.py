@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 COMMAND_MODULES = (
@@ -18,6 +20,58 @@ COMMAND_MODULES = (
     "rosenblatt.text.cli",  # text train / text generate
     "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain, serve
 )
+
+
+# the optional extra (pyproject.toml) that brings each optional top-level module
+EXTRAS = {
+    "uvicorn": "serve", "fastapi": "serve", "starlette": "serve", "multipart": "serve",
+    "python_multipart": "serve", "PIL": "images", "scipy": "images", "onnx": "export",
+    "onnxruntime": "export", "cupy": "gpu", "cupyx": "gpu", "safetensors": "train",
+    "tqdm": "train", "matplotlib": "train", "sklearn": "train", "threadpoolctl": "train",
+}
+DATA_ROOT_HELP = ("folder holding the data sets (mnist/, fashion-mnist/, tinyshakespeare/); "
+                  "default: $ROSENBLATT_DATA, else ~/.rosenblatt/data")
+
+
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each option's default, except where there is none (None, False, '')."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default == "":
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
+def add_data_root(parser: argparse.ArgumentParser) -> None:
+    """The --data-root option, with the one rule every command follows."""
+    parser.add_argument("--data-root", default=None, metavar="FOLDER", help=DATA_ROOT_HELP)
+
+
+def use_data_root(args: argparse.Namespace) -> None:
+    """Make --data-root, when given, the $ROSENBLATT_DATA of this process and its workers."""
+    root = getattr(args, "data_root", None)
+    if root is not None:
+        folder = Path(root).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"--data-root {root} is not a folder")
+        os.environ["ROSENBLATT_DATA"] = str(folder.resolve())
+
+
+def command_name() -> str:
+    """How this command was started (`.venv/bin/rosenblatt`, `rosenblatt`), for hints that
+    must work when pasted."""
+    started = sys.argv[0] if sys.argv else ""
+    return started if Path(started).name == "rosenblatt" else "rosenblatt"
+
+
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """The one-line hint for a missing optional dependency, or None when it is not one."""
+    top = (error.name or "").split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return None
+    return (f"this needs the optional '{extra}' dependencies (no module named {top!r}): "
+            f"pip install -e '.[{extra}]' in the checkout, or pip install 'rosenblatt[{extra}]'")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as e:
+        hint = missing_extra(e)
+        if hint is None:
+            raise
+        print(f"rosenblatt {args.command}: error: {hint}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"rosenblatt {args.command}: error: {e}", file=sys.stderr)
         return 1

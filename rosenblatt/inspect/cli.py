@@ -1,6 +1,7 @@
-"""`rosenblatt explain CHECKPOINT IMAGE --out DIR`: why a trained network sees that digit.
+"""`rosenblatt explain CHECKPOINT IMAGE... --out DIR`: why a trained network sees that digit.
 
-Rebuilds the model from a checkpoint of `rosenblatt train` (its config says how), turns a
+Rebuilds the model from a checkpoint of `rosenblatt train` (its config says how) or from
+committed weights named like `lenet5-mnist`, turns a
 PNG/JPG of one digit into the network's input the way training saw its data (grey, ink
 bright on black, values in [0, 1], 28x28 for MNIST; 8x8 for the scikit-learn digits), and
 writes saliency, Grad-CAM, first-layer filters and feature maps as PNGs.
@@ -12,16 +13,24 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..train.cli import COMMITTED
+
 
 def register(subparsers: Any) -> None:
     """Add the explain subcommand."""
     p = subparsers.add_parser(
         "explain", help="saliency, Grad-CAM, filters and feature maps for one image",
-        description="Explain a checkpoint's prediction for a PNG/JPG of one digit.")
-    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`")
-    p.add_argument("image", help="a PNG or JPG of one digit (dark on light or light on dark)")
+        description="Explain a checkpoint's prediction for PNG/JPG images of one digit each. "
+        "A file that cannot be read gets one line on stderr and the others are still "
+        "explained; the exit status is 1 when any failed.")
+    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`, or a "
+                   f"committed model by name: {', '.join(COMMITTED)}")
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="PNG or JPG of one digit (dark on light or light on dark); "
+                   "`rosenblatt samples` writes some from a test set")
     p.add_argument("--out", default=None,
-                   help="folder for the PNGs (default: explain-IMAGE beside the checkpoint)")
+                   help="folder for the PNGs (default: explain-IMAGE beside the checkpoint; "
+                   "with several images, one sub-folder per image)")
     p.add_argument("--target", type=int, default=None,
                    help="class to explain (default: the predicted one)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -29,19 +38,13 @@ def register(subparsers: Any) -> None:
 
 
 def load_checkpoint_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict]:
-    """(model in eval mode with the checkpoint's weights, the checkpoint's config)."""
-    import rosenblatt as rb
-    from rosenblatt.train.cli import rebuild_model
+    """(model in eval mode with the checkpoint's weights, the checkpoint's config); `path`
+    may also name committed weights (`lenet5-mnist`)."""
+    from rosenblatt.train.cli import load_checkpoint, rebuild_model
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    state = rb.load(path)
-    config = state.get("config") if isinstance(state, dict) else None
-    if not config or "model" not in config:
-        raise ValueError(f"{path} has no model config: was it written by `rosenblatt train`?")
+    weights, config, _ = load_checkpoint(path)
     model = rebuild_model(config)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(weights)
     model.to(device)
     model.eval()
     return model, config
@@ -61,16 +64,12 @@ def image_to_input(image: Any, input_shape: list[int]) -> Any:
         raise ValueError(f"the model takes {input_shape} features, not images")
     channels, height, width = input_shape
     if isinstance(image, (str, Path)):
-        from PIL import Image, UnidentifiedImageError
+        from rosenblatt.apps.digits.images import BadInputError, read_image_file
 
-        if not Path(image).is_file():
-            raise FileNotFoundError(f"no image at {image}")
         try:
-            with Image.open(image) as picture:
-                picture.load()
-                image = picture
-        except UnidentifiedImageError:
-            raise ValueError(f"{image} is not an image Pillow can read") from None
+            image = read_image_file(image)
+        except BadInputError as e:
+            raise ValueError(f"{image}: {e.message}") from None
     gray = to_gray(image)
     if gray.shape == (height, width):
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
@@ -105,20 +104,46 @@ def _fill_frame(digit: Any, height: int, width: int) -> Any:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """Predict one image and write the explanation PNGs."""
+    """Predict each image and write its explanation PNGs; 1 when any image failed."""
+    import sys
+
+    from rosenblatt.apps.digits.images import BadInputError, read_image_file
+
+    model, config = load_checkpoint_model(args.checkpoint, args.device)
+    failed = 0
+    for image in args.images:
+        try:
+            picture = read_image_file(image)
+            x = image_to_input(picture, config["input_shape"])
+        except (BadInputError, ValueError, OSError) as e:
+            failed += 1
+            reason = e.message if isinstance(e, BadInputError) else str(e)
+            print(f"rosenblatt explain: error: {image}: {reason}", file=sys.stderr)
+            continue
+        _explain_one(args, model, config, image, x)
+    if failed:
+        print(f"{failed} of {len(args.images)} images could not be explained", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _explain_one(args: argparse.Namespace, model: Any, config: dict, image: str, x: Any) -> None:
+    """Write one image's explanation PNGs and print the prediction and the files."""
     from rosenblatt._backend import np
 
     from .explain import explain
 
-    model, config = load_checkpoint_model(args.checkpoint, args.device)
-    x = image_to_input(args.image, config["input_shape"])
     classes = config.get("classes") or [str(i) for i in range(config["num_classes"])]
-    out = Path(args.out) if args.out else \
-        Path(args.checkpoint).parent / f"explain-{Path(args.image).stem}"
+    stem = Path(image).stem
+    if args.out:
+        out = Path(args.out) / stem if len(args.images) > 1 else Path(args.out)
+    elif "committed" in config:
+        out = Path("runs") / config["committed"] / f"explain-{stem}"
+    else:
+        out = Path(args.checkpoint).parent / f"explain-{stem}"
     result = explain(model, x, out, target=args.target, classes=classes)
     probs = result.probabilities
     top = np.argsort(-probs)[:3]
-    print(f"{args.image}: prediction {classes[result.prediction]} "
+    print(f"{image}: prediction {classes[result.prediction]} "
           f"(p = {probs[result.prediction]:.3f}); next: "
           + ", ".join(f"{classes[i]} {probs[i]:.3f}" for i in top[1:]))
     if result.target != result.prediction:
@@ -127,4 +152,3 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"{config['model']['name']} has no convolutions: saliency only")
     for what, path in result.files.items():
         print(f"{what.replace('_', ' ')}: {path}")
-    return 0

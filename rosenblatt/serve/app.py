@@ -14,57 +14,16 @@ import io
 import json
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 from rosenblatt._backend import np
+from rosenblatt.apps.digits.images import MAX_BYTES, BadInputError, decode_image
 from rosenblatt.utils.threads import limit_blas_threads
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BYTES = 4 * 1024 * 1024  # encoded image
-MAX_SIDE = 4096  # pixels on either side
-MAX_PIXELS = 8_000_000  # width * height
-FORMATS = {"PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM"}
 BLAS_THREADS = 1  # per server process, while it serves
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-
-
-class BadInputError(Exception):
-    """A request we answer with `status` and a one-line message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def decode_image(data: bytes, max_bytes: int = MAX_BYTES) -> Any:
-    """Encoded bytes -> a loaded PIL image; BadInputError 413/415 for what we will not decode."""
-    from PIL import Image, UnidentifiedImageError
-
-    if len(data) == 0:
-        raise BadInputError(422, "empty image")
-    if len(data) > max_bytes:
-        raise BadInputError(413, f"image of {len(data)} bytes is over the limit of {max_bytes}")
-    try:
-        with warnings.catch_warnings():  # our own limit below is far lower than PIL's
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))  # lazy: reads the header only
-    except Image.DecompressionBombError:
-        raise BadInputError(413, "image dimensions are over the limit") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise BadInputError(415, "not a recognised image (PNG, JPEG, GIF, BMP, TIFF)") from None
-    if image.format not in FORMATS:
-        raise BadInputError(415, f"unsupported image format {image.format}")
-    w, h = image.size
-    if w < 1 or h < 1 or w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
-        raise BadInputError(413, f"image dimensions {w}x{h} are over the limit "
-                            f"({MAX_SIDE} a side, {MAX_PIXELS} pixels)")
-    try:
-        image.load()
-    except Exception:  # truncated or corrupt data (PIL raises many types)
-        raise BadInputError(415, "the image data could not be decoded") from None
-    return image
 
 
 def png_base64(a: Any) -> str:
@@ -225,9 +184,11 @@ IMAGE_BODY = {
 
 
 def create_app(reader: Any = None, token: str | None = None, db_path: str | Path | None = None,
-               window_ms: float = 3.0, max_bytes: int = MAX_BYTES) -> Any:
+               window_ms: float = 3.0, max_bytes: int = MAX_BYTES,
+               on_ready: Any = None) -> Any:
     """The FastAPI application. reader: a ZipReader (loaded on startup when None); token: the
-    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file."""
+    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file;
+    on_ready: called once the model is loaded and warm."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, HTTPException, Request
@@ -260,6 +221,8 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             batcher.reader = await asyncio.to_thread(get_reader)
             await asyncio.to_thread(warm_up, batcher.reader)  # imports, caches before traffic
             batcher.start()
+            if on_ready is not None:
+                on_ready()
             yield
             await batcher.stop()
 
@@ -307,7 +270,8 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
         """The image of a request: JSON base64, multipart `file`, or a raw image body."""
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_bytes * 4 // 3 + 4096:
-            raise BadInputError(413, f"request body of {length} bytes is over the limit")
+            raise BadInputError(413, f"request body of {int(length):,} bytes is over the limit "
+                                f"for an image of {max_bytes:,} bytes")
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "application/json":
             try:
@@ -320,7 +284,7 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             if text.startswith("data:"):  # a data URL from a browser
                 text = text.split(",", 1)[-1]
             if len(text) > max_bytes * 4 // 3 + 8:
-                raise BadInputError(413, "image is over the size limit")
+                raise BadInputError(413, f"image is over the limit of {max_bytes:,} bytes")
             try:
                 return base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError):
@@ -338,12 +302,12 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             finally:
                 await form.close()  # the spooled temporary files
             if len(data) > max_bytes:
-                raise BadInputError(413, "image is over the size limit")
+                raise BadInputError(413, f"image is over the limit of {max_bytes:,} bytes")
             return data
         if ctype.startswith("image/") or ctype == "application/octet-stream":
             data = await request.body()
             if len(data) > max_bytes:
-                raise BadInputError(413, "image is over the size limit")
+                raise BadInputError(413, f"image is over the limit of {max_bytes:,} bytes")
             return data
         raise BadInputError(415, f"unsupported content type {ctype or '(none)'}: send JSON, "
                             "multipart/form-data or an image")
@@ -507,22 +471,47 @@ def app_from_env() -> Any:
         os.environ.get("ROSENBLATT_BATCH_WINDOW_MS", "3")))
 
 
+def serve_reader(model: str = "zip-reader", log: Any = None) -> Any:
+    """The ZipReader of `serve --model`: 'zip-reader' (the reader's own model) or
+    'lenet5-mnist' (the committed MNIST LeNet-5 with its committed calibration)."""
+    from rosenblatt.apps.digits.model import committed_classifier
+    from rosenblatt.apps.digits.reader import ZipReader
+
+    if model == "zip-reader":
+        return ZipReader.load(log=log)
+    if model == "lenet5-mnist":
+        classifier = committed_classifier()
+        if classifier is None:
+            raise FileNotFoundError("the committed LeNet-5 weights are missing")
+        return ZipReader.load(classifier, log=log)
+    raise ValueError(f"unknown model {model!r}; choose zip-reader or lenet5-mnist")
+
+
 def run(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-        db_path: str | Path | None = None, window_ms: float = 3.0, workers: int = 1) -> None:
+        db_path: str | Path | None = None, window_ms: float = 3.0, workers: int = 1,
+        model: str = "zip-reader") -> None:
     """Serve with uvicorn (blocking); workers > 1 runs that many processes on one port."""
     import uvicorn
 
-    from rosenblatt.apps.digits.reader import ZipReader
-
-    reader = ZipReader.load(log=lambda m: print(m, flush=True))  # trains/calibrates once
+    reader = serve_reader(model, log=lambda m: print(m, flush=True))  # calibrates once
     if not token:
         print("no review token set: the review endpoints answer 401", flush=True)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
+
+    def ready() -> None:
+        print(f"serving {reader.classifier.name} at {url} (API schema: {url}openapi.json, "
+              f"Swagger UI: {url}docs, which loads its scripts from a CDN); Ctrl+C stops",
+              flush=True)
+
     if workers > 1:
+        if model != "zip-reader":
+            raise ValueError("--workers > 1 serves the zip-reader model only")
         os.environ["ROSENBLATT_REVIEW_TOKEN"] = token or ""
         os.environ["ROSENBLATT_REVIEW_DB"] = str(db_path or "review.sqlite")
         os.environ["ROSENBLATT_BATCH_WINDOW_MS"] = str(window_ms)
+        ready()
         uvicorn.run("rosenblatt.serve.app:app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False)
         return
-    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms)
+    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms, on_ready=ready)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli import DefaultsHelp, add_data_root
 from ..utils.threads import limit_blas_threads
 
 
@@ -31,45 +32,56 @@ def register(subparsers: Any) -> None:
     sub = text.add_subparsers(dest="text_command", metavar="ACTION")
     sub.required = True
 
-    t = sub.add_parser("train", help="train an LSTM or GPT on a text file")
+    fmt = {"formatter_class": DefaultsHelp}
+    t = sub.add_parser("train", help="train an LSTM or GPT on a text file", **fmt,
+                       description="Train a character language model; the checkpoint goes to "
+                       "runs/text-MODEL.safetensors unless --out says otherwise.")
     t.add_argument("--corpus", default=None,
-                   help="text file (default $ROSENBLATT_DATA/tinyshakespeare/input.txt)")
-    t.add_argument("--model", choices=("lstm", "gpt"), default="lstm")
-    t.add_argument("--steps", type=_positive_int, default=2000, help="optimizer steps (2000)")
+                   help="text file (default: tinyshakespeare/input.txt in the data root)")
+    add_data_root(t)
+    t.add_argument("--model", choices=("lstm", "gpt"), default="lstm", help="the network")
+    t.add_argument("--steps", type=_positive_int, default=2000, help="optimizer steps")
     t.add_argument("--minutes", type=_positive_float, default=None,
                    help="stop after this many minutes (time budget)")
-    t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--batch-size", type=_positive_int, default=32, help="windows per step")
     t.add_argument("--seq-len", type=_positive_int, default=64,
                    help="characters per window (TBPTT length / GPT context)")
     t.add_argument("--lr", type=_positive_float, default=None,
                    help="peak learning rate (3e-3 LSTM, 1e-3 GPT)")
-    t.add_argument("--warmup", type=int, default=100, help="warm-up steps (100)")
-    t.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (1.0; 0: off)")
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--eval-every", type=_positive_int, default=200)
-    t.add_argument("--sample-every", type=int, default=500, help="print a sample (0: never)")
-    t.add_argument("--embed-dim", type=_positive_int, default=64, help="LSTM embedding (64)")
-    t.add_argument("--hidden-size", type=_positive_int, default=256, help="LSTM hidden (256)")
+    t.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    t.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (0: off)")
+    t.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
+    t.add_argument("--eval-every", type=_positive_int, default=200,
+                   help="steps between validation losses")
+    t.add_argument("--sample-every", type=int, default=500,
+                   help="steps between printed samples (0: never)")
+    t.add_argument("--embed-dim", type=_positive_int, default=64, help="LSTM embedding width")
+    t.add_argument("--hidden-size", type=_positive_int, default=256, help="LSTM hidden size")
     t.add_argument("--layers", type=_positive_int, default=None,
                    help="LSTM layers (2) / GPT blocks (4)")
-    t.add_argument("--heads", type=_positive_int, default=4, help="GPT heads (4)")
-    t.add_argument("--width", type=_positive_int, default=128, help="GPT width (128)")
-    t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--heads", type=_positive_int, default=4, help="GPT attention heads")
+    t.add_argument("--width", type=_positive_int, default=128, help="GPT width")
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout probability")
     t.add_argument("--out", default=None,
                    help="checkpoint path (default runs/text-MODEL.safetensors)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=1, help="BLAS threads (1)")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--threads", type=int, default=1, help="BLAS threads")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    g = sub.add_parser("generate", help="sample text from a checkpoint")
-    g.add_argument("checkpoint")
-    g.add_argument("--prompt", default="")
-    g.add_argument("--max-new-tokens", "-n", type=_positive_int, default=500)
-    g.add_argument("--temperature", type=float, default=0.8)
-    g.add_argument("--top-k", type=int, default=None)
-    g.add_argument("--top-p", type=float, default=None)
-    g.add_argument("--seed", type=int, default=None)
+    g = sub.add_parser("generate", help="sample text from a checkpoint", **fmt,
+                       description="Stream characters sampled from a `text train` checkpoint.")
+    g.add_argument("checkpoint", help="e.g. runs/text-gpt.safetensors")
+    g.add_argument("--prompt", default="", help="text the sample continues")
+    g.add_argument("--max-new-tokens", "-n", type=_positive_int, default=500,
+                   help="characters to sample")
+    g.add_argument("--temperature", type=_positive_float, default=0.8,
+                   help="below 1: safer choices, above 1: more varied")
+    g.add_argument("--top-k", type=_positive_int, default=None,
+                   help="sample among the k likeliest characters only (default: all)")
+    g.add_argument("--top-p", type=_positive_float, default=None,
+                   help="sample among the likeliest characters covering this probability")
+    g.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     g.set_defaults(func=cmd_generate)
 
     a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG")
@@ -85,7 +97,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .data import default_corpus
     from .train import TrainConfig, train_text
 
-    corpus = Path(args.corpus) if args.corpus else default_corpus()
+    corpus = Path(args.corpus) if args.corpus else default_corpus(args.data_root)
+    if not corpus.is_file():
+        raise FileNotFoundError(f"no text corpus at {corpus}: pass --corpus FILE, or "
+                                "--data-root FOLDER (holding tinyshakespeare/input.txt), or "
+                                "set ROSENBLATT_DATA")
     text = corpus.read_text(encoding="utf-8")
     if args.model == "lstm":
         model_args = {"embed_dim": args.embed_dim, "hidden_size": args.hidden_size,

@@ -87,13 +87,12 @@ def split_text(text: str, train_fraction: float = 0.9) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
-def default_corpus() -> Path:
-    """tiny-shakespeare's input.txt: $ROSENBLATT_DATA/tinyshakespeare (default
-    ~/.rosenblatt/data/...), or the checkout's sibling shared/data folder when that has it."""
+def default_corpus(root: str | None = None) -> Path:
+    """tiny-shakespeare's input.txt in `root` (a folder holding tinyshakespeare/, or that
+    folder itself), else in $ROSENBLATT_DATA/tinyshakespeare, else ~/.rosenblatt/data/..."""
     from ..datasets.download import data_root
 
-    path = data_root("tinyshakespeare") / "input.txt"
-    sibling = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare"
-    if not path.exists() and (sibling / "input.txt").exists():
-        return sibling / "input.txt"
-    return path
+    if root is not None and (Path(root).expanduser() / "input.txt").is_file():
+        return Path(root).expanduser() / "input.txt"
+    base = Path(root).expanduser() / "tinyshakespeare" if root is not None else None
+    return data_root("tinyshakespeare", base) / "input.txt"

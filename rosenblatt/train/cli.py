@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..cli import DATA_ROOT_HELP, command_name
 from ..utils.threads import limit_blas_threads
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "moons", "xor")
@@ -42,6 +43,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 SYNTHETIC_SIZES = {"train": 1000, "val": 500, "test": 1000}
 # digits: only 1,437 training images, all needed to pass 97%; no validation split by default
 VAL_FRACTION = {"digits": 0.0, "mnist": 0.1, "fashion-mnist": 0.1}
+MLP_ONLY = ("hidden", "dropout")  # settings that a convolutional model ignores
+# committed weights (rosenblatt/models/weights) usable wherever a checkpoint is: name -> file,
+# and how to rebuild the model they fit
+COMMITTED = {
+    "lenet5-mnist": ("lenet5_mnist.safetensors", "lenet5", {"in_channels": 1, "num_classes": 10},
+                     "mnist"),
+}
 
 
 # --------------------------------------------------------------------- parsers
@@ -89,11 +97,10 @@ def _sizes(text: str) -> list[int]:
 def _add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--dataset", choices=DATASETS, required=required, default=None,
                    help="the data set")
-    p.add_argument("--data-root", default=None,
-                   help="folder with the data sets (default: $ROSENBLATT_DATA or "
-                        "~/.rosenblatt/data)")
+    p.add_argument("--data-root", default=None, metavar="FOLDER",
+                   help=DATA_ROOT_HELP + " (or the data set's own folder)")
     p.add_argument("--download", action="store_true",
-                   help="download MNIST/Fashion-MNIST when the files are missing")
+                   help="download MNIST/Fashion-MNIST into the data root when missing")
 
 
 def register(subparsers: Any) -> None:
@@ -137,7 +144,8 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("evaluate", help="evaluate a checkpoint on a test set",
                               description="Accuracy, per-class report and confusion matrix.")
-    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`")
+    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`, or a "
+                   f"committed model by name: {', '.join(COMMITTED)}")
     _add_data_args(p, required=False)
     p.add_argument("--batch-size", type=_positive_int, default=500, help="samples per batch")
     p.add_argument("--out", default=None,
@@ -156,6 +164,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--optimizer", choices=("sgd", "sgd_momentum", "adam", "adamw", "rmsprop"),
                    default="adam", help="optimizer for the training-step memory (adam)")
     p.set_defaults(func=cmd_summary)
+
+    p = subparsers.add_parser(
+        "samples", help="write test-set images as PNG files (inputs for `explain`)",
+        description="Write the first N test images of a data set as PNGs named "
+                    "DATASET-INDEX.png (INDEX: the position in the test set) and print each "
+                    "one's label.")
+    _add_data_args(p)
+    p.add_argument("--n", type=_positive_int, default=3, help="how many images (3)")
+    p.add_argument("--start", type=int, default=0, help="first test-set index (0)")
+    p.add_argument("--out", default="samples", help="folder for the PNGs (samples)")
+    p.set_defaults(func=cmd_samples)
 
 
 # ------------------------------------------------------------------------- data
@@ -202,8 +221,15 @@ def load_split(name: str, train: bool, data_root: str | None = None, download: b
         return rb.datasets.Digits(train=train, transform=transform)
     cls = rb.datasets.MNIST if name == "mnist" else rb.datasets.FashionMNIST
     folder = "mnist" if name == "mnist" else "fashion-mnist"
-    return cls(root=_image_root(data_root, folder), train=train, download=download,
-               transform=transform)
+    root = _image_root(data_root, folder)
+    try:
+        return cls(root=root, train=train, download=download, transform=transform)
+    except FileNotFoundError:
+        where = rb.datasets.data_root(folder, root)
+        raise FileNotFoundError(
+            f"{name} {'training' if train else 'test'} files not found in {where}: pass "
+            f"--data-root FOLDER (a folder holding {folder}/), set ROSENBLATT_DATA, or add "
+            "--download to fetch them") from None
 
 
 def _augmentation(name: str) -> Any:
@@ -277,6 +303,32 @@ def _build_conv_model(name: str, info: dict) -> tuple[Any, dict]:
         raise ValueError(f"model {name} needs image data; use --model mlp for this dataset")
     kwargs = _conv_kwargs(name, info)
     return _conv_factory(name)(**kwargs), {"name": name, "kwargs": kwargs}
+
+
+def load_checkpoint(spec: str | Path) -> tuple[dict, dict, Path]:
+    """(state dict, config, path) of a `rosenblatt train` checkpoint or of committed weights,
+    given by file or by name (COMMITTED)."""
+    import rosenblatt as rb
+
+    from ..models.lenet import WEIGHTS
+
+    committed = {WEIGHTS.parent / entry[0]: name for name, entry in COMMITTED.items()}
+    path = Path(spec)
+    name = str(spec) if str(spec) in COMMITTED else committed.get(path.resolve())
+    if name is not None:
+        file, model, kwargs, dataset = COMMITTED[name]
+        path = WEIGHTS.parent / file
+        config = {"model": {"name": model, "kwargs": kwargs}, "dataset": dataset,
+                  **dataset_info(dataset), "committed": name}
+        return rb.load(path), config, path
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} (committed models by name: "
+                                f"{', '.join(COMMITTED)})")
+    state = rb.load(path)
+    config = state.get("config") if isinstance(state, dict) else None
+    if not config or "model" not in config:
+        raise ValueError(f"{path} has no model config: was it written by `rosenblatt train`?")
+    return state["model"], config, path
 
 
 def rebuild_model(config: dict) -> Any:
@@ -384,8 +436,13 @@ def _train(args: argparse.Namespace) -> int:
                            args.momentum)
     scheduler, interval = _scheduler(s["scheduler"], optimizer, s["epochs"], len(train_loader))
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
+    if args.model != "mlp":
+        s = {k: v for k, v in s.items() if k not in MLP_ONLY}
     config = {"model": model_config, "dataset": args.dataset, **info,
               "settings": {k: v for k, v in s.items()}, "seed": args.seed}
+    if hasattr(test_set, "root"):
+        # `evaluate` reads the test set from where training found it, without --data-root
+        config["data_root"] = str(Path(test_set.root).resolve())
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train_set):,} "
           f"training, {len(val_set) if val_set is not None else 0:,} validation, "
@@ -413,7 +470,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"checkpoints: {out / 'best.safetensors'} (best), {out / 'last.safetensors'} (last)")
     print(f"curves: {out / 'curves.png'}; history: {out / 'history.csv'}, "
           f"{out / 'history.jsonl'}")
-    print(f"evaluate again: rosenblatt evaluate {out / 'best.safetensors'}")
+    print(f"evaluate again: {command_name()} evaluate {out / 'best.safetensors'}")
     return 0
 
 
@@ -425,23 +482,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .metrics import accuracy, classification_report, confusion_matrix
     from .plots import plot_confusion_matrix
 
-    path = Path(args.checkpoint)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    state = rb.load(path)
-    config = state.get("config") if isinstance(state, dict) else None
-    if not config or "model" not in config:
-        raise ValueError(f"{path} has no model config: was it written by `rosenblatt train`?")
+    weights, config, path = load_checkpoint(args.checkpoint)
     dataset = args.dataset or config["dataset"]
     info = dataset_info(dataset)
     if info["input_shape"] != config["input_shape"]:
         raise ValueError(f"the model takes inputs {config['input_shape']} but {dataset} has "
                          f"{info['input_shape']}")
     model = rebuild_model(config)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(weights)
     model.to(args.device)
     model.eval()
-    test_set = load_split(dataset, False, args.data_root, args.download, config.get("seed", 0))
+    data_root = args.data_root
+    if data_root is None and dataset == config["dataset"] and config.get("data_root") \
+            and Path(config["data_root"]).is_dir():
+        data_root = config["data_root"]
+    test_set = load_split(dataset, False, data_root, args.download, config.get("seed", 0))
     outputs, targets = [], []
     with rb.no_grad():
         for x, y in DataLoader(test_set, batch_size=args.batch_size):
@@ -453,7 +508,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"{path}: {dataset} test set, {len(target):,} samples")
     print(f"accuracy {accuracy(logits, target):.2%}, loss {loss:.4f}")
     print(classification_report(target, logits, class_names=names))
-    out = Path(args.out) if args.out else path.parent
+    out = Path(args.out) if args.out else \
+        (Path("runs") / config["committed"] if "committed" in config else path.parent)
     cm = confusion_matrix(target, logits, info["num_classes"])
     png = plot_confusion_matrix(cm, out / "confusion.png", names,
                                 title=f"{dataset}: confusion matrix")
@@ -473,3 +529,28 @@ def cmd_summary(args: argparse.Namespace) -> int:
     print(summary(model, tuple(info["input_shape"]), batch_size=args.batch_size,
                   optimizer=args.optimizer))
     return 0
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    """Write test-set images as 8-bit grey PNGs, as the networks see them (ink bright)."""
+    from PIL import Image
+
+    from rosenblatt._backend import np
+
+    info = dataset_info(args.dataset)
+    if len(info["input_shape"]) != 3:
+        raise ValueError(f"{args.dataset} holds points, not images")
+    test_set = load_split(args.dataset, False, args.data_root, args.download)
+    stop = min(len(test_set), args.start + args.n)
+    if not 0 <= args.start < stop:
+        raise ValueError(f"--start {args.start} is outside the test set of {len(test_set)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for index in range(args.start, stop):
+        image, label = test_set[index]
+        pixels = np.clip(np.asarray(image.numpy())[0] * 255 + 0.5, 0, 255).astype(np.uint8)
+        path = out / f"{args.dataset}-{index}.png"
+        Image.fromarray(pixels).save(path)
+        print(f"{path}: label {info['classes'][int(label)]}")
+    return 0
+

@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rosenblatt.cli import DefaultsHelp, add_data_root, use_data_root
+
+# `serve --model`: the ZIP reader's model (the committed cascade, or what `zip retrain` or
+# `zip train-cnn` made), or the committed MNIST LeNet-5
+SERVE_MODELS = ("zip-reader", "lenet5-mnist")
+
 
 def default_db() -> str:
     """The review queue's default path ($ROSENBLATT_REVIEW_DB or ./review.sqlite)."""
@@ -19,22 +25,43 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def load_images(names: list[str]) -> tuple[list[str], list[Any], list[str]]:
+    """(names read, their images, one line per file refused: 'NAME: reason'), each file
+    checked as the HTTP service checks an upload (size, format, pixel limits, decoding)."""
+    from .images import BadInputError, read_image_file
+
+    good, images, bad = [], [], []
+    for name in names:
+        try:
+            images.append(read_image_file(name))
+            good.append(name)
+        except BadInputError as e:
+            bad.append(f"{name}: {e.message}")
+        except OSError as e:  # unreadable: permissions, a folder, ...
+            bad.append(f"{name}: {e.strerror or e}")
+    return good, images, bad
+
+
 def _read(args: argparse.Namespace) -> int:
     from .reader import ZipReader
 
+    names, images, bad = load_images(args.images)
+    for line in bad:
+        _log(f"rosenblatt zip read: error: {line}")
+    if not images:
+        return 1
     reader = ZipReader.load(log=_log)
-    images = []
-    for name in args.images:
-        images.append(Path(name).read_bytes())
     readings = reader.read_digits(images) if args.digit else reader.read_fields(images)
-    for name, r in zip(args.images, readings):
+    for name, r in zip(names, readings):
         if args.json:
             print(json.dumps({"image": name, **r.to_dict()}))
             continue
         conf = " ".join(f"{c:.3f}" for c in r.confidences)
         why = "; ".join(", ".join(f"{k}={v}" for k, v in x.items()) for x in r.reasons)
         print(f"{name}: {r.text or '-'}  [{conf}]  {r.decision}" + (f"  ({why})" if why else ""))
-    return 0
+    if bad:
+        _log(f"{len(bad)} of {len(args.images)} files could not be read")
+    return 1 if bad else 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -126,67 +153,106 @@ def _train_cnn(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from rosenblatt.serve.app import run
 
-    run(host=args.host, port=args.port, token=args.token or None, db_path=args.db,
-        window_ms=args.window_ms, workers=args.workers)
+    token = args.token or os.environ.get("ROSENBLATT_REVIEW_TOKEN") or None
+    run(host=args.host, port=args.port, token=token, db_path=args.db,
+        window_ms=args.window_ms, workers=args.workers, model=args.model)
     return 0
+
+
+def _with_data_root(func: Any) -> Any:
+    """The command `func` with --data-root made the $ROSENBLATT_DATA of its process."""
+    def run(args: argparse.Namespace) -> int:
+        use_data_root(args)
+        return func(args)
+    return run
 
 
 def register(subparsers: Any) -> None:
     """Add `zip` (with its subcommands) and `serve`."""
-    zp = subparsers.add_parser("zip", help="read handwritten ZIP codes")
+    fmt = {"formatter_class": DefaultsHelp}
+    zp = subparsers.add_parser("zip", help="read handwritten ZIP codes",
+                               description="Read handwritten ZIP codes and measure the reader. "
+                               "MNIST is read from --data-root, else $ROSENBLATT_DATA, else "
+                               "~/.rosenblatt/data.")
     sub = zp.add_subparsers(dest="zip_command", metavar="ZIP_COMMAND")
     sub.required = True
 
-    p = sub.add_parser("read", help="read ZIP-field images")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p = sub.add_parser("read", help="read ZIP-field images", **fmt,
+                       description="Read ZIP-field (or single-digit) images. A file that "
+                       "cannot be read gets one line on stderr and the others are still read; "
+                       "the exit status is 1 when any failed.")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/... files")
     p.add_argument("--digit", action="store_true", help="each image is one digit")
     p.add_argument("--json", action="store_true", help="one JSON object per image")
-    p.set_defaults(func=_read)
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_read))
 
-    p = sub.add_parser("evaluate", help="measure on synthetic fields (MNIST test 5000-9999)")
-    p.add_argument("--n", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=12345)
+    p = sub.add_parser("evaluate", help="measure on synthetic fields (MNIST test 5000-9999)",
+                       **fmt)
+    p.add_argument("--n", type=int, default=2000, help="synthetic fields")
+    p.add_argument("--seed", type=int, default=12345, help="seed of the fields")
     p.add_argument("--workers", type=int, default=1, help="pre-processing processes")
     p.add_argument("--repeats", type=int, default=1, help="time the best of this many runs")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_evaluate)
+    p.add_argument("--json", action="store_true", help="the result as JSON")
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_evaluate))
 
-    p = sub.add_parser("make-samples", help="write synthetic fields with their ground truth")
-    p.add_argument("--n", type=int, default=100)
-    p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--part", choices=["calibration", "evaluation"], default="evaluation")
-    p.set_defaults(func=_make_samples)
+    p = sub.add_parser("make-samples", help="write synthetic fields with their ground truth",
+                       **fmt)
+    p.add_argument("--n", type=int, default=100, help="fields to write")
+    p.add_argument("--out", required=True, help="folder for the PNG and JSON files")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fields")
+    p.add_argument("--part", choices=["calibration", "evaluation"], default="evaluation",
+                   help="half of the MNIST test set the digits come from")
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_make_samples))
 
-    p = sub.add_parser("calibrate", help="fit T and the threshold (MNIST test 0-4999)")
-    p.add_argument("--n", type=int, default=3000)
-    p.add_argument("--target-error", type=float, default=0.005)
+    p = sub.add_parser("calibrate", help="fit T and the threshold (MNIST test 0-4999)", **fmt)
+    p.add_argument("--n", type=int, default=3000, help="calibration fields")
+    p.add_argument("--target-error", type=float, default=0.005,
+                   help="error among accepted fields to aim for")
     p.add_argument("--plots", help="folder for reliability.png and automation.png")
-    p.add_argument("--workers", type=int, default=1)
-    p.set_defaults(func=_calibrate)
+    p.add_argument("--workers", type=int, default=1, help="pre-processing processes")
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_calibrate))
 
-    p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields")
-    p.add_argument("--epochs", type=int, default=6)
+    p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields",
+                       **fmt)
+    p.add_argument("--epochs", type=int, default=6, help="passes over the digits")
     p.add_argument("--fields", type=int, default=3000, help="synthetic fields of train digits")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=2e-3, help="learning rate")
     p.add_argument("--from-committed", action="store_true",
                    help="fine-tune the committed LeNet-5 (use with --lr 5e-4 --epochs 4)")
-    p.set_defaults(func=_train_cnn)
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_train_cnn))
 
-    p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue")
-    p.add_argument("--db", default=default_db())
-    p.add_argument("--epochs", type=int, default=3)
+    p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue",
+                       **fmt)
+    p.add_argument("--db", default=default_db(),
+                   help="review queue SQLite file ($ROSENBLATT_REVIEW_DB)")
+    p.add_argument("--epochs", type=int, default=3, help="passes over the labelled digits")
     p.add_argument("--export", help="also write the labelled digits to this .npz")
     p.add_argument("--replay", type=int, default=5000,
                    help="MNIST training digits mixed in against forgetting")
-    p.set_defaults(func=_retrain)
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_retrain))
 
-    p = subparsers.add_parser("serve", help="serve the ZIP reader over HTTP (127.0.0.1)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--token", default=os.environ.get("ROSENBLATT_REVIEW_TOKEN", ""),
-                   help="bearer token for the review endpoints ($ROSENBLATT_REVIEW_TOKEN)")
-    p.add_argument("--db", default=default_db(), help="review queue SQLite file")
-    p.add_argument("--window-ms", type=float, default=3.0, help="micro-batching window")
+    p = subparsers.add_parser("serve", help="serve the ZIP reader over HTTP (127.0.0.1)", **fmt,
+                              description="Serve the ZIP reader: a web page at / , the API "
+                              "at /v1/..., its OpenAPI schema at /openapi.json and /docs "
+                              "(Swagger UI, whose scripts come from a CDN: blank offline). "
+                              "Prints the URL once it is ready; Ctrl+C stops it.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on")
+    p.add_argument("--model", choices=SERVE_MODELS, default="zip-reader",
+                   help="committed model that reads the digits")
+    p.add_argument("--token", default=None,
+                   help="bearer token for the review endpoints (default: "
+                   "$ROSENBLATT_REVIEW_TOKEN; none: the review endpoints answer 401)")
+    p.add_argument("--db", default=default_db(),
+                   help="review queue SQLite file ($ROSENBLATT_REVIEW_DB)")
+    p.add_argument("--window-ms", type=float, default=3.0,
+                   help="micro-batching window in milliseconds")
     p.add_argument("--workers", type=int, default=1, help="server processes")
-    p.set_defaults(func=_serve)
+    add_data_root(p)
+    p.set_defaults(func=_with_data_root(_serve))

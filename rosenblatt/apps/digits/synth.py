@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +21,11 @@ EVALUATION = slice(5000, 10000)
 
 
 def data_dir() -> Path:
-    """The MNIST folder: $ROSENBLATT_DATA/mnist (default ../shared/data/mnist)."""
-    root = os.environ.get("ROSENBLATT_DATA")
-    base = Path(root) if root else Path(__file__).resolve().parents[3].parent / "shared" / "data"
-    return base / "mnist"
+    """The MNIST folder: $ROSENBLATT_DATA/mnist, else ~/.rosenblatt/data/mnist (the rule of
+    every command: `--data-root` sets $ROSENBLATT_DATA for the `zip` commands)."""
+    from rosenblatt.datasets.download import data_root
+
+    return data_root("mnist")
 
 
 def read_idx(path: Path) -> Any:
@@ -48,6 +48,10 @@ def load_mnist(split: str = "test") -> tuple[Any, Any]:
     if split not in _CACHE:
         prefix = "train" if split == "train" else "t10k"
         folder = data_dir()
+        if not (folder / f"{prefix}-images-idx3-ubyte.gz").is_file():
+            raise FileNotFoundError(
+                f"MNIST {split} files not found in {folder}: pass --data-root with a folder "
+                "holding mnist/, or set ROSENBLATT_DATA to one")
         images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
         labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz").astype(np.int64)
         _CACHE[split] = (images, labels)
