@@ -7,6 +7,7 @@ from .callbacks import (
     LambdaCallback,
     ModelCheckpoint,
     PlotCurves,
+    TensorBoardLogger,
 )
 from .metrics import (
     ClassScores,
@@ -22,7 +23,8 @@ from .trainer import NonFiniteLossError, Trainer, fit
 
 __all__ = [
     "Callback", "EarlyStopping", "HistoryLogger", "LambdaCallback", "ModelCheckpoint",
-    "PlotCurves", "ClassScores", "accuracy", "classification_report", "confusion_matrix",
+    "PlotCurves", "TensorBoardLogger", "ClassScores", "accuracy", "classification_report",
+    "confusion_matrix",
     "precision_recall_f1", "top_k_accuracy", "plot_confusion_matrix", "plot_history",
     "ProgressBar", "NonFiniteLossError", "Trainer", "fit",
 ]

@@ -206,6 +206,49 @@ class PlotCurves(Callback):
         self._last = time.perf_counter()
 
 
+class TensorBoardLogger(Callback):
+    """Log training to TensorBoard: every epoch's record as scalars (`loss/train`,
+    `loss/val`, `accuracy/train`, ..., `lr`), the loss of every `log_every`-th step
+    (`batch/loss`), and with `histograms`, each parameter's values once an epoch."""
+
+    def __init__(self, log_dir: str | os.PathLike, log_every: int = 10,
+                 histograms: bool = False) -> None:
+        self.log_dir = Path(log_dir)
+        self.log_every = log_every
+        self.histograms = histograms
+        self.writer: Any = None
+
+    def on_fit_start(self, trainer: Any) -> None:
+        from rosenblatt.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(self.log_dir)
+        if trainer.config:
+            self.writer.add_text("config", "```\n" + json.dumps(trainer.config, indent=2)
+                                 + "\n```", trainer.global_step)
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
+        if self.log_every and step % self.log_every == 0:
+            self.writer.add_scalar("batch/loss", loss, step)
+
+    def on_epoch_end(self, trainer: Any, record: dict) -> None:
+        epoch = record["epoch"]
+        for key, value in record.items():
+            if key in ("epoch", "best") or not isinstance(value, (int, float)):
+                continue
+            split, _, metric = key.partition("_")
+            tag = f"{'accuracy' if metric == 'acc' else metric}/{split}" \
+                if split in ("train", "val") else key
+            self.writer.add_scalar(tag, value, epoch)
+        if self.histograms:
+            for name, p in trainer.model.named_parameters():
+                self.writer.add_histogram(f"parameters/{name}", p, epoch)
+        self.writer.flush()
+
+    def on_fit_end(self, trainer: Any) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 class LambdaCallback(Callback):
     """A callback from plain functions: `LambdaCallback(on_epoch_end=lambda t, r: ...)`."""
 

@@ -140,6 +140,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (1: small models gain nothing from more; 0: all)")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="also log to TensorBoard event files in DIR (needs the tensorboard extra)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("evaluate", help="evaluate a checkpoint on a test set",
@@ -451,7 +453,8 @@ def _train(args: argparse.Namespace) -> int:
     trainer = Trainer(model, rb.nn.CrossEntropyLoss(), optimizer, scheduler,
                       scheduler_interval=interval, out_dir=out, patience=s["patience"],
                       device=args.device if args.device != "cpu" else None,
-                      progress=not args.no_progress, config=config)
+                      progress=not args.no_progress, config=config,
+                      tensorboard=args.tensorboard)
     trainer.fit(train_loader, val_loader, s["epochs"], resume=args.resume)
 
     best = out / "best.safetensors"

@@ -18,7 +18,14 @@ from typing import Any, Callable, Iterable, Sequence
 
 import rosenblatt as rb
 
-from .callbacks import Callback, EarlyStopping, HistoryLogger, ModelCheckpoint, PlotCurves
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    HistoryLogger,
+    ModelCheckpoint,
+    PlotCurves,
+    TensorBoardLogger,
+)
 from .metrics import RunningMean, accuracy
 from .progress import ProgressBar
 
@@ -38,6 +45,7 @@ class Trainer:
         (`val_loss` by default, `train_loss` without a validation loader; `*_acc` is maximised).
     patience: stop after this many epochs without improvement (None: never stop early).
     config: JSON-able metadata stored in every checkpoint (e.g. how to rebuild the model).
+    tensorboard: a folder for TensorBoard event files (`TensorBoardLogger`), None for none.
     """
 
     def __init__(
@@ -57,6 +65,7 @@ class Trainer:
         progress: bool = True,
         verbose: bool = True,
         config: dict | None = None,
+        tensorboard: str | os.PathLike | None = None,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
@@ -75,6 +84,7 @@ class Trainer:
         self.progress = progress
         self.verbose = verbose
         self.config = dict(config or {})
+        self.tensorboard = tensorboard
         self.history: list[dict] = []
         self.epoch = 0  # epochs completed
         self.global_step = 0
@@ -119,6 +129,8 @@ class Trainer:
         if self.patience is not None:
             cbs.append(EarlyStopping(self.monitor, self.patience))
         cbs += self.user_callbacks
+        if self.tensorboard is not None:
+            cbs.append(TensorBoardLogger(self.tensorboard))
         if self.out_dir is not None:
             cbs += [ModelCheckpoint(self.out_dir, self.monitor),
                     HistoryLogger(self.out_dir), PlotCurves(self.out_dir / "curves.png")]
