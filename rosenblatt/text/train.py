@@ -5,6 +5,7 @@ warm-up + cosine decay, gradient clipping, periodic validation, samples and best
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ def train_text(text: str, cfg: TrainConfig, log: Callable[[str], Any] = print,
     scheduler = LambdaLR(optimizer, lambda s: warmup_cosine(s, cfg.warmup, horizon[0]))
     batches = (_lstm_batches if cfg.model == "lstm" else _gpt_batches)(train_ids, cfg, rng)
     bar = None
-    if progress:
+    if progress and sys.stderr.isatty():  # redirected output: the eval lines only
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps, desc=f"text {cfg.model}", dynamic_ncols=True)

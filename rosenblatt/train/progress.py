@@ -1,7 +1,7 @@
 """A live progress bar for one epoch: loss, accuracy, samples/s and ETA (tqdm, loaded lazily).
 
-Without tqdm installed, or with `enabled=False`, the bar is silent; the trainer still prints
-one summary line per epoch.
+Without tqdm installed, with `enabled=False`, or when the output is not a terminal, the bar
+is silent; the trainer still prints one plain summary line per epoch.
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ class ProgressBar:
         self._last_postfix = 0.0
         self._min_interval = min_interval
         self._bar: Any = None
-        if enabled:
+        stream = file or sys.stderr
+        # redirected output (a log file, CI) gets no bar: its carriage-return updates would
+        # leave a stuck line per epoch there; the trainer's plain epoch line says it all
+        if enabled and getattr(stream, "isatty", lambda: False)():
             try:
                 from tqdm import tqdm
             except ImportError:
                 return
             self._bar = tqdm(total=total, desc=desc, unit="batch", leave=False,
-                             dynamic_ncols=True, file=file or sys.stderr, mininterval=min_interval)
+                             dynamic_ncols=True, file=stream, mininterval=min_interval)
 
     @property
     def rate(self) -> float:
