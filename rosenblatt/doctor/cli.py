@@ -1,0 +1,71 @@
+"""`rosenblatt doctor --dataset NAME [train's flags]`: the doctor's checks on the setup that
+`rosenblatt train` would use (same defaults per data set, same model and optimizer flags).
+Exit status 1 when a check fails."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the doctor subcommand."""
+    from rosenblatt.train.cli import (
+        DATASETS,
+        MODELS,
+        OPTIMIZERS,
+        _positive_float,
+        _positive_int,
+        _sizes,
+    )
+
+    p = subparsers.add_parser(
+        "doctor", help="check a training setup (data, labels, init, gradients, learning rate)",
+        description="Run the training doctor's checks on the setup `rosenblatt train` would "
+                    "use; each check prints its evidence and, when it fails, a fix.")
+    p.add_argument("--dataset", choices=DATASETS, required=True, help="the data set")
+    p.add_argument("--data-root", default=None, metavar="FOLDER", help="folder of data sets")
+    p.add_argument("--download", action="store_true", help="download missing MNIST files")
+    p.add_argument("--model", choices=MODELS, default="mlp", help="the network (default mlp)")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
+    p.add_argument("--batch-size", type=_positive_int, help="samples per step")
+    p.add_argument("--hidden", type=_sizes, help="MLP hidden widths, e.g. 512,256")
+    p.add_argument("--train-limit", type=_positive_int, default=5000,
+                   help="read only the first N training samples (5000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--out", default=None,
+                   help="folder for lr_range.png (default runs/doctor-DATASET-MODEL)")
+    p.set_defaults(func=cmd_doctor)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Build the setup as `train` would and print the doctor's report."""
+    import rosenblatt as rb
+    from rosenblatt.doctor import check
+    from rosenblatt.train.cli import DEFAULTS, _optimizer, build_model, dataset_info, load_split
+    from rosenblatt.utils.data import DataLoader, Subset
+
+    settings = dict(DEFAULTS[args.dataset])
+    for key in ("lr", "optimizer", "batch_size", "hidden"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    rb.manual_seed(args.seed)
+    model, _ = build_model(args.model, dataset_info(args.dataset), settings)
+    train = load_split(args.dataset, True, args.data_root, args.download, args.seed)
+    test = load_split(args.dataset, False, args.data_root, args.download, args.seed)
+    if len(train) > args.train_limit:
+        train = Subset(train, list(range(args.train_limit)))
+    loader = DataLoader(train, batch_size=settings["batch_size"], shuffle=True,
+                        generator=rb.Generator().manual_seed(args.seed))
+    optimizer = _optimizer(settings["optimizer"], model.parameters(), settings["lr"],
+                           settings["weight_decay"], 0.9)
+    out = Path(args.out or f"runs/doctor-{args.dataset}-{args.model}")
+    print(f"doctor: {args.model} on {args.dataset}, {settings['optimizer']} lr {settings['lr']}, "
+          f"batch {settings['batch_size']}")
+    report = check(model, loader, rb.nn.CrossEntropyLoss(), optimizer,
+                   test_loader=DataLoader(test, batch_size=500), out_dir=out)
+    print(report)
+    print(f"learning-rate range plot: {out / 'lr_range.png'}")
+    return 0 if report.ok else 1
