@@ -153,6 +153,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default=None,
                    help="folder for confusion.png and report.txt (default: the checkpoint's)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--groups", default=None, metavar="FILE",
+                   help="report by group: one group label per test sample (a line each), or "
+                        "a JSON object mapping each class to its group")
+    p.add_argument("--positive", type=int, default=None, metavar="CLASS",
+                   help="with --groups: the class whose selection/TPR/FPR gaps are reported "
+                        "(default: the worst class one-vs-rest)")
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser("summary", help="parameters, memory and multiply-adds per layer",
@@ -517,6 +523,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     png = plot_confusion_matrix(cm, out / "confusion.png", names,
                                 title=f"{dataset}: confusion matrix")
     print(f"confusion matrix: {png}")
+    if args.groups:
+        from .fairness import evaluate_groups
+
+        print(evaluate_groups(target, logits, args.groups, names, out, args.positive))
     return 0
 
 
