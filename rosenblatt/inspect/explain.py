@@ -8,7 +8,14 @@
 - `grad_cam` (Selvaraju et al., 2017): the last convolution's feature maps A weighted by the
   spatial mean of d score_k / d A, summed over channels, ReLU, upsampled to the input size:
   the regions the evidence for class k comes from.
-- `explain`: all four for one image, PNGs in a folder, arrays returned.
+- `integrated_gradients` (Sundararajan et al., 2017): (x - baseline) times the mean gradient
+  along the straight path from the baseline to x; the attributions add up to
+  score(x) - score(baseline) (completeness).
+- `occlusion` (Zeiler & Fergus, 2014): how much the class score drops when a square patch is
+  covered, averaged over the patches covering each pixel.
+- `randomization_check` (Adebayo et al., 2018): explanations must depend on the weights:
+  re-initialise the layers from the top down and measure how similar the maps stay.
+- `explain`: all of them for one image, PNGs in a folder, arrays returned.
 
 Every function returns NumPy arrays and writes a PNG when given a path. The model is run in
 eval mode (and put back as it was); gradients come from `rb.autograd.grad`, so no `.grad` of
@@ -29,7 +36,8 @@ from rosenblatt.autograd.tensor import Tensor
 from rosenblatt.nn import Conv2d, Module
 
 __all__ = ["Explanation", "conv_layers", "feature_maps", "plot_filters", "plot_feature_maps",
-           "saliency", "grad_cam", "explain"]
+           "saliency", "grad_cam", "integrated_gradients", "occlusion", "SanityCheck",
+           "randomization_check", "explain"]
 
 
 # ------------------------------------------------------------------ plumbing
@@ -183,6 +191,122 @@ def grad_cam(model: Module, image: Any, target: int | None = None,
     return result
 
 
+def integrated_gradients(model: Module, image: Any, target: int | None = None,
+                         baseline: Any = None, steps: int = 50,
+                         path: str | os.PathLike | None = None) -> Any:
+    """One image (C, H, W) -> attributions (C, H, W): (x - baseline) * the mean gradient of
+    the target score at `steps` midpoints between baseline (zeros by default) and x; with
+    `path`, a PNG of their sum over channels."""
+    x = _as_input(model, image).detach()
+    base = rb.zeros_like(x) if baseline is None else _as_input(model, baseline).detach()
+    alphas = rb.tensor(((np.arange(steps) + 0.5) / steps).astype(np.float32)).to(x.device)
+    path_points = (base + alphas.reshape(-1, 1, 1, 1) * (x - base)).requires_grad_()
+    with _evaluating(model):
+        with rb.no_grad():
+            k = _target(model(x), target)
+        scores = model(path_points)[:, k]
+        (grad,) = rb.autograd.grad(scores.sum(), path_points)
+    result = (_numpy(x - base)[0] * _numpy(grad).mean(axis=0)).astype(np.float32)
+    if path is not None:
+        _plot_maps(_numpy(x)[0], [("integrated gradients", result.sum(axis=0), "bwr")], path,
+                   f"class {k}")
+    return result
+
+
+def occlusion(model: Module, image: Any, target: int | None = None, window: int = 4,
+              stride: int = 2, value: float = 0.0, batch_size: int = 128,
+              path: str | os.PathLike | None = None) -> Any:
+    """One image (C, H, W) -> (H, W): the drop of the target score when a window x window
+    patch (all channels) is set to `value`, averaged over the patches covering each pixel."""
+    x = _as_input(model, image).detach()
+    _, _, height, width = x.shape
+    tops = sorted({*range(0, max(height - window, 0) + 1, stride), max(height - window, 0)})
+    lefts = sorted({*range(0, max(width - window, 0) + 1, stride), max(width - window, 0)})
+    patches = [(t, left) for t in tops for left in lefts]
+    picture = _numpy(x)[0]
+    drops = []
+    with _evaluating(model), rb.no_grad():
+        logits = model(x)
+        k = _target(logits, target)
+        score = float(_numpy(logits)[0, k])
+        for start in range(0, len(patches), batch_size):
+            chunk = patches[start:start + batch_size]
+            covered = np.repeat(picture[None], len(chunk), axis=0)
+            for i, (t, left) in enumerate(chunk):
+                covered[i, :, t:t + window, left:left + window] = value
+            out = model(rb.tensor(covered).to(x.device))
+            drops.append(score - _numpy(out)[:, k])
+    total = np.zeros((height, width), np.float64)
+    count = np.zeros((height, width), np.float64)
+    for (t, left), drop in zip(patches, np.concatenate(drops)):
+        total[t:t + window, left:left + window] += drop
+        count[t:t + window, left:left + window] += 1
+    result = (total / np.maximum(count, 1)).astype(np.float32)
+    if path is not None:
+        _plot_maps(picture, [("occlusion: score drop", result, "bwr")], path, f"class {k}")
+    return result
+
+
+def _rank_correlation(a: Any, b: Any) -> float:
+    """Spearman's rank correlation of two maps (ties broken by position)."""
+    ra = np.argsort(np.argsort(a.ravel())).astype(np.float64)
+    rb_ = np.argsort(np.argsort(b.ravel())).astype(np.float64)
+    ra -= ra.mean()
+    rb_ -= rb_.mean()
+    return float((ra @ rb_) / (np.sqrt((ra @ ra) * (rb_ @ rb_)) or 1.0))
+
+
+@dataclass
+class SanityCheck:
+    """Rank correlations of |map| between the trained model and the model with the layers
+    from the top down to each named one re-initialised; `passed` when the fully randomised
+    model's map correlates below the threshold."""
+
+    method: str
+    layers: list  # names, in the order they were randomised (output first)
+    correlations: list  # one per entry of `layers`
+    threshold: float
+    trained: Any = None  # the trained model's map
+    randomized: Any = None  # the fully randomised model's map
+
+    @property
+    def passed(self) -> bool:
+        """True when the explanation changed with the weights, as it must."""
+        return bool(self.correlations and abs(self.correlations[-1]) < self.threshold)
+
+
+def randomization_check(model: Module, image: Any, method: Any = saliency,
+                        target: int | None = None, threshold: float = 0.5,
+                        seed: int = 0) -> SanityCheck:
+    """Adebayo et al.'s cascading model-randomisation test on one image: re-initialise the
+    layers with parameters from the output back to the input (on a copy) and compare each
+    map with the trained model's. method(model, image, target) -> map; the model is kept.
+    Maps that multiply by the input (integrated gradients from a black baseline) can fail it
+    on sparse images: the ink shapes them whatever the weights."""
+    import copy
+
+    x = _as_input(model, image).detach()
+    with _evaluating(model), rb.no_grad():
+        k = _target(model(x), target)
+    trained = np.abs(np.asarray(method(model, x, k)))
+    clone = copy.deepcopy(model)
+    layers = [(n, m) for n, m in clone.named_modules()
+              if hasattr(m, "reset_parameters") and any(True for _ in m.parameters(False))]
+    rng_state = rb.get_rng_state()  # the user's random stream goes on as if not called
+    rb.manual_seed(seed)
+    names, correlations, current = [], [], trained
+    try:
+        for name, module in reversed(layers):
+            module.reset_parameters()
+            current = np.abs(np.asarray(method(clone, x, k)))
+            names.append(name)
+            correlations.append(_rank_correlation(trained, current))
+    finally:
+        rb.set_rng_state(rng_state)
+    return SanityCheck(getattr(method, "__name__", str(method)), names, correlations,
+                       threshold, trained, current)
+
+
 def _first_conv(model: Module, layer: str | Module | None) -> tuple[str, Module]:
     if layer is not None:
         return _find(model, layer)
@@ -298,6 +422,8 @@ class Explanation:
     target: int  # the class the maps explain
     saliency: Any  # (H, W)
     grad_cam: Any = None  # (H, W); None for a model without convolutions
+    integrated_gradients: Any = None  # (C, H, W), summing to score(x) - score(0)
+    occlusion: Any = None  # (H, W) score drop when covered
     filters: Any = None  # (out, in, kh, kw)
     feature_maps: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)  # 'filters', 'feature_maps', ... -> Path
@@ -305,9 +431,10 @@ class Explanation:
 
 def explain(model: Module, image: Any, out_dir: str | os.PathLike, target: int | None = None,
             classes: Sequence[str] | None = None) -> Explanation:
-    """Prediction, saliency, Grad-CAM, first-layer filters and feature maps for one image
-    (C, H, W); writes saliency.png, grad_cam.png, filters.png, feature_maps.png to out_dir.
-    A model without Conv2d layers gets the prediction and saliency only."""
+    """Prediction, saliency, integrated gradients, occlusion, Grad-CAM, first-layer filters
+    and feature maps for one image (C, H, W); writes saliency.png, integrated_gradients.png,
+    occlusion.png, grad_cam.png, filters.png, feature_maps.png to out_dir. A model without
+    Conv2d layers gets no Grad-CAM, filters or feature maps."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     x = _as_input(model, image).detach()
@@ -322,6 +449,14 @@ def explain(model: Module, image: Any, out_dir: str | os.PathLike, target: int |
     files = result.files
     files["saliency"] = _plot_maps(_numpy(x)[0], [("saliency", result.saliency, "hot")],
                                    out / "saliency.png", title)
+    result.integrated_gradients = integrated_gradients(model, x, k)
+    result.occlusion = occlusion(model, x, k, window=max(2, x.shape[-1] // 7),
+                                 stride=max(1, x.shape[-1] // 14))
+    files["integrated_gradients"] = _plot_maps(
+        _numpy(x)[0], [("integrated gradients", result.integrated_gradients.sum(axis=0), "bwr")],
+        out / "integrated_gradients.png", title)
+    files["occlusion"] = _plot_maps(_numpy(x)[0], [("occlusion: score drop", result.occlusion,
+                                                     "bwr")], out / "occlusion.png", title)
     if conv_layers(model):
         result.grad_cam = grad_cam(model, x, k)
         files["grad_cam"] = _plot_maps(

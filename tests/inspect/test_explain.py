@@ -16,8 +16,11 @@ from rosenblatt.inspect.explain import (
     explain,
     feature_maps,
     grad_cam,
+    integrated_gradients,
+    occlusion,
     plot_feature_maps,
     plot_filters,
+    randomization_check,
     saliency,
 )
 from rosenblatt.models import cnn3, lenet5
@@ -177,7 +180,8 @@ def _digit_image() -> np.ndarray:
 def test_explain_writes_the_pngs_and_returns_the_arrays(tmp_path) -> None:
     model = lenet5()
     result = explain(model, _digit_image(), tmp_path / "out", classes=list("abcdefghij"))
-    assert set(result.files) == {"saliency", "grad_cam", "filters", "feature_maps"}
+    assert set(result.files) == {"saliency", "integrated_gradients", "occlusion", "grad_cam",
+                                 "filters", "feature_maps"}
     for path in result.files.values():
         assert path.parent == tmp_path / "out"
         _not_blank(path)
@@ -198,7 +202,8 @@ def test_explain_writes_the_pngs_and_returns_the_arrays(tmp_path) -> None:
 def test_explain_without_convolutions_gives_saliency_only(tmp_path) -> None:
     model = MLP(64, [16], 10)
     result = explain(model, np.random.default_rng(0).random((1, 8, 8)), tmp_path)
-    assert list(result.files) == ["saliency"] and result.grad_cam is None
+    assert list(result.files) == ["saliency", "integrated_gradients", "occlusion"]
+    assert result.grad_cam is None and result.occlusion.shape == (8, 8)
     assert result.saliency.shape == (8, 8)
     with pytest.raises(ValueError, match="no Conv2d"):
         grad_cam(model, np.zeros((1, 8, 8)))
@@ -267,3 +272,86 @@ def test_cli_explains_a_trained_checkpoint(tmp_path, data_dir, capsys) -> None:
     missing = tmp_path / "missing.safetensors"
     assert main(["explain", str(missing), str(tmp_path / "seven.png")]) == 1
     assert "no checkpoint" in capsys.readouterr().err
+
+
+# ------------------------------------------- integrated gradients, occlusion, sanity
+def test_integrated_gradients_match_torch_and_are_complete() -> None:
+    ours, theirs = _tiny_pair()
+    image = _image()
+    result = integrated_gradients(ours, image, target=2, steps=8)
+    alphas = (torch.arange(8, dtype=torch.float32) + 0.5) / 8
+    x = torch.tensor(image[None])
+    points = (alphas.reshape(-1, 1, 1, 1) * x).requires_grad_()
+    (grad,) = torch.autograd.grad(theirs(points)[:, 2].sum(), points)
+    np.testing.assert_allclose(result, (x[0] * grad.mean(0)).numpy(), rtol=1e-4, atol=1e-6)
+    # completeness: the attributions add up to score(x) - score(baseline)
+    model = lenet5()
+    digit = np.random.default_rng(3).random((1, 28, 28)).astype(np.float32)
+    baseline = np.full_like(digit, 0.5)
+    attributions = integrated_gradients(model, digit, target=4, baseline=baseline, steps=100)
+    with rb.no_grad():
+        scores = model(rb.tensor(np.stack([digit, baseline])))[:, 4].numpy()
+    assert attributions.sum() == pytest.approx(scores[0] - scores[1], rel=0.02, abs=1e-4)
+
+
+def test_integrated_gradients_of_a_linear_model_are_input_times_weight() -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(2 * 3 * 3, 4))
+    image = _image((2, 3, 3))
+    result = integrated_gradients(model, image, target=1, steps=5)
+    weight = model[1].weight.detach().numpy()[1].reshape(2, 3, 3)
+    np.testing.assert_allclose(result, image * weight, rtol=1e-5, atol=1e-7)
+
+
+def test_occlusion_of_a_linear_model_by_hand() -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    image = _image((1, 4, 4), seed=2)
+    result = occlusion(model, image, target=0, window=2, stride=2)
+    contribution = image[0] * model[1].weight.detach().numpy()[0].reshape(4, 4)
+    # four disjoint 2x2 patches: each pixel's drop is its patch's summed contribution
+    blocks = contribution.reshape(2, 2, 2, 2).sum(axis=(1, 3))
+    np.testing.assert_allclose(result, np.kron(blocks, np.ones((2, 2))), rtol=1e-5, atol=1e-6)
+    # overlapping windows: a pixel's value is the mean over the windows covering it
+    overlapping = occlusion(model, image, target=0, window=3, stride=1)
+    corner = contribution[:3, :3].sum()  # only the first window covers pixel (0, 0)
+    assert overlapping[0, 0] == pytest.approx(corner, rel=1e-5)
+
+
+def _trained_digits_cnn() -> nn.Module:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = rb.tensor((digits.data[:600] / 16).astype(np.float32).reshape(-1, 1, 8, 8))
+    y = rb.tensor(digits.target[:600]).long()
+    rb.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(8 * 64, 10))
+    optimizer = rb.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        for i in range(0, 600, 50):
+            optimizer.zero_grad()
+            rb.nn.functional.cross_entropy(model(x[i:i + 50]), y[i:i + 50]).backward()
+            optimizer.step()
+    return model
+
+
+def test_randomization_check_separates_real_explanations_from_edge_detectors() -> None:
+    model = _trained_digits_cnn()
+    from sklearn.datasets import load_digits
+
+    image = (load_digits().data[700] / 16).astype(np.float32).reshape(1, 8, 8)
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    rng_before = rb.get_rng_state()
+    for method in (saliency, grad_cam, occlusion):
+        check = randomization_check(model, image, method=method)
+        assert check.layers == ["3", "0"] and len(check.correlations) == 2
+        assert check.passed, (method.__name__, check.correlations)
+    # integrated gradients from a black baseline are (x - 0) times a gradient: on a sparse
+    # digit the ink decides most of the map whatever the weights (Adebayo et al. found the
+    # same for gradient x input); the check says so
+    assert not randomization_check(model, image, method=integrated_gradients).passed
+    # an "explanation" that only looks at the image does not change: the check catches it
+    blind = randomization_check(model, image, method=lambda m, x, k: x.detach().numpy()[0, 0])
+    assert blind.correlations == [pytest.approx(1.0)] * 2 and not blind.passed
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+    assert rb.equal(rb.get_rng_state(), rng_before)
