@@ -140,6 +140,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (1: small models gain nothing from more; 0: all)")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    p.add_argument("--init-from", default=None, metavar="CKPT",
+                   help="transfer learning: start from this checkpoint's network (its model "
+                        "and widths; a fresh head when the classes differ)")
+    p.add_argument("--freeze", action="append", default=[], metavar="PATTERN",
+                   help="with --init-from: do not train the layers matching PATTERN "
+                        "(e.g. 'features.*'; repeatable)")
+    p.add_argument("--new-head", type=_positive_int, default=None, metavar="N",
+                   help="with --init-from: a freshly initialised N-class head")
+    p.add_argument("--lr-backbone", type=_positive_float, default=None, metavar="X",
+                   help="with --init-from: learning rate of all but the head (default --lr)")
+    p.add_argument("--unfreeze-every", type=_positive_int, default=None, metavar="K",
+                   help="with --init-from: gradual unfreezing, the head alone first, then one "
+                        "more layer from the top every K epochs")
     p.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also log to TensorBoard event files in DIR (needs the tensorboard extra)")
     p.set_defaults(func=cmd_train)
@@ -417,6 +430,10 @@ def _train(args: argparse.Namespace) -> int:
     rb.manual_seed(args.seed)
     info = dataset_info(args.dataset)
     model, model_config = build_model(args.model, info, s)  # bad choices fail before loading
+    transfer = _transfer(args, info)
+    if transfer is not None:
+        model, model_config = transfer.model, transfer.config
+        args.model = model_config["name"]  # the checkpoint decides the network
     augment = _augmentation(args.dataset) if s["augment"] else None
     train_set = load_split(args.dataset, True, args.data_root, args.download, args.seed,
                            transform=augment)
@@ -440,14 +457,17 @@ def _train(args: argparse.Namespace) -> int:
     eval_batch = max(256, s["batch_size"])
     val_loader = DataLoader(val_set, batch_size=eval_batch) if val_set is not None else None
     test_loader = DataLoader(test_set, batch_size=eval_batch)
-    optimizer = _optimizer(s["optimizer"], model.parameters(), s["lr"], s["weight_decay"],
-                           args.momentum)
+    params = transfer.param_groups(s["lr"]) if transfer is not None else model.parameters()
+    optimizer = _optimizer(s["optimizer"], params, s["lr"], s["weight_decay"], args.momentum)
     scheduler, interval = _scheduler(s["scheduler"], optimizer, s["epochs"], len(train_loader))
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
     if args.model != "mlp":
         s = {k: v for k, v in s.items() if k not in MLP_ONLY}
     config = {"model": model_config, "dataset": args.dataset, **info,
               "settings": {k: v for k, v in s.items()}, "seed": args.seed}
+    if transfer is not None:
+        config["transfer"] = transfer.describe()
+        print("transfer: " + ", ".join(f"{k}={v}" for k, v in transfer.describe().items()))
     if hasattr(test_set, "root"):
         # `evaluate` reads the test set from where training found it, without --data-root
         config["data_root"] = str(Path(test_set.root).resolve())
@@ -460,7 +480,8 @@ def _train(args: argparse.Namespace) -> int:
                       scheduler_interval=interval, out_dir=out, patience=s["patience"],
                       device=args.device if args.device != "cpu" else None,
                       progress=not args.no_progress, config=config,
-                      tensorboard=args.tensorboard)
+                      tensorboard=args.tensorboard,
+                      callbacks=transfer.callbacks if transfer is not None else ())
     trainer.fit(train_loader, val_loader, s["epochs"], resume=args.resume)
 
     best = out / "best.safetensors"
@@ -481,6 +502,20 @@ def _train(args: argparse.Namespace) -> int:
           f"{out / 'history.jsonl'}")
     print(f"evaluate again: {command_name()} evaluate {out / 'best.safetensors'}")
     return 0
+
+
+def _transfer(args: argparse.Namespace, info: dict) -> Any:
+    """The transfer-learning setup of --init-from (None without it)."""
+    given = [f for f in ("freeze", "new_head", "lr_backbone", "unfreeze_every")
+             if getattr(args, f)]
+    if args.init_from is None:
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} needs --init-from CKPT")
+        return None
+    from .transfer import prepare_transfer
+
+    return prepare_transfer(args.init_from, info, args.freeze, args.new_head, args.lr_backbone,
+                            args.unfreeze_every)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
