@@ -13,6 +13,7 @@ import binascii
 import io
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -184,11 +185,9 @@ IMAGE_BODY = {
 
 
 def create_app(reader: Any = None, token: str | None = None, db_path: str | Path | None = None,
-               window_ms: float = 3.0, max_bytes: int = MAX_BYTES,
-               on_ready: Any = None) -> Any:
+               window_ms: float = 3.0, max_bytes: int = MAX_BYTES) -> Any:
     """The FastAPI application. reader: a ZipReader (loaded on startup when None); token: the
-    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file;
-    on_ready: called once the model is loaded and warm."""
+    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, HTTPException, Request
@@ -221,8 +220,6 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             batcher.reader = await asyncio.to_thread(get_reader)
             await asyncio.to_thread(warm_up, batcher.reader)  # imports, caches before traffic
             batcher.start()
-            if on_ready is not None:
-                on_ready()
             yield
             await batcher.stop()
 
@@ -513,5 +510,15 @@ def run(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
         uvicorn.run("rosenblatt.serve.app:app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False)
         return
-    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms, on_ready=ready)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(reader, token=token, db_path=db_path, window_ms=window_ms)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           access_log=False))
+
+    def announce() -> None:  # once the socket listens, not merely when the app has started
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            ready()
+
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()

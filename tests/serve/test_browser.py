@@ -1,7 +1,8 @@
 """The web page in headless Chromium: draw a digit on the canvas and read it.
 
-Needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver) and
-selenium (pip). Skipped when they are missing, except under CI (CI or
+Needs a Chromium (or Chrome) and its chromedriver - $CHROME_BIN and $CHROMEDRIVER, else found on
+the PATH; scripts/test.sh installs Debian's chromium and chromium-driver only when there is
+none - and selenium (pip). Skipped when they are missing, except under CI (CI or
 ROSENBLATT_REQUIRE_BROWSER set), where it fails.
 """
 
@@ -14,12 +15,20 @@ import warnings
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+def _first(env: str, names: tuple[str, ...]) -> str:
+    """$env, else the first of `names` on the PATH (an existing install is used first)."""
+    found = [os.environ.get(env, "")] + [shutil.which(n) or "" for n in names]
+    return next((f for f in found if f), names[0])
+
+
+CHROMIUM = _first("CHROME_BIN", ("chromium", "chromium-browser", "google-chrome",
+                                 "google-chrome-stable"))
+DRIVER = _first("CHROMEDRIVER", ("chromedriver",))
 
 
 def _need_browser():
-    missing = [p for p in (CHROMIUM, DRIVER) if not os.path.exists(p)]
+    missing = [p for p in (CHROMIUM, DRIVER) if not shutil.which(p)]
     try:
         import selenium  # noqa: F401
     except ImportError:

@@ -154,8 +154,11 @@ def _serve(args: argparse.Namespace) -> int:
     from rosenblatt.serve.app import run
 
     token = args.token or os.environ.get("ROSENBLATT_REVIEW_TOKEN") or None
-    run(host=args.host, port=args.port, token=token, db_path=args.db,
-        window_ms=args.window_ms, workers=args.workers, model=args.model)
+    try:
+        run(host=args.host, port=args.port, token=token, db_path=args.db,
+            window_ms=args.window_ms, workers=args.workers, model=args.model)
+    except KeyboardInterrupt:  # Ctrl+C is how a server is stopped: not an error
+        print("stopped", flush=True)
     return 0
 
 
