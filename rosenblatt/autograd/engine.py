@@ -79,7 +79,7 @@ def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]
         return
     current = old._data
     if id(old) in borrowed or not writable(current) or current.shape != grad.shape:
-        old._data = current + grad
+        old._data = as_array(current + grad)
         borrowed.discard(id(old))
     else:
         current += grad
@@ -98,7 +98,7 @@ class _Capture:
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         if id(tensor) in self.ids:
             previous = self.found.get(id(tensor))
-            self.found[id(tensor)] = grad if previous is None else previous + grad
+            self.found[id(tensor)] = grad if previous is None else as_array(previous + grad)
 
     def node(self, node: Function, grad: Any) -> None:
         tensor = self.nodes.get(id(node))
@@ -141,7 +141,7 @@ def run_backward(
             else:
                 catch.leaf(tensor, grad)
         elif node in buffers:
-            buffers[node] = buffers[node] + grad
+            buffers[node] = as_array(buffers[node] + grad)
             owned.add(node)
         else:
             buffers[node] = grad
@@ -181,14 +181,12 @@ def run_backward(
                 check_backward_finite(node, grads)
             del grad
             if not retain_graph:  # saved arrays: freed as soon as they are used
-                node.saved_tensors = ()
-                node.versions = None  # marks the node freed
-                node.__dict__.clear()
-                if keeper is not None:
-                    node.retained = keeper
+                node.release()
             for parent, g in zip(node.next_nodes, grads):
                 if g is None or parent is None:
                     continue
+                if g.__class__ is not ndarray:  # a rule's 0-d result may be a NumPy scalar
+                    g = as_array(g)
                 if not isinstance(parent, Function):
                     if _LEAF_HOOKS and id(parent) in _LEAF_HOOKS:
                         _hold(hooked, parent, g)
@@ -204,7 +202,7 @@ def run_backward(
                 elif parent in owned:
                     pending += g
                 else:
-                    buffers[parent] = pending + g
+                    buffers[parent] = as_array(pending + g)
                     owned.add(parent)
         # a leaf's hooks see its whole gradient of this pass, before it reaches .grad
         for tensor, g in hooked.values():
@@ -224,4 +222,4 @@ def run_backward(
 def _hold(hooked: dict[int, tuple[Tensor, Any]], tensor: Tensor, grad: Any) -> None:
     """Sum a hooked leaf's gradient until the pass ends (its hooks run once, on the total)."""
     held = hooked.get(id(tensor))
-    hooked[id(tensor)] = (tensor, grad if held is None else held[1] + grad)
+    hooked[id(tensor)] = (tensor, grad if held is None else as_array(held[1] + grad))

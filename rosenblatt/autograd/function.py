@@ -108,7 +108,7 @@ class Function:
                 raise
             raise RuntimeError(_shape_error(cls, inputs, error)) from None
         if out.__class__ is not ndarray:
-            out = as_array(out)
+            out = _as_output_array(ctx, out)
         result = _new(Tensor)
         result._data = out
         result.grad = None
@@ -163,17 +163,35 @@ class Function:
                 )
 
     def release(self) -> None:
-        """Drop everything saved for backward (the node stays, marked as freed)."""
-        keeper = self.retained
+        """Drop the arrays saved for backward, as PyTorch frees saved tensors.
+
+        A node that kept arrays is marked freed (running it again raises); one that kept
+        none (a view's slice, a sum's shape) stays runnable, so a second backward through a
+        view of a leaf works as in PyTorch."""
+        kept = bool(self.saved_tensors)
         self.saved_tensors = ()
-        self.versions = None  # marks the node freed
-        self.__dict__.clear()
-        if keeper is not None:
-            self.retained = keeper
+        state = self.__dict__
+        if state:
+            arrays = [key for key, value in state.items()
+                      if hasattr(value, "dtype") and not isinstance(value, type)]
+            for key in arrays:
+                del state[key]
+            kept = kept or bool(arrays)
+        self.versions = None if kept else ()  # None marks the node freed
 
 
 _new = object.__new__
 _sequence = itertools.count()
+
+
+def _as_output_array(ctx: Function, out: Any) -> Any:
+    """A forward's NumPy scalar (0-d results) as a 0-d array, also where the op saved it for
+    backward: the saved array must be the output's memory, or in-place changes to the
+    output would go unnoticed by the version check."""
+    array = as_array(out)
+    if array is not out and ctx.saved_tensors:
+        ctx.saved_tensors = tuple(array if s is out else s for s in ctx.saved_tensors)
+    return array
 
 
 def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:

@@ -12,7 +12,7 @@ import weakref
 from typing import Any, Callable, Iterator
 
 from .. import dtypes
-from .._backend import Device, array_module, device_of, np, to_device
+from .._backend import Device, array_module, as_array, device_of, np, to_device
 from .._backend import device as parse_device
 from .grad_mode import state
 
@@ -58,7 +58,7 @@ class Tensor:
         self._init(array, kwargs.get("requires_grad", False), None)
 
     def _init(self, array: Any, requires_grad: bool, node: Any) -> None:
-        self._data = array
+        self._data = as_array(array)
         self.requires_grad = requires_grad
         self.grad = None
         self._node = node
@@ -68,7 +68,9 @@ class Tensor:
     def _make(cls, array: Any, requires_grad: bool, node: Any) -> Tensor:
         """Wrap an array without copying (the internal constructor)."""
         t = object.__new__(cls)
-        t._data = array
+        # NumPy ops on 0-d arrays return NumPy scalars: immutable, so in-place writes and
+        # gradient sums into them would be lost. A tensor always holds an array.
+        t._data = array if array.__class__ is np.ndarray else as_array(array)
         t.requires_grad = requires_grad
         t.grad = None
         t._node = node
@@ -349,13 +351,15 @@ class Tensor:
         return self.to("cuda" if device is None else
                        (f"cuda:{device}" if isinstance(device, int) else device))
 
-    def clone(self) -> Tensor:
-        """A copy with its own memory; gradients flow back to the original."""
-        return ops_shape.clone(self)
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy with its own memory (the same stride order); gradients flow back."""
+        return ops_shape.clone(self, memory_format=memory_format)
 
-    def contiguous(self) -> Tensor:
+    def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor if row-major contiguous, else a contiguous copy."""
-        return self if self._data.flags.c_contiguous else ops_shape.clone(self)
+        if self._data.flags.c_contiguous:
+            return self
+        return ops_shape.clone(self, memory_format=ops_shape.contiguous_format)
 
     # ------------------------------------------------------------ python protocol
     def __repr__(self) -> str:
@@ -372,6 +376,19 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (f"{loss:.4f}"); others only with spec ''."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __contains__(self, element: Any) -> bool:
+        """`value in tensor`: whether any element equals it."""
+        if not isinstance(element, (Tensor, int, float, bool)):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -443,6 +460,9 @@ class Tensor:
 
     def __mod__(self, other: Any) -> Tensor:
         return ops_ew.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops_ew.remainder(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
         return ops_ew.pow(self, other)
@@ -688,8 +708,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         """Copy `src` (broadcast to this shape) into this tensor."""
-        src = src if isinstance(src, Tensor) else ops_ew.constant(src, self)
-        return self._inplace(lambda: ops_shape.clone(ops_shape.expand(src, tuple(self.shape))))
+        return self._inplace(lambda: ops_shape.overwrite(self, src))
 
     def zero_(self) -> Tensor:
         """Fill with zeros."""
@@ -697,8 +716,11 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with one value."""
-        if state.enabled and self.requires_grad:
-            return self._inplace(lambda: ops_ew.mul(self, 0) + value)
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        if state.enabled and (self.requires_grad or getattr(value, "requires_grad", False)):
+            return self._inplace(lambda: ops_shape.overwrite(self, value))
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._version_box[0] += 1
         return self

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import functools
+from typing import Any, Callable, Sequence
+
+from .._backend import array_module
 
 
 def unbroadcast(grad: Any, shape: tuple) -> Any:
@@ -18,6 +21,16 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     return grad.reshape(shape)
 
 
+def kept_max(x: Any, axes: int | tuple | None) -> Any:
+    """x's maximum over `axes` with them kept as size 1 (the shift before an exp); zeros
+    when the reduced axes are empty, where NumPy's max has no identity to return."""
+    if x.size == 0:
+        axes = range(x.ndim) if axes is None else (axes,) if isinstance(axes, int) else axes
+        shape = tuple(1 if i in axes or i - x.ndim in axes else n for i, n in enumerate(x.shape))
+        return array_module(x).zeros(shape, dtype=x.dtype)
+    return x.max(axis=axes, keepdims=True)
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     """A dimension in [0, ndim), with PyTorch's error message when out of range."""
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
@@ -29,15 +42,38 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
-    """`dim` as a sorted tuple of non-negative axes, or None for all dimensions."""
+    """`dim` as a sorted tuple of non-negative axes, or None for all dimensions (also for a
+    0-d tensor's dim 0 or -1: reducing its one element over 'all' dimensions is the same)."""
     if dim is None:
         return None
     if isinstance(dim, int):
-        return (normalize_dim(dim, ndim),)
+        axis = normalize_dim(dim, ndim)
+        return (axis,) if ndim else None
     axes = tuple(sorted(normalize_dim(d, ndim) for d in dim))
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-    return axes or None
+    return axes if axes and ndim else None
+
+
+def scalar_as_vector(op: Callable) -> Callable:
+    """For an op along one dim (cumsum, sort, flip, max(dim)...): PyTorch lets a 0-d tensor
+    take dim 0 or -1 as one element. The op runs on it as shape (1,), and each one-element
+    tensor it returns comes back 0-d, as PyTorch's do."""
+
+    @functools.wraps(op)
+    def along_dim(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(x, "ndim", 1) != 0:
+            return op(x, *args, **kwargs)
+        return _as_zero_dim(op(x.reshape(1), *args, **kwargs))
+
+    return along_dim
+
+
+def _as_zero_dim(result: Any) -> Any:
+    if isinstance(result, tuple):
+        parts = [_as_zero_dim(r) for r in result]
+        return type(result)(*parts) if hasattr(result, "_fields") else tuple(parts)
+    return result.reshape(()) if getattr(result, "ndim", 0) == 1 else result
 
 
 def shape_str(shape: Sequence[int]) -> str:

@@ -23,7 +23,6 @@ from .elementwise import (
     _xp,
     cast,
     clamp,
-    log,
     mul,
     quiet,
 )
@@ -52,6 +51,9 @@ UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
                                        / xp.where(x == 0, 1, x))),
     "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180),
     "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi),
+    # log(x / (1 - x)); outside [0, 1] PyTorch's derivative is NaN, not the formula's value
+    "logit": (lambda xp, x: xp.log(x / (1 - x)),
+              lambda xp, x, y: xp.where((x < 0) | (x > 1), np.nan, 1 / (x * (1 - x)))),
     # x - trunc(x): slope 1, as PyTorch has it
     "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1),
 }
@@ -129,7 +131,7 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
     p = _float_input(x)
     if eps is not None:
         p = clamp(p, eps, 1 - eps)
-    return log(p / (1 - p))
+    return Elementary.apply(p, name="logit")
 
 
 def clamp_min(x: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -182,7 +184,8 @@ class Atan2(Function):
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
         with quiet():
-            scale = grad / (x * x + y * y)
+            squared = x * x + y * y  # 0 at the origin, where PyTorch's gradient is 0
+            scale = grad / ctx.xp.where(squared == 0, 1, squared) * (squared != 0)
         need_y, need_x = ctx.needs_input_grad
         return (unbroadcast(scale * x, y.shape) if need_y else None,
                 unbroadcast(-scale * y, x.shape) if need_x else None)

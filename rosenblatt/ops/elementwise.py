@@ -173,9 +173,8 @@ class Pow(Function):
             if need_a:
                 # b * a**(b-1), written so a == 0 with b == 0 gives 0 as PyTorch does
                 grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
-            if need_b:
-                log_a = xp.log(xp.where(a > 0, a, 1))
-                grad_b = xp.where((a == 0) & (b >= 0), 0, grad * out * log_a)
+            if need_b:  # out * log(a): 0 ** -1 gives -inf, a < 0 NaN, as in PyTorch
+                grad_b = xp.where((a == 0) & (b >= 0), 0, grad * out * xp.log(a))
                 grad_b = unbroadcast(grad_b, b.shape)
         return grad_a, grad_b
 
@@ -215,7 +214,7 @@ class Neg(Function):
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha * b, broadcasting."""
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     return Add.apply(*_operands(a, b))
 
 
@@ -223,7 +222,7 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a - alpha * b, broadcasting; bool tensors are refused, as in PyTorch."""
     _refuse_bool_subtraction(a, b)
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     return Sub.apply(*_operands(a, b))
 
 
@@ -247,10 +246,11 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
     """a / b (true division; integers give floats), broadcasting."""
     if rounding_mode == "floor":
-        return floor_divide(a, b)
+        return FloorDivide.apply(*_operands(a, b), zero_grad=True)
     if rounding_mode == "trunc":
-        q = Div.apply(*_float_operands(a, b))
-        return trunc(q).to(dtypes.result_type(a, b))
+        a, b = _operands(a, b)
+        _refuse_integer_division_by_zero(a._data, b._data)
+        return trunc(Div.apply(*_float_operands(a, b))).to(a.dtype)
     return Div.apply(*_float_operands(a, b))
 
 
@@ -275,15 +275,13 @@ negative = neg
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:
-    """floor(a / b), no gradient (piecewise constant)."""
-    a, b = _operands(a, b)
-    return _no_grad_result(a._data // b._data)
+    """floor(a / b), broadcasting; not differentiable (backward raises, as in PyTorch)."""
+    return FloorDivide.apply(*_operands(a, b), zero_grad=False)
 
 
 def remainder(a: Any, b: Any) -> Tensor:
-    """a - floor(a / b) * b, sign of the divisor (Python's %); gradient 1 for a."""
-    a, b = _operands(a, b)
-    return sub(a, mul(floor_divide(a, b), b))
+    """a - floor(a / b) * b, sign of the divisor (Python's %); gradients 1 and -floor(a / b)."""
+    return Remainder.apply(*_operands(a, b), toward_zero=False)
 
 
 fmod_python = remainder
@@ -352,7 +350,14 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.xp.sign(ctx.saved_tensors[0])
+        return grad * sign_array(ctx.xp, ctx.saved_tensors[0])
+
+
+def sign_array(xp: Any, x: Any) -> Any:
+    """-1, 0 or 1 in x's dtype, and 0 at NaN as PyTorch's sign (NumPy's gives NaN)."""
+    if x.dtype.kind != "f":
+        return xp.sign(x)
+    return (x > 0).astype(x.dtype) - (x < 0)
 
 
 class Sin(Function):
@@ -432,27 +437,30 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # out >= 0, so sign(out) is the 0/1 mask already in grad's dtype: one same-type
-        # multiply instead of a bool mask and a mixed-type one (2x faster on small tensors)
-        return grad * ctx.xp.sign(ctx.saved_tensors[0])
+        # PyTorch's rule: zero where out <= 0, so a NaN input passes its gradient
+        return grad * ctx.xp.logical_not(ctx.saved_tensors[0] <= 0)
 
 
 class Clamp(Function):
+    """Gradient passes where low <= x <= high (clamp) or low < x < high (strict: hardtanh),
+    as PyTorch defines them; a NaN input passes none."""
+
     @staticmethod
-    def forward(ctx, x, low, high):
+    def forward(ctx, x, low, high, strict=False):
         ctx.save_for_backward(x)
-        ctx.low, ctx.high = low, high
+        ctx.low, ctx.high, ctx.strict = low, high, strict
         return ctx.xp.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        keep = True
+        xp = ctx.xp
+        keep = x == x  # False at NaN
         if ctx.low is not None:
-            keep = x >= ctx.low
+            keep &= (x > ctx.low) if ctx.strict else (x >= ctx.low)
         if ctx.high is not None:
-            keep = keep & (x <= ctx.high)
-        return grad * keep
+            keep &= (x < ctx.high) if ctx.strict else (x <= ctx.high)
+        return xp.where(keep, grad, grad.dtype.type(0))  # not grad * keep: inf * 0 is NaN
 
 
 class Maximum(Function):
@@ -466,7 +474,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _split_by_winner(ctx, grad, a > b, a == b, a.shape, b.shape)
+        return _split_by_winner(ctx, grad, a < b, a > b, a == b, a.shape, b.shape)
 
 
 class Minimum(Function):
@@ -480,16 +488,21 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _split_by_winner(ctx, grad, a < b, a == b, a.shape, b.shape)
+        return _split_by_winner(ctx, grad, a > b, a < b, a == b, a.shape, b.shape)
 
 
-def _split_by_winner(ctx: Any, grad: Any, a_wins: Any, tie: Any, sa: tuple, sb: tuple) -> tuple:
-    """Gradient to whichever operand was chosen, half each on ties."""
+def _split_by_winner(ctx: Any, grad: Any, a_loses: Any, b_loses: Any, tie: Any, sa: tuple,
+                     sb: tuple) -> tuple:
+    """Gradient to each operand that did not lose, half each on ties (PyTorch's rule: where
+    either is NaN, neither lost, and both get it)."""
     xp = ctx.xp
-    share_a = xp.where(tie, 0.5, a_wins).astype(grad.dtype)
     need_a, need_b = ctx.needs_input_grad
-    return (unbroadcast(grad * share_a, sa) if need_a else None,
-            unbroadcast(grad * (1 - share_a), sb) if need_b else None)
+    grad_a = grad_b = None
+    if need_a:
+        grad_a = unbroadcast(grad * xp.where(tie, 0.5, ~a_loses).astype(grad.dtype), sa)
+    if need_b:
+        grad_b = unbroadcast(grad * xp.where(tie, 0.5, ~b_loses).astype(grad.dtype), sb)
+    return grad_a, grad_b
 
 
 class Where(Function):
@@ -518,6 +531,8 @@ class Piecewise(Function):
         ctx.shape = x.shape
         if fn == "round":
             return ctx.xp.round(x, decimals)
+        if fn == "sign":
+            return sign_array(ctx.xp, x)
         return getattr(ctx.xp, fn)(x)
 
     @staticmethod
@@ -602,15 +617,17 @@ def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
 
 
-def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; gradient passes where min <= x <= max."""
+def clamp(x: Tensor, min: Any = None, max: Any = None,  # noqa: A002
+          *, strict: bool = False) -> Tensor:
+    """Limit values to [min, max]; gradient passes where min <= x <= max (min < x < max
+    with `strict`, hardtanh's rule)."""
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x if min is None else maximum(x, min)
         return out if max is None else minimum(out, max)
     target = dtypes.result_type(x, *(v for v in (min, max) if v is not None))
-    return Clamp.apply(_as(x, target, x), low=min, high=max)
+    return Clamp.apply(_as(x, target, x), low=min, high=max, strict=strict)
 
 
 clip = clamp
@@ -632,6 +649,8 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Any:
         from .index import nonzero
 
         return nonzero(condition, as_tuple=True)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # where(c, 1.0, 0.0)
+        a = constant(a, condition, dtypes.result_type(a, b))
     a, b = _operands(a, b)
     if condition.dtype is not dtypes.bool:
         condition = condition.bool()
@@ -781,28 +800,58 @@ def bitwise(op: str, a: Any, b: Any) -> Tensor:
 
 
 # ----------------------------------------------------------- more math functions
-class Fmod(Function):
-    """a - trunc(a / b) * b: the remainder with the sign of the dividend (C's fmod)."""
+class Remainder(Function):
+    """a - round(a / b) * b, rounding down (remainder, Python's %: the sign of b) or toward
+    zero (fmod, C's: the sign of a); the gradients are 1 and -round(a / b)."""
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, toward_zero):
+        _refuse_integer_division_by_zero(a, b)
         ctx.save_for_backward(a, b)
+        ctx.toward_zero = toward_zero
         with quiet():
-            return ctx.xp.fmod(a, b)
+            return (ctx.xp.fmod if toward_zero else ctx.xp.remainder)(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:
+            with quiet():
+                rounded = xp.trunc(a / b) if ctx.toward_zero else xp.floor_divide(a, b)
+                grad_b = unbroadcast(-grad * rounded, b.shape)
+        return (unbroadcast(grad, a.shape) if need_a else None), grad_b
+
+
+class FloorDivide(Function):
+    """floor(a / b), as Python's //. PyTorch gives `//` no derivative (backward raises) and
+    div(rounding_mode='floor') a zero one."""
+
+    @staticmethod
+    def forward(ctx, a, b, zero_grad):
+        _refuse_integer_division_by_zero(a, b)
+        ctx.zero_grad = zero_grad
         with quiet():
-            grad_b = -grad * ctx.xp.trunc(a / b) if need_b else None
-        return (unbroadcast(grad, a.shape) if need_a else None,
-                unbroadcast(grad_b, b.shape) if need_b else None)
+            return ctx.xp.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.zero_grad:
+            raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        return tuple(ctx.xp.zeros_like(grad) if need else None for need in ctx.needs_input_grad)
+
+
+def _refuse_integer_division_by_zero(a: Any, b: Any) -> None:
+    """Integer division by zero has no value: PyTorch raises where NumPy gives 0."""
+    if b.dtype.kind in "iub" and a.dtype.kind in "iub" and not bool((b != 0).all()):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def fmod(a: Any, b: Any) -> Tensor:
     """Remainder of a / b with the sign of a, broadcasting; gradients 1 and -trunc(a / b)."""
-    return Fmod.apply(*_operands(a, b))
+    return Remainder.apply(*_operands(a, b), toward_zero=True)
 
 
 class Erf(Function):

@@ -6,14 +6,20 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim
+from ._util import kept_max, normalize_dim, scalar_as_vector
 from .elementwise import _float_input, cast
+
+
+def log_softmax_array(xp: Any, x: Any, axis: int) -> Any:
+    """log(softmax(x)) along `axis`, shifted by the maximum for stability."""
+    shifted = x - kept_max(x, axis)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = ctx.xp.exp(x - x.max(axis=axis, keepdims=True))
+        shifted = ctx.xp.exp(x - kept_max(x, axis))
         out = shifted / shifted.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -28,8 +34,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = log_softmax_array(ctx.xp, x, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -43,21 +48,22 @@ class LogSoftmax(Function):
 def _softmax_input(x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
     if dim is None:
         raise TypeError("softmax(): argument 'dim' must be given (implicit dim is deprecated)")
+    if dtype is None and x._data.dtype.kind != "f":
+        raise NotImplementedError(f"softmax(): not implemented for {x.dtype.name} input; pass "
+                           "dtype= or convert it to a floating point type first")
     x = _float_input(x if dtype is None else cast(x, dtype))
-    return x, normalize_dim(dim, max(x.ndim, 1))
+    return x, normalize_dim(dim, x.ndim)
 
 
+@scalar_as_vector
 def softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`, shifted by the max for stability."""
     x, axis = _softmax_input(x, dim, dtype)
-    if x.ndim == 0:
-        return Softmax.apply(x.reshape(1), axis=0).reshape(())
     return Softmax.apply(x, axis=axis)
 
 
+@scalar_as_vector
 def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed stably."""
     x, axis = _softmax_input(x, dim, dtype)
-    if x.ndim == 0:
-        return LogSoftmax.apply(x.reshape(1), axis=0).reshape(())
     return LogSoftmax.apply(x, axis=axis)

@@ -11,8 +11,8 @@ from .._backend import array_module
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim, unbroadcast
-from .elementwise import _no_grad_result, cast, constant
+from ._util import normalize_dim, scalar_as_vector, unbroadcast
+from .elementwise import _no_grad_result, cast, constant, where
 from .reduce import values_indices
 
 
@@ -151,6 +151,11 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype.name}")
     if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        if value.requires_grad and state.enabled:  # the filled places' gradient goes to value
+            return where(mask, cast(value, x.dtype), x)
         value = value.item()
     if x._data.dtype.kind != "f" and isinstance(value, float):
         raise RuntimeError(f"value cannot be converted to type {x.dtype.name} without overflow")
@@ -161,7 +166,8 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     """The elements of x where mask is True, as a 1-D tensor."""
     from .shape import expand
 
-    return getitem(x, expand(mask, tuple(_broadcast_shape(x.shape, mask.shape))))
+    shape = tuple(_broadcast_shape(x.shape, mask.shape))
+    return getitem(expand(x, shape), expand(mask, shape))
 
 
 def _broadcast_shape(a: tuple, b: tuple) -> tuple:
@@ -345,6 +351,10 @@ def one_hot(labels: Tensor, num_classes: int = -1) -> Tensor:
 def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
     """Indices of nonzero elements: (N, ndim) int64, or one index tensor per dimension."""
     xp = array_module(x._data)
+    if x.ndim == 0:  # PyTorch: (1 or 0, 0) indices; as a tuple, those of x as one element
+        if as_tuple:
+            return nonzero(x.reshape(1), as_tuple=True)
+        return _no_grad_result(xp.zeros((int(bool(x._data)), 0), dtype=xp.int64))
     found = xp.nonzero(x._data)
     if as_tuple:
         return tuple(_no_grad_result(i.astype(xp.int64)) for i in found)
@@ -352,12 +362,14 @@ def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
                            xp.zeros((0, 0), dtype=xp.int64))
 
 
+@scalar_as_vector
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """(values, indices) sorted along `dim`."""
     indices = argsort(x, dim, descending, stable)
     return values_indices(gather(x, normalize_dim(dim, max(x.ndim, 1)), indices), indices)
 
 
+@scalar_as_vector
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort x along `dim`."""
     xp = array_module(x._data)
@@ -369,6 +381,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     return _no_grad_result(order.astype(xp.int64))
 
 
+@scalar_as_vector
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """(values, indices) of the k largest (or smallest) elements along `dim`."""
     axis = normalize_dim(dim, max(x.ndim, 1))

@@ -60,7 +60,13 @@ def _check_matmul(a: Tensor, b: Tensor, op: str) -> None:
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product: (n) @ (n) -> (), (.., n, k) @ (k, m) -> (.., n, m), batches broadcast."""
-    a, b = _operands(a, b)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}"
+                        if isinstance(a, Tensor) else
+                        f"matmul(): argument 'input' must be Tensor, not {type(a).__name__}")
+    if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matrix products
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype.name} != {b.dtype.name}")
     _check_matmul(a, b, "matmul")
     return MatMul.apply(a, b)
 

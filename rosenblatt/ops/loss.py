@@ -11,13 +11,9 @@ from typing import Any
 from .._backend import np
 from ..autograd.function import Function
 from .elementwise import sigmoid_array
+from .fused import log_softmax_array
 
 REDUCTIONS = ("none", "mean", "sum")
-
-
-def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _class_view(array: Any, ndim: int) -> Any:
@@ -72,7 +68,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, smoothing, soft):
         xp = ctx.xp
-        logp = _log_softmax(xp, x, 1)
+        logp = log_softmax_array(xp, x, 1)
         if soft:
             w = 1 if weight is None else _class_view(weight, x.ndim)
             q = (target * (1 - smoothing) + smoothing / x.shape[1]) * w

@@ -10,7 +10,7 @@ from .. import dtypes
 from .._backend import array_module, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim, normalize_dims
+from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
 from .elementwise import _float_input, _no_grad_result, cast, quiet
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -116,19 +116,25 @@ class Prod(Function):
 
 
 class AMax(Function):
-    """Max/min over axes; ties share the gradient equally (PyTorch's amax/amin rule)."""
+    """Max/min over axes; ties share the gradient equally (PyTorch's amax/amin rule).
+
+    `nan_wins`: max()/min() of a whole tensor share the gradient among its NaNs when the
+    result is NaN (PyTorch's evenly_distribute rule); amax/amin then give NaN everywhere."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
+    def forward(ctx, x, axes, keepdim, largest, nan_wins=False):
         out = (x.max if largest else x.min)(axis=axes, keepdims=keepdim)
         ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.nan_wins = axes, keepdim, nan_wins
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
+        if ctx.nan_wins and out != out:
+            winners = ctx.xp.isnan(x)
+        else:
+            winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
         return grad * winners / count.astype(grad.dtype)
@@ -178,7 +184,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         xp = ctx.xp
-        peak = x.max(axis=axes, keepdims=True)
+        peak = kept_max(x, axes)
         peak = xp.where(xp.isfinite(peak), peak, 0)
         total = xp.exp(x - peak).sum(axis=axes, keepdims=True)
         with quiet():
@@ -211,6 +217,41 @@ class Norm2(Function):
         grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
         safe = xp.where(out == 0, 1, out)
         return xp.where(out == 0, 0, grad * x / safe)
+
+
+class PNorm(Function):
+    """(sum |x|^p)^(1/p) for p other than 2 and +-inf, with PyTorch's gradient: 0 where the
+    norm is 0, and none for p = 0 (a count)."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        with quiet():
+            if p == 0:
+                out = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+            else:
+                out = (xp.abs(x) ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.out = out
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp, p, norm = ctx.xp, ctx.p, ctx.out
+        if p == 0:  # a count: PyTorch leaves the gradient undefined (None)
+            return None
+        grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
+        sign = (x > 0).astype(x.dtype) - (x < 0)  # 0 at NaN, as PyTorch's sgn
+        with quiet():
+            if p == 1:
+                return sign * grad
+            if p < 1:
+                scaled = xp.where(x == 0, 0, sign * xp.abs(x) ** (p - 1))
+                return scaled * grad * norm ** (1 - p)
+            scale = xp.where(norm == 0, 0, grad / norm ** (p - 1))
+            return sign * xp.abs(x) ** (p - 1) * scale
 
 
 class CumSum(Function):
@@ -305,12 +346,19 @@ def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _max_min(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
     from .elementwise import maximum, minimum
-    from .index import gather
 
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
-        return amax(x) if largest else amin(x)
+        return AMax.apply(x, axes=None, keepdim=False, largest=largest, nan_wins=True)
+    return _max_min_along(x, dim, keepdim, largest)
+
+
+@scalar_as_vector
+def _max_min_along(x: Tensor, dim: int, keepdim: bool, largest: bool) -> Any:
+    """(values, indices) of the largest or smallest element along `dim`."""
+    from .index import gather
+
     axis = normalize_dim(dim, x.ndim)
     indices = (argmax if largest else argmin)(x, axis, keepdim=True)
     values = gather(x, axis, indices)
@@ -335,12 +383,18 @@ def _correction(unbiased: bool | None, correction: Any) -> float:
     return 0 if unbiased is False else 1
 
 
+def _refuse_integers(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): std and var only support floating point and complex "
+                           f"dtypes, got {x.dtype.name}")
+
+
 def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Variance over `dim`, dividing by N - correction (Bessel's correction by default)."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # var(x, 1) means dim=1 in PyTorch too
-    x = _float_input(x)
+    _refuse_integers(x, "var")
     return Var.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
                      correction=_correction(unbiased, correction))
 
@@ -350,7 +404,7 @@ def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     """Standard deviation over `dim`: sqrt(var), fused so a zero spread has gradient 0."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None
-    x = _float_input(x)
+    _refuse_integers(x, "std")
     return Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
                      correction=_correction(unbiased, correction))
 
@@ -371,7 +425,6 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """Vector p-norm over `dim` (2 / 'fro' by default; also 1, inf, -inf, any p > 0)."""
     from .elementwise import abs as abs_
-    from .elementwise import pow as pow_
 
     x = _float_input(x if dtype is None else cast(x, dtype))
     axes = normalize_dims(dim, x.ndim)
@@ -381,19 +434,17 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
         return amax(abs_(x), () if axes is None else axes, keepdim)
     if p == -float("inf"):
         return amin(abs_(x), () if axes is None else axes, keepdim)
-    if p == 1:
-        return sum(abs_(x), axes, keepdim)
-    if p == 0:
-        return sum(cast(x != 0, x.dtype), axes, keepdim)
-    return pow_(sum(pow_(abs_(x), p), axes, keepdim), 1.0 / p)
+    return PNorm.apply(x, p=p, axes=axes, keepdim=keepdim)
 
 
+@scalar_as_vector
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along `dim`."""
     x = _sum_dtype(x, dtype)
     return CumSum.apply(x, axis=normalize_dim(dim, x.ndim))
 
 
+@scalar_as_vector
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along `dim` (integers accumulate in int64)."""
     x = _sum_dtype(x, dtype)
@@ -402,6 +453,9 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
     data = x._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): does not support bool "
+                           "input; convert it first (e.g. .int())")
     fn = data.argmax if largest else data.argmin
     if dim is None:
         out = fn()
@@ -412,11 +466,13 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
     return _no_grad_result(array_module(data).asarray(out, dtype="int64"))
 
 
+@scalar_as_vector
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None)."""
     return _arg(x, dim, keepdim, True)
 
 
+@scalar_as_vector
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (of the flattened tensor when dim is None)."""
     return _arg(x, dim, keepdim, False)
@@ -571,11 +627,13 @@ def _median(x: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     return _select_along(x, dim, keepdim, _median_position(ignore_nan))
 
 
+@scalar_as_vector
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
     """median() -> the lower middle value (nan if any); median(dim) -> (values, indices)."""
     return _median(input, dim, keepdim, ignore_nan=False)
 
 
+@scalar_as_vector
 def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
     """median ignoring nan: () -> value; (dim) -> (values, indices); nan only if all are nan."""
     return _median(input, dim, keepdim, ignore_nan=True)
@@ -600,6 +658,7 @@ def _mode_position(xp: Any, rows: Any) -> Any:
     return xp.take_along_axis(order, xp.take_along_axis(end, best, axis=-1), axis=-1)
 
 
+@scalar_as_vector
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """(values, indices) of the most frequent value along `dim`; the gradient goes to the index."""
     if input.ndim:
@@ -607,6 +666,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     return _select_along(input, dim, keepdim, _mode_position)
 
 
+@scalar_as_vector
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """(values, indices) of the k-th smallest element (k from 1) along `dim` (nan is largest)."""
     axis = normalize_dim(dim, builtins.max(input.ndim, 1))
@@ -698,11 +758,13 @@ def _cummax_min(x: Tensor, dim: int, largest: bool) -> Any:
     return values_indices(values, indices)
 
 
+@scalar_as_vector
 def cummax(input: Tensor, dim: int) -> Any:  # noqa: A002
     """(values, indices) of the running maximum along `dim`; same shape as input."""
     return _cummax_min(input, dim, True)
 
 
+@scalar_as_vector
 def cummin(input: Tensor, dim: int) -> Any:  # noqa: A002
     """(values, indices) of the running minimum along `dim`; same shape as input."""
     return _cummax_min(input, dim, False)
@@ -740,6 +802,7 @@ class LogCumSumExp(Function):
         return total
 
 
+@scalar_as_vector
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """log(cumsum(exp(x))) along `dim`, computed stably; same shape as input."""
     if input._data.dtype.kind != "f":

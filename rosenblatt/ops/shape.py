@@ -8,7 +8,7 @@ from .._backend import Device, array_module
 from .._backend import to_device as array_to_device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim, unbroadcast
+from ._util import normalize_dim, scalar_as_vector, unbroadcast
 
 
 class Reshape(Function):
@@ -55,6 +55,8 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
+        if shape == x.shape:  # nothing repeats: the view stays writable
+            return x.view()
         return ctx.xp.broadcast_to(x, shape)
 
     @staticmethod
@@ -62,16 +64,56 @@ class Expand(Function):
         return unbroadcast(grad, ctx.shape)
 
 
+class memory_format:  # noqa: N801 - PyTorch's name
+    """How a copy lays out its elements: `contiguous_format` (row-major) or
+    `preserve_format` (the source's order of strides, as clone() does by default)."""
+
+    def __init__(self, name: str, order: str) -> None:
+        self.name, self.order = name, order
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format", "C")
+preserve_format = memory_format("preserve_format", "K")
+channels_last = memory_format("channels_last", "C")  # accepted; copies stay row-major
+
+
 class Copy(Function):
-    """A contiguous copy (clone/contiguous); the gradient passes through."""
+    """A copy (clone/contiguous) in NumPy's `order` ("C" row-major, "K" the source's stride
+    order); the gradient passes through."""
 
     @staticmethod
-    def forward(ctx, x):
-        return ctx.xp.array(x, copy=True, order="C")
+    def forward(ctx, x, order="C"):
+        return ctx.xp.array(x, copy=True, order=order)
 
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+class Overwrite(Function):
+    """`new` written over `old` (copy_, fill_): the gradient goes to `new`, and zero to the
+    values `old` had, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, old, new):
+        return new.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_old, need_new = ctx.needs_input_grad
+        return (ctx.xp.zeros_like(grad) if need_old else None), (grad if need_new else None)
+
+
+def overwrite(x: Tensor, value: Any) -> Tensor:
+    """`value` (a tensor or number, broadcast to x's shape, in x's dtype) replacing x's
+    values, with the gradient flowing to value only."""
+    from .elementwise import cast, constant
+
+    value = value if isinstance(value, Tensor) else constant(value, x)
+    return Overwrite.apply(x, cast(expand(value, tuple(x.shape)), x.dtype))
 
 
 class ToDevice(Function):
@@ -163,9 +205,7 @@ def _infer_shape(numel: int, shape: tuple, op: str, source: tuple) -> tuple:
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (a view when possible); one size may be -1."""
     shape = _infer_shape(x._data.size, _shape_arg(shape), "reshape", x._data.shape)
-    if shape == x._data.shape:
-        return x
-    return Reshape.apply(x, shape=shape, copy=True)
+    return Reshape.apply(x, shape=shape, copy=True)  # a new tensor even if shape is the same
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -205,10 +245,11 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
+    n = x.ndim or 1  # a 0-d tensor takes dims 0 and -1, as in PyTorch
+    d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
     if x.ndim == 0:
-        return x
+        return Permute.apply(x, dims=())
     dims = list(range(x.ndim))
-    d0, d1 = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(x, dims=tuple(dims))
 
@@ -220,12 +261,12 @@ def t(x: Tensor) -> Tensor:
     """Transpose of a matrix (vectors unchanged)."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return x if x.ndim < 2 else transpose(x, 0, 1)
+    return Permute.apply(x, dims=tuple(reversed(range(x.ndim))))
 
 
 def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     """All dimensions reversed."""
-    return x if x.ndim < 2 else Permute.apply(x, dims=tuple(reversed(range(x.ndim))))
+    return Permute.apply(x, dims=tuple(reversed(range(x.ndim))))
 
 
 def mT(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -252,8 +293,6 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
                 f"size ({x.shape[i]}) at non-singleton dimension {lead + i}. Target sizes: "
                 f"{list(sizes)}. Tensor sizes: {list(x.shape)}"
             )
-    if shape == x._data.shape:
-        return x
     return Expand.apply(x, shape=shape)
 
 
@@ -321,9 +360,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    ref = next((t for t in tensors if t.ndim), tensors[0])
+    ref = next((t for t in tensors if t.ndim and t.shape != (0,)), tensors[0])
     axis = normalize_dim(dim, ref.ndim)
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    # PyTorch's legacy rule: a 1-D empty tensor joins anything (and still gets its gradient)
+    empty = tuple(0 if d == axis else n for d, n in enumerate(ref.shape))
+    tensors = [t.reshape(empty) if t.ndim == 1 and t.shape[0] == 0 else t for t in tensors]
     from .. import dtypes
     from .elementwise import cast
 
@@ -395,8 +436,9 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """`chunks` nearly equal pieces along `dim` (fewer if the size is small)."""
     axis = normalize_dim(dim, x.ndim)
     n = x.shape[axis]
-    step = -(-n // chunks) if n else 1
-    return split(x, step, axis)
+    if n == 0:  # PyTorch: `chunks` empty pieces
+        return _slices(x, axis, [0] * chunks)
+    return split(x, -(-n // chunks), axis)
 
 
 def tensor_split(x: Tensor, sections: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -410,6 +452,8 @@ def tensor_split(x: Tensor, sections: int, dim: int = 0) -> tuple[Tensor, ...]:
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, each without that dimension."""
     axis = normalize_dim(dim, x.ndim)
+    if x.shape[axis] == 0:
+        return ()
     return tuple(squeeze(p, axis) for p in split(x, 1, axis))
 
 
@@ -424,6 +468,7 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     return Repeat.apply(x, repeats=repeats)
 
 
+@scalar_as_vector
 def flip(x: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along `dims`: flip(x, (0, 1)) or x.flip(0, 1)."""
     dims = _shape_arg(dims)
@@ -432,8 +477,10 @@ def flip(x: Tensor, *dims: Any) -> Tensor:
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
     """A contiguous copy, same shape; gradients flow back to `input`."""
-    # memory_format is accepted for PyTorch's signature: every copy here is row-major
-    return Copy.apply(input)
+    # preserve_format, the default, keeps a transposed tensor transposed (so .view(-1) on
+    # the copy fails as in PyTorch); memory with gaps becomes row-major
+    order = (memory_format or preserve_format).order
+    return Copy.apply(input, order=order) if order != "C" else Copy.apply(input)
 
 
 def to_device(x: Tensor, target: Device) -> Tensor:
@@ -460,6 +507,7 @@ class Roll(Function):
         return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), ctx.axes)
 
 
+@scalar_as_vector
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements cyclically along `dims` (of the flattened tensor when dims is None)."""
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)

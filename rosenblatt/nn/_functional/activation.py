@@ -69,8 +69,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
              inplace: bool = False) -> Tensor:
     """x clamped into [min_val, max_val]: (*) -> (*)."""
     if inplace:
-        return input._inplace(lambda: ew.clamp(input, min_val, max_val))
-    return ew.clamp(input, min_val, max_val)
+        return input._inplace(lambda: ew.clamp(input, min_val, max_val, strict=True))
+    return ew.clamp(input, min_val, max_val, strict=True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -162,6 +162,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
                                   ignore_index=ignore_index)
 
 
+def _check_weight_broadcasts(weight: Tensor, input: Tensor) -> None:  # noqa: A002
+    """A per-element weight must broadcast to the input's shape, not beyond it."""
+    shape = tuple(input.shape)
+    lead = len(shape) - weight.ndim
+    if lead < 0 or any(w not in (1, n) for w, n in zip(weight.shape, shape[lead:])):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"of the weight {list(weight.shape)}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
                          weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -175,6 +184,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None:
+        _check_weight_broadcasts(weight, input)
         weight = _float_target(weight, input)
     return ops_loss.BinaryCrossEntropy.apply(input, _float_target(target, input), weight,
                                              reduction=reduction)
@@ -190,6 +200,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     if weight is not None:
+        _check_weight_broadcasts(weight, input)
         weight = _float_target(weight, input)
     if pos_weight is not None:
         pos_weight = _float_target(pos_weight, input)

@@ -1,0 +1,238 @@
+"""Regression tests for the silent wrong gradients found by differential fuzzing (issue 19).
+
+Each case is one line of code run twice, with `T` bound to PyTorch and to Rosenblatt; the
+line leaves what to compare in `R` (tensors, numbers, or a tuple of them). Both runs must
+agree: the same values (NaN where PyTorch has NaN), dtypes, shapes and `requires_grad`, or
+both must raise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import rosenblatt
+
+torch = pytest.importorskip("torch")
+
+F64 = "dtype=T.float64, requires_grad=True"
+
+CASES = {
+    # a 0-d tensor that gets gradient from several places (NumPy scalars lost the terms)
+    "0d_leaf_thrice": f"x = T.tensor(2., {F64}); (x*x*x).backward(); R = x.grad",
+    "0d_polynomial": f"x = T.tensor(3., {F64}); f = 3*x**3 + 2*x**2 - 5*x + 7; f.backward(); "
+                     "R = x.grad",
+    "0d_intermediate_thrice": f"x = T.tensor([1., 2.], {F64}); l = (x*x).sum(); "
+                              "(l + l + l).backward(); R = x.grad",
+    "0d_normalisation": f"x = T.tensor([1., 2.], {F64}); m = x.mean(); "
+                        "((x - m) / (x - m).pow(2).mean().sqrt() + m).sum().backward(); R = x.grad",
+    "0d_two_backwards": f"a = T.tensor(.53, {F64}); (a*a).backward(); (a*3).backward(); "
+                        "R = a.grad",
+    "0d_retain_grad": f"a = T.tensor(.53, {F64}); s = a*2; s.retain_grad(); "
+                      "(s*s*s).backward(); R = (s.grad, a.grad)",
+    "0d_stack": f"a = T.tensor(.53, {F64}); s = a*2; T.stack([s, s, s]).sum().backward(); "
+                "R = a.grad",
+    "0d_add_": f"a = T.tensor(.53, {F64}); s = a*2; s.add_(1); (s*s).backward(); R = a.grad",
+    "0d_clamp_": f"a = T.tensor(.53, {F64}); s = a*2; s.clamp_(0, .5); (s*a).backward(); "
+                 "R = a.grad",
+    "0d_relu_": f"a = T.tensor(.53, {F64}); s = a-2; s.relu_(); (s*a).backward(); R = a.grad",
+    "0d_smooth_l1": f"a = T.tensor(.53, {F64}); "
+                    "T.nn.functional.smooth_l1_loss(a*a, T.tensor(.24, dtype=T.float64))"
+                    ".backward(); R = a.grad",
+    "0d_huber": f"a = T.tensor(.53, {F64}); "
+                "T.nn.functional.huber_loss(a*a, T.tensor(.24, dtype=T.float64)).backward(); "
+                "R = a.grad",
+    "0d_grad_prints": f"x = T.tensor(2., {F64}); (x*x).backward(); R = str(x.grad)",
+    "0d_compare_prints": "R = str(T.tensor(.5) > 0)",
+    "0d_floordiv_prints": "R = str(T.tensor(5) // 2)",
+    "0d_isnan_prints": "R = str(T.tensor(.5).isnan())",
+    "0d_autograd_grad_prints": f"x = T.tensor(2., {F64}); R = str(T.autograd.grad(x*x, x)[0])",
+    # in-place changes to a tensor saved for backward
+    "saved_output_relu_": f"a = T.tensor(.3, {F64}); y = a.tanh(); y.relu_(); y.backward()",
+    "saved_output_add_": f"a = T.tensor(.3, {F64}); y = a.exp(); y.add_(2); y.backward()",
+    "saved_output_vector": f"a = T.tensor([.3, -.2], {F64}); y = a.sigmoid(); y.mul_(2); "
+                           "y.sum().backward()",
+    # masked_fill with a 0-d value that requires grad
+    "masked_fill_value_grad": f"v = T.tensor(.7, {F64}); x = T.zeros(3, dtype=T.float64); "
+                              "x.masked_fill(T.tensor([True, False, True]), v).sum().backward(); "
+                              "R = v.grad",
+    # boundaries and NaN/inf edges of derivatives
+    "hardtanh_bounds": f"a = T.tensor([1., -1., .5], {F64}); "
+                       "T.nn.functional.hardtanh(a).sum().backward(); R = a.grad",
+    "relu6_bounds": f"a = T.tensor([0., 3., 6.], {F64}); "
+                    "T.nn.functional.relu6(a).sum().backward(); R = a.grad",
+    "p3_norm_zeros": f"a = T.zeros(2, {F64}); a.norm(p=3).backward(); R = a.grad",
+    "p_half_norm_zeros": f"a = T.tensor([0., 2.], {F64}); a.norm(p=.5).backward(); R = a.grad",
+    "vector_norm_zeros": f"a = T.zeros(2, {F64}); T.linalg.vector_norm(a, ord=3).backward(); "
+                         "R = a.grad",
+    "norm_p0_requires_grad": f"a = T.ones(3, {F64}); y = a.norm(p=0); y.backward(); "
+                             "R = (y, a.grad)",
+    "relu_nan": f"a = T.tensor([math.nan, 1.], {F64}); a.relu().sum().backward(); R = a.grad",
+    "abs_nan": f"a = T.tensor([math.nan, 1.], {F64}); a.abs().sum().backward(); R = a.grad",
+    "clamp_inf": f"a = T.tensor([-math.inf, 1.], {F64}); (T.clamp(a, -1, 1) * a).sum()"
+                 ".backward(); R = a.grad",
+    "max_nan": f"a = T.tensor([math.nan, 1., math.nan], {F64}); a.max().backward(); R = a.grad",
+    "amax_nan": f"a = T.tensor([math.nan, 1.], {F64}); a.amax().backward(); R = a.grad",
+    "maximum_nan": f"a = T.tensor([math.nan, 1.], {F64}); b = T.tensor(1.4, {F64}); "
+                   "T.maximum(a, b).sum().backward(); R = (a.grad, b.grad)",
+    "minimum_tie": f"a = T.tensor([1., 2.], {F64}); b = T.tensor([1., 0.], {F64}); "
+                   "T.minimum(a, b).sum().backward(); R = (a.grad, b.grad)",
+    "sign_nan": "R = T.sign(T.tensor([math.nan, -2., 0.]))",
+    "zero_pow_negative": f"a = T.tensor([-1., 0., 2.], {F64}); (0.0 ** a).sum().backward(); "
+                         "R = a.grad",
+    "atan2_origin": f"a = T.tensor([0., 1.], {F64}); b = T.tensor([0., 1.], {F64}); "
+                    "T.atan2(a, b).sum().backward(); R = (a.grad, b.grad)",
+    "logit_outside": f"a = T.tensor([-0.5, 0.5, 1.5], {F64}); a.logit().sum().backward(); "
+                     "R = a.grad",
+    "logit_eps": f"a = T.tensor([-0.5, 0.5, 1.5], {F64}); a.logit(eps=.1).sum().backward(); "
+                 "R = a.grad",
+    # shapes
+    "0d_cumsum": "R = T.tensor(2.).cumsum(0)",
+    "0d_argsort": "R = T.tensor(2.).argsort()",
+    "empty_chunk": "R = T.tensor([]).chunk(2)",
+    "empty_unbind": "R = T.zeros(0, 3).unbind(0)",
+    "identity_expand": "a = T.ones(3, requires_grad=True); b = a.expand(3); "
+                       "R = (b is a, b.is_leaf, b.grad_fn is None)",
+    "identity_reshape": "a = T.ones(3, requires_grad=True); b = a.reshape(3); "
+                        "R = (b is a, b.is_leaf, b.grad_fn is None)",
+    "vector_t": "a = T.ones(3, requires_grad=True); b = a.t(); R = (b is a, b.is_leaf)",
+    # requires_grad and None gradients
+    "floordiv_requires_grad": "a = T.ones(3, requires_grad=True); R = (a // T.ones(3)).requires_grad",
+    "floordiv_backward_raises": "a = T.ones(3, requires_grad=True); (a // 2).sum().backward()",
+    "div_floor_zero_grad": f"a = T.tensor([5., 7.], {F64}); b = T.tensor([2., 3.], {F64}); "
+                           "T.div(a, b, rounding_mode='floor').sum().backward(); "
+                           "R = (a.grad, b.grad)",
+    "remainder_grads": f"a = T.tensor([5., -7.], {F64}); b = T.tensor([2., 3.], {F64}); "
+                       "(a % b).sum().backward(); R = (a.grad, b.grad)",
+    "copy_cuts_gradient": "a = T.ones(3, requires_grad=True); y = a*1; y.copy_(T.ones(3)); "
+                          "y.sum().backward(); R = a.grad",
+    "fill_cuts_gradient": "a = T.ones(3, requires_grad=True); y = a*float('inf'); y.fill_(2.); "
+                          "y.sum().backward(); R = (y, a.grad)",
+    "empty_in_cat": "a = T.ones(0, requires_grad=True); b = T.ones(2, 3, requires_grad=True); "
+                    "T.cat([a, b]).sum().backward(); R = (a.grad, b.grad)",
+    # backward through a view of a leaf, twice
+    "second_backward_slice": f"a_ = T.ones(6, {F64}); a = a_[::2]; a.exp().sum().backward(); "
+                             "(a*1).sum().backward(); R = a_.grad",
+    "second_backward_expand": f"a_ = T.ones(3, {F64}); a = a_.expand(2, 3); "
+                              "a.exp().sum().backward(); (a*1).sum().backward(); R = a_.grad",
+    "backward_after_grad": f"a_ = T.ones(3, {F64}); a = a_[1:]; T.autograd.grad(a.sum(), a_); "
+                           "(a*1).sum().backward(); R = a_.grad",
+    "second_backward_saved_raises": f"a = T.ones(3, {F64}); y = a.exp(); y.sum().backward(); "
+                                    "y.sum().backward()",
+    # dims of 0-d tensors
+    "0d_dims": "x = T.tensor(2.); R = (x.sum(0), x.sum(-1), x.mean(0), x.amax(0), x.amin(0), "
+               "x.nansum(0), x.norm(dim=0), T.linalg.vector_norm(x, dim=0), x.all(0), x.any(0), "
+               "x.count_nonzero(0), x.max(0), x.min(0), x.sort(0), x.topk(1, 0), x.flip(0), "
+               "T.nn.functional.normalize(x, dim=0), x.softmax(0), x.logsumexp(0))",
+    "0d_var_dim": "x = T.tensor(2., dtype=T.float64); R = (x.var(0), x.std(0))",
+    "0d_dim_out_of_range": "R = T.tensor(2.).median(dim=5)",
+    "0d_nonzero": "x = T.tensor(2.); R = (x.nonzero(), T.where(x > 0), T.tensor(0.).nonzero())",
+    "0d_max_dim_grad": f"x = T.tensor(2., {F64}); v, i = x.max(0); (v*3).backward(); "
+                       "R = (v, i, x.grad)",
+    # empty inputs
+    "empty_softmax": "R = (T.ones(0, 3).softmax(-1), T.ones(3, 0).softmax(-1), "
+                     "T.ones(0, 3).log_softmax(-1), T.ones(3, 0).logsumexp(-1))",
+    "empty_view_chain_softmax": "a = T.ones(2, 3); R = a[1:].transpose(0, -1)[:0].softmax(-1)",
+    "empty_linear": "R = T.nn.functional.linear(T.ones(2, 0), T.ones(3, 0))",
+    "empty_kl_div": "R = T.nn.functional.kl_div(T.ones(0, 3), T.ones(0, 3), "
+                    "reduction='sum')",
+    # Python numbers as operands
+    "where_numbers": "R = (T.where(T.tensor([True, False]), 1.0, 0.0), "
+                     "T.where(T.tensor([True, False]), 1, 0))",
+    "add_alpha_number": "t = T.ones(2); R = (T.add(t, 2, alpha=2), T.sub(t, .5, alpha=3))",
+    "rmod": "R = 2 % (T.ones(2) * 3)",
+    "format_0d": "R = (format(T.tensor(-3), '.3f'), f'{T.tensor(2.5):.2e}', "
+                 "T.tensor(2.5).__format__(''), '{:.6f}'.format(T.tensor(1/3)))",
+    "format_1d_raises": "R = format(T.tensor([1., 2.]), '.3f')",
+    "contains": "R = (0.5 in T.tensor(0.5), 0.5 in T.ones(2, 2) / 2, 3 in T.ones(2))",
+    "setitem_0d_intermediate": f"a = T.tensor(.5, {F64}); y = a * 2; y[y > 0] = 1.; "
+                               "y.backward(); R = (y, a.grad)",
+    "masked_select_broadcast": "R = T.masked_select(T.ones(3), "
+                               "T.tensor([[True, False, True], [False, False, True]]))",
+    # wrong programs PyTorch refuses
+    "int_floordiv_zero": "R = T.tensor([4]) // 0",
+    "int_remainder_zero": "R = T.tensor([4]) % 0",
+    "matmul_dtype_mismatch": "R = T.ones(2, dtype=T.float32) @ T.ones(2, dtype=T.float64)",
+    "softmax_int": "R = T.tensor([1, 2]).softmax(0)",
+    "argmax_bool": "R = T.tensor([True, False]).argmax()",
+    "var_int": "R = T.tensor([1, 2]).var()",
+    "bce_weight_larger": "R = T.nn.functional.binary_cross_entropy(T.full((3,), .5), T.ones(3), "
+                         "weight=T.ones(2, 3))",
+    "clone_keeps_strides": "c = T.ones(3, 4).t().clone(); R = (c.stride(), c.is_contiguous())",
+    "clone_transposed_view_raises": "R = T.ones(3, 4).t().clone().view(-1)",
+    "contiguous_view": "R = T.ones(3, 4).t().contiguous().view(-1)",
+}
+
+
+def run(lib: object, code: str) -> object:
+    """Execute `code` with T = lib; what it left in R, or the type of the exception."""
+    namespace = {"T": lib, "math": math}
+    try:
+        with warnings.catch_warnings():  # PyTorch warns on some edges (zero degrees of freedom)
+            warnings.simplefilter("ignore")
+            exec(code, namespace)
+    except Exception as error:  # compared by kind: messages differ between the libraries
+        return ("raised", "RuntimeError" if type(error).__name__ == "NotImplementedError"
+                else type(error).__name__)
+    return namespace.get("R")
+
+
+def normalise(value: object) -> object:
+    """Tensors as (array, dtype name, requires_grad); containers element by element."""
+    if isinstance(value, (torch.Tensor, rosenblatt.Tensor)):
+        return (np.asarray(value.detach().tolist()), str(value.dtype).split(".")[-1],
+                value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return type(value)(normalise(v) for v in value) if not hasattr(value, "_fields") \
+            else tuple(normalise(v) for v in value)
+    if isinstance(value, str):
+        return value.replace("rosenblatt.", "torch.")
+    return value
+
+
+def assert_same(expected: object, actual: object, where: str = "R") -> None:
+    if isinstance(expected, tuple) and len(expected) == 3 and isinstance(expected[0], np.ndarray):
+        assert isinstance(actual, tuple) and len(actual) == 3, f"{where}: {actual!r}"
+        (a, dtype_a, grad_a), (b, dtype_b, grad_b) = expected, actual
+        assert (dtype_b, grad_b, b.shape) == (dtype_a, grad_a, a.shape), \
+            f"{where}: torch {dtype_a} {a.shape} rg={grad_a}, rosenblatt {dtype_b} {b.shape} " \
+            f"rg={grad_b}"
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-9, equal_nan=True, err_msg=where)
+        return
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), \
+            f"{where}: torch {expected!r}, rosenblatt {actual!r}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            assert_same(e, a, f"{where}[{i}]")
+        return
+    assert actual == expected, f"{where}: torch {expected!r}, rosenblatt {actual!r}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_pytorch(name: str) -> None:
+    code = CASES[name]
+    expected = normalise(run(torch, code))
+    actual = normalise(run(rosenblatt, code))
+    assert_same(expected, actual)
+
+
+def test_a_wrong_gradient_is_caught() -> None:
+    """The comparison itself can fail: a doubled gradient does not pass as equal."""
+    expected = normalise(run(torch, CASES["0d_leaf_thrice"]))
+    wrong = normalise(run(rosenblatt, CASES["0d_leaf_thrice"].replace("R = x.grad",
+                                                                       "R = x.grad * 2")))
+    with pytest.raises(AssertionError):
+        assert_same(expected, wrong)
+
+
+def test_tensor_data_is_never_a_numpy_scalar() -> None:
+    """0-d results hold 0-d arrays, so in-place writes and printing work on them."""
+    x = rosenblatt.tensor(2.0, requires_grad=True)
+    made = [x * x, (x > 0), x.sum(), rosenblatt.tensor(5) // 2, x.detach().isnan()]
+    (x * x * x).backward()
+    made.append(x.grad)
+    for t in made:
+        assert isinstance(t._data, np.ndarray), type(t._data)
