@@ -163,7 +163,7 @@ class GroupScores:
     group: Any
     n: int
     accuracy: float
-    precision: float  # macro over classes present
+    precision: float  # macro over the classes among the group's labels
     recall: float
     selection_rate: float | None  # of the positive class (None without one)
     tpr: float | None
@@ -187,8 +187,9 @@ def group_metrics(y_true: Any, scores_or_pred: Any, groups: Any, positive: int |
     for name in np.unique(g):
         m = g == name
         pr = precision_recall_f1(t[m], pred[m], classes)
-        # macro over the classes that occur as label or prediction, as scikit-learn's
-        present = (pr.support > 0) | (np.bincount(pred[m], minlength=classes) > 0)
+        # macro over the group's own classes (scikit-learn's labels=unique(y_true)): a
+        # class that is only mispredicted in this group would add a meaningless 0
+        present = pr.support > 0
         r = rates.get(name, {})
         out.append(GroupScores(
             name.item() if hasattr(name, "item") else name, int(m.sum()),
