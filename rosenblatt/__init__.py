@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 from . import autograd, linalg
-from ._backend import Device, cuda_is_available
+from ._backend import Device
 from ._backend import device as device
 from .autograd import (
     Tensor,
@@ -324,11 +324,15 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
     "apps", "serve", "inspect", "serialization", "metrics", "cli", "amp",
+    "cuda", "accelerator", "mps", "backends", "onnx", "vision", "run",
 }
 _LAZY = {
     "save": "rosenblatt.serialization",
     "load": "rosenblatt.serialization",
     "summary": "rosenblatt.inspect.summary",
+    "autocast": "rosenblatt.amp",
+    "set_float32_matmul_precision": "rosenblatt.backends",
+    "get_float32_matmul_precision": "rosenblatt.backends",
 }
 
 
@@ -364,17 +368,3 @@ def numel(x: Tensor) -> _builtins.int:
 def is_floating_point(x: Tensor) -> _builtins.bool:
     """True for floating-point tensors."""
     return x.is_floating_point()
-
-
-class cuda:  # noqa: N801 - mirrors the torch.cuda namespace
-    """The small part of `torch.cuda` that scripts check before moving to the GPU."""
-
-    is_available = staticmethod(cuda_is_available)
-
-    @staticmethod
-    def manual_seed(value: _builtins.int) -> None:
-        """Seeds the one shared generator (there is no separate CUDA stream here)."""
-        manual_seed(value)
-
-    manual_seed_all = manual_seed
-

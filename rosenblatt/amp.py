@@ -4,14 +4,18 @@ Small float16 gradients underflow to zero. The scaler multiplies the loss by a l
 before backward, divides the gradients by it before the optimizer step, skips the steps
 whose gradients overflowed (inf/nan), and adapts the factor: halved after an overflow,
 doubled after `growth_interval` clean steps. It works on float32 models too (it then only
-guards against non-finite gradients). rosenblatt has no `autocast`: tensors keep the dtypes
-they are given.
+guards against non-finite gradients).
+
+`autocast` is a documented pass-through: it accepts PyTorch's arguments, works as a context
+manager and a decorator, and reports itself enabled, but tensors keep the dtypes they are
+given (float32 stays float32: no op is run in float16 or bfloat16 on its behalf).
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 from ._backend import array_module, cuda_is_available
 from .autograd.tensor import Tensor
@@ -133,3 +137,52 @@ class GradScaler:
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._growth_tracker = int(state_dict["_growth_tracker"])
+
+
+_AUTOCAST_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "xla", "mtia", "meta")
+_autocast_stack: list[bool] = []
+
+
+class autocast:  # noqa: N801 - torch's name
+    """`with torch.amp.autocast(device_type, dtype=None, enabled=True):` - a pass-through.
+
+    Rosenblatt has no mixed-precision op table: inside the block, ops run in the dtypes of
+    their inputs, so a float32 model stays float32 (slower than PyTorch's float16 on a GPU,
+    and at least as accurate).
+    """
+
+    def __init__(self, device_type: str, dtype: Any = None, enabled: bool = True,
+                 cache_enabled: bool | None = None) -> None:
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        if device_type.partition(":")[0] not in _AUTOCAST_DEVICES:
+            raise RuntimeError(f"User specified an unsupported autocast device_type "
+                               f"'{device_type}'")
+        self.device = device_type
+        self.fast_dtype = dtype
+        self._enabled = bool(enabled)
+
+    def __enter__(self) -> autocast:
+        _autocast_stack.append(self._enabled)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _autocast_stack.pop()
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast accepts this device type (it then runs as a pass-through)."""
+    return device_type in _AUTOCAST_DEVICES
+
+
+def is_autocast_enabled(device_type: str | None = None) -> bool:
+    """True inside an enabled autocast block (whose ops still keep their dtypes)."""
+    return bool(_autocast_stack) and _autocast_stack[-1]

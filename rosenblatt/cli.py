@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "rosenblatt.inspect.cli",  # explain
     "rosenblatt.text.cli",  # text train / text generate
     "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain, serve
+    "rosenblatt.run",  # run (an unmodified PyTorch program)
     "rosenblatt.doctor.cli",  # doctor
 )
 

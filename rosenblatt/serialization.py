@@ -11,16 +11,30 @@ one safetensors file: its tensors are the flattened leaves, named by their path
 Writes are atomic (temporary file in the same folder, fsync, rename), so a crash while
 saving leaves the previous file intact. Plain safetensors files from elsewhere load as a
 flat {name: tensor} dict.
+
+Whole objects (`torch.save(model, f)`: a module, or any object with a `__dict__`) are stored
+the way pickle describes them, but as data: the class by its path ('module:QualName') and
+the instance's `__dict__` encoded like everything else (its tensors in the file, shared
+ones once); functions and classes held as values (a layer's `activation = F.relu`) by
+path. Loading rebuilds an instance with `cls.__new__` and its `__dict__`, without running
+`__init__`, and only for classes and functions on an allowlist: `safe_globals([...])` (a
+context manager) or `add_safe_globals([...])`, as in PyTorch; `weights_only=False` allows
+any path (importing its module), so use it only for files you trust. Nothing is ever
+unpickled.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
+import importlib
 import json
 import math
 import os
 import secrets
 import struct
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -29,7 +43,8 @@ from ._backend import CPU, Device, np, to_device
 from ._backend import device as parse_device
 from .autograd.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "safe_globals", "add_safe_globals", "get_safe_globals",
+           "clear_safe_globals"]
 
 FORMAT_VERSION = "1"
 _STRUCTURE = "rosenblatt.structure"
@@ -45,6 +60,8 @@ class _Flattener:
     def __init__(self) -> None:
         self.arrays: dict[str, Any] = {}
         self.seen: dict[int, str] = {}  # id(tensor) -> name: a shared tensor is stored once
+        self.objects: dict[int, int] = {}  # id(object) -> its number: shared objects once
+        self.keep: list[Any] = []  # the objects numbered, alive so their ids stay unique
 
     def name_for(self, path: list[str]) -> str:
         base = "/".join(path) or "tensor"
@@ -64,7 +81,8 @@ class _Flattener:
             return obj if math.isfinite(obj) else {"__float__": repr(obj)}
         if isinstance(obj, dict):
             items = [[self.key(k, path), self.encode(v, [*path, str(k)])] for k, v in obj.items()]
-            return {"__dict__": items}
+            return {"__odict__": items} if type(obj) is collections.OrderedDict else {
+                "__dict__": items}
         if isinstance(obj, list):
             return [self.encode(v, [*path, str(i)]) for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
@@ -79,12 +97,28 @@ class _Flattener:
             return {"__device__": str(obj)}
         if isinstance(obj, bytes):
             return {"__bytes__": obj.hex()}
+        if isinstance(obj, (set, frozenset)):
+            return {"__set__": [self.encode(v, [*path, "*"]) for v in obj]}
+        if isinstance(obj, (type, _FUNCTION_TYPES)):
+            return {"__global__": global_path(obj, path)}
+        if isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, _MODULE_TYPE):
+            return self.instance(obj, path)
         where = "/".join(path) or "the top level"
         raise TypeError(
             f"rosenblatt.save can't store a {type(obj).__name__} at '{where}': only tensors, "
-            "NumPy arrays, numbers, strings, bools, None, bytes, dtypes, devices and "
-            "lists/tuples/dicts of them (no pickle). Save obj.state_dict() for modules."
+            "NumPy arrays, numbers, strings, bools, None, bytes, dtypes, devices, "
+            "lists/tuples/dicts/sets of them, and objects with a __dict__ of these "
+            "(no pickle)."
         )
+
+    def instance(self, obj: Any, path: list[str]) -> dict:
+        """An object as its class path and encoded __dict__ (pickle's default, as data)."""
+        if id(obj) in self.objects:
+            return {"__objref__": self.objects[id(obj)]}
+        number = self.objects[id(obj)] = len(self.objects)
+        self.keep.append(obj)
+        cls_path = global_path(type(obj), path)
+        return {"__object__": cls_path, "id": number, "state": self.encode(dict(vars(obj)), path)}
 
     def key(self, k: Any, path: list[str]) -> Any:
         if k is None or isinstance(k, (str, bool, int)):
@@ -112,6 +146,20 @@ class _Flattener:
         name = self.name_for(path)
         self.arrays[name] = _contiguous(to_device(array, CPU))
         return {"__tensor__": name, **info}
+
+
+_FUNCTION_TYPES = (type(len), type(lambda: 0))  # builtin and Python functions
+_MODULE_TYPE = type(json)
+
+
+def global_path(obj: Any, path: list[str] | None = None) -> str:
+    """'module:QualName' of a class or function that can be found again by that path."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
+    if not module or "<" in qualname:  # a lambda or a function defined inside a function
+        where = "/".join(path or []) or "the top level"
+        raise TypeError(f"rosenblatt.save can't store {obj!r} at '{where}': only classes and "
+                        "functions defined at a module's top level can be referred to by path")
+    return f"{module}:{qualname}"
 
 
 def _contiguous(a: Any) -> Any:
@@ -243,11 +291,30 @@ def _target_device(saved: str, map_location: Any) -> Any:
 class _Rebuilder:
     """The inverse of _Flattener."""
 
-    def __init__(self, arrays: dict[str, Any], map_location: Any, name: str) -> None:
+    def __init__(self, arrays: dict[str, Any], map_location: Any, name: str,
+                 any_global: bool = False) -> None:
         self.arrays = arrays
         self.map_location = map_location
         self.name = name
         self.made: dict[str, Tensor] = {}
+        self.objects: dict[int, Any] = {}
+        self.globals = _Globals(name, any_global)
+
+    def instance(self, node: dict) -> Any:
+        """An allowlisted class's instance from its __dict__, without running __init__."""
+        cls = self.globals.find(node["__object__"])
+        if not isinstance(cls, type):
+            raise _corrupt(self.name, f"{node['__object__']} is not a class")
+        obj = cls.__new__(cls)
+        self.objects[node.get("id", -1)] = obj  # before the state: it may refer back
+        state = self.decode(node.get("state", {"__dict__": []}))
+        setstate = getattr(obj, "__setstate__", None)
+        if setstate is not None and getattr(cls, "__setstate__", None) is not getattr(
+                object, "__setstate__", None):
+            setstate(state)
+        else:
+            obj.__dict__.update(state)
+        return obj
 
     def decode(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -258,6 +325,19 @@ class _Rebuilder:
             return self.tensor(node)
         if "__dict__" in node:
             return {self.key(k): self.decode(v) for k, v in node["__dict__"]}
+        if "__odict__" in node:
+            return collections.OrderedDict(
+                (self.key(k), self.decode(v)) for k, v in node["__odict__"])
+        if "__set__" in node:
+            return {self.decode(v) for v in node["__set__"]}
+        if "__global__" in node:
+            return self.globals.find(node["__global__"])
+        if "__object__" in node:
+            return self.instance(node)
+        if "__objref__" in node:
+            if node["__objref__"] not in self.objects:
+                raise _corrupt(self.name, f"reference to object {node['__objref__']} before it")
+            return self.objects[node["__objref__"]]
         if "__tuple__" in node:
             return tuple(self.decode(v) for v in node["__tuple__"])
         if "__float__" in node:
@@ -323,8 +403,11 @@ def load(f: str | os.PathLike | BinaryIO, map_location: str | Device | dict | Ca
          mmap: bool | None = None, **pickle_load_args: Any) -> Any:
     """Load what save() wrote (tensors go to map_location, or back where they were saved).
 
-    weights_only is accepted and ignored: loading is always safe (no pickle). A truncated,
-    corrupted or edited file raises RuntimeError naming the file.
+    Nothing is unpickled. A saved object of a class (a whole module) is rebuilt only when
+    its class, and every function or class it holds, is allowlisted (safe_globals /
+    add_safe_globals), or with weights_only=False, which trusts the file to name any
+    class or function by path. A truncated, corrupted or edited file raises RuntimeError
+    naming the file.
     """
     from safetensors.numpy import load as st_load
 
@@ -347,7 +430,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: str | Device | dict | Ca
         tree = json.loads(structure)
     except ValueError as e:
         raise _corrupt(name, f"corrupt structure ({e})") from None
-    return _Rebuilder(arrays, map_location, name).decode(tree)
+    return _Rebuilder(arrays, map_location, name, weights_only is False).decode(tree)
 
 
 def _load_flat(arrays: dict[str, Any], map_location: Any, name: str) -> dict:
@@ -355,3 +438,79 @@ def _load_flat(arrays: dict[str, Any], map_location: Any, name: str) -> dict:
     rebuild = _Rebuilder(arrays, map_location, name)
     return {k: rebuild.tensor({"__tensor__": k}) for k in sorted(arrays)}
 
+
+# ------------------------------------------------------------------ allowlist
+_safe: dict[str, Any] = {}  # 'module:QualName' -> class or function, as add_safe_globals adds
+_scoped: list[dict[str, Any]] = []  # the allowlists of the safe_globals blocks now open
+
+
+def _allowlist_entries(items: Iterable[Any]) -> dict[str, Any]:
+    """{path: obj} for classes/functions, or (obj, 'module.QualName') pairs as in PyTorch."""
+    entries = {}
+    for item in items:
+        if isinstance(item, tuple):
+            obj, name = item
+            module, _, qualname = name.rpartition(".")
+            entries[f"{module}:{qualname}"] = obj
+        else:
+            entries[global_path(item)] = item
+    return entries
+
+
+def add_safe_globals(safe_globals: Iterable[Any]) -> None:
+    """Allow load() to rebuild these classes and refer to these functions, from now on."""
+    _safe.update(_allowlist_entries(safe_globals))
+
+
+def get_safe_globals() -> list[Any]:
+    """The classes and functions added with add_safe_globals."""
+    return list(_safe.values())
+
+
+def clear_safe_globals() -> None:
+    """Forget everything add_safe_globals added."""
+    _safe.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: Iterable[Any]) -> Iterator[None]:
+    """`with safe_globals([MyModel, nn.Linear, ...]): torch.load(f)` - allowed in the block."""
+    _scoped.append(_allowlist_entries(safe_globals))
+    try:
+        yield
+    finally:
+        _scoped.pop()
+
+
+class _Globals:
+    """Resolves the class and function paths a file names: allowlisted ones only, unless
+    the caller trusts the file (weights_only=False)."""
+
+    def __init__(self, name: str, any_global: bool) -> None:
+        self.name = name
+        self.any_global = any_global
+
+    def find(self, path: str) -> Any:
+        for allowed in (*reversed(_scoped), _safe):
+            if path in allowed:
+                return allowed[path]
+        if self.any_global:
+            return self.imported(path)
+        module, _, qualname = path.partition(":")
+        raise RuntimeError(
+            f"{self.name}: the file refers to {module}.{qualname}, which is not on the "
+            "allowlist of classes and functions load() may rebuild. If you trust this file, "
+            f"load it within `torch.serialization.safe_globals([{qualname}])` (or call "
+            f"`torch.serialization.add_safe_globals([{qualname}])` first), or pass "
+            "weights_only=False, which allows any class the file names.")
+
+    def imported(self, path: str) -> Any:
+        module_name, _, qualname = path.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as e:
+            raise RuntimeError(f"{self.name}: can't find {module_name}.{qualname} ({e})"
+                               ) from None
+        return obj

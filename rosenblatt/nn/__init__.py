@@ -4,6 +4,7 @@ The layer classes live in `nn/modules/` at torch's module paths (`nn.modules.rnn
 are listed once, in `nn/modules/__init__.py`; everything public there is public here.
 """
 
-from . import functional, init, modules, parameter, utils
+from . import functional, init, modules, parallel, parameter, utils
 from .modules import *  # noqa: F403
+from .parallel import DataParallel
 from .parameter import Parameter
