@@ -39,8 +39,39 @@ def _float(dtype: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor copied from data (lists, numbers, arrays); floats default to float32."""
-    array = _to_array(data, None if dtype is None else _as_dtype(dtype))
+    try:
+        array = _to_array(data, None if dtype is None else _as_dtype(dtype))
+    except ValueError as e:
+        ragged = _ragged(data, _nested_shape(data)) if isinstance(data, (list, tuple)) else None
+        if ragged is None:
+            raise
+        raise ragged from e  # PyTorch's words instead of NumPy's "inhomogeneous shape"
     return _finish(array, None, device, requires_grad)
+
+
+def _nested_shape(data: Any) -> list[int]:
+    """The shape nested lists claim by their first elements."""
+    shape = []
+    while isinstance(data, (list, tuple)):
+        shape.append(len(data))
+        data = data[0] if len(data) else None
+    return shape
+
+
+def _ragged(seq: Any, shape: list[int], dim: int = 0) -> Exception | None:
+    """PyTorch's error for the first list whose length differs from `shape`, or None."""
+    if len(seq) != shape[dim]:
+        return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                          f"(got {len(seq)})")
+    for item in seq:
+        nested = isinstance(item, (list, tuple))
+        if nested != (dim + 1 < len(shape)):
+            return TypeError(f"expected {'a sequence' if not nested else 'a number'} at dim "
+                             f"{dim + 1}, got {type(item).__name__}")
+        found = _ragged(item, shape, dim + 1) if nested else None
+        if found is not None:
+            return found
+    return None
 
 
 def _as_dtype(d: Any) -> dtypes.dtype:

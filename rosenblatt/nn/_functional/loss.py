@@ -132,6 +132,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     weight = _check_weight("cross_entropy", weight, input)
     soft = target.is_floating_point()
     if soft:
+        indices_shape = tuple(input.shape[:1]) + tuple(input.shape[2:])
+        if tuple(target.shape) == indices_shape:  # class indices stored as floats
+            raise RuntimeError(f"cross_entropy: expected target dtype to be Long or Byte "
+                               f"(class indices), but got {target.dtype.name}; use "
+                               f"target.long(), or give probabilities of shape "
+                               f"{tuple(input.shape)}")
         if tuple(target.shape) != tuple(input.shape):
             raise ValueError(f"cross_entropy: expected target of shape "
                              f"{tuple(input.shape[:1]) + tuple(input.shape[2:])} (class indices)"
