@@ -133,6 +133,11 @@ def test_graph_names_ops_by_module(tmp_path: Path) -> None:
     assert relu.op == "Relu" and list(relu.input) == [linear0.name]
     assert nodes["output/output.0"].input[0].startswith("Sequential/2/Linear")
     assert all(p.grad is None for p in model.parameters())
+    bn = rb.nn.Sequential(rb.nn.Linear(4, 3), rb.nn.BatchNorm1d(3))
+    with SummaryWriter(tmp_path / "bn") as w:
+        w.add_graph(bn, rb.randn(8, 4) + 5)
+    assert bn.training and bn[1].running_mean.abs().max().item() == 0  # traced in eval mode
+    assert "BatchNorm" in {n.op for n in _read(tmp_path / "bn").Graph().node}
 
 
 def test_closed_writer_refuses(tmp_path: Path) -> None:

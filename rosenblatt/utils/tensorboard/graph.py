@@ -1,9 +1,10 @@
 """`add_graph`: the autograd graph of one forward pass as a TensorBoard `GraphDef`.
 
-Forward runs with the input requiring grad, so every op leaves a node; the graph is walked
-back from the outputs. Each op node is named inside the innermost module whose forward made
-it (`Net/fc1/Linear_3`), so TensorBoard folds the graph by module; parameters appear
-as inputs named after their state-dict key.
+Forward runs in eval mode (as PyTorch traces it: BatchNorm's running statistics are left
+alone) with the input requiring grad, so every op leaves a node; the graph is walked back
+from the outputs. Each op node is named inside the innermost module whose forward made it
+(`Net/fc1/Linear_3`), so TensorBoard folds the graph by module; parameters appear as inputs
+named after their state-dict key.
 """
 
 from __future__ import annotations
@@ -52,10 +53,13 @@ def graph_def(model: Any, inputs: Any) -> Any:
             path = f"{root}/{name.replace('.', '/')}"
             handles.append(module.register_forward_hook(
                 lambda m, a, o, path=path: hook(m, a, o, path)))
+    was_training = model.training
+    model.eval()
     try:
         with rb.enable_grad():
             outputs = model(*inputs)
     finally:
+        model.train(was_training)
         for handle in handles:
             handle.remove()
 
