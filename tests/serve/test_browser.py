@@ -154,3 +154,33 @@ def test_draw_a_zip_code_and_read_it(server, browser):
         _stroke(browser, canvas, points)
     assert _read(browser, canvas) == "90210"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#digits img")) == 5
+
+
+def test_an_uploaded_image_is_shown_and_read_again_by_read(server, browser, tmp_path):
+    """Choosing a file reads it and shows it in the pad; "Read" then reads what is shown (not
+    an empty pad); each confidence bar is labelled with its probability."""
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from rosenblatt.apps.digits.synth import mnist_test_half
+
+    images, labels = mnist_test_half("evaluation")
+    Image.fromarray(np.pad(255 - images[0], 6, constant_values=255)).save(tmp_path / "d.png")
+    browser.get(server + "/")
+    browser.find_element(By.ID, "upload").send_keys(str(tmp_path / "d.png"))
+    reading = browser.find_element(By.ID, "reading")
+    WebDriverWait(browser, 30).until(lambda d: reading.text not in ("", "…"))
+    first = reading.text
+    assert first == str(labels[0])
+    dark = "const c = document.getElementById('pad'); const a = c.getContext('2d')" \
+        ".getImageData(0, 0, c.width, c.height).data; let n = 0;" \
+        "for (let i = 0; i < a.length; i += 4) if (a[i] < 128) n++; return n;"
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(dark) > 500)  # the upload
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#digits .bar .p")]
+    assert len(values) == 10 and all(v.endswith("%") for v in values)
+    assert abs(sum(float(v[:-1]) for v in values) - 100) < 1
+    assert max(values, key=lambda v: float(v[:-1])) == values[labels[0]]
+    assert _read(browser, None) == first
+    assert "no_ink" not in browser.find_element(By.ID, "reasons").text

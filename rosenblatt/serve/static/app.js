@@ -1,10 +1,11 @@
-// Drawing pad, upload, and the reading with per-class confidence bars.
+// Drawing pad, upload (shown in the pad), and the reading with labelled confidence bars.
 "use strict";
 const pad = document.getElementById("pad");
 const ctx = pad.getContext("2d");
 const mode = document.getElementById("mode");
 let drawing = false;
 let last = null;
+let uploaded = null;  // the uploaded file while the pad shows it untouched: "Read" sends it
 
 function resetPad() {
   if (mode.value === "zip") { pad.width = 700; pad.height = 160; }
@@ -15,6 +16,25 @@ function resetPad() {
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.lineWidth = mode.value === "zip" ? 10 : 18;
+  uploaded = null;
+}
+
+// Draw an uploaded image into the pad, fitted and centred on white paper.
+function showUpload(file) {
+  const url = URL.createObjectURL(file);
+  const img = new Image();
+  img.onload = () => {
+    const width = ctx.lineWidth;
+    resetPad();
+    ctx.lineWidth = width;
+    const scale = Math.min(pad.width / img.width, pad.height / img.height);
+    const w = img.width * scale, h = img.height * scale;
+    ctx.drawImage(img, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+    uploaded = file;
+    URL.revokeObjectURL(url);
+  };
+  img.onerror = () => URL.revokeObjectURL(url);  // the server's reply says what is wrong
+  img.src = url;
 }
 
 function point(ev) {
@@ -22,7 +42,7 @@ function point(ev) {
   return [(ev.clientX - r.left) * pad.width / r.width, (ev.clientY - r.top) * pad.height / r.height];
 }
 
-function down(ev) { ev.preventDefault(); drawing = true; last = point(ev); dot(last); }
+function down(ev) { ev.preventDefault(); drawing = true; uploaded = null; last = point(ev); dot(last); }
 function move(ev) {
   if (!drawing) return;
   ev.preventDefault();
@@ -43,10 +63,14 @@ pad.addEventListener("touchmove", (e) => { if (!window.PointerEvent) move(e.touc
 pad.addEventListener("touchend", up);
 mode.addEventListener("change", () => { resetPad(); show(null); });
 document.getElementById("clear").addEventListener("click", () => { resetPad(); show(null); });
-document.getElementById("read").addEventListener("click", () => pad.toBlob((b) => send(b), "image/png"));
+document.getElementById("read").addEventListener("click", () => {
+  if (uploaded) send(uploaded);  // what the pad shows, at the file's own resolution
+  else pad.toBlob((b) => send(b), "image/png");
+});
 document.getElementById("upload").addEventListener("change", (ev) => {
   const f = ev.target.files[0];
-  if (f) send(f);
+  if (f) { showUpload(f); send(f); }
+  ev.target.value = "";  // choosing the same file again reads it again
 });
 
 async function send(blob) {
@@ -95,9 +119,12 @@ function show(r) {
       const label = document.createElement("span");
       label.textContent = k;
       const fill = document.createElement("div");
-      fill.style.width = Math.max(1, Math.round(130 * p)) + "px";
+      fill.style.width = Math.max(1, Math.round(100 * p)) + "px";
       fill.title = (100 * p).toFixed(2) + "%";
-      row.appendChild(label); row.appendChild(fill);
+      const value = document.createElement("span");
+      value.className = "p";
+      value.textContent = (100 * p).toFixed(1) + "%";
+      row.appendChild(label); row.appendChild(fill); row.appendChild(value);
       bars.appendChild(row);
     });
     box.appendChild(bars);
