@@ -231,3 +231,25 @@ def test_jpeg_cmyk_upload_is_queued_as_png(client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     item = client.get("/v1/review", headers=auth).json()["items"][0]
     assert base64.b64decode(item["image_png"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_serve_model_lenet5_mnist_reads_with_the_committed_weights():
+    """`serve --model lenet5-mnist` serves the committed MNIST LeNet-5 (with its committed
+    calibration: nothing is trained or calibrated on start)."""
+    from rosenblatt.apps.digits.model import WEIGHTS_DIR
+    from rosenblatt.serve.app import create_app, serve_reader
+
+    reader = serve_reader("lenet5-mnist")
+    assert reader.classifier.name == "lenet5" and reader.calibration
+    assert str(WEIGHTS_DIR) in str(reader.classifier.path)
+    pngs, labels = mnist_pngs(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with TestClient(create_app(reader, token=TOKEN, db_path=":memory:")) as client:
+        assert client.get("/v1/model").json()["name"] == "lenet5"
+        read = [client.post("/v1/digit", content=p, headers={"content-type": "image/png"})
+                .json()["reading"] for p in pngs]
+    assert sum(r == str(y) for r, y in zip(read, labels)) >= 4
+    with pytest.raises(ValueError, match="zip-reader or lenet5-mnist"):
+        serve_reader("lenet5-cifar")
