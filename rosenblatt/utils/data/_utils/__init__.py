@@ -1,0 +1,3 @@
+"""Helpers behind the DataLoader (torch.utils.data._utils)."""
+
+from . import collate
