@@ -198,8 +198,9 @@ def test_samples_writes_test_images_that_explain_reads(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("path", [["serve"], ["zip", "read"], ["zip", "evaluate"],
-                                  ["zip", "make-samples"], ["text", "generate"],
-                                  ["text", "train"]])
+                                  ["zip", "make-samples"], ["zip", "calibrate"],
+                                  ["zip", "train-cnn"], ["zip", "retrain"], ["text", "generate"],
+                                  ["text", "train"], ["text", "attention"]])
 def test_every_option_has_help_and_shows_its_default(path, monkeypatch):
     from rosenblatt.cli import build_parser
 

@@ -84,10 +84,11 @@ def register(subparsers: Any) -> None:
     g.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     g.set_defaults(func=cmd_generate)
 
-    a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG")
-    a.add_argument("checkpoint")
+    a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG",
+                       **fmt)
+    a.add_argument("checkpoint", help="a GPT checkpoint of `text train --model gpt`")
     a.add_argument("--text", required=True, help="the text to attend over")
-    a.add_argument("--out", default="attention.png")
+    a.add_argument("--out", default="attention.png", help="the PNG to write")
     a.set_defaults(func=cmd_attention)
 
 
