@@ -376,12 +376,11 @@ def check_finite(s: Setup) -> Finding:
            "cross_entropy on logits), lower the learning rate")
     if not np.isfinite(_numpy(s.inputs)).all():
         return Finding("nan/inf", "fail", "the inputs hold nan or inf", "clean the data")
-    if first:
-        return Finding("nan/inf", "fail", f"first non-finite output from {first[0]}", fix,
-                       {"module": first[0]})
-    if not np.isfinite(_numpy(out)).all():
-        return Finding("nan/inf", "fail", "the output holds nan/inf (made outside a module, "
-                       "in forward's own code)", fix)
+    if first or not np.isfinite(_numpy(out)).all():
+        where = f"first non-finite output from {first[0]}" if first else \
+            "the output holds nan/inf, made in forward's own code (outside any layer)"
+        return Finding("nan/inf", "fail", f"{where}; {_anomaly(model, s)}", fix,
+                       {"module": first[0] if first else None})
     loss = s.loss_fn(model(s.inputs), s.target)
     loss.backward()
     bad = [n for n, p in model.named_parameters()
@@ -390,6 +389,16 @@ def check_finite(s: Setup) -> Finding:
         return Finding("nan/inf", "fail", f"loss {float(loss.item()):.4g}; non-finite "
                        f"gradients in {', '.join(bad) or 'none'}", fix)
     return Finding("nan/inf", "ok", "forward output, loss and gradients are finite")
+
+
+def _anomaly(model: Any, s: Setup) -> str:
+    """The op that made the first nan/inf, as anomaly mode names it."""
+    try:
+        with rb.autograd.detect_anomaly():
+            s.loss_fn(model(s.inputs), s.target).backward()
+    except RuntimeError as e:
+        return str(e)
+    return "anomaly mode saw no non-finite value in a recorded op"
 
 
 # ------------------------------------------------------------- the loop

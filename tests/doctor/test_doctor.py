@@ -146,11 +146,29 @@ class _Log(rb.nn.Module):
         return (x - 2).log()  # nan for every value below 2
 
 
+class _SqrtNet(rb.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = rb.nn.Linear(64, 10)
+
+    def forward(self, x: rb.Tensor) -> rb.Tensor:
+        return self.fc(x).sqrt()  # nan for every negative score, made outside any layer
+
+
+def test_nan_made_in_forwards_own_code_names_the_op() -> None:
+    rb.manual_seed(0)
+    report = _check(_SqrtNet(), checks=[C.check_finite])
+    finding = report["nan/inf"]
+    assert finding.status == "fail" and finding.data["module"] is None
+    assert "outside any layer" in finding.evidence and "Sqrt produced nan" in finding.evidence
+
+
 def test_nan_names_the_layer_that_made_it() -> None:
     model = _mlp(rb.nn.Linear(64, 32), _Log(), rb.nn.Linear(32, 10))
     report = _check(model, checks=[C.check_finite])
     assert report["nan/inf"].status == "fail"
     assert report["nan/inf"].data["module"] == "1 (_Log)"
+    assert "Log produced nan in forward" in report["nan/inf"].evidence  # the op itself
 
 
 def test_eval_mode_and_missing_zero_grad() -> None:
