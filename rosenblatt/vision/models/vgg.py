@@ -1,0 +1,114 @@
+"""torchvision's VGG (Simonyan & Zisserman, 2014): configurations A (vgg11), B (vgg13), D
+(vgg16), E (vgg19), each with or without BatchNorm; torchvision's module names and keys."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ... import nn
+from ...autograd.tensor import Tensor
+from ._api import no_weights
+
+__all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+           "vgg19", "vgg19_bn"]
+
+CFGS: dict[str, list] = {  # output channels of each 3x3 convolution; "M" a 2x2 max pool
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512,
+          512, 512, "M"],
+}
+
+
+class VGG(nn.Module):
+    """(N, 3, H, W) -> (N, num_classes): convolutions, 7x7 adaptive pool, three Linear layers."""
+
+    def __init__(self, features: Any, num_classes: int = 1000, init_weights: bool = True,
+                 dropout: float = 0.5) -> None:
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes))
+        if init_weights:
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                    if m.bias is not None:
+                        nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0, 0.01)
+                    nn.init.constant_(m.bias, 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, 3, H, W) -> (N, num_classes)."""
+        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+
+
+def make_layers(cfg: Sequence[Any], batch_norm: bool = False) -> Any:
+    """The convolution stack of one configuration, as one Sequential (torchvision's indices)."""
+    layers: list = []
+    channels = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            continue
+        layers.append(nn.Conv2d(channels, v, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(v))
+        layers.append(nn.ReLU(inplace=True))
+        channels = v
+    return nn.Sequential(*layers)
+
+
+def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> VGG:
+    no_weights(name, weights, **kwargs)
+    kwargs.pop("pretrained", None)
+    kwargs.pop("progress", None)
+    return VGG(make_layers(CFGS[cfg], batch_norm), **kwargs)
+
+
+def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-11, configuration A (132,863,336 parameters)."""
+    return _vgg("vgg11", "A", False, weights, kwargs)
+
+
+def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-11 with BatchNorm."""
+    return _vgg("vgg11_bn", "A", True, weights, kwargs)
+
+
+def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-13, configuration B."""
+    return _vgg("vgg13", "B", False, weights, kwargs)
+
+
+def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-13 with BatchNorm."""
+    return _vgg("vgg13_bn", "B", True, weights, kwargs)
+
+
+def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-16, configuration D (138,357,544 parameters)."""
+    return _vgg("vgg16", "D", False, weights, kwargs)
+
+
+def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-16 with BatchNorm."""
+    return _vgg("vgg16_bn", "D", True, weights, kwargs)
+
+
+def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-19, configuration E."""
+    return _vgg("vgg19", "E", False, weights, kwargs)
+
+
+def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-19 with BatchNorm."""
+    return _vgg("vgg19_bn", "E", True, weights, kwargs)
