@@ -183,3 +183,20 @@ def test_cli_train_tensorboard(tmp_path: Path, capsys: pytest.CaptureFixture) ->
                  "--out", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "tb")])
     assert code == 0
     assert [e.step for e in _read(tmp_path / "tb").Scalars("loss/val")] == [1, 2]
+
+
+def test_an_unmodified_pytorch_program_logs_through_rosenblatt_run(tmp_path: Path) -> None:
+    script = tmp_path / "log.py"
+    script.write_text(
+        "import sys\nimport torch\nfrom torch.utils.tensorboard import SummaryWriter\n"
+        "writer = SummaryWriter(sys.argv[1])\n"
+        "for step in range(3):\n"
+        "    writer.add_scalar('loss', torch.tensor(1.0 / (step + 1)), step)\n"
+        "writer.add_histogram('w', torch.nn.Linear(4, 2).weight, 0)\n"
+        "writer.close()\n")
+    done = subprocess.run([sys.executable, "-m", "rosenblatt.run", str(script),
+                           str(tmp_path / "tb")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    acc = _read(tmp_path / "tb")
+    assert [round(e.value, 4) for e in acc.Scalars("loss")] == [1.0, 0.5, 0.3333]
+    assert acc.Histograms("w")[0].histogram_value.num == 8
