@@ -59,15 +59,20 @@ class MNIST(Dataset):
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
-        split = "train" if train else "t10k"
-        image_file = self._find(f"{split}-images-idx3-ubyte", download)
-        label_file = self._find(f"{split}-labels-idx1-ubyte", download)
+        image_stem, label_stem = self._stems(train)
+        image_file = self._find(image_stem, download)
+        label_file = self._find(label_stem, download)
         images, labels = read_idx(image_file), read_idx(label_file)
         self._check(images, labels, image_file, label_file)
         self.data = Tensor._make(images, False, None)
         self.targets = Tensor._make(labels.astype(np.int64), False, None)
 
     # ------------------------------------------------------------------ files
+    def _stems(self, train: bool) -> tuple[str, str]:
+        """The IDX file names (without .gz) of the split's images and labels."""
+        split = "train" if train else "t10k"
+        return f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
+
     def _candidates(self, stem: str) -> list[Path]:
         raw = self.root / type(self).__name__ / "raw"
         return [self.root / f"{stem}.gz", self.root / stem, raw / f"{stem}.gz", raw / stem]
@@ -87,8 +92,7 @@ class MNIST(Dataset):
             "inside."
         )
 
-    @staticmethod
-    def _check(images: Any, labels: Any, image_file: Path, label_file: Path) -> None:
+    def _check(self, images: Any, labels: Any, image_file: Path, label_file: Path) -> None:
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
             raise IDXError(f"{image_file}: expected uint8 images N x 28 x 28, "
                            f"found {images.dtype} {list(images.shape)}")
@@ -98,8 +102,9 @@ class MNIST(Dataset):
         if len(labels) != len(images):
             raise IDXError(f"{label_file} has {len(labels)} labels but {image_file} has "
                            f"{len(images)} images")
-        if labels.size and labels.max() > 9:
-            raise IDXError(f"{label_file}: labels must be 0-9, found {int(labels.max())}")
+        top = len(self.classes) - 1
+        if labels.size and labels.max() > top:
+            raise IDXError(f"{label_file}: labels must be 0-{top}, found {int(labels.max())}")
 
     # ---------------------------------------------------------------- samples
     def __len__(self) -> int:

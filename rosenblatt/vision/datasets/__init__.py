@@ -4,7 +4,10 @@ Images come as float tensors (C, H, W) in [0, 1], not PIL images; `transforms.To
 passes them through, so torchvision pipelines work unchanged.
 """
 
-from ...datasets.mnist import MNIST, FashionMNIST
+from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
+from .folder import DatasetFolder, ImageFolder
+from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 
-__all__ = ["MNIST", "FashionMNIST", "FakeData"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "FakeData",
+           "DatasetFolder", "ImageFolder"]
