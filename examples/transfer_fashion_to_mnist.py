@@ -28,7 +28,8 @@ def train(out: Path, *flags: str) -> dict:
     if rosenblatt(args) != 0:
         raise SystemExit(f"failed: rosenblatt {' '.join(args)}")
     result = json.loads((out / "result.json").read_text())
-    result["history"] = [json.loads(line) for line in (out / "history.jsonl").open()]
+    result["history"] = [json.loads(line)
+                         for line in (out / "history.jsonl").read_text().splitlines()]
     return result
 
 

@@ -209,7 +209,8 @@ class PlotCurves(Callback):
 class TensorBoardLogger(Callback):
     """Log training to TensorBoard: every epoch's record as scalars (`loss/train`,
     `loss/val`, `accuracy/train`, ..., `lr`), the loss of every `log_every`-th step
-    (`batch/loss`), and with `histograms`, each parameter's values once an epoch."""
+    (`batch/loss`), with `histograms` each parameter's values once an epoch, and at the end
+    the config's settings with the last losses and accuracies for the HParams dashboard."""
 
     def __init__(self, log_dir: str | os.PathLike, log_every: int = 10,
                  histograms: bool = False) -> None:
@@ -245,8 +246,18 @@ class TensorBoardLogger(Callback):
         self.writer.flush()
 
     def on_fit_end(self, trainer: Any) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.writer is None:
+            return
+        settings = trainer.config.get("settings") or {}
+        if settings and trainer.history:  # one row of the HParams dashboard per run
+            hparams = {k: v if isinstance(v, (bool, int, float, str)) else str(v)
+                       for k, v in settings.items() if v is not None}
+            last = trainer.history[-1]
+            metrics = {f"hparam/{k}": v for k, v in last.items()
+                       if k.endswith(("_loss", "_acc")) and isinstance(v, (int, float))}
+            self.writer.add_hparams(hparams, metrics, run_name="hparams",
+                                    global_step=last["epoch"])
+        self.writer.close()
 
 
 class LambdaCallback(Callback):

@@ -183,6 +183,15 @@ def test_cli_train_tensorboard(tmp_path: Path, capsys: pytest.CaptureFixture) ->
                  "--out", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "tb")])
     assert code == 0
     assert [e.step for e in _read(tmp_path / "tb").Scalars("loss/val")] == [1, 2]
+    run = _read(tmp_path / "tb" / "hparams")
+    content = run.PluginTagToContent(hp_metadata.PLUGIN_NAME)
+    start = hp_metadata.parse_session_start_info_plugin_data(
+        content[hp_metadata.SESSION_START_INFO_TAG])
+    assert start.hparams["epochs"].number_value == 2
+    assert start.hparams["optimizer"].string_value == "adam"
+    history = [json.loads(line) for line in
+               (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert run.Scalars("hparam/val_acc")[0].value == pytest.approx(history[-1]["val_acc"])
 
 
 def test_an_unmodified_pytorch_program_logs_through_rosenblatt_run(tmp_path: Path) -> None:
