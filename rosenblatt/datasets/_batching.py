@@ -1,4 +1,5 @@
-"""The whole-batch fast path shared by the image data sets (see DataLoader's __getbatch__)."""
+"""What the image data sets share: transforms on one sample, and the whole-batch fast path
+(see DataLoader's __getbatch__)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from typing import Any, Callable, Sequence
 from .._backend import np
 from ..autograd.tensor import Tensor
 from ..utils.data import default_collate
+
+
+def transformed(dataset: Any, image: Any, target: Any) -> tuple[Any, Any]:
+    """(transform(image), target_transform(target)), each where the dataset has one."""
+    if dataset.transform is not None:
+        image = dataset.transform(image)
+    if dataset.target_transform is not None:
+        target = dataset.target_transform(target)
+    return image, target
 
 
 def image_batch(dataset: Any, indices: Sequence[int], to_float: Callable[[Any], Tensor]) -> list:

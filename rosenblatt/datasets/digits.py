@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 from .._backend import np
 from ..autograd.tensor import Tensor
 from ..utils.data import Dataset
-from ._batching import image_batch
+from ._batching import image_batch, transformed
 
 __all__ = ["Digits"]
 
@@ -57,11 +57,7 @@ class Digits(Dataset):
         """(image float32 (1, 8, 8) in [0, 1] or transform(image), label int)."""
         image: Any = self._to_float(self.data._data[index])
         target: Any = int(self.targets._data[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return transformed(self, image, target)
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
         """[images (B, 1, 8, 8), labels int64 (B,)], as default_collate would make them."""

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from .._backend import np
 from ..autograd.tensor import Tensor
 from ..utils.data import Dataset
-from ._batching import image_batch
+from ._batching import image_batch, transformed
 from .download import data_root, download_from_mirrors
 from .idx import IDXError, read_idx
 
@@ -114,11 +114,7 @@ class MNIST(Dataset):
         """(image float32 (1, 28, 28) in [0, 1] or transform(image), label int)."""
         image: Any = images_to_float(self.data._data[index])
         target: Any = int(self.targets._data[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return transformed(self, image, target)
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
         """[images (B, 1, 28, 28), labels int64 (B,)]: what default_collate would make."""

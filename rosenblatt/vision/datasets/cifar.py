@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from ..._backend import np
 from ...autograd.tensor import Tensor
+from ...datasets._batching import transformed
 from ...datasets.download import data_root, download_url
 from ...utils.data import Dataset
 
@@ -128,11 +129,7 @@ class CIFAR10(Dataset):
         pixels = self.data[index].transpose(2, 0, 1).astype(np.float32) / np.float32(255)
         image: Any = Tensor._make(np.ascontiguousarray(pixels), False, None)
         target: Any = self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return transformed(self, image, target)
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
         """[images (B, 3, 32, 32), labels int64 (B,)] when no transform is per-image."""

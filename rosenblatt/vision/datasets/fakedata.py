@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 from ..._backend import np
 from ...autograd.tensor import Tensor
+from ...datasets._batching import transformed
 from ...utils.data import Dataset
 
 __all__ = ["FakeData"]
@@ -42,8 +43,4 @@ class FakeData(Dataset):
         pixels = (noise * 255).astype(np.int64).astype(np.uint8)  # wraps like Tensor.byte()
         image: Any = Tensor._make(pixels.astype(np.float32) / np.float32(255), False, None)
         target: Any = int(rng.integers(0, self.num_classes))
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return transformed(self, image, target)

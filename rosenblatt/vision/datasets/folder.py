@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 from ..._backend import np
 from ...autograd.tensor import Tensor
+from ...datasets._batching import transformed
 from ...utils.data import Dataset
 
 __all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "pil_loader",
@@ -119,11 +120,7 @@ class DatasetFolder(Dataset):
         """(loaded sample or transform(it), class index or target_transform(it))."""
         path, target = self.samples[index]
         sample = self.loader(path)
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        return transformed(self, sample, target)
 
 
 class ImageFolder(DatasetFolder):
