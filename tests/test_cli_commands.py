@@ -109,7 +109,10 @@ def test_every_optional_extra_is_named_when_missing(capsys, monkeypatch):
 
 
 def test_missing_data_names_the_command_line_options(capsys, monkeypatch, tmp_path):
+    from rosenblatt.apps.digits import synth
+
     monkeypatch.setenv("ROSENBLATT_DATA", str(tmp_path))
+    monkeypatch.setattr(synth, "_CACHE", {})  # MNIST read by earlier tests in this process
     assert main(["train", "--dataset", "mnist", "--epochs", "1"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path / "mnist") in err

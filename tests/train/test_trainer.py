@@ -140,7 +140,10 @@ def test_per_step_scheduler_and_callbacks():
     assert "val_loss" not in history[0] and history[-1]["train_loss"] < history[0]["train_loss"]
 
 
-def test_progress_bar_and_epoch_lines_are_shown(capsys):
+def test_progress_bar_and_epoch_lines_are_shown(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the bar is for terminals only
     model, opt, _ = _setup()
     train, val = _moons_loaders(n_train=64)
     Trainer(model, nn.CrossEntropyLoss(), opt).fit(train, val, epochs=2)
@@ -149,10 +152,12 @@ def test_progress_bar_and_epoch_lines_are_shown(capsys):
     assert "batch/s" in err and "epoch 2/2" in err
 
 
-def test_progress_bar_shows_loss_accuracy_and_rate(capsys):
+def test_progress_bar_shows_loss_accuracy_and_rate(capsys, monkeypatch):
     import sys
 
     from rosenblatt.train import ProgressBar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
 
     bar = ProgressBar(3, "epoch 1/1", file=sys.stderr, min_interval=0)
     for _ in range(3):
@@ -169,3 +174,22 @@ def test_bad_batches_and_options_are_errors():
         Trainer(model, nn.CrossEntropyLoss(), opt, scheduler_interval="batch")
     with pytest.raises(ValueError, match=r"\(inputs, target\)"):
         Trainer(model, nn.CrossEntropyLoss(), opt, progress=False).fit([rb.zeros(2, 2)])
+
+
+def test_no_progress_bar_when_the_output_is_not_a_terminal(capsys):
+    """Redirected output (a log file, CI) gets the epoch lines only, no carriage returns."""
+    import sys
+
+    from rosenblatt.train import ProgressBar
+
+    assert not sys.stderr.isatty()
+    model, opt, _ = _setup()
+    train, val = _moons_loaders(n_train=64)
+    Trainer(model, nn.CrossEntropyLoss(), opt).fit(train, val, epochs=2)
+    out, err = capsys.readouterr()
+    assert "epoch 2/2" in out and "batch/s" not in err and "\r" not in err
+    bar = ProgressBar(3, "epoch 1/1", file=sys.stderr, min_interval=0)
+    bar.update(32, loss=0.5)
+    bar.close(loss=0.5)
+    assert capsys.readouterr().err == ""
+
