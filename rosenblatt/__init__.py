@@ -324,7 +324,8 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
     "apps", "serve", "inspect", "serialization", "metrics", "cli", "amp",
-    "cuda", "accelerator", "mps", "backends", "onnx", "vision", "run",
+    "cuda", "accelerator", "mps", "backends", "onnx", "vision", "run", "distributed", "jit",
+    "version",
 }
 _LAZY = {
     "save": "rosenblatt.serialization",
