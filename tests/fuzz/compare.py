@@ -1,0 +1,293 @@
+"""Run a program under PyTorch and under another library (Rosenblatt), compare everything a
+user can observe, shrink each failure to a one-line repro and deduplicate by signature.
+
+Compared: which statement raises (if any; messages and exception types are not compared, as
+they legitimately differ), and for every tensor the program names: repr without error, shape,
+dtype, requires_grad, is_leaf, values (float64: rtol 1e-6, atol 1e-9; float32: rtol 1e-4,
+atol 1e-5; nan equal to nan) and the .grad of every leaf and retained intermediate (None vs a
+tensor matters); tuples (autograd.grad results, split outputs) element by element; Python
+values from item(), tolist(), format(), `in`.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+import rosenblatt
+from tests.fuzz.generate import Stmt, generate, literal, run
+
+TIMEOUT_S = 10  # a statement running longer than this counts as a hang
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One observed difference: what differs (`kind`), where (`expr`), both sides' values."""
+
+    kind: str
+    expr: str
+    torch: str
+    other: str
+    at: int = -1  # the raising statement's index, for the kinds "raises" and "raises not"
+
+
+@dataclass
+class Failure:
+    """A minimized failing program, its first mismatch and its signature."""
+
+    stmts: list[Stmt]
+    mismatch: Mismatch
+    library: str
+    seed: int
+    case: int
+
+    @property
+    def signature(self) -> tuple:
+        tokens = sorted({t for s in self.stmts for t in s.tokens})
+        return (self.mismatch.kind, *tokens)
+
+    def repro(self) -> str:
+        """The program and the observation as one runnable line, then both results."""
+        code = "; ".join(s.code for s in self.stmts)
+        if not self.mismatch.kind.startswith("raises"):
+            code += f"; {self.mismatch.expr}"
+        return f"{code} :: torch {self.mismatch.torch} vs {self.library} {self.mismatch.other}"
+
+
+@dataclass
+class Report:
+    """What a fuzzing run found: distinct failures in the order first seen."""
+
+    cases: int = 0
+    failing_cases: int = 0
+    failures: dict = field(default_factory=dict)  # signature -> Failure
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{self.cases} cases, {self.failing_cases} failing, "
+                f"{len(self.failures)} distinct failures, {self.seconds:.0f} s")
+
+
+@dataclass
+class _Outcome:
+    ns: dict
+    failed_at: int | None = None
+    error: str = ""
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise TimeoutError(f"statement ran over {TIMEOUT_S} s")
+
+
+def execute(stmts: list[Stmt], lib: types.ModuleType) -> _Outcome:
+    """Run the statements in order in a fresh namespace with `T = lib`; stop at the first raise."""
+    outcome = _Outcome({"T": lib})
+    timed = threading.current_thread() is threading.main_thread()
+    if timed:
+        previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        for i, stmt in enumerate(stmts):
+            if timed:
+                signal.alarm(TIMEOUT_S)
+            try:
+                run(stmt.code, outcome.ns)
+            except Exception as e:  # every exception is an outcome to compare
+                outcome.failed_at = i
+                outcome.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                break
+    finally:
+        if timed:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+    return outcome
+
+
+def _show(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return repr(value.item())
+        text = np.array2string(value, precision=4, separator=", ", threshold=24)
+        return " ".join(text.split())
+    return repr(value)
+
+
+def _array(t: object) -> np.ndarray:
+    return np.asarray(t.detach().numpy())
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+        return False
+    if a.dtype.kind not in "fc":
+        return bool(np.array_equal(a, b))
+    rtol, atol = (1e-6, 1e-9) if a.dtype == np.float64 else (1e-4, 1e-5)
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _dtype(t: object) -> str:
+    return str(t.dtype).rsplit(".", 1)[-1]
+
+
+def _tensor(expr: str, t: torch.Tensor, r: object, prefix: str = "") -> Mismatch | None:
+    """The first difference between a PyTorch tensor and the other library's value."""
+    if not isinstance(r, rosenblatt.Tensor):
+        return Mismatch(prefix + "type", expr, "Tensor", type(r).__name__)
+    try:
+        repr(r)
+        rv = _array(r)
+    except Exception as e:
+        return Mismatch(prefix + "repr raises", f"print({expr})", "prints",
+                        f"raises {type(e).__name__}: {e}")
+    for kind, a, b in (("shape", tuple(t.shape), tuple(r.shape)),
+                       ("dtype", _dtype(t), _dtype(r)),
+                       ("requires_grad", t.requires_grad, r.requires_grad),
+                       ("is_leaf", t.is_leaf, r.is_leaf)):
+        if a != b:
+            return Mismatch(prefix + kind, f"{expr}.{kind}", repr(a), repr(b))
+    tv = _array(t)
+    if not _close(tv, rv):
+        return Mismatch(prefix + "value", expr, _show(tv), _show(rv))
+    return None
+
+
+def _grad(expr: str, t: torch.Tensor, r: object) -> Mismatch | None:
+    if not (t.is_leaf or t.retains_grad):
+        return None
+    tg, rg = t.grad, getattr(r, "grad", None)
+    if tg is None or rg is None:
+        if (tg is None) != (rg is None):
+            return Mismatch("grad None", f"{expr}.grad", _show(tg if tg is None else _array(tg)),
+                            "None" if rg is None else "a tensor")
+        return None
+    return _tensor(f"{expr}.grad", tg, rg, prefix="grad ")
+
+
+def observe(expr: str, t: object, r: object) -> list[Mismatch]:
+    """Every difference between the value PyTorch gave `expr` and the other library's."""
+    if isinstance(t, torch.Tensor):
+        found = _tensor(expr, t, r)
+        if found is None and isinstance(r, rosenblatt.Tensor):
+            found = _grad(expr, t, r)
+        return [found] if found else []
+    if isinstance(t, (tuple, list)):
+        if not isinstance(r, (tuple, list)) or len(t) != len(r):
+            size = len(r) if isinstance(r, (tuple, list)) else type(r).__name__
+            return [Mismatch("length", f"len({expr})", repr(len(t)), repr(size))]
+        return [m for i, (a, b) in enumerate(zip(t, r)) for m in observe(f"{expr}[{i}]", a, b)]
+    if isinstance(t, (bool, int, float, str)) or t is None:
+        same = type(t) is type(r) and (
+            t == r or (isinstance(t, float) and _close(np.asarray(t), np.asarray(r))))
+        return [] if same else [Mismatch("python value", expr, repr(t), repr(r))]
+    return []
+
+
+def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Mismatch]:
+    """All differences between running `stmts` with PyTorch and with `lib`."""
+    ref, out = execute(stmts, torch), execute(stmts, lib)
+    if ref.failed_at != out.failed_at:
+        if ref.failed_at is None or (out.failed_at is not None and out.failed_at < ref.failed_at):
+            return [Mismatch("raises", stmts[out.failed_at].code, "no error",
+                             f"raises {out.error}", out.failed_at)]
+        return [Mismatch("raises not", stmts[ref.failed_at].code, f"raises {ref.error}",
+                         "no error", ref.failed_at)]
+    found = []
+    for name, value in ref.ns.items():
+        if name != "T" and not name.startswith("__"):
+            found += observe(name, value, out.ns.get(name))
+    return found
+
+
+_ASSIGN = re.compile(r"([yvLg]\d+) = ")
+
+
+def _as_inputs(stmts: list[Stmt], i: int) -> list[Stmt]:
+    """Statement i, `name = <op>`, as `name = <its PyTorch value>`: an input tensor with the
+    op's (rounded) values, then the same times 1 (an intermediate), so a repro keeps only the
+    ops the failure needs."""
+    match = _ASSIGN.match(stmts[i].code)
+    if match is None:
+        return []
+    t = execute(stmts[: i + 1], torch).ns.get(match.group(1))
+    if not isinstance(t, torch.Tensor):
+        return []
+    dtype = f"dtype=T.{_dtype(t)}"
+    values = t.detach().numpy()
+    values = np.round(values, 4) if t.dtype.is_floating_point else values
+    grad = ", requires_grad=True" if t.requires_grad else ""
+    made = (f"T.tensor({literal(values)}, {dtype}{grad})" if values.size
+            else f"T.zeros({tuple(values.shape)}, {dtype}{grad})")
+    tokens = ("0d",) if t.dim() == 0 else ("empty",) if values.size == 0 else ()
+    found = [Stmt(f"{match.group(1)} = {made}", tokens)]
+    if t.requires_grad:
+        found.append(Stmt(f"{match.group(1)} = {made} * 1", tokens))
+    return [s for s in found if s.code != stmts[i].code]
+
+
+def minimize(stmts: list[Stmt], target: Mismatch, lib: types.ModuleType) -> tuple:
+    """Drop statements, and put inputs in simpler forms, while the same kind of difference at
+    the same place remains."""
+    if target.kind.startswith("raises"):
+        stmts = stmts[: target.at + 1]
+
+    def same(trial: list[Stmt]) -> Mismatch | None:
+        found = [m for m in compare(trial, lib) if (m.kind, m.expr) == (target.kind, target.expr)]
+        return found[0] if found else None
+
+    tried = {tuple(s.code for s in stmts)}
+    changed = True
+    while changed:
+        changed = False
+        for i in reversed(range(len(stmts))):
+            simpler = list(stmts[i].simpler)
+            if not changed:  # costs a PyTorch run: only once the cheap steps are done
+                simpler += _as_inputs(stmts, i)
+            for trial in [stmts[:i] + stmts[i + 1:]] + [
+                    stmts[:i] + [simple] + stmts[i + 1:] for simple in simpler]:
+                key = tuple(s.code for s in trial)
+                if key in tried:
+                    continue
+                tried.add(key)
+                again = same(trial)
+                if again:
+                    stmts, target, changed = trial, again, True
+                    break
+    return stmts, target
+
+
+def fuzz(seed: int, cases: int | None = None, seconds: float | None = None,
+         lib: types.ModuleType = rosenblatt, report: Report | None = None,
+         on_new: object = None) -> Report:
+    """Generate and compare programs of `seed` until `cases` ran or `seconds` passed."""
+    report = report or Report()
+    start = time.monotonic()
+    seen_raw: dict[tuple, int] = {}
+    case = 0
+    while (cases is None or case < cases) and (
+            seconds is None or time.monotonic() - start < seconds):
+        program = generate(seed, case)
+        found = compare(program.stmts, lib)
+        report.cases += 1
+        if found:
+            report.failing_cases += 1
+            first = found[0]
+            # shrinking costs a few dozen runs: do it for the first few of each raw kind only
+            raw = (first.kind, tuple(sorted({t for s in program.stmts for t in s.tokens})))
+            seen_raw[raw] = seen_raw.get(raw, 0) + 1
+            if seen_raw[raw] <= 2:
+                stmts, first = minimize(program.stmts, first, lib)
+                failure = Failure(stmts, first, lib.__name__, seed, case)
+                if failure.signature not in report.failures:
+                    report.failures[failure.signature] = failure
+                    if on_new is not None:
+                        on_new(failure)
+        case += 1
+    report.seconds += time.monotonic() - start
+    return report
