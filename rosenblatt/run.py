@@ -148,14 +148,23 @@ def _run(script: str, args: Sequence[str]) -> int:
         if e.filename is None and str(e).startswith("no such program"):
             print(f"rosenblatt run: error: {e}", file=sys.stderr)
             return 2
-        traceback.print_exc()
+        _print_program_traceback(e, os.path.abspath(script))
         return 1
     except KeyboardInterrupt:
         raise
-    except BaseException:  # noqa: BLE001 - the program's own error, reported like Python
-        traceback.print_exc()
+    except BaseException as e:  # noqa: BLE001 - the program's own error, reported like Python
+        _print_program_traceback(e, os.path.abspath(script))
         return 1
     return 0
+
+
+def _print_program_traceback(error: BaseException, path: str) -> None:
+    """The traceback from the program's first frame on, as `python script.py` prints it
+    (the launcher's and runpy's frames left out)."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != path:
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb or error.__traceback__)
 
 
 def register(subparsers: Any) -> None:

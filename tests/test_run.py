@@ -81,6 +81,7 @@ def test_exit_status_and_traceback_are_the_programs(tmp_path: Path) -> None:
     failing = _program(tmp_path, "import torch\nraise ValueError('boom')\n", "bad.py")
     out = _run_cli(str(failing), cwd=tmp_path)
     assert out.returncode == 1 and "ValueError: boom" in out.stderr and "bad.py" in out.stderr
+    assert "runpy" not in out.stderr and "rosenblatt/run.py" not in out.stderr  # as python does
     exiting = _program(tmp_path, "import sys\nsys.exit(3)\n", "exit3.py")
     assert _run_cli(str(exiting), cwd=tmp_path).returncode == 3
     missing = _run_cli(str(tmp_path / "nope.py"), cwd=tmp_path)
