@@ -3,6 +3,7 @@ Grayscale, RandomResizedCrop, dtype conversions and the random combinators."""
 
 from ...transforms import *  # noqa: F403
 from ...transforms import __all__ as _base_names
+from . import functional
 from .transforms import *  # noqa: F403
 from .transforms import __all__ as _added_names
 
