@@ -33,28 +33,39 @@ def train(out: Path, *flags: str) -> dict:
     return result
 
 
+def batch_size(labels: int) -> int:
+    """Smaller batches for the smallest label sets, so they still take many steps."""
+    return 32 if labels < 1000 else 64
+
+
 def plot(results: dict, path: Path) -> None:
+    """Test accuracy against labels (left); training loss against steps (right)."""
     from rosenblatt.train.plots import _figure, _save
 
-    fig = _figure(10, 4)
+    fig = _figure(11, 4)
     left, right = fig.subplots(1, 2)
     labels = sorted(int(n) for n in results["arms"]["scratch"])
-    for (arm, runs), style in zip(results["arms"].items(), ("s--", "o-", "^-", "v-")):
-        left.plot(labels, [100 * runs[str(n)]["test_accuracy"] for n in labels], style,
-                  label=arm)
+    styles = dict(zip(labels, ("-", "--", ":")))
+    for (arm, runs), colour in zip(results["arms"].items(), ("C0", "C1", "C2", "C3")):
+        left.plot(labels, [100 * runs[str(n)]["test_accuracy"] for n in labels], "o-",
+                  color=colour, label=arm)
         for n in labels:
             history = runs[str(n)]["history"]
-            right.plot([r["epoch"] for r in history], [r["train_loss"] for r in history],
-                       style, markersize=2, label=f"{arm}, {n} labels")
+            steps = -(-n // batch_size(n))
+            right.plot([r["epoch"] * steps for r in history], [r["train_loss"] for r in history],
+                       styles[n], color=colour)
     left.set_xscale("log")
     left.set_xlabel("MNIST training labels")
     left.set_ylabel("test accuracy (%)")
-    left.set_title("LeNet-5 on MNIST: from Fashion-MNIST vs from scratch")
-    left.legend()
+    left.set_title("LeNet-5 on MNIST, 10,000 test digits")
+    left.legend(fontsize=8)
+    for n, style in styles.items():
+        right.plot([], [], style, color="grey", label=f"{n:,} labels")
     right.set_yscale("log")
-    right.set_xlabel("epoch")
-    right.set_ylabel("training loss")
-    right.legend(fontsize=7)
+    right.set_xlabel("optimizer steps")
+    right.set_ylabel("training loss (epoch mean)")
+    right.set_title("learning curves (colours as on the left)")
+    right.legend(fontsize=8)
     _save(fig, path)
 
 
@@ -82,7 +93,7 @@ def main() -> None:
     results: dict = {"source": {k: source[k] for k in ("test_accuracy", "epochs", "seconds")},
                      "arms": {arm: {} for arm in arms}}
     for n in (int(s) for s in args.labels.split(",")):
-        batch = 32 if n < 1000 else 64
+        batch = batch_size(n)
         epochs = max(1, round(args.steps * batch / n))
         common = ["--dataset", "mnist", "--data-root", args.data, "--train-limit", str(n),
                   "--batch-size", str(batch), "--epochs", str(epochs)]
