@@ -301,10 +301,10 @@ def check_gradients(s: Setup) -> Finding:
                        "use ReLU instead of sigmoid/tanh in deep stacks, He/Xavier "
                        "initialisation, normalisation layers or residual connections", data)
     worst = max(ratios.values())
-    if worst > 0.25:
-        return Finding("gradients", "warn", evidence + ": one step changes a layer by "
-                       f"{worst:.0%}", "lower the learning rate (update/weight near 1e-3 is "
-                       "typical)", data)
+    if worst > 0.25:  # 1e-3 is typical; Adam's first step is larger, so only warn up to 1
+        return Finding("gradients", "fail" if worst > 1 else "warn",
+                       evidence + f": one step changes a layer by {worst:.3g} times its size",
+                       "lower the learning rate (update/weight near 1e-3 is typical)", data)
     return Finding("gradients", "ok", evidence, data=data)
 
 

@@ -106,8 +106,10 @@ def test_learning_rate_far_too_small_cannot_overfit() -> None:
 
 
 def test_learning_rate_far_too_high() -> None:
-    report = _check(_mlp(), lr=5.0, checks=[C.check_lr_range])
+    report = _check(_mlp(), lr=5.0, checks=[C.check_lr_range, C.check_gradients])
     assert report["learning-rate range"].status == "fail"
+    assert report["gradients"].status == "fail" and "times its size" in report[
+        "gradients"].evidence
 
 
 def test_vanishing_and_exploding_gradients() -> None:
