@@ -35,9 +35,9 @@ def recheck(path: Path) -> int:
     """Re-run every repro line of a file (anything before ' :: torch '); print what still fails."""
     failing = fixed = 0
     for line in path.read_text().splitlines():
-        code = line.strip().strip("-` ").split(" :: torch ")[0].strip("` ")
-        if " :: torch " not in line or not code.startswith(("x", "T", "(")):
+        if " :: torch " not in line:
             continue
+        code = line.split(" :: torch ")[0].split("`")[-1].strip()
         try:
             body = ast.parse(code).body
         except SyntaxError:
@@ -76,6 +76,8 @@ def main() -> int:
         report = fuzz(seed, cases=args.cases, seconds=seconds, report=report,
                       on_new=_print_failure)
         print(f"seed {seed} done: {report.summary()}", flush=True)
+    for seed, case, error in report.errors:
+        print(f"fuzzer error at seed {seed} case {case}: {error}")
     print(f"summary: {report.summary()}")
     return 1 if report.failures else 0
 

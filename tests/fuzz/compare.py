@@ -24,7 +24,7 @@ import torch
 import rosenblatt
 from tests.fuzz.generate import Stmt, generate, literal, run
 
-TIMEOUT_S = 10  # a statement running longer than this counts as a hang
+TIMEOUT_S = 5  # a statement running longer than this counts as a hang
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,12 @@ class Report:
     failing_cases: int = 0
     failures: dict = field(default_factory=dict)  # signature -> Failure
     seconds: float = 0.0
+    errors: list = field(default_factory=list)  # (seed, case, error) where the fuzzer broke
 
     def summary(self) -> str:
+        broken = f", {len(self.errors)} fuzzer errors" if self.errors else ""
         return (f"{self.cases} cases, {self.failing_cases} failing, "
-                f"{len(self.failures)} distinct failures, {self.seconds:.0f} s")
+                f"{len(self.failures)} distinct failures{broken}, {self.seconds:.0f} s")
 
 
 @dataclass
@@ -138,30 +140,36 @@ def _dtype(t: object) -> str:
 
 def _tensor(expr: str, t: torch.Tensor, r: object, prefix: str = "") -> Mismatch | None:
     """The first difference between a PyTorch tensor and the other library's value."""
+    try:
+        props = (tuple(t.shape), _dtype(t), t.requires_grad, t.is_leaf)
+        tv = _array(t)
+    except RuntimeError:  # PyTorch will not show a view invalidated by an in-place op
+        return None
     if not isinstance(r, rosenblatt.Tensor):
         return Mismatch(prefix + "type", expr, "Tensor", type(r).__name__)
     try:
         repr(r)
         rv = _array(r)
+        other = (tuple(r.shape), _dtype(r), r.requires_grad, r.is_leaf)
     except Exception as e:
         return Mismatch(prefix + "repr raises", f"print({expr})", "prints",
                         f"raises {type(e).__name__}: {e}")
-    for kind, a, b in (("shape", tuple(t.shape), tuple(r.shape)),
-                       ("dtype", _dtype(t), _dtype(r)),
-                       ("requires_grad", t.requires_grad, r.requires_grad),
-                       ("is_leaf", t.is_leaf, r.is_leaf)):
+    for kind, a, b in zip(("shape", "dtype", "requires_grad", "is_leaf"), props, other):
         if a != b:
             return Mismatch(prefix + kind, f"{expr}.{kind}", repr(a), repr(b))
-    tv = _array(t)
     if not _close(tv, rv):
         return Mismatch(prefix + "value", expr, _show(tv), _show(rv))
     return None
 
 
 def _grad(expr: str, t: torch.Tensor, r: object) -> Mismatch | None:
-    if not (t.is_leaf or t.retains_grad):
+    try:
+        if not (t.is_leaf or t.retains_grad):
+            return None
+        tg = t.grad
+    except RuntimeError:  # an invalidated view, as above
         return None
-    tg, rg = t.grad, getattr(r, "grad", None)
+    rg = getattr(r, "grad", None)
     if tg is None or rg is None:
         if (tg is None) != (rg is None):
             return Mismatch("grad None", f"{expr}.grad", _show(tg if tg is None else _array(tg)),
@@ -248,9 +256,11 @@ def _as_inputs(stmts: list[Stmt], i: int) -> list[Stmt]:
     return [s for s in found if s.code != stmts[i].code]
 
 
-def minimize(stmts: list[Stmt], target: Mismatch, lib: types.ModuleType) -> tuple:
+def minimize(stmts: list[Stmt], target: Mismatch, lib: types.ModuleType,
+             seconds: float = 20.0) -> tuple:
     """Drop statements, and put inputs in simpler forms, while the same kind of difference at
-    the same place remains."""
+    the same place remains (for at most `seconds`: a statement that hangs costs TIMEOUT_S)."""
+    deadline = time.monotonic() + seconds
     if target.kind.startswith("raises"):
         stmts = stmts[: target.at + 1]
 
@@ -269,7 +279,7 @@ def minimize(stmts: list[Stmt], target: Mismatch, lib: types.ModuleType) -> tupl
             for trial in [stmts[:i] + stmts[i + 1:]] + [
                     stmts[:i] + [simple] + stmts[i + 1:] for simple in simpler]:
                 key = tuple(s.code for s in trial)
-                if key in tried:
+                if key in tried or time.monotonic() > deadline:
                     continue
                 tried.add(key)
                 again = same(trial)
@@ -289,22 +299,33 @@ def fuzz(seed: int, cases: int | None = None, seconds: float | None = None,
     case = 0
     while (cases is None or case < cases) and (
             seconds is None or time.monotonic() - start < seconds):
-        program = generate(seed, case)
-        found = compare(program.stmts, lib)
-        report.cases += 1
-        if found:
-            report.failing_cases += 1
-            first = found[0]
-            # shrinking costs a few dozen runs: do it for the first few of each raw kind only
-            raw = (first.kind, tuple(sorted({t for s in program.stmts for t in s.tokens})))
-            seen_raw[raw] = seen_raw.get(raw, 0) + 1
-            if seen_raw[raw] <= 2:
-                stmts, first = minimize(program.stmts, first, lib)
-                failure = Failure(stmts, first, lib.__name__, seed, case)
-                if failure.signature not in report.failures:
-                    report.failures[failure.signature] = failure
-                    if on_new is not None:
-                        on_new(failure)
+        try:
+            _one(seed, case, lib, report, seen_raw, on_new)
+        except Exception as e:  # a bug of the fuzzer: keep going, but report it
+            report.errors.append((seed, case, f"{type(e).__name__}: {e}"))
         case += 1
     report.seconds += time.monotonic() - start
     return report
+
+
+def _one(seed: int, case: int, lib: types.ModuleType, report: Report, seen_raw: dict,
+         on_new: object) -> None:
+    """Generate, run and compare one program; shrink and record a new kind of failure."""
+    program = generate(seed, case)
+    found = compare(program.stmts, lib)
+    report.cases += 1
+    if not found:
+        return
+    report.failing_cases += 1
+    first = found[0]
+    # shrinking costs a few dozen runs: do it for the first few of each raw kind only
+    raw = (first.kind, tuple(sorted({t for s in program.stmts for t in s.tokens})))
+    seen_raw[raw] = seen_raw.get(raw, 0) + 1
+    if seen_raw[raw] > 2:
+        return
+    stmts, first = minimize(program.stmts, first, lib)
+    failure = Failure(stmts, first, lib.__name__, seed, case)
+    if failure.signature not in report.failures:
+        report.failures[failure.signature] = failure
+        if on_new is not None:
+            on_new(failure)
