@@ -139,7 +139,13 @@ class Normalize(Transform):
 
 # ------------------------------------------------------------------ batch plumbing
 def _as_batch(img: Any) -> tuple[Any, Callable[[Any], Any]]:
-    """img as a CPU array (N, C, H, W) and a function that gives a result back img's form."""
+    """img as a CPU array (N, C, H, W) and a function that gives a result back img's form.
+
+    A PIL image is first made a float tensor (C, H, W) in [0, 1] (ToTensor), and the result
+    stays a tensor: torchvision pipelines that start from PIL images keep working.
+    """
+    if hasattr(img, "mode") and hasattr(img, "getbands"):  # a PIL image
+        img = ToTensor()(img)
     is_tensor = isinstance(img, Tensor)
     array = img._data if is_tensor else np.asarray(img)
     where = device_of(array)

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from ..._backend import np
 from ...autograd.tensor import Tensor
 from ...transforms import CenterCrop, InterpolationMode, Normalize, ToTensor, _as_batch
-from .transforms import Grayscale, Pad, PILToTensor, Resize, ToPILImage, _tensor_image
+from .transforms import Grayscale, Pad, PILToTensor, Resize, ToPILImage
 
 __all__ = ["to_tensor", "pil_to_tensor", "to_pil_image", "normalize", "resize", "center_crop",
            "crop", "pad", "hflip", "vflip", "rgb_to_grayscale", "to_grayscale",
@@ -44,12 +44,12 @@ def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
 
 def center_crop(img: Any, output_size: Any) -> Any:
     """The central output_size window."""
-    return CenterCrop(output_size)(_tensor_image(img))
+    return CenterCrop(output_size)(img)
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
     """The (height, width) window at (top, left); zero-padded where it leaves the image."""
-    batch, restore = _as_batch(_tensor_image(img))
+    batch, restore = _as_batch(img)
     h, w = batch.shape[-2:]
     pads = (max(0, -top), max(0, top + height - h), max(0, -left), max(0, left + width - w))
     if any(pads):
@@ -65,13 +65,13 @@ def pad(img: Any, padding: Any, fill: float = 0, padding_mode: str = "constant")
 
 def hflip(img: Any) -> Any:
     """Mirror left-right."""
-    batch, restore = _as_batch(_tensor_image(img))
+    batch, restore = _as_batch(img)
     return restore(np.ascontiguousarray(batch[..., ::-1]))
 
 
 def vflip(img: Any) -> Any:
     """Mirror top-bottom."""
-    batch, restore = _as_batch(_tensor_image(img))
+    batch, restore = _as_batch(img)
     return restore(np.ascontiguousarray(batch[..., ::-1, :]))
 
 

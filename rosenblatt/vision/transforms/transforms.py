@@ -2,8 +2,8 @@
 RandomResizedCrop, ConvertImageDtype, PILToTensor, ToPILImage, RandomApply/Choice/Order.
 
 As in rosenblatt.transforms, images are tensors (C, H, W) (or batches (N, C, H, W)); a PIL
-image given to one of these is first made a float tensor in [0, 1] (ToTensor), so
-torchvision pipelines that start from PIL images keep working.
+image given to one of these is first made a float tensor in [0, 1] (ToTensor, in _as_batch),
+so torchvision pipelines that start from PIL images keep working.
 """
 
 from __future__ import annotations
@@ -15,15 +15,10 @@ from typing import Any, Callable, Sequence
 from ... import random as rnd
 from ..._backend import np
 from ...autograd.tensor import Tensor
-from ...transforms import InterpolationMode, ToTensor, Transform, _as_batch, _size2
+from ...transforms import InterpolationMode, Transform, _as_batch, _size2
 
 __all__ = ["Resize", "Pad", "Grayscale", "RandomResizedCrop", "ConvertImageDtype",
            "PILToTensor", "ToPILImage", "RandomApply", "RandomChoice", "RandomOrder"]
-
-
-def _tensor_image(img: Any) -> Any:
-    """A PIL image as a float tensor (C, H, W) in [0, 1]; anything else unchanged."""
-    return ToTensor()(img) if hasattr(img, "mode") and hasattr(img, "size") else img
 
 
 def _filter_matrix(size_in: int, size_out: int, mode: str) -> Any:
@@ -68,7 +63,7 @@ class Resize(Transform):
         self.antialias = antialias
 
     def __call__(self, img: Any) -> Any:
-        batch, restore = _as_batch(_tensor_image(img))
+        batch, restore = _as_batch(img)
         h, w = batch.shape[-2:]
         th, tw = resized_shape(h, w, self.size, self.max_size)
         if (th, tw) == (h, w):
@@ -90,7 +85,7 @@ class Pad(Transform):
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def __call__(self, img: Any) -> Any:
-        batch, restore = _as_batch(_tensor_image(img))
+        batch, restore = _as_batch(img)
         p = self.padding
         if isinstance(p, numbers.Number):
             left = top = right = bottom = int(p)  # type: ignore[call-overload]
@@ -115,7 +110,7 @@ class Grayscale(Transform):
         self.num_output_channels = num_output_channels
 
     def __call__(self, img: Any) -> Any:
-        batch, restore = _as_batch(_tensor_image(img))
+        batch, restore = _as_batch(img)
         if batch.shape[1] == 1:
             gray = batch
         elif batch.shape[1] == 3:
@@ -158,7 +153,6 @@ class RandomResizedCrop(Transform):
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
     def __call__(self, img: Any) -> Any:
-        img = _tensor_image(img)
         batch, restore = _as_batch(img)
         out = []
         for image in batch:

@@ -74,3 +74,20 @@ def test_v1_names_are_all_there() -> None:
                  "RandomHorizontalFlip", "RandomRotation", "RandomAffine", "Pad", "Grayscale",
                  "RandomResizedCrop", "Lambda", "ToPILImage", "PILToTensor"):
         assert hasattr(T, name), name
+
+
+def test_every_image_transform_accepts_a_pil_image() -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    pixels = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = image_module.fromarray(pixels)
+    expected = pixels.transpose(2, 0, 1) / 255.0
+    cropped = T.CenterCrop(4)(image)
+    assert isinstance(cropped, rb.Tensor) and cropped.shape == (3, 4, 4)
+    np.testing.assert_allclose(cropped.numpy(), expected[:, 1:5, 2:6], rtol=1e-6)
+    flipped = T.RandomHorizontalFlip(p=1.0)(image)
+    np.testing.assert_allclose(flipped.numpy(), expected[:, :, ::-1], rtol=1e-6)
+    pipeline = T.Compose([T.RandomCrop(5), T.Resize(3), T.ToTensor(), T.Normalize([0.5] * 3,
+                                                                                [0.5] * 3)])
+    assert pipeline(image).shape == (3, 3, 3)
+    gray = image_module.fromarray(pixels[:, :, 0])
+    assert T.CenterCrop(2)(gray).shape == (1, 2, 2)
