@@ -245,7 +245,7 @@ def _as_inputs(stmts: list[Stmt], i: int) -> list[Stmt]:
         return []
     dtype = f"dtype=T.{_dtype(t)}"
     values = t.detach().numpy()
-    values = np.round(values, 4) if t.dtype.is_floating_point else values
+    values = np.round(values.astype(np.float64), 4) if t.dtype.is_floating_point else values
     grad = ", requires_grad=True" if t.requires_grad else ""
     made = (f"T.tensor({literal(values)}, {dtype}{grad})" if values.size
             else f"T.zeros({tuple(values.shape)}, {dtype}{grad})")

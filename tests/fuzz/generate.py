@@ -258,7 +258,13 @@ class _Builder:
         if op.variants and self.rng.random() < 0.4:
             inputs = op.variants[self.rng.integers(len(op.variants))]
         args, tokens = [], (op.name,)
-        existing = self.pick(self.tensors()) if chain else None
+        # indices (Const inputs) are drawn for the declared shapes: other shapes would put them
+        # out of range, which PyTorch does not always check (take_along_dim reads past the end)
+        fits = self.tensors()
+        if any(isinstance(entry, Const) for entry in inputs):
+            fits = [(e, t) for e, t in fits if not isinstance(inputs[0], Const)
+                    and tuple(t.shape) == tuple(inputs[0])]
+        existing = self.pick(fits) if chain else None
         for k, entry in enumerate(inputs):
             if k == 0 and existing is not None and not isinstance(entry, Const):
                 args.append(existing[0])
