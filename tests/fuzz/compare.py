@@ -291,8 +291,9 @@ def minimize(stmts: list[Stmt], target: Mismatch, lib: types.ModuleType,
 
 def fuzz(seed: int, cases: int | None = None, seconds: float | None = None,
          lib: types.ModuleType = rosenblatt, report: Report | None = None,
-         on_new: object = None) -> Report:
-    """Generate and compare programs of `seed` until `cases` ran or `seconds` passed."""
+         on_new: object = None, most: int | None = None) -> Report:
+    """Generate and compare programs of `seed` until `cases` ran or `seconds` passed; shrink
+    and keep at most `most` distinct failures (the rest are only counted)."""
     report = report or Report()
     start = time.monotonic()
     seen_raw: dict[tuple, int] = {}
@@ -300,7 +301,8 @@ def fuzz(seed: int, cases: int | None = None, seconds: float | None = None,
     while (cases is None or case < cases) and (
             seconds is None or time.monotonic() - start < seconds):
         try:
-            _one(seed, case, lib, report, seen_raw, on_new)
+            full = most is not None and len(report.failures) >= most
+            _one(seed, case, lib, report, seen_raw, on_new, shrink=not full)
         except Exception as e:  # a bug of the fuzzer: keep going, but report it
             report.errors.append((seed, case, f"{type(e).__name__}: {e}"))
         case += 1
@@ -309,7 +311,7 @@ def fuzz(seed: int, cases: int | None = None, seconds: float | None = None,
 
 
 def _one(seed: int, case: int, lib: types.ModuleType, report: Report, seen_raw: dict,
-         on_new: object) -> None:
+         on_new: object, shrink: bool = True) -> None:
     """Generate, run and compare one program; shrink and record a new kind of failure."""
     program = generate(seed, case)
     found = compare(program.stmts, lib)
@@ -321,7 +323,7 @@ def _one(seed: int, case: int, lib: types.ModuleType, report: Report, seen_raw: 
     # shrinking costs a few dozen runs: do it for the first few of each raw kind only
     raw = (first.kind, tuple(sorted({t for s in program.stmts for t in s.tokens})))
     seen_raw[raw] = seen_raw.get(raw, 0) + 1
-    if seen_raw[raw] > 2:
+    if seen_raw[raw] > 2 or not shrink:
         return
     stmts, first = minimize(program.stmts, first, lib)
     failure = Failure(stmts, first, lib.__name__, seed, case)

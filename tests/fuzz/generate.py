@@ -342,7 +342,8 @@ class _Builder:
             self.add(f"{expr}.backward(T.full_like({expr}, 0.5))", ("backward_gradient",))
             return
         loss = self.name("L")
-        if not self.add(f"{loss} = {' + '.join(terms)}", ()):
+        single = tuple(Stmt(f"{loss} = {term}") for term in terms) if len(terms) > 1 else ()
+        if not self.add(f"{loss} = {' + '.join(terms)}", (), simpler=single):
             return
         self.losses.append(loss)
         if how < 0.55:
@@ -352,10 +353,14 @@ class _Builder:
             self.add(f"{loss}.backward()", ("backward_twice",))
         else:
             wrt = sorted({self.pick(live)[0] for _ in range(1 + rng.integers(3))})
-            options = ", allow_unused=True" if rng.random() < 0.7 else ""
-            options += ", retain_graph=True" if rng.random() < 0.4 else ""
-            code = f"{self.name('g')} = T.autograd.grad({loss}, [{', '.join(wrt)}]{options})"
-            self.add(code, ("autograd.grad",))
+            unused = ", allow_unused=True" if rng.random() < 0.7 else ""
+            retain = ", retain_graph=True" if rng.random() < 0.4 else ""
+            grads = self.name("g")
+            code = f"{grads} = T.autograd.grad({loss}, [{', '.join(wrt)}]{unused}{retain})"
+            # shrinking tries one input at a time (and its op may then go)
+            fewer = tuple(Stmt(f"{grads} = T.autograd.grad({loss}, [{w}], allow_unused=True"
+                               f"{retain})", ("autograd.grad",)) for w in wrt)
+            self.add(code, ("autograd.grad",), simpler=fewer if len(wrt) > 1 or not unused else ())
 
 
 def generate(seed: int, case: int) -> Program:
