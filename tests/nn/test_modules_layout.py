@@ -73,3 +73,25 @@ def test_dropout3d_drops_whole_volumes() -> None:
     flat = y.reshape(4, 6, -1)
     assert (flat.min(axis=2) == flat.max(axis=2)).all()
     assert nn.Dropout3d(0.5).eval()(rb.ones(2, 2, 2, 2, 2)).numpy().min() == 1.0
+
+
+@pytest.mark.parametrize("path", ["batchnorm._BatchNorm", "batchnorm._NormBase",
+                                  "batchnorm.BatchNorm1d", "instancenorm.InstanceNorm2d",
+                                  "instancenorm._InstanceNorm", "normalization.GroupNorm",
+                                  "conv._ConvNd", "loss._Loss", "loss._WeightedLoss"])
+def test_base_classes_programs_test_against_are_where_torch_has_them(path: str) -> None:
+    module, name = path.rsplit(".", 1)
+    cls = getattr(importlib.import_module(f"rosenblatt.nn.modules.{module}"), name)
+    assert cls.__module__ == f"rosenblatt.nn.modules.{module}"
+    assert isinstance(nn.BatchNorm2d(3), nn.modules.batchnorm._BatchNorm)
+
+
+def test_tuple_helpers_are_torchs() -> None:
+    from torch.nn.modules import utils as theirs
+
+    from rosenblatt.nn.modules import utils as ours
+
+    for name in ("_single", "_pair", "_triple", "_quadruple"):
+        for value in (3, (1, 2), [4, 5, 6]):
+            assert getattr(ours, name)(value) == getattr(theirs, name)(value)
+    assert ours._reverse_repeat_tuple((1, 2), 2) == theirs._reverse_repeat_tuple((1, 2), 2)

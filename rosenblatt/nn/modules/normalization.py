@@ -1,12 +1,12 @@
-"""Normalisation layers: batch and instance norm of (N, C, *) input, layer and group norm."""
+"""Layer and group normalisation, and the affine parameters every norm layer registers
+(torch.nn.modules.normalization)."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Sequence
 
 from ...autograd.tensor import Tensor
-from ...ops.creation import empty, ones, tensor, zeros
+from ...ops.creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -29,155 +29,6 @@ def _reset_affine(module: Module) -> None:
         init.ones_(module.weight)
     if module.bias is not None:
         init.zeros_(module.bias)
-
-
-class _NormBase(Module):
-    """Parameters (weight, bias) and running statistics shared by batch and instance norm."""
-
-    _optional_state = ("num_batches_tracked",)  # old checkpoints lack it; PyTorch allows that
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        _add_affine(self, num_features, affine, bias, device, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches seen."""
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            init.zeros_(self.num_batches_tracked)
-
-    def reset_parameters(self) -> None:
-        """Reset the statistics; weight 1 and bias 0."""
-        self.reset_running_stats()
-        _reset_affine(self)
-
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
-        raise NotImplementedError
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
-
-
-class _BatchNorm(_NormBase):
-    """Batch norm over every dim but the channel dim 1 of (N, C, *) input."""
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, *) -> (N, C, *)."""
-        self._check_input_dim(input)
-        if input.shape[1] != self.num_features:
-            raise RuntimeError(f"{self._get_name()}({self.num_features}): expected input with "
-                               f"{self.num_features} channels (dim 1), got shape "
-                               f"{tuple(input.shape)}")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
-            self.num_batches_tracked._version_box[0] += 1
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.item())
-        batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        use_running = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if use_running else None,
-                            self.running_var if use_running else None, self.weight, self.bias,
-                            batch_stats, factor, self.eps)
-
-
-class BatchNorm1d(_BatchNorm):
-    """Batch norm of (N, C) or (N, C, L) input."""
-
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
-        if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-
-
-class BatchNorm2d(_BatchNorm):
-    """Batch norm of (N, C, H, W) input."""
-
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
-        if input.ndim != 4:
-            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
-
-
-class BatchNorm3d(_BatchNorm):
-    """Batch norm of (N, C, D, H, W) input."""
-
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
-        if input.ndim != 5:
-            raise ValueError(f"expected 5D input (got {input.ndim}D input)")
-
-
-class _InstanceNorm(_NormBase):
-    """Instance norm: statistics per sample and channel over the `_spatial_dims` trailing dims."""
-
-    _spatial_dims: int
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, device: Any = None,
-                 dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
-                         dtype, bias=bias)
-
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
-        dims = self._spatial_dims + 1  # unbatched (C, *spatial)
-        if input.ndim not in (dims, dims + 1):
-            raise ValueError(f"expected {dims}D or {dims + 1}D input (got {input.ndim}D input)")
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, *spatial) or unbatched (C, *spatial) -> same shape."""
-        self._check_input_dim(input)
-        unbatched = input.ndim == self._spatial_dims + 1
-        feature_dim = 0 if unbatched else 1
-        if input.shape[feature_dim] != self.num_features:
-            if self.affine:
-                raise ValueError(f"expected input's size at dim={feature_dim} to match "
-                                 f"num_features ({self.num_features}), but got: "
-                                 f"{input.shape[feature_dim]}.")
-            # without affine parameters (or running stats) num_features is unused, as in PyTorch
-            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. "
-                          "You can silence this warning by not passing in num_features, which "
-                          "is not used because affine=False", stacklevel=2)
-        x = input.unsqueeze(0) if unbatched else input
-        # PyTorch never counts batches here, and momentum=None leaves the running stats as they are
-        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              self.training or not self.track_running_stats,
-                              0.0 if self.momentum is None else self.momentum, self.eps)
-        return out.squeeze(0) if unbatched else out
-
-
-class InstanceNorm1d(_InstanceNorm):
-    """Instance norm of (N, C, L) or unbatched (C, L) input."""
-
-    _spatial_dims = 1
-
-
-class InstanceNorm2d(_InstanceNorm):
-    """Instance norm of (N, C, H, W) or unbatched (C, H, W) input."""
-
-    _spatial_dims = 2
-
-
-class InstanceNorm3d(_InstanceNorm):
-    """Instance norm of (N, C, D, H, W) or unbatched (C, D, H, W) input."""
-
-    _spatial_dims = 3
 
 
 class LayerNorm(Module):
