@@ -124,12 +124,14 @@ def _array(t: object) -> np.ndarray:
     return np.asarray(t.detach().numpy())
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
+def _close(a: np.ndarray, b: np.ndarray, loose: bool = False) -> bool:
     if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
         return False
     if a.dtype.kind not in "fc":
         return bool(np.array_equal(a, b))
-    rtol, atol = (1e-6, 1e-9) if a.dtype == np.float64 else (1e-4, 1e-5)
+    # float32 tolerances wherever float32 took part: a float64 result of float32 sums differs
+    # by float32 rounding between summation orders
+    rtol, atol = (1e-6, 1e-9) if a.dtype == np.float64 and not loose else (1e-4, 1e-5)
     with np.errstate(all="ignore"):
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
 
@@ -138,7 +140,8 @@ def _dtype(t: object) -> str:
     return str(t.dtype).rsplit(".", 1)[-1]
 
 
-def _tensor(expr: str, t: torch.Tensor, r: object, prefix: str = "") -> Mismatch | None:
+def _tensor(expr: str, t: torch.Tensor, r: object, prefix: str = "",
+            loose: bool = False) -> Mismatch | None:
     """The first difference between a PyTorch tensor and the other library's value."""
     try:
         props = (tuple(t.shape), _dtype(t), t.requires_grad, t.is_leaf)
@@ -157,12 +160,12 @@ def _tensor(expr: str, t: torch.Tensor, r: object, prefix: str = "") -> Mismatch
     for kind, a, b in zip(("shape", "dtype", "requires_grad", "is_leaf"), props, other):
         if a != b:
             return Mismatch(prefix + kind, f"{expr}.{kind}", repr(a), repr(b))
-    if not _close(tv, rv):
+    if not _close(tv, rv, loose):
         return Mismatch(prefix + "value", expr, _show(tv), _show(rv))
     return None
 
 
-def _grad(expr: str, t: torch.Tensor, r: object) -> Mismatch | None:
+def _grad(expr: str, t: torch.Tensor, r: object, loose: bool) -> Mismatch | None:
     try:
         if not (t.is_leaf or t.retains_grad):
             return None
@@ -175,25 +178,27 @@ def _grad(expr: str, t: torch.Tensor, r: object) -> Mismatch | None:
             return Mismatch("grad None", f"{expr}.grad", _show(tg if tg is None else _array(tg)),
                             "None" if rg is None else "a tensor")
         return None
-    return _tensor(f"{expr}.grad", tg, rg, prefix="grad ")
+    return _tensor(f"{expr}.grad", tg, rg, "grad ", loose)
 
 
-def observe(expr: str, t: object, r: object, grads: bool = True) -> list[Mismatch]:
+def observe(expr: str, t: object, r: object, grads: bool = True,
+            loose: bool = False) -> list[Mismatch]:
     """Every difference between the value PyTorch gave `expr` and the other library's."""
     if isinstance(t, torch.Tensor):
-        found = _tensor(expr, t, r)
+        found = _tensor(expr, t, r, loose=loose)
         if found is None and grads and isinstance(r, rosenblatt.Tensor):
-            found = _grad(expr, t, r)
+            found = _grad(expr, t, r, loose)
         return [found] if found else []
     if isinstance(t, (tuple, list)):
         if not isinstance(r, (tuple, list)) or len(t) != len(r):
             size = len(r) if isinstance(r, (tuple, list)) else type(r).__name__
             return [Mismatch("length", f"len({expr})", repr(len(t)), repr(size))]
         return [m for i, (a, b) in enumerate(zip(t, r))
-                for m in observe(f"{expr}[{i}]", a, b, grads)]
+                for m in observe(f"{expr}[{i}]", a, b, grads, loose)]
     if isinstance(t, (bool, int, float, str)) or t is None:
         same = type(t) is type(r) and (
-            t == r or (isinstance(t, float) and _close(np.asarray(t), np.asarray(r))))
+            t == r or (isinstance(t, float) and _close(np.asarray(t), np.asarray(r), loose))
+            or (isinstance(t, str) and _same_number(t, r)))
         return [] if same else [Mismatch("python value", expr, repr(t), repr(r))]
     return []
 
@@ -210,13 +215,25 @@ def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Misma
     names = [name for name in ref.ns if name != "T" and not name.startswith("__")]
     if any(_uninitialized(ref.ns[name]) for name in names):
         return []
+    loose = any("float32" in s.code for s in stmts)
     found = []
     for name in names:
         # after a backward that raised, how much gradient was accumulated is unspecified
         # (PyTorch accumulates a leaf's gradient once all its branches ran; others as they
         # arrive): compare values, not grads
-        found += observe(name, ref.ns[name], out.ns.get(name), grads=ref.failed_at is None)
+        found += observe(name, ref.ns[name], out.ns.get(name), ref.failed_at is None, loose)
     return found
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Whether two formatted numbers ('110.080', '110.079') differ by at most one unit in the
+    last place: format() rounds a float whose last bits depend on the summation order."""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    digits = len(a.split(".")[1]) if "." in a else 0
+    return abs(x - y) <= 1.01 * 10.0**-digits
 
 
 def _uninitialized(value: object) -> bool:
