@@ -168,7 +168,7 @@ def run_backward(
                     if replaced is not None:
                         grad = replaced._data
                 keeper = node.retained
-                if keeper is not None and catch is None:
+                if keeper is not None:  # autograd.grad fills retained grads too, as PyTorch
                     retained = keeper()
                     if retained is not None:
                         _accumulate(retained, grad, storage, borrowed)

@@ -121,7 +121,9 @@ class Function:
                     _register_view(inputs[0], result, cls, params)
         # (grad mode is per thread, a slower read: only made when an input requires grad;
         # anomaly mode is one switch on the class)
-        if record and cls.differentiable and _state.enabled:
+        # (only floating-point results carry gradient: x.long() of a tensor that requires
+        # grad does not)
+        if record and cls.differentiable and _state.enabled and out.dtype.kind == "f":
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
@@ -168,7 +170,7 @@ class Function:
         A node that kept arrays is marked freed (running it again raises); one that kept
         none (a view's slice, a sum's shape) stays runnable, so a second backward through a
         view of a leaf works as in PyTorch."""
-        kept = bool(self.saved_tensors)
+        kept = any(a is not None for a in self.saved_tensors)
         self.saved_tensors = ()
         state = self.__dict__
         if state:

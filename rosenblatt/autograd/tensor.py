@@ -119,6 +119,16 @@ class Tensor:
         """True when the data is on a CUDA device."""
         return self.device.type == "cuda"
 
+    @property
+    def is_cpu(self) -> bool:
+        """True when the data is in host memory."""
+        return self.device.type == "cpu"
+
+    # devices and layouts that Rosenblatt has not: always False, as PyTorch says of a dense
+    # CPU or CUDA tensor
+    is_xpu = is_mps = is_meta = is_quantized = is_sparse = is_mkldnn = is_nested = property(
+        lambda self: False, doc="Always False: Rosenblatt has no such device or layout.")
+
     def element_size(self) -> int:
         """Bytes per element."""
         return int(self._data.itemsize)
@@ -561,6 +571,11 @@ class Tensor:
         if out.requires_grad:
             if out._data.dtype != self._data.dtype:
                 out = ops_ew.cast(out, self.dtype)
+            elif out._node.versions:
+                # the op's output now lives in this tensor: if the op saved it, a later
+                # in-place change here must fail its backward, as in PyTorch
+                box = self._version_box
+                out._node.versions = (box, box[0]) + out._node.versions[2:]
             self._node, self.requires_grad = out._node, True
             self._refresh_views()
         return self

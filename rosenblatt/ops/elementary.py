@@ -28,34 +28,36 @@ from .elementwise import (
 )
 from .elementwise import pow as power
 
-# name: (value f(xp, x), derivative f'(xp, x, y) with y = f(x))
-UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "tan": (lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y),
-    "asin": (lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x)),
-    "acos": (lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x)),
-    "atan": (lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x)),
-    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x)),
-    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x)),
-    "asinh": (lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1)),
-    "acosh": (lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1)),
-    "atanh": (lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x)),
-    "log2": (lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2.0))),
-    "log10": (lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10.0))),
-    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x)),
-    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1),
-    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, x, y: y * np.log(2.0)),
-    "reciprocal": (lambda xp, x: 1 / x, lambda xp, x, y: -y * y),
+# name: (value f(xp, x), derivative f'(xp, x, y) with y = f(x), what backward keeps). As in
+# PyTorch, backward keeps the input "x" or the output "y", not both: the one it keeps may not
+# change in place before backward, and the other may (the one not kept is passed as None).
+UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any], str]] = {
+    "tan": (lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y, "y"),
+    "asin": (lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x), "x"),
+    "acos": (lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x), "x"),
+    "atan": (lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x), "x"),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x), "x"),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x), "x"),
+    "asinh": (lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1), "x"),
+    "acosh": (lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1), "x"),
+    "atanh": (lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x), "x"),
+    "log2": (lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2.0)), "x"),
+    "log10": (lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10.0)), "x"),
+    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), "x"),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1, "y"),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, x, y: y * np.log(2.0), "y"),
+    "reciprocal": (lambda xp, x: 1 / x, lambda xp, x, y: -y * y, "y"),
     # sin(pi x) / (pi x), 1 at 0; its derivative (cos(pi x) - sinc(x)) / x, 0 at 0
     "sinc": (lambda xp, x: xp.sinc(x),
-             lambda xp, x, y: xp.where(x == 0, 0, (xp.cos(np.pi * x) - y)
-                                       / xp.where(x == 0, 1, x))),
-    "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180),
-    "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi),
+             lambda xp, x, y: xp.where(x == 0, 0, (xp.cos(np.pi * x) - xp.sinc(x))
+                                       / xp.where(x == 0, 1, x)), "x"),
+    "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180, ""),
+    "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi, ""),
     # log(x / (1 - x)); outside [0, 1] PyTorch's derivative is NaN, not the formula's value
     "logit": (lambda xp, x: xp.log(x / (1 - x)),
-              lambda xp, x, y: xp.where((x < 0) | (x > 1), np.nan, 1 / (x * (1 - x)))),
+              lambda xp, x, y: xp.where((x < 0) | (x > 1), np.nan, 1 / (x * (1 - x))), "x"),
     # x - trunc(x): slope 1, as PyTorch has it
-    "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1),
+    "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1, ""),
 }
 
 
@@ -64,18 +66,18 @@ class Elementary(Function):
 
     @staticmethod
     def forward(ctx, x, name):
-        value, _ = UNARY[name]
+        value, _, keeps = UNARY[name]
         with quiet():
             out = value(ctx.xp, x)
         out = out.astype(x.dtype, copy=False)
         ctx.function = name
-        ctx.save_for_backward(x, out)
+        ctx.save_for_backward(x if "x" in keeps else None, out if "y" in keeps else None)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        _, derivative = UNARY[ctx.function]
+        _, derivative, _ = UNARY[ctx.function]
         with quiet():
             return (grad * derivative(ctx.xp, x, out)).astype(grad.dtype, copy=False)
 

@@ -880,12 +880,36 @@ def erfc(x: Tensor) -> Tensor:
     return Erf.apply(_float_input(x), complement=True)
 
 
+class Lerp(Function):
+    """a + w (b - a), computed from the nearer end as PyTorch does (b - (b - a)(1 - w) for
+    w >= 0.5), so lerp(a, b, 1) is b exactly, and an infinite end gives NaN where PyTorch's
+    does; gradients 1 - w, w and b - a."""
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        with quiet():
+            return ctx.xp.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, w = ctx.saved_tensors
+        need_a, need_b, need_w = ctx.needs_input_grad
+        with quiet():
+            return (unbroadcast(grad * (1 - w), a.shape) if need_a else None,
+                    unbroadcast(grad * w, b.shape) if need_b else None,
+                    unbroadcast(grad * (b - a), w.shape) if need_w else None)
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """input + weight * (end - input), broadcasting; weight a number or a tensor."""
-    if input.dtype is not end.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype.name} for `end` but got dtype "
-                           f"{end.dtype.name}")
-    return add(input, mul(weight, sub(end, input)))
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {input.dtype.name} for `{name}` but got dtype "
+                               f"{other.dtype.name}")
+    if not isinstance(weight, Tensor):
+        weight = constant(weight, input)
+    return Lerp.apply(input, end, weight)
 
 
 class NanToNum(Function):

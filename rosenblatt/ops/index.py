@@ -398,7 +398,7 @@ class Diag(Function):
     @staticmethod
     def forward(ctx, x, k):
         ctx.shape, ctx.k = x.shape, k
-        return ctx.xp.diag(x, k)
+        return ctx.xp.diag(x, k).copy()  # NumPy's is a read-only view; PyTorch's a new tensor
 
     @staticmethod
     def backward(ctx, grad):

@@ -280,6 +280,9 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract the last `dims` dims of a with the first of b, or the listed pairs of dims."""
     if isinstance(dims, Tensor):
         dims = dims.tolist()
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"tensordot: both inputs should have same dtype, got "
+                           f"{a.dtype.name} and {b.dtype.name}")
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")

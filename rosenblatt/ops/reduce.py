@@ -11,7 +11,7 @@ from .._backend import array_module, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
-from .elementwise import _float_input, _no_grad_result, cast, quiet
+from .elementwise import _float_input, _no_grad_result, cast, lerp, quiet
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -898,7 +898,7 @@ def _quantile(x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str,
     if interpolation in ("linear", "midpoint"):
         weights = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
         above = gather(ordered, -1, _no_grad_result(xp.ceil(ranks).astype(xp.int64)))
-        values = values + _no_grad_result(weights.astype(x._data.dtype)) * (above - values)
+        values = lerp(values, above, _no_grad_result(weights.astype(x._data.dtype)))
     if scalar_q:
         return values.reshape(out_shape)
     return movedim(values, -1, 0).reshape((qs.size,) + out_shape)

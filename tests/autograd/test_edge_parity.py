@@ -164,6 +164,20 @@ CASES = {
     "clone_keeps_strides": "c = T.ones(3, 4).t().clone(); R = (c.stride(), c.is_contiguous())",
     "clone_transposed_view_raises": "R = T.ones(3, 4).t().clone().view(-1)",
     "contiguous_view": "R = T.ones(3, 4).t().contiguous().view(-1)",
+    # found by tests/fuzz after the list
+    "saved_input_may_change": f"x = T.tensor([.5, -.2], {F64}); y = x.atanh(); y.add_(1); "
+                              "y.sum().backward(); R = x.grad",
+    "inplace_saved_output_checked": f"x = T.tensor([.5, 2.], {F64}); y = x * 3; y.sqrt_(); "
+                                    "y.add_(x); y.sum().backward()",
+    "diag_of_matrix_is_writable": "y = T.ones(3, 4).diag(-1); y[...] = 2.; R = y",
+    "cast_to_int_has_no_grad": f"x = T.tensor([.39], {F64}); R = (x.long() / 2).requires_grad",
+    "lerp_infinite_end": "R = T.lerp(T.tensor([1., 2.]), T.tensor([math.inf, 3.]), .5)",
+    "lerp_int_weight": "R = T.ones(2).lerp(T.ones(2), T.tensor([1, 0]))",
+    "quantile_midpoint_inf": "R = T.quantile(T.tensor([0., 1., math.inf]), .75, "
+                             "interpolation='midpoint')",
+    "tensordot_mixed_dtypes": "R = T.tensordot(T.tensor([True, True]), T.ones(3), 0)",
+    "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
+                                    "T.autograd.grad(y.sum(), [x]); R = y.grad",
 }
 
 
