@@ -334,13 +334,23 @@ _LAZY = {
     "autocast": "rosenblatt.amp",
     "set_float32_matmul_precision": "rosenblatt.backends",
     "get_float32_matmul_precision": "rosenblatt.backends",
+    "set_num_threads": "rosenblatt.backends",
+    "get_num_threads": "rosenblatt.backends",
+    "use_deterministic_algorithms": "rosenblatt.backends",
+    "are_deterministic_algorithms_enabled": "rosenblatt.backends",
 }
 
 
 def __getattr__(name: str) -> Any:
     """Load optional parts of the library on first use."""
     if name in _SUBMODULES:
-        return importlib.import_module(f"rosenblatt.{name}")
+        try:
+            return importlib.import_module(f"rosenblatt.{name}")
+        except ModuleNotFoundError as e:  # a part not in this build: hasattr() says False
+            if e.name != f"rosenblatt.{name}":
+                raise
+            raise AttributeError(f"module 'rosenblatt' has no attribute '{name}' (no "
+                                 f"rosenblatt.{name} in this build)") from None
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rosenblatt' has no attribute '{name}'")

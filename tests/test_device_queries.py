@@ -75,3 +75,22 @@ def test_onnx_imports_and_export_says_it_is_missing() -> None:
     assert onnx.is_in_onnx_export() is False
     with pytest.raises(NotImplementedError, match="does not export ONNX"):
         onnx.export(rb.nn.Linear(2, 2), (rb.ones(1, 2),), "model.onnx")
+
+
+def test_thread_and_determinism_settings() -> None:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2):
+        rb.set_num_threads(1)
+        assert rb.get_num_threads() == 1
+    with pytest.raises(RuntimeError, match="positive integer"):
+        rb.set_num_threads(0)
+    rb.use_deterministic_algorithms(True)
+    assert rb.are_deterministic_algorithms_enabled() is True
+    rb.use_deterministic_algorithms(False)
+    assert rb.are_deterministic_algorithms_enabled() is False
+
+
+def test_absent_parts_are_attribute_errors_for_hasattr(monkeypatch) -> None:
+    monkeypatch.setattr(rb, "_SUBMODULES", {*rb._SUBMODULES, "no_such_part"})
+    assert not hasattr(rb, "no_such_part")  # a listed part missing from the build

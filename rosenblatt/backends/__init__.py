@@ -10,10 +10,12 @@ from __future__ import annotations
 from . import cpu, cuda, cudnn, mkldnn, mps
 
 __all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "set_float32_matmul_precision",
-           "get_float32_matmul_precision"]
+           "get_float32_matmul_precision", "set_num_threads", "get_num_threads",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]
 
 _PRECISIONS = ("highest", "high", "medium")
 _matmul_precision = "highest"
+_deterministic = {"mode": False, "warn_only": False}
 
 
 def set_float32_matmul_precision(precision: str) -> None:
@@ -27,3 +29,36 @@ def set_float32_matmul_precision(precision: str) -> None:
 def get_float32_matmul_precision() -> str:
     """The precision last set ('highest' by default)."""
     return _matmul_precision
+
+
+def set_num_threads(threads: int) -> None:
+    """Cap the BLAS/OpenMP thread pools that do the CPU work (threadpoolctl, when installed)."""
+    if not isinstance(threads, int) or threads <= 0:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {threads!r}")
+    from ..utils.threads import limit_blas_threads
+
+    limit_blas_threads(threads)
+
+
+def get_num_threads() -> int:
+    """The largest thread count of the BLAS/OpenMP pools (os.cpu_count() without
+    threadpoolctl)."""
+    import os
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return os.cpu_count() or 1
+    return max((int(pool["num_threads"]) for pool in threadpool_info()),
+               default=os.cpu_count() or 1)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Record the setting: every Rosenblatt op is deterministic already (NumPy on the CPU;
+    CuPy scatter-adds on a GPU may reorder float sums)."""
+    _deterministic.update(mode=bool(mode), warn_only=bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What use_deterministic_algorithms last set."""
+    return _deterministic["mode"]
