@@ -91,3 +91,17 @@ def test_every_image_transform_accepts_a_pil_image() -> None:
     assert pipeline(image).shape == (3, 3, 3)
     gray = image_module.fromarray(pixels[:, :, 0])
     assert T.CenterCrop(2)(gray).shape == (1, 2, 2)
+
+
+def test_v2_pipeline_from_pil() -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    from rosenblatt.vision.transforms import v2
+
+    pixels = np.random.default_rng(1).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    pipeline = v2.Compose([v2.ToImage(), v2.ToDtype(rb.float32, scale=True),
+                           v2.Normalize([0.5] * 3, [0.5] * 3)])
+    out = pipeline(image_module.fromarray(pixels))
+    np.testing.assert_allclose(out.numpy(), pixels.transpose(2, 0, 1) / 127.5 - 1, atol=1e-6)
+    as_uint8 = v2.ToImage()(image_module.fromarray(pixels))
+    assert as_uint8.dtype == rb.uint8 and v2.ToDtype(rb.float32)(as_uint8).max().item() > 1
+    assert v2.RandomHorizontalFlip is T.RandomHorizontalFlip
