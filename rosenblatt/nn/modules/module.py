@@ -482,6 +482,13 @@ class Module:
 
         return self._apply(convert)
 
+    def share_memory(self) -> Module:
+        """Move parameters and buffers into shared memory, for processes forked after this
+        (rosenblatt.multiprocessing): their in-place updates are seen by all."""
+        from ...multiprocessing import shared_array
+
+        return self._apply(shared_array)
+
     def cpu(self) -> Module:
         """Move every parameter and buffer to the CPU."""
         return self.to("cpu")
