@@ -95,6 +95,27 @@ class _Capture:
         self.nodes = {id(t._node): t for t in tensors if t._node is not None}
         self.found: dict[int, Any] = {}
 
+    def needed(self, roots: list[Tensor]) -> set[Function]:
+        """The nodes on some path from the roots to a captured tensor: the only ones that
+        run, as in PyTorch (hooks and retained grads elsewhere stay untouched)."""
+        reaches: dict[Function, bool] = {}
+        stack = [t._node for t in roots if t._node is not None]
+        while stack:
+            node = stack[-1]
+            if node in reaches:
+                stack.pop()
+                continue
+            parents = [p for p in node.next_nodes if isinstance(p, Function)]
+            waiting = [p for p in parents if p not in reaches]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            reaches[node] = id(node) in self.nodes or any(
+                reaches[p] if isinstance(p, Function) else id(p) in self.ids
+                for p in node.next_nodes if p is not None)
+        return {node for node, hit in reaches.items() if hit}
+
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         if id(tensor) in self.ids:
             previous = self.found.get(id(tensor))
@@ -131,8 +152,11 @@ def run_backward(
     # newest pending node has received all its gradient: that is a topological order
     # without counting dependencies first (PyTorch orders by sequence number too).
     heap: list[tuple[int, Function]] = []
+    needed = None if catch is None else catch.needed(roots)
     for tensor, grad in zip(roots, root_grads):
         node = tensor._node
+        if needed is not None and node is not None and node not in needed:
+            continue
         if node is None:
             if _LEAF_HOOKS and id(tensor) in _LEAF_HOOKS:
                 _hold(hooked, tensor, grad)
@@ -194,6 +218,8 @@ def run_backward(
                         _accumulate(parent, g, storage, borrowed)
                     else:
                         catch.leaf(parent, g)
+                    continue
+                if needed is not None and parent not in needed:
                     continue
                 pending = buffers.get(parent)
                 if pending is None:

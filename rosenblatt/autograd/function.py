@@ -13,7 +13,7 @@ import itertools
 import weakref
 from typing import Any
 
-from .._backend import array_module, as_array, ndarray, np
+from .._backend import array_module, as_array, ndarray, np, writable
 from .grad_mode import _State as _Switches
 from .grad_mode import state as _state
 
@@ -60,46 +60,48 @@ class Function:
     def apply(cls, *inputs: Tensor | None, **params: Any) -> Tensor:
         """Run the op on tensors; record a graph node when any input requires grad."""
         # The hot path of every op: one- and two-tensor calls take a straight line with
-        # local names only; other arities take the general loop.
+        # local names only; other arities take the general loop. needs_input_grad is set
+        # before forward, so a forward saves only what the needed gradients use. (Grad mode
+        # is per thread, a slower read: only made when an input requires grad.)
         ctx = _new(cls)
         ctx.saved_tensors = ()
         n = len(inputs)
         try:
             if n == 2 and inputs[0] is not None and inputs[1] is not None:
                 a, b = inputs
+                need_a, need_b = a.requires_grad, b.requires_grad
+                record = (need_a or need_b) and _state.enabled
+                ctx.needs_input_grad = _NEEDS[need_a][need_b] if record else _NEEDS[0][0]
                 data = a._data
                 ctx.xp = np if data.__class__ is ndarray else array_module(data)
                 out = (cls.forward(ctx, data, b._data, **params) if params
                        else cls.forward(ctx, data, b._data))
-                need_a, need_b = a.requires_grad, b.requires_grad
-                record = need_a or need_b
                 if record:
-                    ctx.needs_input_grad = _NEEDS[need_a][need_b]
                     ctx.next_nodes = ((a._node or a) if need_a else None,
                                       (b._node or b) if need_b else None)
             elif n == 3 and inputs[0] is not None and inputs[1] is not None:
                 a, b, c = inputs  # (input, weight, optional bias): linear, conv, norms
+                need_a, need_b = a.requires_grad, b.requires_grad
+                need_c = c is not None and c.requires_grad
+                record = (need_a or need_b or need_c) and _state.enabled
+                ctx.needs_input_grad = (need_a, need_b, need_c) if record else _NONE3
                 data = a._data
                 ctx.xp = np if data.__class__ is ndarray else array_module(data)
                 c_data = None if c is None else c._data
                 out = (cls.forward(ctx, data, b._data, c_data, **params) if params
                        else cls.forward(ctx, data, b._data, c_data))
-                need_a, need_b = a.requires_grad, b.requires_grad
-                need_c = c is not None and c.requires_grad
-                record = need_a or need_b or need_c
                 if record:
-                    ctx.needs_input_grad = (need_a, need_b, need_c)
                     ctx.next_nodes = ((a._node or a) if need_a else None,
                                       (b._node or b) if need_b else None,
                                       (c._node or c) if need_c else None)
             elif n == 1 and inputs[0] is not None:
                 a = inputs[0]
+                record = a.requires_grad and _state.enabled
+                ctx.needs_input_grad = _ONE[record]
                 data = a._data
                 ctx.xp = np if data.__class__ is ndarray else array_module(data)
                 out = cls.forward(ctx, data, **params) if params else cls.forward(ctx, data)
-                record = a.requires_grad
                 if record:
-                    ctx.needs_input_grad = (True,)
                     ctx.next_nodes = (a._node or a,)
             else:
                 out, record = _apply_general(cls, ctx, inputs, params)
@@ -109,6 +111,8 @@ class Function:
             raise RuntimeError(_shape_error(cls, inputs, error)) from None
         if out.__class__ is not ndarray:
             out = _as_output_array(ctx, out)
+        elif out.base is not None and not cls.view:
+            out = _own_memory(out, inputs)
         result = _new(Tensor)
         result._data = out
         result.grad = None
@@ -119,11 +123,9 @@ class Function:
                 result._version_box = inputs[0]._version_box
                 if _state.enabled:  # an in-place op on the view must reach the base's graph
                     _register_view(inputs[0], result, cls, params)
-        # (grad mode is per thread, a slower read: only made when an input requires grad;
-        # anomaly mode is one switch on the class)
-        # (only floating-point results carry gradient: x.long() of a tensor that requires
-        # grad does not)
-        if record and cls.differentiable and _state.enabled and out.dtype.kind == "f":
+        # only floating-point results carry gradient (x.long() of such a tensor does not);
+        # anomaly mode is one switch on the class
+        if record and cls.differentiable and out.dtype.kind == "f":
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
@@ -170,12 +172,11 @@ class Function:
         A node that kept arrays is marked freed (running it again raises); one that kept
         none (a view's slice, a sum's shape) stays runnable, so a second backward through a
         view of a leaf works as in PyTorch."""
-        kept = any(a is not None for a in self.saved_tensors)
+        kept = any(a is not None and not _is_number(a) for a in self.saved_tensors)
         self.saved_tensors = ()
         state = self.__dict__
         if state:
-            arrays = [key for key, value in state.items()
-                      if hasattr(value, "dtype") and not isinstance(value, type)]
+            arrays = [key for key, value in state.items() if _holds_array(value)]
             for key in arrays:
                 del state[key]
             kept = kept or bool(arrays)
@@ -184,6 +185,20 @@ class Function:
 
 _new = object.__new__
 _sequence = itertools.count()
+
+
+def _holds_array(value: Any) -> bool:
+    """Whether a ctx attribute keeps array memory (an array, or a tuple or list of them)."""
+    if isinstance(value, (tuple, list)):
+        return any(_holds_array(v) for v in value)
+    return hasattr(value, "dtype") and not isinstance(value, type) and not (
+        value.__class__ is not ndarray and isinstance(value, np.generic))
+
+
+def _is_number(array: Any) -> bool:
+    """A Python number an op took as an operand (a cached read-only 0-d constant): PyTorch
+    keeps such scalars by value, so they are not saved tensors that backward frees."""
+    return array.ndim == 0 and not writable(array)
 
 
 def _as_output_array(ctx: Function, out: Any) -> Any:
@@ -196,17 +211,27 @@ def _as_output_array(ctx: Function, out: Any) -> Any:
     return array
 
 
+def _own_memory(out: Any, inputs: tuple) -> Any:
+    """A copy of `out` where NumPy returned a view of an input (rot90, diag...) from an op
+    that is not a view in PyTorch: writing into the result must not change the input."""
+    base = out.base
+    for t in inputs:
+        if t is not None and (base is t._data or base is t._data.base):
+            return out.copy()
+    return out
+
+
 def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
     """Forward for any number of inputs (some may be None); links the node if recording."""
     arrays = [None if t is None else t._data for t in inputs]
     first = arrays[0] if arrays and arrays[0] is not None else next(
         (x for x in arrays if x is not None), None)
     ctx.xp = np if first is None or first.__class__ is ndarray else array_module(first)
-    out = cls.forward(ctx, *arrays, **params)
     needs = tuple([t is not None and t.requires_grad for t in inputs])
-    record = True in needs
+    record = True in needs and _state.enabled
+    ctx.needs_input_grad = needs if record else (False,) * len(inputs)
+    out = cls.forward(ctx, *arrays, **params)
     if record:
-        ctx.needs_input_grad = needs
         ctx.next_nodes = tuple([(t._node or t) if need else None
                                 for t, need in zip(inputs, needs)])
     return out, record
@@ -241,8 +266,11 @@ def _snapshot(inputs: tuple, output: Tensor) -> tuple:
     return tuple(snap)
 
 
-# needs_input_grad of two-input ops, shared rather than allocated per node: [a][b]
+# needs_input_grad tuples shared rather than allocated per node: one input [recorded],
+# two inputs [a][b], three inputs none needed
+_ONE = ((False,), (True,))
 _NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
+_NONE3 = (False, False, False)
 
 
 def _shape_error(cls: type, inputs: tuple, error: Exception) -> str:

@@ -568,6 +568,7 @@ class Tensor:
             )
         out = self._on_snapshot(compute)
         self._write(out)
+        old = self._node
         if out.requires_grad:
             if out._data.dtype != self._data.dtype:
                 out = ops_ew.cast(out, self.dtype)
@@ -577,8 +578,16 @@ class Tensor:
                 box = self._version_box
                 out._node.versions = (box, box[0]) + out._node.versions[2:]
             self._node, self.requires_grad = out._node, True
+            if old is not None and old.retained is not None:
+                self._move_retained(old)
             self._refresh_views()
         return self
+
+    def _move_retained(self, old: Any) -> None:
+        """After an in-place op, retain_grad() keeps the gradient of the new values."""
+        if old.retained() is self:
+            old.retained = None
+            self.retain_grad()
 
     def _on_snapshot(self, compute: Callable[[], Tensor]) -> Tensor:
         """compute() reading a copy of this tensor's values: what the op saves for its

@@ -176,6 +176,16 @@ CASES = {
     "quantile_midpoint_inf": "R = T.quantile(T.tensor([0., 1., math.inf]), .75, "
                              "interpolation='midpoint')",
     "tensordot_mixed_dtypes": "R = T.tensordot(T.tensor([True, True]), T.ones(3), 0)",
+    "autograd_grad_runs_only_needed_nodes": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
+                                            f"z = T.ones(3, {F64}); "
+                                            "T.autograd.grad((y.sum() + z.sum()), [z]); "
+                                            "R = y.grad",
+    "retain_grad_follows_inplace": f"y = T.ones(2, {F64}) * 1; y.retain_grad(); y.neg_(); "
+                                   "y.sum().backward(); R = y.grad",
+    "rot90_is_a_copy": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); y = x.rot90(1, [0, 1]); "
+                       "y.sigmoid_(); R = x",
+    "second_backward_after_gather_raises": f"x = T.ones(3, 2, {F64}); v = x.max(0)[0].sum(); "
+                                           "v.backward(); v.backward()",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
 }
