@@ -4,7 +4,8 @@ Rebuilds the model from a checkpoint of `rosenblatt train` (its config says how)
 committed weights named like `lenet5-mnist`, turns a
 PNG/JPG of one digit into the network's input the way training saw its data (grey, ink
 bright on black, values in [0, 1], 28x28 for MNIST; 8x8 for the scikit-learn digits), and
-writes saliency, Grad-CAM, first-layer filters and feature maps as PNGs.
+writes saliency, integrated gradients, occlusion, Grad-CAM, first-layer filters and feature
+maps as PNGs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..train.cli import COMMITTED
 def register(subparsers: Any) -> None:
     """Add the explain subcommand."""
     p = subparsers.add_parser(
-        "explain", help="saliency, Grad-CAM, filters and feature maps for one image",
+        "explain", help="saliency, integrated gradients, occlusion, Grad-CAM, filters, maps",
         description="Explain a checkpoint's prediction for PNG/JPG images of one digit each. "
         "A file that cannot be read gets one line on stderr and the others are still "
         "explained; the exit status is 1 when any failed.")
@@ -149,6 +150,7 @@ def _explain_one(args: argparse.Namespace, model: Any, config: dict, image: str,
     if result.target != result.prediction:
         print(f"explaining class {classes[result.target]} (p = {probs[result.target]:.3f})")
     if result.grad_cam is None:
-        print(f"{config['model']['name']} has no convolutions: saliency only")
+        print(f"{config['model']['name']} has no convolutions: no Grad-CAM, filters or "
+              "feature maps")
     for what, path in result.files.items():
         print(f"{what.replace('_', ' ')}: {path}")
