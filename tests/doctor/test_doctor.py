@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +214,22 @@ def test_cli_doctor(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["doctor", "--dataset", "digits", "--lr", "20", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1 and "[FAIL] learning-rate range" in out
+
+
+def test_cli_doctor_on_a_runs_config(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", "--dataset", "xor", "--epochs", "1", "--hidden", "16,16",
+                 "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    code = main(["doctor", "--config", str(tmp_path / "run" / "last.safetensors"),
+                 "--out", str(tmp_path / "d")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "doctor: mlp on xor, adam lr 0.01" in out and "layers.5.weight" in out  # 16,16
+    config = rb.load(tmp_path / "run" / "last.safetensors")["config"]
+    config["settings"]["lr"] = 30.0
+    (tmp_path / "bad.json").write_text(json.dumps(config))
+    assert main(["doctor", "--config", str(tmp_path / "bad.json"), "--out",
+                 str(tmp_path / "d")]) == 1
+    assert "[FAIL] learning-rate range" in capsys.readouterr().out
+    assert main(["doctor"]) == 1
+    assert "give --dataset or --config" in capsys.readouterr().err
