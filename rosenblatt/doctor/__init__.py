@@ -67,19 +67,34 @@ def check(model: Any, loader: Any, loss_fn: Callable, optimizer: Any, *,
 
     loader yields (inputs, target) batches; train_step(inputs, target), when given, is your
     own training step (the loop check runs it to catch a missing zero_grad or eval mode);
-    out_dir receives lr_range.png. The model, optimizer and gradients are left as they were.
+    out_dir receives lr_range.png. The model, optimizer, gradients, the global random state and
+    the loader's generator are left as they were.
     """
-    batch = next(iter(loader))
-    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-        raise ValueError("doctor: the loader must yield (inputs, target) batches")
-    setup = Setup(model, loader, loss_fn, optimizer, batch[0], batch[1],
-                  test_loader=test_loader, train_step=train_step, out_dir=out_dir)
-    findings = []
-    for run in checks or CHECKS:
-        try:
-            findings.append(run(setup))
-        except Exception as e:  # a check that cannot run is itself a finding
-            name = run.__name__.removeprefix("check_").replace("_", " ")
-            findings.append(Finding(name, "fail", f"the check raised {type(e).__name__}: {e}",
-                                    "run one training step by hand to see the full error"))
+    import rosenblatt as rb
+
+    # the checks draw batches and dropout masks: put the random streams back afterwards, so
+    # that training after a check runs as it would have without it
+    rng_state = rb.get_rng_state()
+    generator = getattr(loader, "generator", None)
+    loader_state = generator.get_state() if generator is not None else None
+    try:
+        batch = next(iter(loader))
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise ValueError("doctor: the loader must yield (inputs, target) batches")
+        setup = Setup(model, loader, loss_fn, optimizer, batch[0], batch[1],
+                      test_loader=test_loader, train_step=train_step, out_dir=out_dir)
+        findings = [_run_check(run, setup) for run in checks or CHECKS]
+    finally:
+        rb.set_rng_state(rng_state)
+        if generator is not None:
+            generator.set_state(loader_state)
     return Report(findings)
+
+
+def _run_check(run: Callable[[Setup], Finding], setup: Setup) -> Finding:
+    try:
+        return run(setup)
+    except Exception as e:  # a check that cannot run is itself a finding
+        name = run.__name__.removeprefix("check_").replace("_", " ")
+        return Finding(name, "fail", f"the check raised {type(e).__name__}: {e}",
+                       "run one training step by hand to see the full error")

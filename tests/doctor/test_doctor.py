@@ -46,11 +46,17 @@ def _check(model: rb.nn.Module, x: rb.Tensor | None = None, y: rb.Tensor | None 
 
 
 def test_healthy_setup_passes_and_is_left_as_it_was(tmp_path: Path) -> None:
-    model = _mlp()
+    model = _mlp(rb.nn.Linear(64, 64), rb.nn.ReLU(), rb.nn.Dropout(0.2), rb.nn.Linear(64, 10))
     before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     x, y = _data(800)
     test = DataLoader(TensorDataset(*_data_slice(800, 1000)), batch_size=100)
-    report = _check(model, x, y, test_loader=test, out_dir=tmp_path)
+    loader = _loader(x, y)
+    rng, loader_rng = rb.get_rng_state(), loader.generator.get_state()
+    report = doctor.check(model, loader, rb.nn.CrossEntropyLoss(),
+                          rb.optim.Adam(model.parameters(), lr=1e-3), test_loader=test,
+                          out_dir=tmp_path)
+    assert rb.equal(rb.get_rng_state(), rng) and rb.equal(loader.generator.get_state(),
+                                                           loader_rng)
     assert report.ok, str(report)
     assert [f.status for f in report.findings] == ["ok"] * len(C.CHECKS), str(report)
     assert (tmp_path / "lr_range.png").stat().st_size > 0
