@@ -95,10 +95,12 @@ class _Capture:
         self.nodes = {id(t._node): t for t in tensors if t._node is not None}
         self.found: dict[int, Any] = {}
 
-    def needed(self, roots: list[Tensor]) -> set[Function]:
-        """The nodes on some path from the roots to a captured tensor: the only ones that
-        run, as in PyTorch (hooks and retained grads elsewhere stay untouched)."""
+    def needed(self, roots: list[Tensor]) -> tuple[set[Function], set[Function]]:
+        """The nodes on some path from the roots to a captured tensor, and of those the ones
+        whose backward runs (a captured node's only if a captured tensor lies below it): as
+        in PyTorch, nothing else runs, so hooks and retained grads elsewhere are untouched."""
         reaches: dict[Function, bool] = {}
+        runs: set[Function] = set()
         stack = [t._node for t in roots if t._node is not None]
         while stack:
             node = stack[-1]
@@ -111,10 +113,12 @@ class _Capture:
                 stack.extend(waiting)
                 continue
             stack.pop()
-            reaches[node] = id(node) in self.nodes or any(
-                reaches[p] if isinstance(p, Function) else id(p) in self.ids
-                for p in node.next_nodes if p is not None)
-        return {node for node, hit in reaches.items() if hit}
+            below = any(reaches[p] if isinstance(p, Function) else id(p) in self.ids
+                        for p in node.next_nodes if p is not None)
+            reaches[node] = below or id(node) in self.nodes
+            if below:
+                runs.add(node)
+        return {node for node, hit in reaches.items() if hit}, runs
 
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         if id(tensor) in self.ids:
@@ -123,8 +127,8 @@ class _Capture:
 
     def node(self, node: Function, grad: Any) -> None:
         tensor = self.nodes.get(id(node))
-        if tensor is not None:
-            self.found[id(tensor)] = grad
+        if tensor is not None:  # (a copy where retain_grad also keeps it: .grad may grow)
+            self.found[id(tensor)] = grad if node.retained is None else grad.copy()
 
     def result(self) -> list[Any]:
         return [self.found.get(id(t)) for t in self.tensors]
@@ -152,7 +156,7 @@ def run_backward(
     # newest pending node has received all its gradient: that is a topological order
     # without counting dependencies first (PyTorch orders by sequence number too).
     heap: list[tuple[int, Function]] = []
-    needed = None if catch is None else catch.needed(roots)
+    needed, runs = (None, None) if catch is None else catch.needed(roots)
     for tensor, grad in zip(roots, root_grads):
         node = tensor._node
         if needed is not None and node is not None and node not in needed:
@@ -198,6 +202,8 @@ def run_backward(
                         _accumulate(retained, grad, storage, borrowed)
             if catch is not None:
                 catch.node(node, grad)
+                if node not in runs:  # captured here, and nothing it feeds is wanted
+                    continue
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)

@@ -34,6 +34,11 @@ class HookHandle:
     def __exit__(self, *args: Any) -> None:
         self.remove()
 
+# Outputs of split/chunk/unbind that are part of a graph, by id (tensors compare
+# elementwise, so they are no set members); an entry goes with its tensor.
+_MULTI_OUTPUT_VIEWS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
@@ -559,6 +564,12 @@ class Tensor:
         """
         if not state.enabled:
             return self._write(compute())
+        if self.requires_grad and _MULTI_OUTPUT_VIEWS.get(id(self)) is self:
+            raise RuntimeError(
+                "Output of a split is a view and is being modified inplace. This view is the "
+                "output of a function that returns multiple views (split, chunk, unbind). "
+                "Such functions do not allow the output views to be modified inplace. You "
+                "should replace the inplace operation by an out-of-place one.")
         view_of = getattr(self, "_view_of", None)
         if view_of is not None:
             return self._inplace_on_view(view_of, compute)
@@ -582,6 +593,15 @@ class Tensor:
                 self._move_retained(old)
             self._refresh_views()
         return self
+
+    @staticmethod
+    def _multi_output_views(pieces: list[Tensor]) -> tuple[Tensor, ...]:
+        """Mark the views a split/chunk/unbind returned: PyTorch refuses in-place ops on
+        them while they are part of a graph."""
+        for piece in pieces:
+            if piece.requires_grad:
+                _MULTI_OUTPUT_VIEWS[id(piece)] = piece
+        return tuple(pieces)
 
     def _move_retained(self, old: Any) -> None:
         """After an in-place op, retain_grad() keeps the gradient of the new values."""

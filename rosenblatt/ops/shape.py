@@ -429,7 +429,7 @@ def _slices(x: Tensor, axis: int, sizes: Sequence[int]) -> tuple[Tensor, ...]:
         key = (slice(None),) * axis + (slice(start, start + size),)
         pieces.append(getitem(x, key))
         start += size
-    return tuple(pieces)
+    return Tensor._multi_output_views(pieces)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -454,7 +454,7 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     axis = normalize_dim(dim, x.ndim)
     if x.shape[axis] == 0:
         return ()
-    return tuple(squeeze(p, axis) for p in split(x, 1, axis))
+    return Tensor._multi_output_views([squeeze(p, axis) for p in split(x, 1, axis)])
 
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:

@@ -186,8 +186,47 @@ CASES = {
                        "y.sigmoid_(); R = x",
     "second_backward_after_gather_raises": f"x = T.ones(3, 2, {F64}); v = x.max(0)[0].sum(); "
                                            "v.backward(); v.backward()",
+    "chunk_outputs_refuse_inplace": f"y = T.ones(4, 2, {F64}) * 1; y.chunk(2, 0)[1].add_(1.5)",
+    "unbind_outputs_refuse_inplace": f"y = T.ones(2, 2, {F64}) * 1; y.unbind(0)[0].mul_(2)",
+    "chunk_without_grad_inplace": "x = T.ones(4); x.chunk(2)[1].add_(1.5); R = x",
+    "autograd_grad_of_nondifferentiable_output": f"x = T.ones(3, {F64}); y = x // 0.7; "
+                                                 "R = T.autograd.grad(y.sum(), [y])",
+    "captured_retained_grad_not_aliased": f"x = T.ones(2, {F64}); y = x.roll(1, 0); "
+                                          "y.retain_grad(); g = T.autograd.grad(y.sum(), [x, y]); "
+                                          "T.autograd.grad(y.sum(), [x]); R = g",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
+    # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
+    "mse_0d_promotes": "R = T.nn.functional.mse_loss(T.tensor(.5, dtype=T.float64), T.ones(2))",
+    "mse_bool_target": "R = T.nn.functional.mse_loss(T.ones(2), T.tensor([True, False]))",
+    "mse_int_int_refused": "R = T.nn.functional.mse_loss(T.tensor([1]), T.tensor([2]))",
+    "smooth_l1_0d_promotes": "R = T.nn.functional.smooth_l1_loss(T.tensor(.5, "
+                             "dtype=T.float64), T.ones(2))",
+    "huber_input_dtype": "R = T.nn.functional.huber_loss(T.ones(2), T.zeros(2, dtype=T.float64))",
+    "huber_int_input_refused": "R = T.nn.functional.huber_loss(T.tensor([1]), T.ones(1))",
+    "huber_mixed_backward_raises": "a = T.ones(2, requires_grad=True); "
+                                   "T.nn.functional.huber_loss(a, T.zeros(2, dtype=T.float64))"
+                                   ".backward()",
+    "smooth_l1_inf_grad": f"a = T.tensor([math.inf, .2, math.nan], {F64}); "
+                          "T.nn.functional.smooth_l1_loss(a, T.zeros(3, dtype=T.float64), "
+                          "reduction='sum').backward(); R = a.grad",
+    "bce_logits_target_dtype": f"a = T.ones(2, requires_grad=True); t = T.zeros(2, {F64}); "
+                               "y = T.nn.functional.binary_cross_entropy_with_logits(a, t); "
+                               "y.backward(); R = (y, a.grad, t.grad)",
+    "bce_logits_int_target": "R = T.nn.functional.binary_cross_entropy_with_logits(T.ones(2), "
+                             "T.tensor([1, 0]))",
+    "bce_logits_neg_inf_target_grad": f"x = T.tensor([-math.inf, 1.], dtype=T.float64); "
+                                      f"t = T.tensor([.5, .5], {F64}); T.nn.functional."
+                                      "binary_cross_entropy_with_logits(x, t).backward(); "
+                                      "R = t.grad",
+    "bce_dtype_mismatch": "R = T.nn.functional.binary_cross_entropy(T.full((2,), .5), "
+                          "T.ones(2, dtype=T.float64))",
+    "bce_weight_requires_grad": "R = T.nn.functional.binary_cross_entropy(T.full((2,), .5), "
+                                "T.ones(2), weight=T.ones(2, requires_grad=True))",
+    "bce_nan_target": "R = T.nn.functional.binary_cross_entropy(T.full((2,), .5), "
+                      "T.tensor([math.nan, 1.]))",
+    "cross_entropy_neg_inf_logit": "R = T.nn.functional.cross_entropy(T.tensor([[.5, -math.inf]"
+                                   "]), T.tensor([0]))",
 }
 
 
