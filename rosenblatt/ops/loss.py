@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import dtypes
 from .._backend import np
 from ..autograd.function import Function
-from .elementwise import sigmoid_array
+from ._util import unbroadcast
+from .elementwise import quiet, sigmoid_array
 from .fused import log_softmax_array
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -75,7 +77,10 @@ class CrossEntropy(Function):
             divisor = x.dtype.type(x.size / x.shape[1])
         else:
             q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, smoothing)
-        losses = -(q * logp).sum(axis=1)
+        terms = q * logp
+        if not soft and xp.isinf(logp).any():  # a -inf logit of a class not aimed at adds 0
+            terms = xp.where(q == 0, 0, terms)
+        losses = -terms.sum(axis=1)
         ctx.save_for_backward(x, target)
         ctx.logp, ctx.q, ctx.weight = logp, q, weight
         ctx.reduction, ctx.smoothing, ctx.soft = reduction, smoothing, soft
@@ -118,7 +123,8 @@ class NLLLoss(Function):
 def _reduce(xp: Any, losses: Any, reduction: str) -> Any:
     if reduction == "none":
         return losses
-    return losses.mean() if reduction == "mean" else losses.sum()
+    with quiet():  # the mean of nothing is NaN, as in PyTorch
+        return losses.mean() if reduction == "mean" else losses.sum()
 
 
 def _expand_grad(xp: Any, grad: Any, shape: tuple, reduction: str) -> Any:
@@ -129,6 +135,47 @@ def _expand_grad(xp: Any, grad: Any, shape: tuple, reduction: str) -> Any:
     for s in shape:
         size *= s
     return xp.broadcast_to(grad / size if reduction == "mean" else grad, shape)
+
+
+class SmoothL1(Function):
+    """Huber's loss of d = x - t: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta),
+    divided by delta for smooth_l1 (`scaled`). The gradient is clip(d, -delta, delta), so
+    an infinite d gives +-delta and a NaN d NaN, as PyTorch's kernels do."""
+
+    @staticmethod
+    def forward(ctx, x, target, delta, scaled, reduction):
+        xp = ctx.xp
+        with quiet():
+            d = x - target.astype(x.dtype, copy=False)
+            z = xp.abs(d)
+            losses = xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+            if scaled:
+                losses = losses / delta
+        ctx.save_for_backward(x, target)
+        ctx.delta, ctx.scaled, ctx.reduction = delta, scaled, reduction
+        return _reduce(xp, losses.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        x, target = ctx.saved_tensors
+        if not ctx.scaled and x.dtype != target.dtype:  # huber_loss_backward's own check
+            raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected "
+                               f"{_type_name(x.dtype)}")
+        need_x, need_t = ctx.needs_input_grad
+        with quiet():
+            d = x - target.astype(x.dtype, copy=False)
+            slope = xp.clip(d, -ctx.delta, ctx.delta)
+            if ctx.scaled:
+                slope = slope / ctx.delta
+            g = _expand_grad(xp, grad, d.shape, ctx.reduction) * slope
+        return (unbroadcast(g, x.shape).astype(x.dtype, copy=False) if need_x else None,
+                unbroadcast(-g, target.shape).astype(target.dtype, copy=False) if need_t
+                else None)
+
+
+def _type_name(np_dtype: Any) -> str:
+    return dtypes.scalar_type_name(dtypes.from_numpy_dtype(np_dtype))
 
 
 class BinaryCrossEntropy(Function):
@@ -192,7 +239,7 @@ class BinaryCrossEntropyWithLogits(Function):
         if need_x:
             scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
             grad_x = g * ((1 - target) - scale * sigmoid_array(xp, -x))
-        if need_t:
-            pw = 1 if pos_weight is None else pos_weight
-            grad_t = g * (-x + (pw - 1) * ctx.softplus_neg)
+        if need_t:  # without pos_weight no softplus term: 0 * inf would make a NaN
+            grad_t = g * -x if pos_weight is None else \
+                g * (-x + (pos_weight - 1) * ctx.softplus_neg)
         return grad_x, grad_t, None, None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ... import dtypes
+from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
 from ...ops import loss as ops_loss
@@ -49,12 +51,28 @@ def _float_target(target: Tensor, input: Tensor) -> Tensor:  # noqa: A002
     return target if target._data.dtype == input._data.dtype else ew.cast(target, input.dtype)
 
 
+def _promoted(input: Tensor, target: Tensor,  # noqa: A002
+              kernel: str | None) -> tuple[Tensor, Tensor]:
+    """Both operands in their common dtype. PyTorch broadcasts them to one shape first, so a
+    0-d operand promotes as fully as one with dimensions. Its kernels (named `kernel`) take
+    bool operands but compute in floating point only; the composite l1 (kernel None)
+    subtracts, which refuses bool."""
+    if kernel is None:
+        ew._refuse_bool_subtraction(input, target)
+    common = dtypes.promote_types(input.dtype, target.dtype)
+    if kernel is not None and not common.is_floating_point:
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(common)}\'')
+    return ew.cast(input, common), ew.cast(target, common)
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
              reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Mean squared error: (*), (*) -> () (or (*) with reduction='none')."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_same_size(input, target)
-    diff = input - target
+    x, t = _promoted(input, target, "mse_cpu")
+    diff = x - t
     return _apply_reduction(diff * diff, reduction)
 
 
@@ -63,7 +81,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A0
     """Mean absolute error: (*), (*) -> ()."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_same_size(input, target)
-    return _apply_reduction(ew.abs(input - target), reduction)
+    x, t = _promoted(input, target, None)
+    return _apply_reduction(ew.abs(x - t), reduction)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
@@ -73,22 +92,31 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,  # n
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _check_same_size(input, target)
-    d = ew.abs(input - target)
-    if beta == 0:
-        return _apply_reduction(d, reduction)
-    return _apply_reduction(ew.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+    if beta == 0:  # PyTorch's l1_loss then, with its rules
+        return l1_loss(input, target, reduction=reduction)
+    x, t = _promoted(input, target, "smooth_l1_cpu")
+    return ops_loss.SmoothL1.apply(x, t, delta=beta, scaled=True, reduction=reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
                delta: float = 1.0) -> Tensor:
-    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere: (*), (*) -> ()."""
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere: (*), (*) -> ().
+
+    The result has the input's dtype (PyTorch's kernel writes into a tensor like the input);
+    its backward refuses a target of another dtype, as PyTorch's does."""
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_same_size(input, target)
-    d = ew.abs(input - target)
-    return _apply_reduction(ew.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)),
-                            reduction)
+    if not input.is_floating_point():
+        common = dtypes.promote_types(input.dtype, target.dtype)
+        if common.is_floating_point:
+            raise RuntimeError(f"result type {dtypes.scalar_type_name(common)} can't be cast "
+                               f"to the desired output type "
+                               f"{dtypes.scalar_type_name(input.dtype)}")
+        raise NotImplementedError(
+            f'"huber_cpu" not implemented for \'{dtypes.scalar_type_name(common)}\'')
+    return ops_loss.SmoothL1.apply(input, target, delta=delta, scaled=False, reduction=reduction)
 
 
 def _class_target(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
@@ -177,6 +205,18 @@ def _check_weight_broadcasts(weight: Tensor, input: Tensor) -> None:  # noqa: A0
                            f"of the weight {list(weight.shape)}")
 
 
+def _refuse_weight_grad(name: str, weight: Tensor | None) -> None:
+    """PyTorch has no derivative for a loss's weight: it refuses one that requires grad."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to "
+                           "argument 'weight'. This input cannot have requires_grad True.")
+
+
+def _in_unit_interval(data: Any) -> bool:
+    """True when every element is in [0, 1] (NaN is not)."""
+    return bool(((data >= 0) & (data <= 1)).all())
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
                          weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -186,32 +226,53 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the "
                          "same size.")
-    data = input._data
-    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
-        raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None:
         _check_weight_broadcasts(weight, input)
+    _refuse_weight_grad("binary_cross_entropy", weight)
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {dtypes.scalar_type_name(target.dtype)} but expected "
+                           f"{dtypes.scalar_type_name(input.dtype)}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{dtypes.scalar_type_name(input.dtype)}'")
+    if not _in_unit_interval(input._data):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not _in_unit_interval(target._data):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    if weight is not None:
         weight = _float_target(weight, input)
-    return ops_loss.BinaryCrossEntropy.apply(input, _float_target(target, input), weight,
-                                             reduction=reduction)
+    return ops_loss.BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
                                      weight: Tensor | None = None, size_average: Any = None,
                                      reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
-    """Sigmoid + binary cross-entropy in one stable op: (*), (*) -> ()."""
+    """Sigmoid + binary cross-entropy in one stable op: (*), (*) -> ().
+
+    The result has the target's dtype: PyTorch builds the loss in place from (1 - target)."""
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{dtypes.scalar_type_name(input.dtype)}'")
+    if target.dtype is dtypes.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type {dtypes.scalar_type_name(input.dtype)} can't be cast "
+                           f"to the desired output type {dtypes.scalar_type_name(target.dtype)}")
     if weight is not None:
         _check_weight_broadcasts(weight, input)
-        weight = _float_target(weight, input)
+    _refuse_weight_grad("binary_cross_entropy_with_logits", weight)
+    if weight is not None:
+        weight = _float_target(weight, target)
     if pos_weight is not None:
-        pos_weight = _float_target(pos_weight, input)
+        pos_weight = _float_target(pos_weight, target)
     return ops_loss.BinaryCrossEntropyWithLogits.apply(
-        input, _float_target(target, input), weight, pos_weight, reduction=reduction)
+        _float_target(input, target), target, weight, pos_weight, reduction=reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
@@ -222,6 +283,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A00
             reduction = _reduction(size_average, reduce, "mean")
     else:
         reduction = _reduction(size_average, reduce, reduction)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns "
