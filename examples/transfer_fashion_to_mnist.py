@@ -3,8 +3,8 @@
 
 Every run is a `rosenblatt train` command (printed as it starts), so each can be repeated
 alone. The fine-tuned runs start from the Fashion-MNIST checkpoint with a fresh head, the
-head at the default lr (1e-3) and the rest at each --lr-backbone (one arm per value). Every
-arm takes the same number of steps.
+head at the default lr (1e-3) and the rest at each --lr-backbone (one arm per value), and one
+arm unfreezes gradually. Every arm takes the same number of steps.
 Writes results.json, results.md (the table) and transfer.png (test accuracy against labels,
 and training loss per epoch) to --out.
 
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--labels", default="100,1000,10000", help="label counts")
     parser.add_argument("--pretrain-limit", type=int, default=60000,
                         help="Fashion-MNIST training images for the source network")
-    parser.add_argument("--pretrain-epochs", type=int, default=2)
+    parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=600, help="fine-tuning steps per run")
     parser.add_argument("--lr-backbone", default="1e-3,1e-4",
                         help="backbone learning rates, one fine-tuned arm each")
@@ -90,6 +90,10 @@ def main() -> None:
     arms = {"scratch": []} | {f"from Fashion-MNIST, backbone lr {x}": ["--init-from",
                               str(checkpoint), "--new-head", "10", "--lr-backbone", x]
                               for x in backbones}
+    # ULMFiT's gradual unfreezing: the head alone, then one more layer every EVERY epochs
+    # (an eighth of the run: all four lower layers learn for the second half)
+    arms["from Fashion-MNIST, gradual unfreezing"] = [
+        "--init-from", str(checkpoint), "--new-head", "10", "--unfreeze-every", "EVERY"]
     results: dict = {"source": {k: source[k] for k in ("test_accuracy", "epochs", "seconds")},
                      "arms": {arm: {} for arm in arms}}
     for n in (int(s) for s in args.labels.split(",")):
@@ -97,7 +101,9 @@ def main() -> None:
         epochs = max(1, round(args.steps * batch / n))
         common = ["--dataset", "mnist", "--data-root", args.data, "--train-limit", str(n),
                   "--batch-size", str(batch), "--epochs", str(epochs)]
+        every = str(max(1, epochs // 8))
         for i, (arm, flags) in enumerate(arms.items()):
+            flags = [every if f == "EVERY" else f for f in flags]
             results["arms"][arm][str(n)] = train(out / f"arm{i}-{n}", *common, *flags)
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     rows = ["| MNIST labels | epochs | " + " | ".join(arms) + " |",
