@@ -51,6 +51,16 @@ from ._functional.basic import (
     pairwise_distance,
 )
 from ._functional.dropout import dropout1d, dropout2d, dropout3d
+from ._functional.embedding_loss import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from ._functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -62,5 +72,16 @@ from ._functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._functional.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from ._functional.pixelshuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ._functional.pointwise import (
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)

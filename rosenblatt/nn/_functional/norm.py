@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from ..._backend import array_module
 from ...autograd.tensor import Tensor
+from ...ops import elementwise as ew
 from ...ops import norm as ops_norm
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
@@ -117,6 +118,23 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
             raise RuntimeError(f"layer_norm: {name} of shape {tuple(t.shape)} does not match "
                                f"normalized_shape {shape}")
     return ops_norm.LayerNorm.apply(input, weight, bias, k=k, eps=eps)
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+             weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2 over the trailing normalized_shape dims) + eps), times weight; eps
+    None means the dtype's machine epsilon (PyTorch's RMSNorm)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(array_module(input._data).finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ew.rsqrt((input * input).mean(dim=dims, keepdim=True) + eps)
+    return out if weight is None else out * weight
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002

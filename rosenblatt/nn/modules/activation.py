@@ -256,5 +256,104 @@ class Softmin(Module):
         return f"dim={self.dim}"
 
 
+
+class _Pointwise(Module):
+    """An activation with no parameters: forward is F.<function>(input, **settings)."""
+
+    function = "identity"
+    settings: tuple[str, ...] = ()
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(*) -> (*)."""
+        return getattr(F, self.function)(input, *(getattr(self, k) for k in self.settings))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace")
+
+
+class Hardsigmoid(_Pointwise):
+    """relu6(x + 3) / 6."""
+
+    function, settings = "hardsigmoid", ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class Hardswish(Hardsigmoid):
+    """x * relu6(x + 3) / 6."""
+
+    function = "hardswish"
+
+
+class CELU(_Pointwise):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+
+    function, settings = "celu", ("alpha", "inplace")
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+
+class Softsign(_Pointwise):
+    """x / (1 + |x|)."""
+
+    function = "softsign"
+
+
+class Tanhshrink(_Pointwise):
+    """x - tanh(x)."""
+
+    function = "tanhshrink"
+
+
+class Softshrink(_Pointwise):
+    """Shrink towards 0 by lambd; 0 within [-lambd, lambd]."""
+
+    function, settings = "softshrink", ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+
+class Hardshrink(Softshrink):
+    """x outside [-lambd, lambd], 0 inside."""
+
+    function = "hardshrink"
+
+
+class Threshold(_Pointwise):
+    """x where x > threshold, else value."""
+
+    function, settings = "threshold", ("threshold", "value", "inplace")
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+
+class GLU(_Pointwise):
+    """a * sigmoid(b) over the two halves of dim."""
+
+    function, settings = "glu", ("dim",)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(N, C, H, W) -> same, each pixel's channels summing to 1."""
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             "instead")
+        return F.softmax(input, -3)
+
 # torch defines MultiheadAttention in this module; allowlists name it by that path
 from .attention import MultiheadAttention  # noqa: E402, F401
