@@ -173,7 +173,8 @@ class Function:
         none (a view's slice, a sum's shape) stays runnable, so a second backward through a
         view of a leaf works as in PyTorch."""
         kept = any(a is not None and not _is_number(a) for a in self.saved_tensors)
-        self.saved_tensors = ()
+        if kept:  # (a rule that saved only Nones and numbers still unpacks them)
+            self.saved_tensors = ()
         state = self.__dict__
         if state:
             arrays = [key for key, value in state.items() if _holds_array(value)]

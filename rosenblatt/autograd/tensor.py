@@ -9,7 +9,7 @@ live together.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from .. import dtypes
 from .._backend import Device, array_module, as_array, device_of, np, to_device
@@ -564,19 +564,19 @@ class Tensor:
         """
         if not state.enabled:
             return self._write(compute())
+        view_of = getattr(self, "_view_of", None)
+        if self.requires_grad and self._node is None:
+            raise RuntimeError(
+                f"a {'view of a ' if view_of or self._data.base is not None else ''}leaf "
+                "Variable that requires grad is being used in an in-place operation.")
         if self.requires_grad and _MULTI_OUTPUT_VIEWS.get(id(self)) is self:
             raise RuntimeError(
                 "Output of a split is a view and is being modified inplace. This view is the "
                 "output of a function that returns multiple views (split, chunk, unbind). "
                 "Such functions do not allow the output views to be modified inplace. You "
                 "should replace the inplace operation by an out-of-place one.")
-        view_of = getattr(self, "_view_of", None)
         if view_of is not None:
             return self._inplace_on_view(view_of, compute)
-        if self.requires_grad and self._node is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
         out = self._on_snapshot(compute)
         self._write(out)
         old = self._node
@@ -595,7 +595,7 @@ class Tensor:
         return self
 
     @staticmethod
-    def _multi_output_views(pieces: list[Tensor]) -> tuple[Tensor, ...]:
+    def _multi_output_views(pieces: Sequence[Tensor]) -> tuple[Tensor, ...]:
         """Mark the views a split/chunk/unbind returned: PyTorch refuses in-place ops on
         them while they are part of a graph."""
         for piece in pieces:

@@ -418,7 +418,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                 f"size at dimension {axis}), but got split_sizes={sizes}"
             )
-    return _slices(x, axis, sizes)
+    return Tensor._multi_output_views(_slices(x, axis, sizes))
 
 
 def _slices(x: Tensor, axis: int, sizes: Sequence[int]) -> tuple[Tensor, ...]:
@@ -429,7 +429,7 @@ def _slices(x: Tensor, axis: int, sizes: Sequence[int]) -> tuple[Tensor, ...]:
         key = (slice(None),) * axis + (slice(start, start + size),)
         pieces.append(getitem(x, key))
         start += size
-    return Tensor._multi_output_views(pieces)
+    return tuple(pieces)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -437,7 +437,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     axis = normalize_dim(dim, x.ndim)
     n = x.shape[axis]
     if n == 0:  # PyTorch: `chunks` empty pieces
-        return _slices(x, axis, [0] * chunks)
+        return Tensor._multi_output_views(_slices(x, axis, [0] * chunks))
     return split(x, -(-n // chunks), axis)
 
 
@@ -446,7 +446,8 @@ def tensor_split(x: Tensor, sections: int, dim: int = 0) -> tuple[Tensor, ...]:
     axis = normalize_dim(dim, x.ndim)
     n = x.shape[axis]
     base, extra = divmod(n, sections)
-    return _slices(x, axis, [base + (i < extra) for i in range(sections)])
+    return Tensor._multi_output_views(_slices(x, axis, [base + (i < extra)
+                                                       for i in range(sections)]))
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:

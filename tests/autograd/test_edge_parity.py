@@ -194,6 +194,15 @@ CASES = {
     "captured_retained_grad_not_aliased": f"x = T.ones(2, {F64}); y = x.roll(1, 0); "
                                           "y.retain_grad(); g = T.autograd.grad(y.sum(), [x, y]); "
                                           "T.autograd.grad(y.sum(), [x]); R = g",
+    "inplace_on_view_leaf_made_later": "x = T.ones(3, 4, dtype=T.float64).t().requires_grad_(); "
+                                       "x.add_(1)",
+    "inplace_on_strided_leaf_made_later": "x = T.ones(3, 8, dtype=T.float64)[:, ::2]"
+                                          ".requires_grad_(); x.abs_()",
+    "narrow_is_not_a_split": f"y = T.ones(3, 4, {F64}) * 1; v = y.narrow(1, 1, 2); "
+                             "v.clamp_(min=2.); y.sum().backward(); R = y",
+    "second_backward_of_rule_saving_nothing": f"x = T.ones(2, {F64}); y = T.deg2rad(x); "
+                                              "(y * y).sum().backward(); "
+                                              "T.stack([y, y]).sum().backward(); R = x.grad",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
