@@ -9,7 +9,7 @@ from typing import Any
 from .._backend import np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .elementwise import _float_input, sigmoid_array
+from .elementwise import refuse_non_float, sigmoid_array
 
 
 class LeakyRelu(Function):
@@ -158,12 +158,14 @@ def _erf_series(xp: Any, x: Any) -> Any:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """max(0, x) + negative_slope * min(0, x)."""
-    return LeakyRelu.apply(_float_input(x), slope=negative_slope)
+    refuse_non_float(x, "leaky_relu_cpu")
+    return LeakyRelu.apply(x, slope=negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return Elu.apply(_float_input(x), alpha=alpha)
+    refuse_non_float(x, "elu_cpu")
+    return Elu.apply(x, alpha=alpha)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -171,14 +173,17 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got "
                          f"'{approximate}'")
-    return Gelu.apply(_float_input(x), approximate=approximate)
+    refuse_non_float(x, "GeluKernelImpl")
+    return Gelu.apply(x, approximate=approximate)
 
 
 def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return Silu.apply(_float_input(x))
+    refuse_non_float(x, "silu_cpu")
+    return Silu.apply(x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, reverting to x where beta * x > threshold."""
-    return Softplus.apply(_float_input(x), beta=beta, threshold=threshold)
+    refuse_non_float(x, "softplus_cpu")
+    return Softplus.apply(x, beta=beta, threshold=threshold)

@@ -25,6 +25,7 @@ from .elementwise import (
     clamp,
     mul,
     quiet,
+    refuse_bool,
 )
 from .elementwise import pow as power
 
@@ -124,7 +125,9 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 def square(x: Tensor) -> Tensor:
-    """x * x (integers stay integers); same shape."""
+    """x * x (integers stay integers, bool becomes int64 as PyTorch's pow(x, 2)); same shape."""
+    if x._data.dtype.kind == "b":
+        x = cast(x, dtypes.int64)
     return mul(x, x)
 
 
@@ -147,7 +150,8 @@ def clamp_max(x: Tensor, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 
 def positive(x: Tensor) -> Tensor:
-    """x itself (the unary plus)."""
+    """x itself (the unary plus); bool tensors are refused, as in PyTorch."""
+    refuse_bool(x, "The `+` operator, on a bool tensor is not supported.")
     return x
 
 

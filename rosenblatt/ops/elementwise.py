@@ -83,6 +83,25 @@ def _as(x: Any, target: dtypes.dtype, like: Tensor) -> Tensor:
     return constant(x, like, target)
 
 
+def refuse_non_float(x: Tensor, kernel: str) -> None:
+    """PyTorch's kernels of activations and rounding compute in floating point only."""
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(x.dtype)}'")
+
+
+def refuse_bool_kernel(x: Tensor, kernel: str) -> None:
+    """PyTorch has no bool loop for some kernels (abs, rounding, rounding division)."""
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def refuse_bool(x: Tensor, message: str) -> None:
+    """Raise PyTorch's RuntimeError for an op it does not define on bool tensors."""
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(message)
+
+
 def _float_operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Operands promoted, then to the default float type if integral (true division)."""
     target = dtypes.result_type(a, b)
@@ -267,7 +286,9 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def neg(x: Tensor) -> Tensor:
-    """-x."""
+    """-x; bool tensors are refused, as in PyTorch."""
+    refuse_bool(x, "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                   "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(x)
 
 
@@ -276,12 +297,17 @@ negative = neg
 
 def floor_divide(a: Any, b: Any) -> Tensor:
     """floor(a / b), broadcasting; not differentiable (backward raises, as in PyTorch)."""
-    return FloorDivide.apply(*_operands(a, b), zero_grad=False)
+    a, b = _operands(a, b)
+    refuse_bool_kernel(a, "div_floor_cpu")
+    return FloorDivide.apply(a, b, zero_grad=False)
 
 
 def remainder(a: Any, b: Any) -> Tensor:
     """a - floor(a / b) * b, sign of the divisor (Python's %); gradients 1 and -floor(a / b)."""
-    return Remainder.apply(*_operands(a, b), toward_zero=False)
+    a, b = _operands(a, b)
+    refuse_bool_kernel(a, "remainder_cpu")
+    return Remainder.apply(a, b, toward_zero=False)
+
 
 
 fmod_python = remainder
@@ -355,6 +381,8 @@ class Abs(Function):
 
 def sign_array(xp: Any, x: Any) -> Any:
     """-1, 0 or 1 in x's dtype, and 0 at NaN as PyTorch's sign (NumPy's gives NaN)."""
+    if x.dtype.kind == "b":  # a bool is its own sign
+        return x.copy()
     if x.dtype.kind != "f":
         return xp.sign(x)
     return (x > 0).astype(x.dtype) - (x < 0)
@@ -578,6 +606,7 @@ def rsqrt(x: Tensor) -> Tensor:
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """|x|; gradient sign(x) (0 at 0)."""
+    refuse_bool_kernel(x, "abs_cpu")
     return Abs.apply(x)
 
 
@@ -613,7 +642,9 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0)."""
+    """max(x, 0); bool tensors are refused, as in PyTorch."""
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(x)
 
 
@@ -666,22 +697,27 @@ def cast(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 
 def trunc(x: Tensor) -> Tensor:
     """Round toward zero; zero gradient."""
+    refuse_bool_kernel(x, "trunc_vml_cpu")
     return Piecewise.apply(x, fn="trunc")
 
 
 def floor(x: Tensor) -> Tensor:
     """Round down; zero gradient."""
+    refuse_bool_kernel(x, "floor_vml_cpu")
     return Piecewise.apply(x, fn="floor")
 
 
 def ceil(x: Tensor) -> Tensor:
     """Round up; zero gradient."""
+    refuse_bool_kernel(x, "ceil_vml_cpu")
     return Piecewise.apply(x, fn="ceil")
 
 
 def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
     """Round half to even; zero gradient."""
+    refuse_bool_kernel(x, "round_vml_cpu")
     return Piecewise.apply(x, fn="round", decimals=decimals)
+
 
 
 def isnan(x: Tensor) -> Tensor:

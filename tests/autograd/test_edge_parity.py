@@ -236,6 +236,19 @@ CASES = {
                       "T.tensor([math.nan, 1.]))",
     "cross_entropy_neg_inf_logit": "R = T.nn.functional.cross_entropy(T.tensor([[.5, -math.inf]"
                                    "]), T.tensor([0]))",
+    # activations and unary ops: integer and bool inputs as PyTorch's kernels take them
+    "hardtanh_int_stays_int": "R = T.nn.functional.hardtanh(T.tensor([1, -2, 3]), -1.5, 2.5)",
+    "relu6_int_stays_int": "R = T.nn.functional.relu6(T.tensor([-1, 3, 9]))",
+    "hardtanh_bool_refused": "R = T.nn.functional.hardtanh(T.tensor([True]))",
+    "relu_bool_refused": "R = T.relu(T.tensor([True]))",
+    "gelu_int_refused": "R = T.nn.functional.gelu(T.tensor([1]))",
+    "silu_bool_refused": "R = T.nn.functional.silu(T.tensor([True]))",
+    "softplus_int_refused": "R = T.nn.functional.softplus(T.tensor([1]))",
+    "abs_bool_refused": "R = T.tensor([True]).abs()",
+    "sign_bool": "R = T.tensor([True, False]).sign()",
+    "square_bool_is_int64": "R = T.square(T.tensor([True, False]))",
+    "floor_bool_refused": "R = T.tensor([True]).floor()",
+    "floordiv_bool_refused": "R = T.tensor([True]) // T.tensor([True])",
 }
 
 

@@ -67,7 +67,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False) -> Tensor:
-    """x clamped into [min_val, max_val]: (*) -> (*)."""
+    """x clamped into [min_val, max_val]: (*) -> (*). Integer input stays integer, its bounds
+    truncated toward zero, as PyTorch's kernel does; bool input is refused."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    ew.refuse_bool(input, "Bool inputs not supported for hardtanh")
+    if not input.is_floating_point():
+        min_val, max_val = int(min_val), int(max_val)
     if inplace:
         return input._inplace(lambda: ew.clamp(input, min_val, max_val, strict=True))
     return ew.clamp(input, min_val, max_val, strict=True)
@@ -80,11 +86,13 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """log(sigmoid(x)) = -softplus(-x), stable for any x: (*) -> (*)."""
+    ew.refuse_non_float(input, "log_sigmoid_cpu")
     return -act.softplus(-input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * tanh(softplus(x)): (*) -> (*)."""
+    ew.refuse_non_float(input, "mish_cpu")
     out = input * ew.tanh(act.softplus(input))
     return input._inplace(lambda: out) if inplace else out
 
