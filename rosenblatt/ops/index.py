@@ -673,6 +673,14 @@ def _diagonal_positions(xp: Any, n: int, offset: int) -> tuple[Any, Any]:
     return i + max(-offset, 0), i + max(offset, 0)
 
 
+def writable_view(view: Any, source: Any) -> Any:
+    """`view` of `source` made writable where `source` is (NumPy's diagonals are read-only
+    views; CuPy's flags have no such field)."""
+    if not getattr(view.flags, "writeable", True) and source.flags.writeable:
+        view.flags.writeable = True
+    return view
+
+
 def _take_diagonal(xp: Any, a: Any, offset: int, axis1: int, axis2: int) -> Any:
     """The diagonal of a over (axis1, axis2) as the last dimension, a new array."""
     return xp.diagonal(a, offset, axis1, axis2).copy()  # NumPy's is a read-only view
@@ -689,10 +697,12 @@ def _embed_diagonal(xp: Any, values: Any, shape: tuple, offset: int, axis1: int,
 
 
 class Diagonal(Function):
+    view = True  # as in PyTorch: an in-place change of the diagonal changes the input
+
     @staticmethod
     def forward(ctx, x, offset, axis1, axis2):
         ctx.shape, ctx.params = x.shape, (offset, axis1, axis2)
-        return _take_diagonal(ctx.xp, x, offset, axis1, axis2)
+        return writable_view(ctx.xp.diagonal(x, offset, axis1, axis2), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -719,7 +729,7 @@ def _diagonal_dims(dim1: int, dim2: int, ndim: int) -> tuple[int, int]:
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """(..., n, ..., m, ...) -> (..., k): diagonal `offset` of dims (dim1, dim2), moved last
-    (a copy, not a view as in PyTorch)."""
+    (a view)."""
     axis1, axis2 = _diagonal_dims(dim1, dim2, input.ndim)
     return Diagonal.apply(input, offset=int(offset), axis1=axis1, axis2=axis2)
 

@@ -11,6 +11,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, shape_str, unbroadcast
 from .elementwise import _operands, cast
+from .index import writable_view
 
 
 class MatMul(Function):
@@ -226,18 +227,21 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx, *arrays, subs, out, sizes):
         xp = ctx.xp
-        ctx.save_for_backward(*arrays)
+        if len(arrays) > 1:  # one operand's gradient needs only its shape, as PyTorch's sum
+            ctx.save_for_backward(*arrays)
         ctx.subs, ctx.out, ctx.sizes = subs, out, sizes
+        ctx.shapes = [a.shape for a in arrays]
         full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)]
         return xp.einsum(",".join(subs) + "->" + out, *full, optimize=len(arrays) > 2)
 
     @staticmethod
     def backward(ctx, grad):
         xp, subs, sizes = ctx.xp, ctx.subs, ctx.sizes
-        arrays = ctx.saved_tensors
-        full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)]
+        arrays = ctx.saved_tensors or [None]
+        full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)
+                if a is not None]
         grads = []
-        for i, (a, term) in enumerate(zip(arrays, subs)):
+        for i, (shape, term) in enumerate(zip(ctx.shapes, subs)):
             if not ctx.needs_input_grad[i]:
                 grads.append(None)
                 continue
@@ -254,8 +258,26 @@ class Einsum(Function):
                 out[tuple(_axis_index(xp, sizes[c], unique.index(c), len(unique))
                           for c in term)] = g
                 g = out
-            grads.append(unbroadcast(g, a.shape))
+            grads.append(unbroadcast(g, shape))
         return tuple(grads)
+
+
+class EinsumView(Function):
+    """A one-operand einsum that only reorders dimensions and takes diagonals: a view of the
+    operand, as in PyTorch (an in-place change of it changes the operand)."""
+
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, equation):
+        ctx.shape, ctx.equation = x.shape, equation
+        return writable_view(ctx.xp.einsum(equation, x), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.xp.zeros(ctx.shape, dtype=grad.dtype)
+        writable_view(ctx.xp.einsum(ctx.equation, out), out)[...] = grad
+        return out
 
 
 def _axis_index(xp, n: int, axis: int, ndim: int):
@@ -269,11 +291,63 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
-    target = dtypes.result_type(*operands)
-    operands = tuple(cast(t, target) for t in operands)
     shapes = [tuple(t.shape) for t in operands]
     subs, out = _parse_einsum(equation, shapes)
+    for n, (term, shape) in enumerate(zip(subs, shapes)):
+        for i, c in enumerate(term):
+            first = term.index(c)
+            if shape[i] != shape[first]:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {n} but the "
+                                   f"sizes don't match, {shape[first]} != {shape[i]}")
+    if len(operands) == 1 and set(out) == set(subs[0]):
+        return EinsumView.apply(operands[0], equation=f"{subs[0]}->{out}")
+    # as PyTorch: the letters only one operand has (and the output lacks) are summed first,
+    # a sum that promotes bool and integers to int64 and meets inf as PyTorch's does
+    reduced = []
+    for i, term in enumerate(subs):
+        kept = "".join(c for c in dict.fromkeys(term)
+                       if c in out or any(c in t for t in subs[:i] + subs[i + 1:]))
+        x = operands[i]
+        if len(kept) < len(term):
+            x = x if x.dtype.is_floating_point else cast(x, dtypes.int64)
+            kept = out if len(operands) == 1 else kept
+            x = Einsum.apply(x, subs=[term], out=kept, sizes=_letter_sizes([term], [x.shape]))
+            subs = subs[:i] + [kept] + subs[i + 1:]
+        reduced.append(x)
+    if len(reduced) == 1:
+        return reduced[0]
+    target = _product_dtype(reduced, subs, out)
+    operands = tuple(cast(t, target) for t in reduced)
+    shapes = [tuple(t.shape) for t in operands]
     return Einsum.apply(*operands, subs=subs, out=out, sizes=_letter_sizes(subs, shapes))
+
+
+def _product_dtype(operands: tuple, subs: list[str], out: str) -> Any:
+    """The dtype of PyTorch's left-to-right pairwise products. A pair that sums letters (of
+    size > 1 on both sides) is a bmm: one dtype, not bool, and an empty pair gives zeros of
+    the right operand's dtype; a pair that sums none is a broadcast multiply (promotes)."""
+    left, sizes = operands[0].dtype, dict(zip(subs[0], operands[0].shape))
+    for i in range(1, len(operands)):
+        right, later = operands[i].dtype, set(out).union(*subs[i + 1:])
+        own = dict(zip(subs[i], operands[i].shape))
+        summed = {c for c in own if c in sizes and c not in later and sizes[c] != 1 != own[c]}
+        if not summed:
+            left = dtypes.promote_types(left, right)
+        elif 0 in sizes.values() or 0 in own.values():
+            left = right
+            if not right.is_floating_point and any(t.requires_grad for t in operands):
+                raise RuntimeError(f"Autograd not support dtype: "
+                                   f"{dtypes.scalar_type_name(right)}")
+        elif left is not right:
+            raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(left)} but found "
+                               f"{dtypes.scalar_type_name(right)}")
+        elif left is dtypes.bool:
+            raise RuntimeError("\"bmm\" not implemented for 'Bool'")
+        for c, n in own.items():
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+        for c in summed:
+            del sizes[c]
+    return left
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:

@@ -936,7 +936,20 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("weights should be 1-d and have the same length as input")
     # PyTorch keeps float32 weights float32 and sums every other weight type in float64
     out_dtype = xp.float32 if w.dtype == xp.float32 else xp.float64
-    return _no_grad_result(xp.bincount(data, weights=w, minlength=minlength).astype(out_dtype))
+    return Bincount.apply(weights, data=data, minlength=minlength, dtype=out_dtype)
+
+
+class Bincount(Function):
+    """Summed weights per value: like PyTorch, in the graph (the result of weights that
+    require grad requires grad) but without a derivative."""
+
+    @staticmethod
+    def forward(ctx, weights, data, minlength, dtype):
+        return ctx.xp.bincount(data, weights=weights, minlength=minlength).astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::bincount is not implemented")
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002

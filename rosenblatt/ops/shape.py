@@ -167,7 +167,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return ctx.xp.flip(x, axes)
+        return ctx.xp.flip(x, axes).copy()  # NumPy's is a view; PyTorch's a new tensor
 
     @staticmethod
     def backward(ctx, grad):
@@ -551,11 +551,17 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
     """n-th forward difference x[i + 1] - x[i] along `dim`, after prepend/append are joined."""
     if x.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     axis = normalize_dim(dim, x.ndim)
     ends = [_end_piece(e, x, axis) for e in (prepend, append)]
+    if n == 0:
+        return clone(x)
     if ends[0] is not None or ends[1] is not None:
         x = cat([e for e in (ends[0], x, ends[1]) if e is not None], axis)
-    for _ in range(n):
+    # as PyTorch: at most size differences are taken (n past it gives an empty result, and
+    # an empty dimension gives the input itself)
+    for _ in range(min(n, x.shape[axis])):
         size = x.shape[axis]
         later, earlier = _slices(x, axis, [1, size - 1])[1], _slices(x, axis, [size - 1])[0]
         x = later.logical_xor(earlier) if x.dtype.name == "bool" else later - earlier
