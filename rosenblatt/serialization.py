@@ -34,6 +34,7 @@ import math
 import os
 import secrets
 import struct
+import types
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
@@ -101,7 +102,10 @@ class _Flattener:
             return {"__set__": [self.encode(v, [*path, "*"]) for v in obj]}
         if isinstance(obj, (type, _FUNCTION_TYPES)):
             return {"__global__": global_path(obj, path)}
-        if isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, _MODULE_TYPE):
+        if isinstance(obj, types.MethodType):  # a bound method: its object and the name
+            return {"__method__": self.encode(obj.__self__, [*path, "__self__"]),
+                    "name": obj.__func__.__name__}
+        if _plain_instance(obj):
             return self.instance(obj, path)
         where = "/".join(path) or "the top level"
         raise TypeError(
@@ -148,8 +152,19 @@ class _Flattener:
         return {"__tensor__": name, **info}
 
 
-_FUNCTION_TYPES = (type(len), type(lambda: 0))  # builtin and Python functions
-_MODULE_TYPE = type(json)
+_FUNCTION_TYPES = (types.BuiltinFunctionType, types.FunctionType)
+
+
+def _plain_instance(obj: Any) -> bool:
+    """Whether obj's whole state is its __dict__ (pickle's default): no __slots__, and no
+    __reduce__/__getstate__ of its own that would say otherwise (functools.partial, enums,
+    datetimes are refused rather than rebuilt wrong)."""
+    cls = type(obj)
+    if not isinstance(getattr(obj, "__dict__", None), dict) or isinstance(obj, types.ModuleType):
+        return False
+    return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and getattr(cls, "__getstate__", object.__getstate__) is object.__getstate__
+            and not any("__slots__" in vars(k) for k in cls.__mro__[:-1]))
 
 
 def global_path(obj: Any, path: list[str] | None = None) -> str:
@@ -334,6 +349,8 @@ class _Rebuilder:
             return self.globals.find(node["__global__"])
         if "__object__" in node:
             return self.instance(node)
+        if "__method__" in node:
+            return getattr(self.decode(node["__method__"]), node["name"])
         if "__objref__" in node:
             if node["__objref__"] not in self.objects:
                 raise _corrupt(self.name, f"reference to object {node['__objref__']} before it")

@@ -114,3 +114,35 @@ def test_nothing_in_the_file_is_pickle() -> None:
     structure = json.loads(json.loads(data[8:8 + size])["__metadata__"]["rosenblatt.structure"])
     assert structure["__object__"] == f"{__name__}:TiedModel"
     assert b"\x80\x04" not in data[:8 + size]  # no pickle protocol header
+
+
+class Hooked(nn.Module):
+    """Holds a hook that is one of its own methods (a bound method in its hook table)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.Linear(2, 2)
+        self.calls = 0
+        self.register_forward_hook(self.count)
+
+    def count(self, module, inputs, output) -> None:
+        self.calls += 1
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def test_a_bound_method_is_stored_as_its_object_and_name() -> None:
+    with safe_globals([Hooked, nn.Linear]):
+        loaded = _roundtrip(Hooked())
+    loaded(rb.ones(1, 2))
+    assert loaded.calls == 1
+
+
+def test_objects_whose_state_is_not_their_dict_are_refused() -> None:
+    import functools
+
+    model = nn.Linear(2, 2)
+    model.act = functools.partial(nn.functional.leaky_relu, negative_slope=0.1)
+    with pytest.raises(TypeError, match="can't store a partial"):
+        rb.save(model, io.BytesIO())
