@@ -188,6 +188,31 @@ _new = object.__new__
 _sequence = itertools.count()
 
 
+def next_sequence() -> int:
+    """A sequence number: nodes recorded after this call have larger ones."""
+    return next(_sequence)
+
+
+def rebind_versions(root: Function, first: int, snapshot: list, box: list) -> None:
+    """After an in-place op computed on a snapshot of a tensor's old values: the op's own
+    first input (the old values) stays the snapshot, which PyTorch keeps too; but the tensor
+    passed again as another input (y.mul_(y), y.addcmul_(y, y)) is the memory being
+    written, so a node that saved it must fail its backward, as in PyTorch. Walks the nodes
+    recorded since `first`; a node's version triples are its output's, then its inputs'."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.seq <= first:
+            continue
+        seen.add(id(node))
+        versions = node.versions
+        if versions:
+            keep = 6 if node is root else 3  # the root's first input is the op's own
+            node.versions = versions[:keep] + tuple(
+                box if v is snapshot else v for v in versions[keep:])
+        stack.extend(p for p in node.next_nodes if isinstance(p, Function))
+
+
 def _holds_array(value: Any) -> bool:
     """Whether a ctx attribute keeps array memory (an array, or a tuple or list of them)."""
     if isinstance(value, (tuple, list)):

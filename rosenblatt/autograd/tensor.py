@@ -613,11 +613,16 @@ class Tensor:
         """compute() reading a copy of this tensor's values: what the op saves for its
         backward must outlive the write into this memory that follows."""
         memory, box = self._data, self._version_box
-        self._data, self._version_box = memory.copy(), [box[0]]
+        snapshot = [box[0]]
+        self._data, self._version_box = memory.copy(), snapshot
+        first = function.next_sequence()
         try:
-            return compute()
+            out = compute()
         finally:
             self._data, self._version_box = memory, box
+        if out._node is not None:
+            function.rebind_versions(out._node, first, snapshot, box)
+        return out
 
     def _refresh_views(self) -> None:
         """Give the live views of this tensor (and theirs) new nodes from its new graph."""
@@ -631,7 +636,10 @@ class Tensor:
                 continue
             _, view, params = v._view_of
             fresh = view.apply(self, **params)
+            old = v._node
             v._node, v.requires_grad = fresh._node, fresh.requires_grad
+            if old is not None and old.retained is not None:
+                v._move_retained(old)
             v._refresh_views()
             live.append(ref)
         self._views = live
@@ -896,4 +904,4 @@ from ..ops import elementwise as ops_ew  # noqa: E402
 from ..ops import index as ops_index  # noqa: E402
 from ..ops import linalg as ops_linalg  # noqa: E402
 from ..ops import shape as ops_shape  # noqa: E402
-from . import autograd_api, engine, methods  # noqa: E402,F401  (methods binds the ops)
+from . import autograd_api, engine, function, methods  # noqa: E402,F401  (methods binds the ops)

@@ -203,6 +203,15 @@ CASES = {
     "second_backward_of_rule_saving_nothing": f"x = T.ones(2, {F64}); y = T.deg2rad(x); "
                                               "(y * y).sum().backward(); "
                                               "T.stack([y, y]).sum().backward(); R = x.grad",
+    "inplace_own_input_again_mul": f"y = T.tensor([.5, 2.], {F64}) * 1; y.mul_(y); "
+                                   "y.sum().backward()",
+    "inplace_own_input_again_addcdiv": f"y = T.tensor([.5, 2.], {F64}) * 1; y.addcdiv_(y, y); "
+                                       "y.sum().backward()",
+    "inplace_keeps_own_old_values": f"x = T.tensor([.5, 2.], {F64}); y = x * 1; y.pow_(2); "
+                                    "y.sin_(); y.sum().backward(); R = x.grad",
+    "inplace_on_view_moves_retained": f"x = T.tensor([[1., 2.]], {F64}); y = x.cummin(0)[0]; "
+                                      "y.retain_grad(); y[...] = x; y.sum().backward(); "
+                                      "R = y.grad",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
