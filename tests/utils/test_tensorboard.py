@@ -122,6 +122,25 @@ def test_figure_text_and_hparams(tmp_path: Path) -> None:
     assert trial.Scalars("hp/acc")[0].value == pytest.approx(0.9)
 
 
+def test_pr_curve_matches_pytorch(tmp_path: Path) -> None:
+    from tensorboard.util.tensor_util import make_ndarray
+    from torch.utils.tensorboard.summary import pr_curve as torch_pr_curve
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 300)
+    scores = np.clip(0.3 * labels + rng.uniform(0, 0.7, 300), 0, 1)
+    with SummaryWriter(tmp_path) as w:
+        w.add_pr_curve("pr", rb.tensor(labels), rb.tensor(scores.astype(np.float32)), 5,
+                       num_thresholds=11)
+    event = _read(tmp_path).Tensors("pr")[0]
+    ours = make_ndarray(event.tensor_proto)
+    theirs = make_ndarray(torch_pr_curve("pr", labels, scores.astype(np.float32),
+                                         num_thresholds=11).value[0].tensor)
+    assert event.step == 5 and ours.shape == (6, 11)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert ours[5, 0] == 1.0 and ours[4, 0] == pytest.approx(labels.mean())  # threshold 0
+
+
 def test_graph_names_ops_by_module(tmp_path: Path) -> None:
     model = rb.nn.Sequential(rb.nn.Linear(4, 3), rb.nn.ReLU(), rb.nn.Linear(3, 2))
     with SummaryWriter(tmp_path) as w:

@@ -1,4 +1,5 @@
-"""`Summary` protobufs for TensorBoard: scalars, histograms, images (PNG), text, hparams.
+"""`Summary` protobufs for TensorBoard: scalars, histograms, images (PNG), text, hparams and
+precision-recall curves.
 
 Each function returns a `tensorboard.compat.proto.summary_pb2.Summary` (or several), built
 from NumPy arrays or rosenblatt tensors. Images are encoded as PNG here (zlib, no imaging
@@ -172,6 +173,35 @@ def text(tag: str, content: str) -> Any:
                          tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
     return Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=metadata,
                                         tensor=tensor)])
+
+
+def pr_curve(tag: str, labels: Any, predictions: Any, num_thresholds: int = 127,
+             weights: Any = None) -> Any:
+    """A precision-recall curve of binary `labels` (N,) against probabilities (N,): rows
+    TP, FP, TN, FN, precision, recall at `num_thresholds` thresholds from 0 to 1."""
+    from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+    from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
+
+    n = min(num_thresholds, 127)  # TensorBoard's plugin reads at most 127
+    y = to_numpy(labels).reshape(-1).astype(np.float64)
+    p = to_numpy(predictions).reshape(-1).astype(np.float64)
+    w = np.ones_like(y) if weights is None else to_numpy(weights).reshape(-1)
+    bucket = np.clip(np.floor(p * (n - 1)).astype(np.int64), 0, n - 1)
+    # a sample counts as predicted positive at every threshold up to its bucket
+    tp = np.cumsum(np.bincount(bucket, y * w, n)[::-1])[::-1]
+    fp = np.cumsum(np.bincount(bucket, (1 - y) * w, n)[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    data = np.stack([tp, fp, tn, fn, tp / np.maximum(tp + fp, 1e-7),
+                     tp / np.maximum(tp + fn, 1e-7)])
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="pr_curves",
+        content=PrCurvePluginData(version=0, num_thresholds=n).SerializeToString()))
+    tensor = TensorProto(dtype="DT_FLOAT", float_val=data.reshape(-1).tolist(),
+                         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=6),
+                                                            TensorShapeProto.Dim(size=n)]))
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
 
 
 def _hparams_summary(tag: str, **plugin_data: Any) -> Any:

@@ -24,7 +24,8 @@ from ._record import EventFileWriter
 
 
 class SummaryWriter:
-    """Writes scalars, histograms, images, figures, text, hparams and graphs for TensorBoard."""
+    """Writes scalars, histograms, images, figures, text, PR curves, hparams and graphs for
+    TensorBoard."""
 
     def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
                  purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
@@ -121,6 +122,13 @@ class SummaryWriter:
                  walltime: float | None = None) -> None:
         """Markdown text (notes, a config, a classification report)."""
         self._add_summary(S.text(tag, text_string), global_step, walltime)
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
+                     global_step: int | None = None, num_thresholds: int = 127,
+                     weights: Any = None, walltime: float | None = None) -> None:
+        """A precision-recall curve: binary labels (N,) against probabilities (N,)."""
+        self._add_summary(S.pr_curve(tag, labels, predictions, num_thresholds, weights),
+                          global_step, walltime)
 
     def add_hparams(self, hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: Any = None,
                     run_name: str | None = None, global_step: int | None = None) -> None:
