@@ -26,6 +26,7 @@ from .elementwise import (
     mul,
     quiet,
     refuse_bool,
+    require_tensor,
 )
 from .elementwise import pow as power
 
@@ -290,6 +291,7 @@ class CopySign(Function):
 
 def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The angle of (other, input) in (-pi, pi], elementwise with broadcasting."""
+    require_tensor("atan2", other)
     return Atan2.apply(*_float_operands(input, other))
 
 
@@ -298,16 +300,19 @@ arctan2 = atan2
 
 def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """sqrt(input^2 + other^2), elementwise with broadcasting."""
+    require_tensor("hypot", other)
     return Hypot.apply(*_float_operands(input, other))
 
 
 def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log(exp(input) + exp(other)), stable; elementwise with broadcasting."""
+    require_tensor("logaddexp", other)
     return LogAddExp.apply(*_float_operands(input, other))
 
 
 def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log2(2^input + 2^other), stable; elementwise with broadcasting."""
+    require_tensor("logaddexp2", other)
     return LogAddExp.apply(*_float_operands(input, other), base2=True)
 
 
@@ -340,11 +345,22 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002 - PyTorch's 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
-    """input + value * tensor1 * tensor2, broadcasting."""
-    return input + value * tensor1 * tensor2
+    """input + value * tensor1 * tensor2, broadcasting, in the dtype of the three tensors."""
+    x, t1, t2 = _common(input, tensor1, tensor2)
+    return x + value * t1 * t2
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
-    """input + value * tensor1 / tensor2, broadcasting."""
-    return input + value * tensor1 / tensor2
+    """input + value * tensor1 / tensor2, broadcasting, in the dtype of the three tensors."""
+    x, t1, t2 = _common(input, tensor1, tensor2)
+    if not x.is_floating_point():
+        raise RuntimeError("Integer division with addcdiv is no longer supported; use "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype)")
+    return x + value * t1 / t2
+
+
+def _common(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors cast to the dtype PyTorch promotes them to together (0-d ones included)."""
+    common = dtypes.result_type(*tensors)
+    return tuple(cast(t, common) for t in tensors)

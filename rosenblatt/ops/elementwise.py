@@ -212,8 +212,8 @@ class PowScalar(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         p = ctx.exponent
-        if p == 0:
-            return grad * 0
+        if p == 0 and not isinstance(p, bool):  # PyTorch's Scalar(False) is not equal to 0.0
+            return ctx.xp.zeros_like(grad)
         if p == 2:
             return grad * 2 * x
         with quiet():
@@ -230,25 +230,56 @@ class Neg(Function):
         return -grad
 
 
+def _number_as_tensor(a: Any) -> Tensor:
+    """A number as a 0-d tensor of its own dtype: torch.add(2.5, 2), two numbers, is a tensor."""
+    from .creation import tensor
+
+    return tensor(a, dtype=dtypes.scalar_dtype(a))
+
+
+def require_tensor(name: str, other: Any) -> None:
+    """PyTorch's functions without a Scalar overload refuse a Python number `other`."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+
+
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha * b, broadcasting."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _number_as_tensor(a)
     if alpha != 1:
-        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+        return Add.apply(*_scaled_operands(a, b, alpha))
     return Add.apply(*_operands(a, b))
 
 
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a - alpha * b, broadcasting; bool tensors are refused, as in PyTorch."""
     _refuse_bool_subtraction(a, b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _number_as_tensor(a)
     if alpha != 1:
-        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+        return Sub.apply(*_scaled_operands(a, b, alpha))
     return Sub.apply(*_operands(a, b))
+
+
+def _scaled_operands(a: Any, b: Any, alpha: Any) -> tuple[Tensor, Tensor]:
+    """a and alpha * b in the dtype of a and b alone: alpha takes no part in the promotion."""
+    a, b = _operands(a, b)
+    kind = a._data.dtype.kind
+    if kind in "iu" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if kind != "b" and isinstance(alpha, bool):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return a, Mul.apply(b, _scalar(alpha, b._data))
 
 
 def _refuse_bool_subtraction(a: Any, b: Any) -> None:
     """PyTorch has no bool subtraction (it is ambiguous: xor or not?); say what to use."""
-    bools = [isinstance(x, Tensor) and x._data.dtype.kind == "b" for x in (a, b)]
-    if all(bools) or (any(bools) and any(isinstance(x, bool) for x in (a, b))):
+    bools = [x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, bool)
+             for x in (a, b)]
+    if all(bools):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if any(bools):
@@ -259,11 +290,15 @@ def _refuse_bool_subtraction(a: Any, b: Any) -> None:
 
 def mul(a: Any, b: Any) -> Tensor:
     """a * b, broadcasting."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _number_as_tensor(a)
     return Mul.apply(*_operands(a, b))
 
 
 def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
     """a / b (true division; integers give floats), broadcasting."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _number_as_tensor(a)
     if rounding_mode == "floor":
         return FloorDivide.apply(*_operands(a, b), zero_grad=True)
     if rounding_mode == "trunc":
@@ -304,9 +339,10 @@ def floor_divide(a: Any, b: Any) -> Tensor:
 
 def remainder(a: Any, b: Any) -> Tensor:
     """a - floor(a / b) * b, sign of the divisor (Python's %); gradients 1 and -floor(a / b)."""
+    number_self = not isinstance(a, Tensor)  # remainder.Scalar_Tensor: no derivative
     a, b = _operands(a, b)
     refuse_bool_kernel(a, "remainder_cpu")
-    return Remainder.apply(a, b, toward_zero=False)
+    return Remainder.apply(a, b, toward_zero=False, number_self=number_self)
 
 
 
@@ -465,8 +501,9 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # PyTorch's rule: zero where out <= 0, so a NaN input passes its gradient
-        return grad * ctx.xp.logical_not(ctx.saved_tensors[0] <= 0)
+        # PyTorch's rule: zero where out <= 0 (even an inf or NaN gradient), so a NaN input
+        # passes its gradient
+        return ctx.xp.where(ctx.saved_tensors[0] <= 0, grad.dtype.type(0), grad)
 
 
 class Clamp(Function):
@@ -489,6 +526,39 @@ class Clamp(Function):
         if ctx.high is not None:
             keep &= (x < ctx.high) if ctx.strict else (x <= ctx.high)
         return xp.where(keep, grad, grad.dtype.type(0))  # not grad * keep: inf * 0 is NaN
+
+
+class ClampTensor(Function):
+    """min(max(x, low), high) for tensor bounds (either may be None), NaN from any operand.
+    PyTorch's gradients: x where low <= x <= high (ties included), low where x < low < high,
+    high where x > high or high < low."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        xp = ctx.xp
+        ctx.save_for_backward(x, low, high)
+        out = x if low is None else xp.maximum(x, low)
+        return out if high is None else xp.minimum(out, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        xp = ctx.xp
+        need_x, need_low, need_high = ctx.needs_input_grad
+        zero = grad.dtype.type(0)
+        grad_x = grad_low = grad_high = None
+        if need_x:
+            keep = x == x if low is None else x >= low
+            if high is not None:
+                keep = keep & (x <= high)
+            grad_x = unbroadcast(xp.where(keep, grad, zero), x.shape)
+        if need_low:
+            below = x < low if high is None else (x < low) & (low < high)
+            grad_low = unbroadcast(xp.where(below, grad, zero), low.shape)
+        if need_high:
+            above = x > high if low is None else (x > high) | (high < low)
+            grad_high = unbroadcast(xp.where(above, grad, zero), high.shape)
+        return grad_x, grad_low, grad_high
 
 
 class Maximum(Function):
@@ -526,10 +596,11 @@ def _split_by_winner(ctx: Any, grad: Any, a_loses: Any, b_loses: Any, tie: Any, 
     xp = ctx.xp
     need_a, need_b = ctx.needs_input_grad
     grad_a = grad_b = None
+    zero = grad.dtype.type(0)  # masked, not multiplied: an inf or NaN gradient gives 0 there
     if need_a:
-        grad_a = unbroadcast(grad * xp.where(tie, 0.5, ~a_loses).astype(grad.dtype), sa)
+        grad_a = unbroadcast(xp.where(a_loses, zero, xp.where(tie, grad * 0.5, grad)), sa)
     if need_b:
-        grad_b = unbroadcast(grad * xp.where(tie, 0.5, ~b_loses).astype(grad.dtype), sb)
+        grad_b = unbroadcast(xp.where(b_loses, zero, xp.where(tie, grad * 0.5, grad)), sb)
     return grad_a, grad_b
 
 
@@ -655,8 +726,9 @@ def clamp(x: Tensor, min: Any = None, max: Any = None,  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        target = dtypes.result_type(x, *(v for v in (min, max) if v is not None))
+        low, high = (None if v is None else _as(v, target, x) for v in (min, max))
+        return ClampTensor.apply(_as(x, target, x), low, high)
     target = dtypes.result_type(x, *(v for v in (min, max) if v is not None))
     return Clamp.apply(_as(x, target, x), low=min, high=max, strict=strict)
 
@@ -666,11 +738,13 @@ clip = clamp
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger value, broadcasting."""
+    require_tensor("maximum", b)
     return Maximum.apply(*_operands(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller value, broadcasting."""
+    require_tensor("minimum", b)
     return Minimum.apply(*_operands(a, b))
 
 
@@ -841,15 +915,17 @@ class Remainder(Function):
     zero (fmod, C's: the sign of a); the gradients are 1 and -round(a / b)."""
 
     @staticmethod
-    def forward(ctx, a, b, toward_zero):
+    def forward(ctx, a, b, toward_zero, number_self=False):
         _refuse_integer_division_by_zero(a, b)
         ctx.save_for_backward(a, b)
-        ctx.toward_zero = toward_zero
+        ctx.toward_zero, ctx.number_self = toward_zero, number_self
         with quiet():
             return (ctx.xp.fmod if toward_zero else ctx.xp.remainder)(a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.number_self:
+            raise RuntimeError("derivative for aten::remainder is not implemented")
         a, b = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad

@@ -258,6 +258,28 @@ CASES = {
     "square_bool_is_int64": "R = T.square(T.tensor([True, False]))",
     "floor_bool_refused": "R = T.tensor([True]).floor()",
     "floordiv_bool_refused": "R = T.tensor([True]) // T.tensor([True])",
+    # Python-number operands and the edges of elementwise derivatives
+    "add_two_numbers_alpha": "R = T.add(2.5, 2, alpha=2)",
+    "div_two_numbers_floor": "R = T.div(-1.5, 0.7, rounding_mode='floor')",
+    "sub_python_bool_refused": "R = T.ones(2) - True",
+    "hypot_number_refused": "R = T.hypot(T.ones(2), 2.5)",
+    "add_alpha_promotes_without_alpha": "R = T.add(T.tensor(.5, dtype=T.float64), "
+                                        "T.tensor([True, False]), alpha=2.5)",
+    "addcmul_0d_promotes": "R = T.addcmul(T.tensor(.5, dtype=T.float64), T.tensor([1, 2]), "
+                           "T.tensor([3, 4]), value=.5)",
+    "rmod_number_backward_raises": f"x = T.tensor([1.5, .7], {F64}); (2 % x).sum().backward()",
+    "pow_false_is_not_zero": f"x = T.tensor([-0., 2.], {F64}); (x ** False).sum().backward(); "
+                             "R = x.grad",
+    "relu_masks_inf_grad": f"x = T.tensor([-1., 2.], {F64}); x.relu().backward("
+                           "T.tensor([math.inf, 1.], dtype=T.float64)); R = x.grad",
+    "maximum_masks_inf_grad": f"x = T.tensor([-1., 2.], {F64}); T.maximum(x, T.tensor(1., "
+                              "dtype=T.float64)).backward(T.tensor([math.inf, 1.], "
+                              "dtype=T.float64)); R = x.grad",
+    "clamp_tensor_tie_and_nan": f"x = T.tensor([1., math.nan, 3., .5], {F64}); "
+                                f"lo = T.tensor([1., 0., 0., 1.], {F64}); "
+                                f"hi = T.tensor([2., 2., 2., 0.], {F64}); "
+                                "T.clamp(x, lo, hi).sum().backward(); "
+                                "R = (x.grad, lo.grad, hi.grad)",
 }
 
 
