@@ -172,7 +172,11 @@ class Function:
         A node that kept arrays is marked freed (running it again raises); one that kept
         none (a view's slice, a sum's shape) stays runnable, so a second backward through a
         view of a leaf works as in PyTorch."""
-        kept = any(a is not None and not _is_number(a) for a in self.saved_tensors)
+        kept = False
+        for array in self.saved_tensors:
+            if array is not None and not _is_number(array):
+                kept = True
+                break
         if kept:  # (a rule that saved only Nones and numbers still unpacks them)
             self.saved_tensors = ()
         state = self.__dict__
@@ -215,10 +219,20 @@ def rebind_versions(root: Function, first: int, snapshot: list, box: list) -> No
 
 def _holds_array(value: Any) -> bool:
     """Whether a ctx attribute keeps array memory (an array, or a tuple or list of them)."""
-    if isinstance(value, (tuple, list)):
-        return any(_holds_array(v) for v in value)
-    return hasattr(value, "dtype") and not isinstance(value, type) and not (
-        value.__class__ is not ndarray and isinstance(value, np.generic))
+    kind = value.__class__
+    if kind is ndarray:
+        return True
+    if kind is tuple or kind is list:
+        for item in value:
+            if item.__class__ is not int and _holds_array(item):
+                return True
+        return False
+    if kind in _PLAIN:
+        return False
+    return hasattr(value, "dtype") and not isinstance(value, (type, np.generic))
+
+
+_PLAIN = {int, float, bool, str, type(None), slice}
 
 
 def _is_number(array: Any) -> bool:
