@@ -141,6 +141,29 @@ def test_pr_curve_matches_pytorch(tmp_path: Path) -> None:
     assert ours[5, 0] == 1.0 and ours[4, 0] == pytest.approx(labels.mean())  # threshold 0
 
 
+def test_embedding_files_for_the_projector(tmp_path: Path) -> None:
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    points = np.random.default_rng(5).normal(size=(5, 3)).astype(np.float32)
+    images = np.random.default_rng(6).random((5, 1, 4, 6)).astype(np.float32)
+    with SummaryWriter(tmp_path) as w:
+        w.add_embedding(rb.tensor(points), metadata=list("abcde"), label_img=images,
+                        global_step=3, tag="features")
+        w.add_embedding(points[:2], global_step=4)
+    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(),
+                               ProjectorConfig())
+    first, second = config.embeddings
+    assert first.tensor_name == "features:00003"
+    assert second.tensor_path == "00004/default/tensors.tsv"
+    rows = (tmp_path / first.tensor_path).read_text().splitlines()
+    np.testing.assert_array_equal(np.array([r.split("\t") for r in rows], np.float32), points)
+    assert (tmp_path / first.metadata_path).read_text().split() == list("abcde")
+    sprite = np.asarray(Image.open(tmp_path / first.sprite.image_path))
+    assert sprite.shape == (3 * 4, 3 * 6, 3) and list(first.sprite.single_image_dim) == [6, 4]
+    np.testing.assert_array_equal(sprite[4:8, 0:6, 0], np.round(images[3, 0] * 255))  # row 1
+
+
 def test_graph_names_ops_by_module(tmp_path: Path) -> None:
     model = rb.nn.Sequential(rb.nn.Linear(4, 3), rb.nn.ReLU(), rb.nn.Linear(3, 2))
     with SummaryWriter(tmp_path) as w:

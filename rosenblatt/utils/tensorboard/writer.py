@@ -24,8 +24,8 @@ from ._record import EventFileWriter
 
 
 class SummaryWriter:
-    """Writes scalars, histograms, images, figures, text, PR curves, hparams and graphs for
-    TensorBoard."""
+    """Writes scalars, histograms, images, figures, text, PR curves, hparams, embeddings and
+    graphs for TensorBoard."""
 
     def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
                  purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
@@ -129,6 +129,16 @@ class SummaryWriter:
         """A precision-recall curve: binary labels (N,) against probabilities (N,)."""
         self._add_summary(S.pr_curve(tag, labels, predictions, num_thresholds, weights),
                           global_step, walltime)
+
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
+                      global_step: int | None = None, tag: str = "default",
+                      metadata_header: Any = None) -> None:
+        """Points (N, D) for the Projector, with optional labels (N,) and images (N, C, H, W)."""
+        from .embedding import write_embedding
+
+        self._projector = write_embedding(self.log_dir, getattr(self, "_projector", None), mat,
+                                          metadata, label_img, global_step or 0, tag,
+                                          metadata_header)
 
     def add_hparams(self, hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: Any = None,
                     run_name: str | None = None, global_step: int | None = None) -> None:
