@@ -280,6 +280,13 @@ CASES = {
                                 f"hi = T.tensor([2., 2., 2., 0.], {F64}); "
                                 "T.clamp(x, lo, hi).sum().backward(); "
                                 "R = (x.grad, lo.grad, hi.grad)",
+    "cosine_similarity_broadcasts_first": "R = T.nn.functional.cosine_similarity("
+                                          "T.tensor([.5, -.4, .8], dtype=T.float64), "
+                                          "T.tensor([[.14]]), dim=-1)",
+    "cosine_similarity_eps_floor_keeps_grad": "a = T.zeros(3, requires_grad=True); "
+                                              "T.nn.functional.cosine_similarity(a, "
+                                              "T.tensor([1., 2., 3.]), dim=0).backward(); "
+                                              "R = a.grad",
 }
 
 

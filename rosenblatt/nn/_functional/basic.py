@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import dtypes
 from ... import random as rnd
-from ..._backend import array_module, to_device
+from ..._backend import array_module, np, to_device
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
@@ -86,11 +87,26 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along dim, broadcasting: -> (*)."""
-    dot = reduce.sum(x1 * x2, dim)
-    n1 = ew.clamp(reduce.norm(x1, 2, dim), eps, None)
-    n2 = ew.clamp(reduce.norm(x2, 2, dim), eps, None)
-    return dot / (n1 * n2)
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along dim, broadcasting: -> (*).
+
+    As PyTorch: both are broadcast to one shape first (so a 0-d or size-1 operand is repeated
+    along dim), each is divided by its norm, and the eps floor is applied without autograd,
+    so the gradient flows through the norm as if unclamped."""
+    common = dtypes.result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{dtypes.scalar_type_name(common)}")
+    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    a, b = (ew.cast(x, common).expand(shape) for x in (x1, x2))
+    return reduce.sum((a / _norm_floored(a, dim, eps)) * (b / _norm_floored(b, dim, eps)), dim)
+
+
+def _norm_floored(x: Tensor, dim: int, eps: float) -> Tensor:
+    """||x|| along dim (kept), raised to eps where smaller; the floor is invisible to autograd."""
+    n = reduce.norm(x, 2, dim, keepdim=True)
+    with no_grad():
+        lift = ew.clamp(n, eps, None) - n
+    return n + lift
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
