@@ -38,7 +38,8 @@ class Elu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
-        return xp.where(x > 0, grad, grad * ctx.alpha * xp.exp(xp.minimum(x, 0)))
+        # PyTorch's test is x <= 0, so a NaN input passes the gradient unchanged
+        return xp.where(x <= 0, grad * ctx.alpha * xp.exp(xp.minimum(x, 0)), grad)
 
 
 class Gelu(Function):

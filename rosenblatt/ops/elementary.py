@@ -55,9 +55,6 @@ UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any], str]] = {
                                        / xp.where(x == 0, 1, x)), "x"),
     "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180, ""),
     "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi, ""),
-    # log(x / (1 - x)); outside [0, 1] PyTorch's derivative is NaN, not the formula's value
-    "logit": (lambda xp, x: xp.log(x / (1 - x)),
-              lambda xp, x, y: xp.where((x < 0) | (x > 1), np.nan, 1 / (x * (1 - x))), "x"),
     # x - trunc(x): slope 1, as PyTorch has it
     "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1, ""),
 }
@@ -132,12 +129,35 @@ def square(x: Tensor) -> Tensor:
     return mul(x, x)
 
 
+class Logit(Function):
+    """log(p / (1 - p)), p = x clamped into [eps, 1 - eps] when eps is given. PyTorch's
+    derivative: 1 / (x (1 - x)), grad * inf at 0 and 1, and outside the domain NaN (no eps)
+    or 0 (outside [eps, 1 - eps]); a NaN x gives NaN either way."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        xp = ctx.xp
+        p = x if eps is None else xp.clip(x, eps, 1 - eps)
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        with quiet():
+            return xp.log(p / (1 - p)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp, eps = ctx.xp, ctx.eps
+        with quiet():
+            edge = (x == 0) | (x == 1)
+            out = xp.where(edge, grad * np.inf, grad / xp.where(edge, 1, x * (1 - x)))
+            if eps is None:
+                return xp.where((x < 0) | (x > 1), np.nan, out).astype(grad.dtype, copy=False)
+            return xp.where((x < eps) | (x > 1 - eps), 0, out).astype(grad.dtype, copy=False)
+
+
 def logit(x: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), p = x clamped into [eps, 1 - eps] when eps is given; same shape."""
-    p = _float_input(x)
-    if eps is not None:
-        p = clamp(p, eps, 1 - eps)
-    return Elementary.apply(p, name="logit")
+    return Logit.apply(_float_input(x), eps=eps)
 
 
 def clamp_min(x: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name

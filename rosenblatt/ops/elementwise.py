@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import dtypes
@@ -206,7 +207,7 @@ class PowScalar(Function):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
         with quiet():
-            return x**exponent
+            return _power(ctx.xp, x, exponent)
 
     @staticmethod
     def backward(ctx, grad):
@@ -217,7 +218,14 @@ class PowScalar(Function):
         if p == 2:
             return grad * 2 * x
         with quiet():
-            return grad * p * x ** (p - 1)
+            return grad * p * _power(ctx.xp, x, p - 1)
+
+
+def _power(xp: Any, x: Any, p: Any) -> Any:
+    """x ** p; PyTorch computes the power -0.5 as rsqrt, so -0.0 ** -0.5 is -inf there."""
+    if p == -0.5:
+        return 1 / xp.sqrt(x)
+    return x**p
 
 
 class Neg(Function):
@@ -979,7 +987,8 @@ class Erf(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (ctx.sign * 2 / np.sqrt(np.pi)) * ctx.xp.exp(-x * x)
+        # a Python float: a NumPy float64 scalar would make a float32 gradient float64
+        return grad * (ctx.sign * 2 / math.sqrt(math.pi)) * ctx.xp.exp(-x * x)
 
 
 def erf(x: Tensor) -> Tensor:

@@ -287,6 +287,16 @@ CASES = {
                                               "T.nn.functional.cosine_similarity(a, "
                                               "T.tensor([1., 2., 3.]), dim=0).backward(); "
                                               "R = a.grad",
+    "logit_edges": f"x = T.tensor([-0., 1., .5, 1.5, math.nan], {F64}); "
+                   "x.logit().sum().backward(); R = x.grad",
+    "logit_eps_nan_grad": f"x = T.tensor([math.nan, .1, .5], {F64}); "
+                          "x.logit(eps=.2).sum().backward(); R = x.grad",
+    "pow_half_at_negative_zero": f"x = T.tensor([-0.], {F64}); (x ** .5).sum().backward(); "
+                                 "R = (x.grad, x.detach() ** -.5)",
+    "elu_nan_passes_grad": f"x = T.tensor([math.nan, -1.], {F64}); "
+                           "T.nn.functional.elu(x).sum().backward(); R = x.grad",
+    "erf_float32_grad_dtype": "x = T.ones(2, requires_grad=True); "
+                              "R = T.autograd.grad(T.erf(x).sum(), x)[0]",
 }
 
 
