@@ -39,8 +39,6 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     """The ord-norm of x over `dim` (all elements by default), as a vector: (...) -> (...)."""
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got '{ord}'")
-    if dtype is None:
-        _check_float(x, "linalg.vector_norm")
     return reduce.norm(x, ord, dim, keepdim, dtype=dtype)
 
 
@@ -53,6 +51,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),  #
     rows, cols = (d % A.ndim for d in dim)
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    _check_float(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)  # noqa: N806 - PyTorch's argument name
     if ord == "fro":

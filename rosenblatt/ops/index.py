@@ -271,13 +271,21 @@ class Scatter(Function):
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with src added at `index` along `dim` (repeated indices add up)."""
     axis = _check_index(x, index, dim, "scatter_add")
-    return ScatterAdd.apply(x, index, cast(src, x.dtype), axis=axis)
+    _check_src_dtype(x, src)
+    return ScatterAdd.apply(x, index, src, axis=axis)
+
+
+def _check_src_dtype(x: Tensor, src: Tensor) -> None:
+    if src._data.dtype != x._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
 def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
     """A copy of x with src (or a number) written at `index` along `dim`."""
     axis = _check_index(x, index, dim, "scatter")
     src = value if src is None else src
+    if isinstance(src, Tensor):
+        _check_src_dtype(x, src)
     src = cast(src, x.dtype) if isinstance(src, Tensor) else constant(src, x)
     return Scatter.apply(x, index, src, axis=axis)
 
@@ -374,17 +382,20 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """Indices that sort x along `dim`."""
     xp = array_module(x._data)
     axis = normalize_dim(dim, max(x.ndim, 1))
-    data = -x._data if descending and x._data.dtype.kind != "b" else x._data
-    order = xp.argsort(data, axis=axis, kind="stable")
-    if descending and x._data.dtype.kind == "b":
-        order = xp.flip(xp.argsort(data, axis=axis, kind="stable"), axis)
-    return _no_grad_result(order.astype(xp.int64))
+    if not descending:  # NaN sorts last, as PyTorch's NaN counts as the largest value
+        return _no_grad_result(xp.argsort(x._data, axis=axis, kind="stable").astype(xp.int64))
+    # descending, NaN first and ties in input order: the ascending order of the reversed
+    # input, reversed, names the same positions counted from the end
+    backwards = xp.flip(xp.argsort(xp.flip(x._data, axis), axis=axis, kind="stable"), axis)
+    return _no_grad_result((x.shape[axis] - 1 - backwards).astype(xp.int64))
 
 
 @scalar_as_vector
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """(values, indices) of the k largest (or smallest) elements along `dim`."""
     axis = normalize_dim(dim, max(x.ndim, 1))
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if k > x.shape[axis]:
         raise RuntimeError(f"selected index k out of range: k={k} > size {x.shape[axis]}")
     indices = argsort(x, axis, descending=largest, stable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -69,6 +70,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a.dtype.name} != {b.dtype.name}")
     _check_matmul(a, b, "matmul")
+    if a._data.dtype.kind == "b" and a._data.size and b._data.size:
+        kernel = "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1 else \
+            "addmm_impl_cpu_" if a.ndim <= 2 and b.ndim <= 2 else "bmm"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     return MatMul.apply(a, b)
 
 
@@ -103,6 +108,9 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """(n), (m) -> (n, m) with a[i] * b[j]."""
+    for t, name in ((a, "self"), (b, "vec2")):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
@@ -114,23 +122,28 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         # (..., in) as one (rows, in) matrix: one GEMM instead of one per leading index
         # dot, not matmul: the same BLAS call for matrices, with less dispatch (batch-1 latency)
-        out = ctx.xp.dot(x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x, weight.T)
+        ctx.rows = math.prod(x.shape[:-1])  # (-1 in a reshape is ambiguous for empty input)
+        out = ctx.xp.dot(x.reshape(ctx.rows, x.shape[-1]) if x.ndim > 2 else x, weight.T)
+        if x.ndim > 2:
+            out = out.reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
+            ctx.bias_shape = bias.shape
             out += bias
-        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if x.ndim > 2 else out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        grad2 = grad.reshape(-1, grad.shape[-1])
+        grad2 = grad.reshape(ctx.rows, grad.shape[-1])
         grad_x = grad_w = grad_b = None
         if need_x:
             grad_x = ctx.xp.matmul(grad2 if grad.ndim > 2 else grad, weight).reshape(x.shape)
         if need_w:
-            grad_w = ctx.xp.matmul(grad2.T, x.reshape(-1, x.shape[-1]))
-        if need_b:
-            grad_b = grad2.sum(axis=0)
+            grad_w = ctx.xp.matmul(grad2.T, x.reshape(ctx.rows, x.shape[-1]))
+        if need_b:  # a bias of shape (out,) or one that broadcasts to the output
+            grad_b = grad2.sum(axis=0) if ctx.bias_shape == weight.shape[:1] else \
+                unbroadcast(grad, ctx.bias_shape)
         return grad_x, grad_w, grad_b
 
 
@@ -143,13 +156,38 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"({shape_str(weight.shape[::-1])}): input has {x.shape[-1] if x.ndim else 0} "
             f"features, weight expects {weight.shape[-1]}"
         )
-    if bias is not None and bias._data.shape != ws[:1]:
-        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match "
-                           f"{weight.shape[0]} output features")
     if x._data.dtype != weight._data.dtype:
         raise RuntimeError(f"linear: expected input and weight of the same dtype, got "
                            f"{x.dtype.name} input and {weight.dtype.name} weight")
+    if bias is not None and bias._data.shape != ws[:1]:
+        bias = _broadcast_bias(bias, x, xs[:-1] + ws[:1])
+    elif bias is not None and bias._data.dtype != x._data.dtype:
+        _mixed_dtypes(bias, x)
     return Linear.apply(x, weight, bias)
+
+
+def _mixed_dtypes(a: Tensor, b: Tensor) -> None:
+    """PyTorch's error for an addmm-like product whose operands' dtypes differ."""
+    raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                       f"{dtypes.scalar_type_name(a.dtype)} and "
+                       f"{dtypes.scalar_type_name(b.dtype)}")
+
+
+def _broadcast_bias(bias: Tensor, x: Tensor, out_shape: tuple) -> Tensor:
+    """linear's bias of another shape than (out,): it broadcasts to the output (a 0-d one
+    added to a product that is not an addmm takes the output's dtype, as PyTorch's add_)."""
+    if bias._data.dtype != x._data.dtype:
+        if bias.ndim or x.ndim == 2:
+            _mixed_dtypes(bias, x)
+        bias = cast(bias, x.dtype)
+    try:
+        fits = np.broadcast_shapes(tuple(bias.shape), out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not broadcast to "
+                           f"the output's shape {list(out_shape)}")
+    return bias
 
 
 
@@ -367,8 +405,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
         raise RuntimeError("both dimension lists should have same length")
     dims_a = [normalize_dim(d, a.ndim) for d in dims_a]
     dims_b = [normalize_dim(d, b.ndim) for d in dims_b]
-    for da, db in zip(dims_a, dims_b):
-        if a.shape[da] != b.shape[db]:
+    for da, db in zip(dims_a, dims_b):  # (a size-1 dimension broadcasts, as in PyTorch)
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} "
                                f"in dim {db}")
@@ -391,15 +429,41 @@ def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
     return add(x if beta == 1 else mul(x, beta), scaled)
 
 
+def _check_addmm(op: str, input: Any, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
+    """PyTorch's checks of addmm and addbmm: a tensor input, one dtype for all, not bool."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input._data.dtype != mat2._data.dtype:
+        _mixed_dtypes(input, mat2)
+    if mat1._data.dtype != mat2._data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{dtypes.scalar_type_name(mat1.dtype)} and "
+                           f"{dtypes.scalar_type_name(mat2.dtype)}")
+    if mat1._data.dtype.kind == "b":
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,  # noqa: A002
           alpha: Any = 1) -> Tensor:
     """beta * input + alpha * mat1 @ mat2: (n, m) broadcastable, (n, k), (k, m) -> (n, m)."""
+    _check_addmm("addmm", input, mat1, mat2)
     return _add_scaled(input, mm(mat1, mat2), beta, alpha)
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # noqa: A002
             alpha: Any = 1) -> Tensor:
     """beta * input + alpha * batch1 @ batch2: (B, n, k), (B, k, m) -> (B, n, m)."""
+    kinds = [t.dtype.name for t in (input, batch1, batch2)]
+    if len(set(kinds)) > 1:
+        names = [_CPP_NAMES.get(k, k) for k in kinds]
+        raise RuntimeError(f"Input dtypes must be the same, got: input {names[0]}, batch1: "
+                           f"{names[1]}, batch2: {names[2]}")
+    if kinds[0] == "bool":
+        raise NotImplementedError("\"baddbmm\" not implemented for 'Bool'")
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -411,6 +475,12 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # n
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"addbmm: cannot multiply batches ({shape_str(batch1.shape)}) and "
                            f"({shape_str(batch2.shape)})")
+    if batch1.shape[0] == 0:  # as PyTorch: a zero product, no dtype checks; input's dtype
+        if input.dtype is dtypes.bool:
+            raise RuntimeError("result type Long can't be cast to the desired output type Bool")
+        product = cast(einsum("bnk,bkm->nm", batch1, batch2), input.dtype)
+        return _add_scaled(input, product, beta, 1)
+    _check_addmm("addbmm", input, batch1, batch2)
     return _add_scaled(input, einsum("bnk,bkm->nm", batch1, batch2), beta, alpha)
 
 

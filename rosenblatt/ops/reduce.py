@@ -331,6 +331,8 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any
     """Product over one dimension (or all)."""
     x = _sum_dtype(x, dtype)
     axis = None if dim is None else normalize_dim(dim, x.ndim)
+    if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: its one element, still 0-d
+        axis, keepdim = None, False
     return Prod.apply(x, axis=axis, keepdim=keepdim)
 
 
@@ -360,7 +362,9 @@ def _max_min_along(x: Tensor, dim: int, keepdim: bool, largest: bool) -> Any:
     from .index import gather
 
     axis = normalize_dim(dim, x.ndim)
-    indices = (argmax if largest else argmin)(x, axis, keepdim=True)
+    # (argmax refuses bool, max along a dim does not: the positions of the int view serve)
+    source = cast(x, dtypes.uint8) if x.dtype is dtypes.bool else x
+    indices = (argmax if largest else argmin)(source, axis, keepdim=True)
     values = gather(x, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
@@ -425,8 +429,14 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """Vector p-norm over `dim` (2 / 'fro' by default; also 1, inf, -inf, any p > 0)."""
     from .elementwise import abs as abs_
+    from .linalg_decomp import check_float
 
-    x = _float_input(x if dtype is None else cast(x, dtype))
+    check_float(x, "linalg.vector_norm")  # integers are refused even with a float dtype
+    if p == "nuc":
+        from ..linalg import matrix_norm
+
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    x = x if dtype is None else cast(x, dtype)
     axes = normalize_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(x, axes=axes, keepdim=keepdim)
@@ -682,8 +692,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
         same = rows == kth
         if rows.dtype.kind == "f":
             same |= xp.isnan(rows) & xp.isnan(kth)
-        for row in zip(*xp.nonzero(same.sum(axis=-1) > 1)):
-            picked[row] = _torch_quickselect(rows[row].tolist(), k - 1)
+        for row in xp.argwhere(same.sum(axis=-1) > 1):  # (one empty row index for a vector)
+            picked[tuple(row)] = _torch_quickselect(rows[tuple(row)].tolist(), k - 1)
         return picked
     return _select_along(input, axis, keepdim, choose)
 
@@ -956,15 +966,16 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     """p-norm of (input - other), broadcasting; () result. p = 0, inf, -inf and p > 0."""
     from .elementwise import sub
 
-    if input._data.dtype.kind != "f" or other._data.dtype.kind != "f":
-        raise RuntimeError("dist(): input dtype should be either floating point or complex. "
-                           f"Got {dtypes.scalar_type_name(input.dtype)} instead.")
+    difference = sub(input, other)  # promotes as PyTorch (an integer operand with a float)
+    if difference._data.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {dtypes.scalar_type_name(difference.dtype)} instead.")
     if p == 0:  # a count of nonzero differences, with the zero gradient torch records
         from .elementwise import abs as abs_
         from .elementwise import sign
 
-        return sum(sign(abs_(sub(input, other))))
-    return norm(sub(input, other), p)
+        return sum(sign(abs_(difference)))
+    return norm(difference, p)
 
 
 class CDist(Function):

@@ -325,7 +325,8 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def flattened_shape(shape: tuple, start_dim: int, end_dim: int) -> tuple | None:
     """`shape` with dims start_dim..end_dim merged; None when there is nothing to merge."""
-    if not shape:
+    if not shape:  # a 0-d tensor takes dims 0 and -1, as in PyTorch
+        normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)
         return (1,)
     s, e = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
     if s > e:
@@ -493,6 +494,8 @@ def movedim(x: Tensor, source: int, destination: int) -> Tensor:
     """Move one dimension to a new position."""
     dims = list(range(x.ndim))
     s, d = normalize_dim(source, x.ndim), normalize_dim(destination, x.ndim)
+    if x.ndim == 0:  # dims 0 and -1 name its one element: a view of it
+        return Permute.apply(x, dims=())
     dims.insert(d, dims.pop(s))
     return permute(x, dims)
 
@@ -508,10 +511,12 @@ class Roll(Function):
         return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), ctx.axes)
 
 
-@scalar_as_vector
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements cyclically along `dims` (of the flattened tensor when dims is None)."""
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is not None and x.ndim == 0:  # PyTorch gives a 0-d tensor no dim to roll along
+        first = dims if isinstance(dims, int) else dims[0]
+        raise IndexError(f"Dimension specified as {first} but tensor has no dimensions")
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"roll: shifts must have one element when dims is not given, "
@@ -809,6 +814,8 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
 
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     rows, cols = input.shape
     # in row-major order the diagonal is every (cols + 1)-th element
     diagonal = getitem(reshape(input, -1), slice(None, None, cols + 1))

@@ -49,6 +49,46 @@ PROGRAMS = {
     "einsum_own_letters_first": "x = T.tensor([[1., 0.], [2., 3.]], dtype=T.float64); "
                                 "v = T.tensor([1., -float('inf')], dtype=T.float64); "
                                 "y = T.einsum('ij,k->i', x, v)",
+    # dtype and rank rules of reductions, products and indexing
+    "dist_int_with_float": f"y = T.dist(T.tensor([[1, 2], [0, 3]]), {M}[:2, :2])",
+    "dist_ints_raise": "y = T.dist(T.tensor([1, 2]), T.tensor([0, 3]))",
+    "norm_of_int_raises": "y = T.tensor([1, 2]).norm()",
+    "norm_of_int_with_dtype_raises": "y = T.tensor([1, 2]).norm(p=3, dtype=T.float64)",
+    "outer_needs_vectors": f"y = T.outer({M}, {M}[0])",
+    "outer_of_0d_raises": f"y = T.outer({M}[0, 0], {M}[0])",
+    "trace_of_bool_raises": "y = T.tensor([[True, False], [False, True]]).trace()",
+    "scatter_add_needs_one_dtype": f"y = T.scatter_add({M}, 0, T.tensor([[0, 1, 2]]), "
+                                   "T.ones(1, 3))",
+    "scatter_needs_one_dtype": f"y = T.scatter({M}, 0, T.tensor([[0, 1, 2]]), T.tensor(2.))",
+    "max_along_dim_of_bool": "y = T.tensor([[False, True], [True, True]]).max(0); "
+                             "z = T.tensor([[False, True], [True, True]]).min(1, keepdim=True)",
+    "topk_nan_is_largest": f"x = T.tensor([[1., float('nan'), 3.], [2., 0., -1.]], {F64}); "
+                           "y = x.topk(2, 1); s = y[0].sum(); s.backward()",
+    "argsort_descending_nan_first": "y = T.tensor([3., float('nan'), 1., 3.])"
+                                    ".argsort(descending=True)",
+    "topk_of_bool_raises": "y = T.tensor([True, False]).topk(1)",
+    "movedim_of_0d": f"x = T.tensor(1.5, {F64}); y = x.movedim(0, -1)",
+    "flatten_of_0d_checks_dims": f"x = T.tensor(1.5, {F64}); y = x.flatten(1)",
+    "roll_of_0d_along_a_dim_raises": f"x = T.tensor(1.5, {F64}); y = x.roll(1, 0)",
+    "roll_of_0d_flat": f"x = T.tensor(1.5, {F64}); y = x.roll(1)",
+    "prod_of_0d_keepdim": f"x = T.tensor(1.5, {F64}); y = T.prod(x * 2, 0, keepdim=True); "
+                          "y.backward()",
+    "kthvalue_of_vector_keepdim": f"x = T.tensor([1., 3., 2.], {F64}); "
+                                  "y = T.kthvalue(x, 3, 0, keepdim=True)",
+    "linear_0d_bias": f"y = T.nn.functional.linear({M}[0], {M}, T.tensor(2., {F64})); "
+                      "s = y.sum(); s.backward()",
+    "linear_0d_int_bias": f"y = T.nn.functional.linear({M}[0], {M}, T.tensor(2))",
+    "linear_no_in_features": f"x = T.zeros((2, 0), {F64}); w = T.zeros((3, 0), {F64}); "
+                             f"b = T.ones(3, {F64}); y = T.nn.functional.linear(x, w, b); "
+                             "s = (y * y).sum(); s.backward()",
+    "addmm_mixed_dtypes_raise": f"y = T.addmm(T.ones(3, 3), {M}, {M})",
+    "addmm_number_input_raises": f"y = T.addmm(2.5, {M}, {M})",
+    "baddbmm_mixed_dtypes_raise": f"y = T.baddbmm(T.ones(1, 3, 3), {M}[None], {M}[None])",
+    "addbmm_empty_keeps_input_dtype": "y = T.ones(3, 5).addbmm(T.zeros((0, 3, 4), {F64}), "
+                                      "T.zeros((0, 4, 5), {F64}), alpha=2)".replace("{F64}", F64),
+    "mm_of_bool_raises": "b = T.tensor([[True, False], [True, True]]); y = b @ b",
+    "tensordot_size1_broadcasts": f"y = T.tensordot(T.ones((2, 1), {F64}), {M}, 1); "
+                                  "s = y.sum(); s.backward()",
 }
 
 
