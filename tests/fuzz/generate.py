@@ -88,6 +88,15 @@ def _leaf_source(x: np.ndarray, kind: str, layout: str) -> str:
     return f"T.tensor({literal(x)}, {dtype}, requires_grad=True)"
 
 
+def _usable(t: torch.Tensor) -> bool:
+    """False for a view PyTorch invalidated (an output of split whose base changed in place):
+    even reading its is_leaf raises."""
+    try:
+        return t.is_leaf in (True, False)
+    except RuntimeError:
+        return False
+
+
 def run(code: str, ns: dict) -> None:
     """Execute one statement, silencing both libraries' warnings (they are not compared)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -155,7 +164,7 @@ class _Builder:
                 [(f"{key}[{i}]", v) for i, v in enumerate(value)][:4]
                 if isinstance(value, (tuple, list)) else [])
             out += [(expr, t) for expr, t in items if isinstance(t, torch.Tensor)
-                    and (t.dtype.is_floating_point or not floating)]
+                    and (t.dtype.is_floating_point or not floating) and _usable(t)]
         return out
 
     def pick(self, candidates: list) -> tuple | None:
