@@ -134,6 +134,77 @@ class _Capture:
         return [self.found.get(id(t)) for t in self.tensors]
 
 
+class _Pass:
+    """One backward pass: the gradients waiting for each node, in a heap newest first, and
+    where a leaf's gradient goes (its .grad, the running sum of a leaf with hooks, or
+    autograd.grad's capture).
+
+    A node is made after every node it feeds, so the newest pending node has received all
+    its gradient: that is a topological order without counting dependencies first
+    (PyTorch orders by sequence number too)."""
+
+    def __init__(self, roots: list[Tensor], capture: list[Tensor] | None) -> None:
+        self.storage: set[int] = set()  # ids of memory handed to some .grad this pass
+        self.borrowed: set[int] = set()  # .grad tensors whose array a node may still use
+        self.catch = None if capture is None else _Capture(capture)
+        self.needed, self.runs = (None, None) if self.catch is None else \
+            self.catch.needed(roots)
+        self.hooked: dict[int, tuple[Tensor, Any]] = {}  # hooked leaves: gradient so far
+        self.buffers: dict[Function, Any] = {}
+        self.owned: set[Function] = set()  # buffers the engine allocated: add in place
+        self.heap: list[tuple[int, Function]] = []
+
+    def send(self, target: Function | Tensor, grad: Any) -> None:
+        """Add `grad` to what a node (or a leaf tensor) receives in this pass."""
+        if isinstance(target, Function):
+            if self.needed is not None and target not in self.needed:
+                return
+            pending = self.buffers.get(target)
+            if pending is None:
+                self.buffers[target] = grad
+                heappush(self.heap, (-target.seq, target))
+            elif target in self.owned:
+                pending += grad
+            else:
+                self.buffers[target] = as_array(pending + grad)
+                self.owned.add(target)
+        elif _LEAF_HOOKS and id(target) in _LEAF_HOOKS:
+            _hold(self.hooked, target, grad)
+        else:
+            self.deliver(target, grad)
+
+    def deliver(self, leaf: Tensor, grad: Any) -> None:
+        """A leaf's gradient: into its .grad, or to autograd.grad's result."""
+        if self.catch is None:
+            _accumulate(leaf, grad, self.storage, self.borrowed)
+        else:
+            self.catch.leaf(leaf, grad)
+
+    def arrive(self, node: Function, grad: Any) -> Any:
+        """A node's whole gradient, before its backward: the node's tensor hooks may replace
+        it, retain_grad() keeps it, autograd.grad captures it."""
+        for hook in node.hooks or ():
+            replaced = hook(Tensor._make(grad, False, None))
+            if replaced is not None:
+                grad = replaced._data
+        keeper = node.retained
+        retained = None if keeper is None else keeper()
+        if retained is not None:  # (autograd.grad fills retained grads too, as PyTorch)
+            _accumulate(retained, grad, self.storage, self.borrowed)
+        if self.catch is not None:
+            self.catch.node(node, grad)
+        return grad
+
+    def finish(self) -> None:
+        """Leaves with hooks: the hooks see the whole gradient of the pass, then .grad."""
+        for tensor, grad in self.hooked.values():
+            for hook in list(_LEAF_HOOKS.get(id(tensor), ())):
+                replaced = hook(Tensor._make(grad, False, None))
+                if replaced is not None:
+                    grad = as_array(replaced._data)
+            self.deliver(tensor, grad)
+
+
 def run_backward(
     roots: list[Tensor],
     root_grads: list[Any],
@@ -143,67 +214,25 @@ def run_backward(
     """Backpropagate `root_grads` from `roots`.
 
     Without `capture`, gradients accumulate into leaves' `.grad`. With `capture` (for
-    `autograd.grad`), the gradients of those tensors are returned instead and no `.grad`
-    is touched.
+    `autograd.grad`), the gradients of those tensors are returned instead, no leaf's
+    `.grad` is touched, and only the nodes on a path to them run.
     """
-    storage: set[int] = set()
-    borrowed: set[int] = set()
-    catch = None if capture is None else _Capture(capture)
-    hooked: dict[int, tuple[Tensor, Any]] = {}  # leaves with hooks: their summed gradient
-    buffers: dict[Function, Any] = {}
-    owned: set[Function] = set()  # buffers the engine allocated, safe to add into in place
-    # Nodes waiting to run, newest first. A node is made after every node it feeds, so the
-    # newest pending node has received all its gradient: that is a topological order
-    # without counting dependencies first (PyTorch orders by sequence number too).
-    heap: list[tuple[int, Function]] = []
-    needed, runs = (None, None) if catch is None else catch.needed(roots)
+    run = _Pass(roots, capture)
     for tensor, grad in zip(roots, root_grads):
-        node = tensor._node
-        if needed is not None and node is not None and node not in needed:
-            continue
-        if node is None:
-            if _LEAF_HOOKS and id(tensor) in _LEAF_HOOKS:
-                _hold(hooked, tensor, grad)
-            elif catch is None:
-                _accumulate(tensor, grad, storage, borrowed)
-            else:
-                catch.leaf(tensor, grad)
-        elif node in buffers:
-            buffers[node] = as_array(buffers[node] + grad)
-            owned.add(node)
-        else:
-            buffers[node] = grad
-            heappush(heap, (-node.seq, node))
+        run.send(tensor._node or tensor, grad)
     anomaly = _Switches.anomaly
     previous_mode = state.enabled
     state.enabled = False  # backward rules run on arrays; nothing below may record a graph
+    heap, buffers, send = run.heap, run.buffers, run.send  # (locals: the loop is hot)
     try:
         while heap:
             node = heappop(heap)[1]
             grad = buffers.pop(node)
-            versions = node.versions  # flat (box, version, id) triples; None once freed
-            if versions:
-                for i in range(0, len(versions), 3):
-                    if versions[i][0] != versions[i + 1]:
-                        node.check_versions()  # raises if that array was saved
-            elif versions is None:
-                node.check_versions()  # raises the 'backward a second time' error
-            keeper = None
-            hooks = node.hooks
-            if hooks is not None:  # rare: tensor hooks and retain_grad()
-                for hook in hooks:
-                    replaced = hook(Tensor._make(grad, False, None))
-                    if replaced is not None:
-                        grad = replaced._data
-                keeper = node.retained
-                if keeper is not None:  # autograd.grad fills retained grads too, as PyTorch
-                    retained = keeper()
-                    if retained is not None:
-                        _accumulate(retained, grad, storage, borrowed)
-            if catch is not None:
-                catch.node(node, grad)
-                if node not in runs:  # captured here, and nothing it feeds is wanted
-                    continue
+            _check_saved(node)
+            if node.hooks is not None or run.catch is not None:  # rare: hooks, retain_grad
+                grad = run.arrive(node, grad)
+                if run.runs is not None and node not in run.runs:
+                    continue  # captured here, and nothing it feeds is wanted
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -213,42 +242,23 @@ def run_backward(
             if not retain_graph:  # saved arrays: freed as soon as they are used
                 node.release()
             for parent, g in zip(node.next_nodes, grads):
-                if g is None or parent is None:
-                    continue
-                if g.__class__ is not ndarray:  # a rule's 0-d result may be a NumPy scalar
-                    g = as_array(g)
-                if not isinstance(parent, Function):
-                    if _LEAF_HOOKS and id(parent) in _LEAF_HOOKS:
-                        _hold(hooked, parent, g)
-                    elif catch is None:
-                        _accumulate(parent, g, storage, borrowed)
-                    else:
-                        catch.leaf(parent, g)
-                    continue
-                if needed is not None and parent not in needed:
-                    continue
-                pending = buffers.get(parent)
-                if pending is None:
-                    buffers[parent] = g
-                    heappush(heap, (-parent.seq, parent))
-                elif parent in owned:
-                    pending += g
-                else:
-                    buffers[parent] = as_array(pending + g)
-                    owned.add(parent)
-        # a leaf's hooks see its whole gradient of this pass, before it reaches .grad
-        for tensor, g in hooked.values():
-            for hook in list(_LEAF_HOOKS.get(id(tensor), ())):
-                replaced = hook(Tensor._make(g, False, None))
-                if replaced is not None:
-                    g = as_array(replaced._data)
-            if catch is None:
-                _accumulate(tensor, g, storage, borrowed)
-            else:
-                catch.leaf(tensor, g)
+                if g is not None and parent is not None:  # (a rule's 0-d result may be a
+                    send(parent, g if g.__class__ is ndarray else as_array(g))  # scalar)
+        run.finish()
     finally:
         state.enabled = previous_mode
-    return None if catch is None else catch.result()
+    return None if run.catch is None else run.catch.result()
+
+
+def _check_saved(node: Function) -> None:
+    """Raise if the node was freed, or if an array it saved changed in place since."""
+    versions = node.versions  # flat (box, version, id) triples; None once freed
+    if versions:
+        for i in range(0, len(versions), 3):
+            if versions[i][0] != versions[i + 1]:
+                node.check_versions()  # raises if that array was one it saved
+    elif versions is None:
+        node.check_versions()  # raises the 'backward a second time' error
 
 
 def _hold(hooked: dict[int, tuple[Tensor, Any]], tensor: Tensor, grad: Any) -> None:
