@@ -71,3 +71,29 @@ def test_distributed_sampler_shuffles_alike_on_every_replica_per_epoch() -> None
         range(4))) == 4  # one process: replica 0 of 1 gets everything
     with pytest.raises(ValueError, match="Invalid rank"):
         data.DistributedSampler(range(4), num_replicas=2, rank=2)
+
+
+class _Stream(data.IterableDataset):
+    def __init__(self, values) -> None:
+        self.values = values
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def test_chain_and_stack_datasets_as_pytorch() -> None:
+    chained = _Stream([1, 2]) + _Stream([3])
+    assert isinstance(chained, data.ChainDataset) and list(chained) == [1, 2, 3]
+    assert len(chained) == 3
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):
+        list(data.ChainDataset([data.TensorDataset(rb.arange(2))]))
+    images, labels = data.TensorDataset(rb.arange(3)), [10, 11, 12]
+    assert data.StackDataset(images, labels)[1] == (images[1], 11)
+    assert data.StackDataset(x=images, y=labels)[2]["y"] == 12
+    with pytest.raises(ValueError, match="Size mismatch"):
+        data.StackDataset(images, [1])
+    theirs = torch.utils.data.StackDataset([1, 2], [3, 4])
+    assert data.StackDataset([1, 2], [3, 4])[0] == theirs[0] and len(theirs) == 2
