@@ -243,15 +243,15 @@ class LogAddExp(Function):
     @staticmethod
     def forward(ctx, a, b, base2=False):
         xp = ctx.xp
-        out = (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b)  # not the result: PyTorch's backward does without it
         ctx.base2 = base2
-        return out
+        return (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         xp = ctx.xp
+        out = (xp.logaddexp2 if ctx.base2 else xp.logaddexp)(a, b)
         power = xp.exp2 if ctx.base2 else xp.exp
         need_a, need_b = ctx.needs_input_grad
         # d/da = e^a / (e^a + e^b) = e^(a - out), never above 1

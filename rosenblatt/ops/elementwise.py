@@ -144,35 +144,43 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # as PyTorch, each operand is kept only for the other's gradient: `y * 0.4` keeps
+        # nothing of y, which may then change in place
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = a.shape, b.shape
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         shape = grad.shape  # same-shape operands (the common case) skip unbroadcast
-        return (None if not need_a else grad * b if a.shape == shape
-                else unbroadcast(grad * b, a.shape),
-                None if not need_b else grad * a if b.shape == shape
-                else unbroadcast(grad * a, b.shape))
+        return (None if not need_a else grad * b if sa == shape
+                else unbroadcast(grad * b, sa),
+                None if not need_b else grad * a if sb == shape
+                else unbroadcast(grad * a, sb))
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # PyTorch keeps the dividend only for the divisor's gradient
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.shapes = a.shape, b.shape
         with quiet():
             return a / b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         with quiet():
             grad_a = grad / b
-            return (unbroadcast(grad_a, a.shape) if need_a else None,
-                    unbroadcast(-grad_a * a / b, b.shape) if need_b else None)
+            return (unbroadcast(grad_a, sa) if need_a else None,
+                    unbroadcast(-grad_a * a / b, sb) if need_b else None)
 
 
 class Pow(Function):

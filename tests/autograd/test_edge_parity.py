@@ -297,6 +297,15 @@ CASES = {
                            "T.nn.functional.elu(x).sum().backward(); R = x.grad",
     "erf_float32_grad_dtype": "x = T.ones(2, requires_grad=True); "
                               "R = T.autograd.grad(T.erf(x).sum(), x)[0]",
+    # what an elementwise op keeps for backward (in-place changes to anything else are fine)
+    "mul_by_number_keeps_nothing": f"x = T.ones(2, {F64}); y = x * 1; z = y * .4; y.mul_(2); "
+                                   "z.sum().backward(); R = x.grad",
+    "mul_keeps_operand_for_other": f"x = T.ones(2, {F64}); w = T.ones(2, {F64}); y = x * 1; "
+                                   "z = y * w; y.mul_(2); z.sum().backward()",
+    "div_keeps_no_dividend": f"x = T.ones(2, {F64}); y = x * 1; z = y / 2; y.add_(1); "
+                             "z.sum().backward(); R = x.grad",
+    "logaddexp_keeps_no_result": f"x = T.ones(2, {F64}); y = x.logaddexp2(x); y.relu_(); "
+                                 "y.sum().backward(); R = x.grad",
 }
 
 
