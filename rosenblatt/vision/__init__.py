@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-_SUBMODULES = {"datasets", "transforms", "models", "utils"}
+_SUBMODULES = {"datasets", "transforms", "models", "utils", "io"}
 
 
 def __getattr__(name: str) -> Any:
