@@ -298,6 +298,16 @@ def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 
 # ------------------------------------------------------------------- functions
+def _row_major(out: Tensor) -> Tensor:
+    """out, or a row-major copy of it: NumPy's reductions and scans lay their result out
+    like a transposed or expanded input, PyTorch's are contiguous (view() on them works)."""
+    if out._data.flags.c_contiguous:
+        return out
+    from .shape import clone, contiguous_format
+
+    return clone(out, memory_format=contiguous_format)
+
+
 def _sum_dtype(x: Tensor, dtype: dtypes.dtype | None) -> Tensor:
     """Integer and bool sums accumulate in int64, as PyTorch's do."""
     if dtype is not None:
@@ -312,7 +322,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
         return SumAll.apply(x)  # loss.sum(): the fast path
     x = _sum_dtype(x, dtype)
-    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return _row_major(Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -324,7 +334,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
             f"mean(): could not infer output dtype. Input dtype must be floating point, "
             f"but got {x.dtype.name}"
         )
-    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return _row_major(Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
 
 
 def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -333,17 +343,19 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any
     axis = None if dim is None else normalize_dim(dim, x.ndim)
     if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: its one element, still 0-d
         axis, keepdim = None, False
-    return Prod.apply(x, axis=axis, keepdim=keepdim)
+    return _row_major(Prod.apply(x, axis=axis, keepdim=keepdim))
 
 
 def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Largest value over `dim` (all when empty); ties share the gradient."""
-    return AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim, largest=True)
+    return _row_major(AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                                 largest=True))
 
 
 def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Smallest value over `dim` (all when empty); ties share the gradient."""
-    return AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim, largest=False)
+    return _row_major(AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                                 largest=False))
 
 
 def _max_min(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
@@ -399,8 +411,8 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # var(x, 1) means dim=1 in PyTorch too
     _refuse_integers(x, "var")
-    return Var.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                     correction=_correction(unbiased, correction))
+    return _row_major(Var.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                                correction=_correction(unbiased, correction)))
 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -409,20 +421,40 @@ def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None
     _refuse_integers(x, "std")
-    return Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                     correction=_correction(unbiased, correction))
+    return _row_major(Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                                correction=_correction(unbiased, correction)))
 
 
 def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over `dim`."""
-    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+    spread = var(x, dim, unbiased, keepdim, correction=correction)
+    return spread, _welford_mean(x, dim, keepdim)
+
+
+def _welford_mean(x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """The mean of var_mean and std_mean. PyTorch computes it by Welford's running updates,
+    where any element after an inf makes it nan (inf - inf): so it is here, while the
+    gradient stays that of the mean."""
+    out = mean(x, dim, keepdim)
+    data = x._data
+    xp = array_module(data)
+    if data.dtype.kind != "f" or xp.isfinite(data).all():
+        return out
+    axes = normalize_dims(dim, x.ndim)
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    moved = xp.moveaxis(data, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+    rows = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+    # (the mean is a new array no backward reads: writing into it changes no gradient)
+    xp.copyto(out._data, xp.nan, where=xp.isinf(rows[..., :-1]).any(axis=-1).reshape(
+        out.shape))
+    return out
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably."""
     x = _float_input(x)
-    return LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return _row_major(LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
 
 
 def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
@@ -439,26 +471,26 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
     x = x if dtype is None else cast(x, dtype)
     axes = normalize_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
-        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+        return _row_major(Norm2.apply(x, axes=axes, keepdim=keepdim))
     if p == float("inf"):
         return amax(abs_(x), () if axes is None else axes, keepdim)
     if p == -float("inf"):
         return amin(abs_(x), () if axes is None else axes, keepdim)
-    return PNorm.apply(x, p=p, axes=axes, keepdim=keepdim)
+    return _row_major(PNorm.apply(x, p=p, axes=axes, keepdim=keepdim))
 
 
 @scalar_as_vector
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along `dim`."""
     x = _sum_dtype(x, dtype)
-    return CumSum.apply(x, axis=normalize_dim(dim, x.ndim))
+    return _row_major(CumSum.apply(x, axis=normalize_dim(dim, x.ndim)))
 
 
 @scalar_as_vector
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along `dim` (integers accumulate in int64)."""
     x = _sum_dtype(x, dtype)
-    return CumProd.apply(x, axis=normalize_dim(dim, x.ndim))
+    return _row_major(CumProd.apply(x, axis=normalize_dim(dim, x.ndim)))
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
@@ -491,19 +523,19 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element over `dim` is nonzero."""
     out = x._data.all(axis=normalize_dims(dim, x.ndim), keepdims=keepdim)
-    return _no_grad_result(array_module(x._data).asarray(out))
+    return _no_grad_result(array_module(x._data).asarray(out, order="C"))
 
 
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element over `dim` is nonzero."""
     out = x._data.any(axis=normalize_dims(dim, x.ndim), keepdims=keepdim)
-    return _no_grad_result(array_module(x._data).asarray(out))
+    return _no_grad_result(array_module(x._data).asarray(out, order="C"))
 
 
 def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     """Number of nonzero elements over `dim`."""
     out = (x._data != 0).sum(axis=normalize_dims(dim, x.ndim))
-    return _no_grad_result(array_module(x._data).asarray(out, dtype="int64"))
+    return _no_grad_result(array_module(x._data).asarray(out, dtype="int64", order="C"))
 
 
 # ------------------------------------------------------------ more reductions
@@ -531,7 +563,7 @@ class NanSum(Function):
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Sum over `dim` treating nan as 0; (...) -> reduced shape (integers sum in int64)."""
     x = _sum_dtype(input, dtype)
-    return NanSum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return _row_major(NanSum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -761,7 +793,8 @@ def _cummax_min(x: Tensor, dim: int, largest: bool) -> Any:
     shape = [1] * data.ndim
     shape[axis] = data.shape[axis]
     positions = xp.arange(data.shape[axis]).reshape(shape)
-    indices = _accumulate(xp, "maximum", xp.where(hit, positions, 0), axis).astype(xp.int64)
+    indices = _accumulate(xp, "maximum", xp.where(hit, positions, 0), axis).astype(
+        xp.int64, order="C")  # row-major like PyTorch's, whatever the input's layout
     indices = _no_grad_result(indices.reshape(x.shape))
     values = gather(x if x.ndim else x.reshape(1), axis, indices.reshape(data.shape))
     values = values.reshape(x.shape)
@@ -820,7 +853,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
             f"logcumsumexp(): not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
     if input.ndim == 0:
         return input * 1
-    return LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim))
+    return _row_major(LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim)))
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
@@ -843,7 +876,8 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # no
     """(std, mean) over `dim`; unbiased/correction as std takes them."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # std_mean(x, 1) means dim=1, as in var_mean
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    spread = std(input, dim, unbiased, keepdim, correction=correction)
+    return spread, _welford_mean(input, dim, keepdim)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

@@ -11,6 +11,12 @@ from ..autograd.tensor import Tensor
 from ._util import normalize_dim, scalar_as_vector, unbroadcast
 
 
+def row_major(a: Any) -> Any:
+    """a, or a row-major copy of it: NumPy lays results out like their inputs (transposed,
+    expanded), PyTorch's are contiguous (view() on them works)."""
+    return a if a.flags.c_contiguous else a.copy()
+
+
 class Reshape(Function):
     view = True
 
@@ -132,7 +138,7 @@ class Cat(Function):
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
         ctx.sizes = [a.shape[axis] for a in arrays]
-        return ctx.xp.concatenate(arrays, axis=axis)
+        return row_major(ctx.xp.concatenate(arrays, axis=axis))
 
     @staticmethod
     def backward(ctx, grad):
@@ -151,7 +157,7 @@ class Repeat(Function):
         ctx.input_shape = x.shape
         ctx.shape = (1,) * (len(repeats) - x.ndim) + x.shape  # padded to len(repeats)
         ctx.repeats = repeats
-        return ctx.xp.tile(x, repeats)
+        return row_major(ctx.xp.tile(x, repeats))
 
     @staticmethod
     def backward(ctx, grad):
@@ -504,7 +510,7 @@ class Roll(Function):
     @staticmethod
     def forward(ctx, x, shifts, axes):
         ctx.shifts, ctx.axes = shifts, axes
-        return ctx.xp.roll(x, shifts, axes)
+        return row_major(ctx.xp.roll(x, shifts, axes))
 
     @staticmethod
     def backward(ctx, grad):

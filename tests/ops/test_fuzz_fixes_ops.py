@@ -89,6 +89,17 @@ PROGRAMS = {
     "mm_of_bool_raises": "b = T.tensor([[True, False], [True, True]]); y = b @ b",
     "tensordot_size1_broadcasts": f"y = T.tensordot(T.ones((2, 1), {F64}), {M}, 1); "
                                   "s = y.sum(); s.backward()",
+    # reductions, scans, cat, roll and tile return contiguous tensors whatever the input's
+    # layout; var_mean's and std_mean's mean is nan after an inf (Welford's updates)
+    "nansum_of_expanded_views": "x = T.tensor([[1., 2.], [3., 4.]], dtype=T.float64)"
+                                ".expand(2, 2, 2).requires_grad_(); y = x.nansum(-1).view(-1)",
+    "cumsum_of_transposed_views": f"x = {M}.t(); y = T.cumsum(x, 0).view(9)",
+    "sum_of_transposed_views": "x = T.ones(4, 3, 5).transpose(0, 2); y = x.sum(-1).view(-1); "
+                               "z = T.cat([x, x]).view(-1); w = x.roll(1, 0).view(-1)",
+    "var_mean_after_inf": "x = T.tensor([[1., float('inf'), 2.], [1., 2., float('inf')]], "
+                          f"{F64}); v, m = T.var_mean(x, 1); s = m.sum(); s.backward()",
+    "std_mean_after_inf": "x = T.tensor([[float('inf'), 1.], [1., 2.]], "
+                          f"{F64}); s, m = T.std_mean(x, 0, False)",
 }
 
 
