@@ -306,6 +306,13 @@ CASES = {
                              "z.sum().backward(); R = x.grad",
     "logaddexp_keeps_no_result": f"x = T.ones(2, {F64}); y = x.logaddexp2(x); y.relu_(); "
                                  "y.sum().backward(); R = x.grad",
+    "channel_shuffle_is_not_a_view": f"x = T.zeros((0, 6, 1), {F64}); "
+                                     "y = T.nn.functional.channel_shuffle(x, 3); y.zero_(); R = y",
+    "pixel_shuffle_is_not_a_view": f"x = T.ones((1, 4, 1, 1), {F64}); "
+                                   "y = T.nn.functional.pixel_shuffle(x, 2); y.mul_(2); R = y",
+    "channel_shuffle_of_expanded_is_contiguous": "x = T.ones(1, 3, 1).expand(2, 3, 1); "
+                                                 "R = T.nn.functional.channel_shuffle(x, 3)"
+                                                 ".view(-1)",
 }
 
 

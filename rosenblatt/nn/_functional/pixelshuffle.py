@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from ..._backend import array_module
 from ...autograd.tensor import Tensor
-from ...ops.shape import permute, reshape
+from ...ops.shape import clone, contiguous_format, permute, reshape
+
+
+def _not_a_view(out: Tensor, input: Tensor) -> Tensor:  # noqa: A002
+    """`out`, copied where the reshapes could make it a view of `input` (size-1 or empty
+    groups): PyTorch's shuffles always return a new tensor, which in-place ops may change."""
+    data = out._data
+    if not data.size or array_module(data).may_share_memory(data, input._data):  # empty: cheap
+        return clone(out, memory_format=contiguous_format)
+    return out
 
 
 def _check_factor(value: object, name: str, op: str) -> int:
@@ -35,7 +45,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     # (*, C, r, r, H, W) -> (*, C, H, r, W, r): each r x r block of channels becomes pixels
     x = reshape(input, (*batch, channels // (r * r), r, r, h, w))
     x = permute(x, (*range(n), n, n + 3, n + 1, n + 4, n + 2))
-    return reshape(x, (*batch, channels // (r * r), h * r, w * r))
+    return _not_a_view(reshape(x, (*batch, channels // (r * r), h * r, w * r)), input)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
@@ -52,7 +62,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     # (*, C, H, r, W, r) -> (*, C, r, r, H, W): the inverse of pixel_shuffle's permutation
     x = reshape(input, (*batch, channels, h // r, r, w // r, r))
     x = permute(x, (*range(n), n, n + 2, n + 4, n + 1, n + 3))
-    return reshape(x, (*batch, channels * r * r, h // r, w // r))
+    return _not_a_view(reshape(x, (*batch, channels * r * r, h // r, w // r)), input)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
@@ -73,4 +83,4 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     # (N, g, C/g, *) -> (N, C/g, g, *): reading the groups column by column interleaves them
     x = reshape(input, (n, groups, channels // groups, *rest))
     x = permute(x, (0, 2, 1, *range(3, x.ndim)))
-    return reshape(x, tuple(input.shape))
+    return _not_a_view(reshape(x, tuple(input.shape)), input)
