@@ -171,7 +171,7 @@ class _Builder:
         return candidates[self.rng.integers(len(candidates))] if candidates else None
 
     # ------------------------------------------------------------------ inputs
-    def values(self, shape: tuple, domain: str) -> tuple[np.ndarray, tuple]:
+    def values(self, shape: tuple, domain: str) -> np.ndarray:
         """Float64 values of `domain`, rounded (short repros) and distinct (no ties)."""
         x = np.round(sample(self.rng, shape, domain, np.float64), 2).reshape(-1)
         seen: set = set()
@@ -180,12 +180,12 @@ class _Builder:
                 v = round(v + 0.01, 2)
             seen.add(v)
             x[i] = v
-        return x.reshape(shape), ()
+        return x.reshape(shape)
 
     def leaf(self, shape: tuple, domain: str) -> str:
         """A new input tensor of `shape` (statement added); returns its name."""
         rng, name = self.rng, self.name("x")
-        clean, _ = self.values(shape, domain)
+        clean = self.values(shape, domain)
         x, edges = clean.copy(), ()
         if x.size and rng.random() < 0.3:
             x, edges = self.edges(x)
