@@ -69,12 +69,11 @@ def test_cuda_seeding_seeds_the_shared_generator() -> None:
     assert rb.equal(a, rb.rand(3))
 
 
-def test_onnx_imports_and_export_says_it_is_missing() -> None:
-    import rosenblatt.onnx as onnx
+def test_onnx_imports_and_no_export_is_in_progress() -> None:
+    import rosenblatt.onnx as onnx  # the exporter itself: tests/onnx
 
     assert onnx.is_in_onnx_export() is False
-    with pytest.raises(NotImplementedError, match="does not export ONNX"):
-        onnx.export(rb.nn.Linear(2, 2), (rb.ones(1, 2),), "model.onnx")
+    assert callable(onnx.export)
 
 
 def test_thread_and_determinism_settings() -> None:

@@ -1,21 +1,132 @@
-"""`torch.onnx`: importable, so programs that only mention it run; exporting is not there yet.
+"""`torch.onnx`: export a model to ONNX, with PyTorch's `export` signature.
 
-The export itself belongs to another piece of work; until it lands, `export` raises at the
-call (never at import), saying so.
+Approach: op-level tracing, as onnx-chainer. The model runs once on the example inputs while
+every op application (`Function.apply`) is recorded with its parameters (see `_graph`); each
+recorded op is then converted by a converter keyed by its Function class (`converters`).
+Op-level rather than per-layer converters because models mix layers with tensor code (a
+ResNet's residual `out + identity`, `x.flatten(1)`, `F.relu`), which a per-layer exporter
+cannot see; the layers themselves come out as their ONNX ops anyway (Linear -> Gemm,
+Conv2d -> Conv, BatchNorm -> BatchNormalization...). Needs the `export` extra (onnx).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["export", "is_in_onnx_export"]
+from ._graph import UnsupportedOperatorError
+
+__all__ = ["export", "is_in_onnx_export", "UnsupportedOperatorError"]
+
+_exporting = False
 
 
-def export(model: Any, args: Any = (), f: Any = None, *more: Any, **kwargs: Any) -> Any:
-    """Raises NotImplementedError: Rosenblatt cannot export ONNX from torch.onnx.export yet."""
-    raise NotImplementedError("torch.onnx.export: Rosenblatt does not export ONNX models yet")
+def _require_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("torch.onnx.export needs the onnx package: "
+                          "pip install 'rosenblatt[export]'") from None
+    return onnx
+
+
+def _tensors(value: Any) -> list:
+    """The tensors of an output: a tensor, or a (nested) tuple/list of them."""
+    from ..autograd.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    raise TypeError(f"torch.onnx.export: model outputs must be tensors, got "
+                    f"{type(value).__name__}")
+
+
+def _names(given: Any, count: int, default: str) -> list[str]:
+    given = list(given or [])
+    return given[:count] + [f"{default}.{i}" if i else default for i in range(len(given), count)]
+
+
+def _value_info(name: str, tensor: Any, axes: Any) -> Any:
+    """A graph input/output declaration; `axes` ({axis: name} or [axis]) become dim_params."""
+    from onnx import helper
+
+    if isinstance(axes, (list, tuple)):
+        axes = {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
+    axes = {int(a) % max(tensor.ndim, 1): n for a, n in (axes or {}).items()}
+    dims = [axes.get(i, int(s)) for i, s in enumerate(tensor.shape)]
+    dtype = helper.np_dtype_to_tensor_dtype(tensor.detach().numpy().dtype)
+    return helper.make_tensor_value_info(name, dtype, dims)
+
+
+def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
+           output_names: Any = None, dynamic_axes: Any = None, opset_version: int | None = 17,
+           export_params: bool = True, do_constant_folding: bool = True,
+           verbose: bool = False, **kwargs: Any) -> Any:
+    """Trace `model(*args)` into an ONNX graph saved to `f` (a path or binary file).
+
+    `args`: a tensor or tuple of tensors (example inputs; a trailing dict is keyword
+    arguments). Without `f`, returns the onnx ModelProto. The model is traced in eval mode.
+    """
+    global _exporting
+    onnx = _require_onnx()
+    from onnx import helper
+
+    import rosenblatt as rb
+
+    from . import converters  # noqa: F401 - registers the converters
+    from ._graph import Graph, needed, recording
+
+    opset = 17 if opset_version is None else int(opset_version)
+    if opset < 17:
+        raise ValueError(f"torch.onnx.export: opset_version must be 17 or newer, got {opset}")
+    if not export_params:
+        raise NotImplementedError("torch.onnx.export: export_params=False is not supported")
+    call_args = args if isinstance(args, tuple) else (args,)
+    call_kwargs: dict = {}
+    if call_args and isinstance(call_args[-1], dict):
+        call_args, call_kwargs = call_args[:-1], call_args[-1]
+    inputs = _tensors(list(call_args) + list(call_kwargs.values()))
+    known = {}
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        known.setdefault(id(t), name)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    _exporting = True
+    try:
+        with rb.enable_grad(), recording() as tape:
+            result = model(*call_args, **call_kwargs)
+    finally:
+        _exporting = False
+        for m, mode in modes:
+            m.training = mode
+    outputs = _tensors(result)
+    graph = Graph(known)
+    in_names = _names(input_names, len(inputs), "input")
+    out_names = _names(output_names, len(outputs), "output")
+    for t, name in zip(inputs, in_names):
+        graph.values[id(t)] = name
+    for step in needed(tape, outputs, inputs):
+        graph.emit(step)
+    nodes = list(graph.nodes)
+    for t, name in zip(outputs, out_names):  # name the outputs as asked
+        nodes.append(helper.make_node("Identity", [graph.value(t)], [name]))
+    dynamic_axes = dynamic_axes or {}
+    proto = helper.make_model(
+        helper.make_graph(
+            nodes, type(model).__name__,
+            [_value_info(n, t, dynamic_axes.get(n)) for t, n in zip(inputs, in_names)],
+            [_value_info(n, t, dynamic_axes.get(n)) for t, n in zip(outputs, out_names)],
+            initializer=list(graph.initializers.values())),
+        opset_imports=[helper.make_opsetid("", opset)], producer_name="rosenblatt")
+    onnx.checker.check_model(proto)
+    if verbose:
+        print(helper.printable_graph(proto.graph))
+    if f is None:
+        return proto
+    onnx.save_model(proto, f)
+    return None
 
 
 def is_in_onnx_export() -> bool:
-    """False: no export is ever in progress."""
-    return False
+    """True while `export` is tracing a model."""
+    return _exporting

@@ -1,0 +1,140 @@
+"""The trace and the ONNX graph builder behind `rosenblatt.onnx.export`.
+
+Tracing: while the model runs once on the example inputs, every `Function.apply` call (the one
+door every op goes through) is recorded on a tape as (op class, input tensors, parameters,
+output). The autograd graph alone is not enough: it keeps no parameters (a convolution's
+stride, a reshape's shape) and records nothing under no_grad. The tape runs with grad enabled
+so that Sequential's fused no-grad inference path (which bypasses the ops) is not taken.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from .._backend import np
+from ..autograd.function import Function
+
+
+@dataclass
+class Step:
+    """One op applied while tracing: its class, tensor inputs, parameters and output."""
+
+    op: type
+    inputs: tuple
+    params: dict
+    output: Any
+
+
+@contextmanager
+def recording() -> Iterator[list[Step]]:
+    """Within the block, every op application is appended to the yielded tape."""
+    tape: list[Step] = []
+    original = Function.__dict__["apply"]
+
+    def apply(cls: type, *inputs: Any, **params: Any) -> Any:
+        out = original.__func__(cls, *inputs, **params)
+        tape.append(Step(cls, inputs, params, out))
+        return out
+
+    Function.apply = classmethod(apply)  # type: ignore[method-assign]
+    try:
+        yield tape
+    finally:
+        Function.apply = original  # type: ignore[method-assign]
+
+
+class UnsupportedOperatorError(RuntimeError):
+    """An op of the traced model has no ONNX converter."""
+
+
+Converter = Callable[["Graph", Step, list], Any]
+CONVERTERS: dict[type, Converter] = {}
+
+
+def converts(*ops: type) -> Callable[[Converter], Converter]:
+    """Register a converter for the given op (Function) classes."""
+    def register(fn: Converter) -> Converter:
+        for op in ops:
+            CONVERTERS[op] = fn
+        return fn
+    return register
+
+
+class Graph:
+    """ONNX nodes, initializers and the tensor -> value-name map of one export."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        from onnx import helper, numpy_helper
+
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.known = dict(names)  # id(tensor) -> name of parameters and buffers
+        self.values: dict[int, str] = {}  # id(tensor) -> ONNX value name
+        self.nodes: list = []
+        self.initializers: dict[str, Any] = {}
+        self._count = itertools.count()
+
+    def fresh(self, hint: str) -> str:
+        """A new unique value name."""
+        return f"{hint}_{next(self._count)}"
+
+    def const(self, array: Any, hint: str = "const") -> str:
+        """An initializer holding `array`; returns its name."""
+        name = self.fresh(hint)
+        self.initializers[name] = self.numpy_helper.from_array(np.ascontiguousarray(array), name)
+        return name
+
+    def value(self, tensor: Any, dtype: Any = None) -> str:
+        """The value name of a tensor: traced, an input, or else a constant (parameters by name).
+
+        `dtype` casts a constant (a Python number an op turned into a tensor) to the op's type."""
+        key = id(tensor)
+        if key in self.values:
+            return self.values[key]
+        array = np.asarray(tensor.detach().numpy())
+        if dtype is not None and array.ndim == 0 and key not in self.known:
+            array = array.astype(dtype)
+        name = self.known.get(key) or self.fresh("const")
+        self.initializers[name] = self.numpy_helper.from_array(np.ascontiguousarray(array), name)
+        self.values[key] = name
+        return name
+
+    def node(self, op: str, inputs: list, hint: str = "", outputs: int = 1, **attrs: Any) -> Any:
+        """Append an ONNX node; returns its output name (or names when outputs > 1)."""
+        names = [self.fresh(hint or op.lower()) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op, list(inputs), names, **attrs))
+        return names[0] if outputs == 1 else names
+
+    def emit(self, step: Step) -> None:
+        """Convert one traced op; its output gets the converter's value name."""
+        converter = CONVERTERS.get(step.op)
+        if converter is None:
+            raise UnsupportedOperatorError(
+                f"torch.onnx.export: the op {step.op.__name__} ({step.op.__module__}) has no "
+                "ONNX converter in Rosenblatt")
+        names = [None if t is None else self.value(t, _dtype_of(step)) for t in step.inputs]
+        self.values[id(step.output)] = converter(self, step, names)
+
+
+def _dtype_of(step: Step) -> Any:
+    """The dtype constants of an arithmetic op take: its output's (floating) dtype."""
+    dtype = step.output.detach().numpy().dtype
+    return dtype if dtype is not None and dtype.kind == "f" else None
+
+
+def needed(tape: list[Step], outputs: list, inputs: list) -> list[Step]:
+    """The steps the outputs depend on, in tape order (shape checks and dead ops dropped)."""
+    producer = {id(s.output): i for i, s in enumerate(tape)}
+    stop = {id(t) for t in inputs}
+    keep: set[int] = set()
+    stack = [id(t) for t in outputs]
+    while stack:
+        key = stack.pop()
+        i = producer.get(key)
+        if key in stop or i is None or i in keep:
+            continue
+        keep.add(i)
+        stack.extend(id(t) for t in tape[i].inputs if t is not None)
+    return [tape[i] for i in sorted(keep)]

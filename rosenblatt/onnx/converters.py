@@ -1,0 +1,200 @@
+"""ONNX converters, one per Rosenblatt op (Function class), as onnx-chainer keys them.
+
+Each converter gets the graph, the traced step (op, input tensors, parameters, output) and
+the value names of the inputs (None for an absent optional input), emits ONNX nodes and
+returns the name of the op's output.
+"""
+
+from __future__ import annotations
+
+from .._backend import np
+from ..ops import activation, conv, elementwise, fused, linalg, norm, pool, shape
+from ..ops.embedding import Embedding
+from ._graph import Graph, Step, converts
+
+_UNARY = {
+    elementwise.Neg: "Neg", elementwise.Exp: "Exp", elementwise.Log: "Log",
+    elementwise.Sqrt: "Sqrt", elementwise.Abs: "Abs", elementwise.Sin: "Sin",
+    elementwise.Cos: "Cos", elementwise.Tanh: "Tanh", elementwise.Sigmoid: "Sigmoid",
+    elementwise.Relu: "Relu",
+}
+_BINARY = {
+    elementwise.Add: "Add", elementwise.Sub: "Sub", elementwise.Mul: "Mul",
+    elementwise.Div: "Div", elementwise.Pow: "Pow", elementwise.Maximum: "Max",
+    elementwise.Minimum: "Min", linalg.MatMul: "MatMul",
+}
+
+
+@converts(*_UNARY)
+def _unary(g: Graph, step: Step, names: list) -> str:
+    return g.node(_UNARY[step.op], names[:1])
+
+
+@converts(*_BINARY)
+def _binary(g: Graph, step: Step, names: list) -> str:
+    return g.node(_BINARY[step.op], names[:2])
+
+
+@converts(elementwise.Rsqrt)
+def _rsqrt(g: Graph, step: Step, names: list) -> str:
+    return g.node("Reciprocal", [g.node("Sqrt", names[:1])])
+
+
+@converts(activation.LeakyRelu)
+def _leaky_relu(g: Graph, step: Step, names: list) -> str:
+    return g.node("LeakyRelu", names[:1], alpha=float(step.params["slope"]))
+
+
+@converts(activation.Elu)
+def _elu(g: Graph, step: Step, names: list) -> str:
+    return g.node("Elu", names[:1], alpha=float(step.params["alpha"]))
+
+
+@converts(activation.Gelu)
+def _gelu(g: Graph, step: Step, names: list) -> str:
+    x = names[0]
+    dtype = step.output.detach().numpy().dtype
+    half, one = g.const(np.array(0.5, dtype)), g.const(np.array(1.0, dtype))
+    if step.params["approximate"] == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [x, g.node("Mul", [x, x])])
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.const(np.array(0.044715, dtype))])])
+        scaled = g.node("Mul", [inner, g.const(np.array(np.sqrt(2 / np.pi), dtype))])
+        gate = g.node("Add", [one, g.node("Tanh", [scaled])])
+    else:  # 0.5 x (1 + erf(x / sqrt 2))
+        erf = g.node("Erf", [g.node("Div", [x, g.const(np.array(np.sqrt(2.0), dtype))])])
+        gate = g.node("Add", [one, erf])
+    return g.node("Mul", [g.node("Mul", [x, half]), gate])
+
+
+@converts(activation.Silu)
+def _silu(g: Graph, step: Step, names: list) -> str:
+    return g.node("Mul", [names[0], g.node("Sigmoid", names[:1])])
+
+
+@converts(fused.Softmax, fused.LogSoftmax)
+def _softmax(g: Graph, step: Step, names: list) -> str:
+    op = "Softmax" if step.op is fused.Softmax else "LogSoftmax"
+    return g.node(op, names[:1], axis=int(step.params["axis"]))
+
+
+@converts(linalg.Linear)
+def _linear(g: Graph, step: Step, names: list) -> str:
+    x, w, b = names
+    if step.inputs[0].ndim == 2:  # x W^T + b is exactly Gemm
+        return g.node("Gemm", [x, w] + ([b] if b else []), transB=1)
+    out = g.node("MatMul", [x, g.node("Transpose", [w], perm=[1, 0])])
+    return g.node("Add", [out, b]) if b else out
+
+
+@converts(conv.ConvNd)
+def _conv(g: Graph, step: Step, names: list) -> str:
+    p = step.params
+    padding = p["padding"]
+    pads = [int(a) for a, _ in padding] + [int(b) for _, b in padding]
+    return g.node("Conv", [n for n in names if n], strides=list(p["stride"]), pads=pads,
+                  dilations=list(p["dilation"]), group=int(p["groups"]))
+
+
+def _ceil_mode(step: Step, dilation: tuple) -> int:
+    """1 where the traced output is larger than floor-mode pooling gives (ceil_mode=True)."""
+    p, size = step.params, step.inputs[0].shape[2:]
+    floor = [(s + 2 * pad - d * (k - 1) - 1) // st + 1 for s, pad, d, k, st in
+             zip(size, p["padding"], dilation, p["kernel"], p["stride"])]
+    return int(tuple(p["out"]) != tuple(floor))
+
+
+@converts(pool.MaxPoolNd)
+def _max_pool(g: Graph, step: Step, names: list) -> str:
+    p = step.params
+    dilation = tuple(p["dilation"])
+    return g.node("MaxPool", names[:1], kernel_shape=list(p["kernel"]),
+                  strides=list(p["stride"]), pads=list(p["padding"]) * 2,
+                  dilations=list(dilation), ceil_mode=_ceil_mode(step, dilation))
+
+
+@converts(pool.AvgPoolNd)
+def _avg_pool(g: Graph, step: Step, names: list) -> str:
+    p = step.params
+    divisor = np.asarray(p["divisor"])
+    include_pad = int(bool(np.all(divisor == np.prod(p["kernel"]))))
+    return g.node("AveragePool", names[:1], kernel_shape=list(p["kernel"]),
+                  strides=list(p["stride"]), pads=list(p["padding"]) * 2,
+                  count_include_pad=include_pad,
+                  ceil_mode=_ceil_mode(step, (1,) * len(p["kernel"])))
+
+
+@converts(pool.Separable2d)
+def _separable(g: Graph, step: Step, names: list) -> str:
+    # Mh @ x @ Mw^T (adaptive average pooling, interpolation): two broadcast MatMuls
+    dtype = step.output.detach().numpy().dtype
+    mh, mw = (np.asarray(step.params[k], dtype) for k in ("mh", "mw"))
+    t = g.node("MatMul", [names[0], g.const(np.ascontiguousarray(mw.T), "mw")])
+    return g.node("MatMul", [g.const(mh, "mh"), t])
+
+
+@converts(norm.BatchNorm)
+def _batch_norm(g: Graph, step: Step, names: list) -> str:
+    p = step.params
+    if p["batch_stats"]:
+        raise RuntimeError("torch.onnx.export: BatchNorm in training mode (batch statistics) "
+                           "cannot be exported; call model.eval() first")
+    dtype = step.output.detach().numpy().dtype
+    x, w, b = names
+    c = step.inputs[0].shape[1]
+    w = w or g.const(np.ones(c, dtype), "bn_scale")
+    b = b or g.const(np.zeros(c, dtype), "bn_bias")
+    # the op keeps 1/sqrt(var + eps); ONNX takes var and eps: var' = 1/invstd^2 with eps 0
+    var = (1.0 / np.asarray(p["invstd"], np.float64) ** 2).astype(dtype)
+    mean = np.asarray(p["mean"], dtype)
+    return g.node("BatchNormalization", [x, w, b, g.const(mean, "bn_mean"),
+                                         g.const(var, "bn_var")], epsilon=0.0)
+
+
+@converts(norm.LayerNorm)
+def _layer_norm(g: Graph, step: Step, names: list) -> str:
+    x, w, b = names
+    p = step.params
+    if w is None:
+        normalized = step.inputs[0].shape[-p["k"]:]
+        w = g.const(np.ones(normalized, step.output.detach().numpy().dtype), "ln_scale")
+    return g.node("LayerNormalization", [x, w] + ([b] if b else []), axis=-int(p["k"]),
+                  epsilon=float(p["eps"]))
+
+
+def _target_shape(step: Step) -> list:
+    """The reshape target; a kept leading (batch) size becomes 0 (copy) so it stays dynamic."""
+    target = [int(s) for s in step.output.shape]
+    before = step.inputs[0].shape
+    if target and len(before) and before[0] == target[0]:
+        target[0] = 0
+    return target
+
+
+@converts(shape.Reshape)
+def _reshape(g: Graph, step: Step, names: list) -> str:
+    return g.node("Reshape", [names[0], g.const(np.array(_target_shape(step), np.int64))])
+
+
+@converts(shape.Permute)
+def _permute(g: Graph, step: Step, names: list) -> str:
+    return g.node("Transpose", names[:1], perm=[int(d) for d in step.params["dims"]])
+
+
+@converts(shape.Cat)
+def _cat(g: Graph, step: Step, names: list) -> str:
+    return g.node("Concat", [n for n in names if n], axis=int(step.params["axis"]))
+
+
+@converts(Embedding)
+def _embedding(g: Graph, step: Step, names: list) -> str:
+    return g.node("Gather", [names[0], names[1]], axis=0)
+
+
+def supported() -> list[str]:
+    """Names of the ops the exporter converts."""
+    from ._graph import CONVERTERS
+
+    return sorted(op.__name__ for op in CONVERTERS)
+
+
+__all__ = ["supported"]

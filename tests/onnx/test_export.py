@@ -1,0 +1,126 @@
+"""torch.onnx.export: onnx.checker passes and onnxruntime matches Rosenblatt (float32)."""
+
+import io
+
+import numpy as np
+import pytest
+
+import rosenblatt as torch
+import rosenblatt.nn as nn
+import rosenblatt.nn.functional as F
+from rosenblatt.models import MLP, cnn3, lenet5, resnet8
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _export(model, x, **kwargs):
+    buf = io.BytesIO()
+    torch.onnx.export(model, (x,), buf, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, **kwargs)
+    proto = onnx.load_from_string(buf.getvalue())
+    onnx.checker.check_model(proto, full_check=True)
+    return proto, ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+
+
+def _close(got, ref):
+    """Within 1e-5 relative to the output's scale (float32)."""
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * float(np.abs(ref).max()))
+
+
+@pytest.mark.parametrize("make", [
+    MLP, lenet5, lambda: lenet5(activation="tanh", pool="avg"), cnn3, resnet8,
+], ids=["mlp", "lenet5", "lenet5-tanh-avg", "cnn3", "resnet8"])
+def test_models_match_onnxruntime_with_a_dynamic_batch(make):
+    torch.manual_seed(0)
+    model = make().eval()
+    proto, session = _export(model, torch.randn(2, 1, 28, 28))
+    assert proto.opset_import[0].version >= 17
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    x = torch.randn(5, 1, 28, 28)  # another batch size than the traced one
+    _close(session.run(None, {"x": x.numpy()})[0], model(x).detach().numpy())
+
+
+def test_layers_become_their_onnx_ops():
+    proto, _ = _export(resnet8().eval(), torch.randn(1, 1, 28, 28))
+    ops = {n.op_type for n in proto.graph.node}
+    assert {"Conv", "BatchNormalization", "Relu", "Add", "Gemm", "MatMul"} <= ops
+    names = {i.name for i in proto.graph.initializer}
+    assert "conv1.weight" in names and "fc.bias" in names  # parameters keep their names
+
+
+class Mixed(nn.Module):
+    """Functional ops beyond the model zoo: embedding, layer norm, GELU, SiLU, softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.norm = nn.LayerNorm(8)
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, idx):
+        h = self.norm(self.emb(idx))
+        h = F.gelu(self.proj(h)) + F.gelu(h, approximate="tanh") - F.silu(h) * 0.5
+        h = F.leaky_relu(h, 0.1) + F.elu(h) + torch.sigmoid(h).sqrt() / 2
+        return torch.softmax(h.permute(0, 2, 1), dim=-1), F.log_softmax(h, dim=-1)
+
+
+def test_functional_ops_and_several_outputs():
+    torch.manual_seed(0)
+    model = Mixed()
+    idx = torch.randint(0, 20, (2, 6))
+    buf = io.BytesIO()
+    torch.onnx.export(model, (idx,), buf, input_names=["idx"], output_names=["p", "logp"],
+                      dynamic_axes={"idx": [0]})
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    idx = torch.randint(0, 20, (3, 6))
+    got = session.run(None, {"idx": idx.numpy()})
+    for g, r in zip(got, model(idx)):
+        _close(g, r.detach().numpy())
+
+
+def test_saves_to_a_path_and_restores_training_mode(tmp_path):
+    model = lenet5()
+    assert model.training
+    path = tmp_path / "lenet.onnx"
+    assert torch.onnx.export(model, torch.randn(1, 1, 28, 28), str(path)) is None
+    assert model.training  # traced in eval mode, then put back
+    proto = onnx.load(str(path))
+    assert [i.name for i in proto.graph.input] == ["input"]
+    assert [o.name for o in proto.graph.output] == ["output"]
+
+
+class Flipper(nn.Module):
+    def forward(self, x):
+        return torch.flip(x, [1])
+
+
+def test_an_unsupported_op_is_named():
+    with pytest.raises(torch.onnx.UnsupportedOperatorError, match="Flip"):
+        torch.onnx.export(Flipper(), torch.randn(2, 3), io.BytesIO())
+
+
+def test_old_opsets_are_refused():
+    with pytest.raises(ValueError, match="opset_version"):
+        torch.onnx.export(MLP(), torch.randn(1, 784), io.BytesIO(), opset_version=13)
+
+
+def test_a_missing_onnx_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"rosenblatt\[export\]"):
+        torch.onnx.export(MLP(), torch.randn(1, 784), io.BytesIO())
+
+
+def test_is_in_onnx_export_is_true_only_while_tracing():
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(torch.onnx.is_in_onnx_export())
+            return x * 2
+
+    torch.onnx.export(Probe(), torch.randn(2), io.BytesIO())
+    assert seen == [True] and not torch.onnx.is_in_onnx_export()
