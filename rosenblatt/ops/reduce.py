@@ -94,14 +94,19 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        ctx.save_for_backward(x)
+        out = x.prod(axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, out)
         ctx.axis, ctx.keepdim = axis, keepdim
-        return x.prod(axis=axis, keepdims=keepdim)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         xp, axis = ctx.xp, ctx.axis
+        axes = None if axis is None else (axis,)
+        if not (x == 0).any():  # PyTorch's rule then: result / x (nan at an inf, as there)
+            with quiet():
+                return _keep_dims(grad * out, x.shape, axes, ctx.keepdim) / x
         flat = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, -1)
         ones = xp.ones_like(flat[..., :1])
         # product of all elements left of i times all elements right of i (safe with zeros)
@@ -111,7 +116,6 @@ class Prod(Function):
         )
         others = left * right
         others = others.reshape(x.shape) if axis is None else xp.moveaxis(others, -1, axis)
-        axes = None if axis is None else (axis,)
         return _keep_dims(grad, x.shape, axes, ctx.keepdim) * others
 
 
@@ -137,6 +141,8 @@ class AMax(Function):
             winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
+        if ctx.nan_wins:  # PyTorch writes the shares into zeros: a nan grad stays there
+            return ctx.xp.where(winners, grad / count.astype(grad.dtype), grad.dtype.type(0))
         return grad * winners / count.astype(grad.dtype)
 
 
@@ -271,26 +277,43 @@ class CumProd(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.save_for_backward(x)
+        out = ctx.xp.cumprod(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
+        ctx.save_for_backward(x, out)
         ctx.axis = axis
-        return ctx.xp.cumprod(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         xp = ctx.xp
         if x.ndim == 0 or x.shape[ctx.axis] <= 1:  # out = x
             return grad.copy()
-        x, grad = xp.moveaxis(x, ctx.axis, 0), xp.moveaxis(grad, ctx.axis, 0)
-        n = x.shape[0]
-        # d out_j / d x_i = prod_{k<i} x_k * prod_{i<k<=j} x_k for j >= i. With
-        # after_i = sum_{j>=i} grad_j prod_{i<k<=j} x_k = grad_i + x_{i+1} after_{i+1}:
-        after = xp.empty_like(grad)
-        after[n - 1] = grad[n - 1]
-        for i in range(n - 2, -1, -1):
-            after[i] = grad[i] + x[i + 1] * after[i + 1]
-        before = xp.cumprod(xp.concatenate([xp.ones_like(x[:1]), x[:-1]]), axis=0)
-        return xp.moveaxis(before * after, 0, ctx.axis)
+        axis = ctx.axis
+        with quiet():
+            if not (x == 0).any():  # PyTorch's rule: reversed cumsum of out * grad, over x
+                return _reversed_cumsum(xp, out * grad, axis) / x
+            return _cumprod_grad_with_zeros(xp, x, out, grad, axis)
+
+
+def _reversed_cumsum(xp: Any, a: Any, axis: int) -> Any:
+    return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+
+
+def _cumprod_grad_with_zeros(xp: Any, x: Any, out: Any, grad: Any, axis: int) -> Any:
+    """cumprod's gradient where x has zeros, term by term as PyTorch forms it (so nan and inf
+    reach the same places): before a slice's first zero z, reversed cumsum of out * grad
+    over x; at z, sum_{z<=j<z2} grad_j * out_{z-1} * prod_{z<i<=j} x_i (z2 the next zero);
+    after it, 0."""
+    zeros = xp.cumsum(x == 0, axis=axis)
+    before, first = zeros == 0, (x == 0) & (zeros == 1)
+    between = (zeros == 1) & ~first
+    result = xp.where(before, _reversed_cumsum(xp, xp.where(before, out * grad, 0), axis)
+                      / xp.where(before, x, 1), 0)
+    spans = xp.cumprod(xp.where(between, x, 1), axis=axis) * xp.where(zeros == 1, grad, 0)
+    n = x.shape[axis]
+    prefix = xp.concatenate([xp.ones_like(xp.take(out, [0], axis=axis)),
+                             xp.take(out, range(n - 1), axis=axis)], axis=axis)
+    return xp.where(first, spans.sum(axis=axis, keepdims=True) * prefix, result)
 
 
 def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:

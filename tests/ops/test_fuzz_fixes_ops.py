@@ -100,6 +100,18 @@ PROGRAMS = {
                           f"{F64}); v, m = T.var_mean(x, 1); s = m.sum(); s.backward()",
     "std_mean_after_inf": "x = T.tensor([[float('inf'), 1.], [1., 2.]], "
                           f"{F64}); s, m = T.std_mean(x, 0, False)",
+    # gradients of max, prod and cumprod meet nan, inf and zeros as PyTorch's formulas do
+    "max_all_nan_gets_the_gradient": "x = T.tensor([[1., float('nan')], [3., 0.]], "
+                                     f"{F64}); y = x.max(); s = y * y; s.backward()",
+    "prod_with_inf": "x = T.tensor([[-0.5, float('inf')], [2., 1.5]], "
+                     f"{F64}); y = T.prod(x, 0, keepdim=True) + T.prod(x); s = y.sum(); "
+                     "s.backward()",
+    "cumprod_with_nan": "x = T.tensor([[1., float('nan'), 2.], [1.5, 2., 3.]], "
+                        f"{F64}); y = T.cumprod(x, 1); s = (y * y).sum(); s.backward()",
+    "cumprod_with_zeros_and_nan": "x = T.tensor([[1., 0., 2., float('nan'), 0., 3.], "
+                                  f"[0., 0., 2., 1., float('inf'), 3.]], {F64}); "
+                                  "y = T.cumprod(x, 1); s = (y * T.arange(6.)).sum(); "
+                                  "s.backward()",
 }
 
 
