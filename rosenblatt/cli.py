@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain, serve
     "rosenblatt.run",  # run (an unmodified PyTorch program)
     "rosenblatt.doctor.cli",  # doctor
+    "rosenblatt.onnx.cli",  # export (ONNX)
 )
 
 

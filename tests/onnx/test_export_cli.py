@@ -1,0 +1,35 @@
+"""`rosenblatt export CHECKPOINT --onnx OUT` for checkpoints the CLI writes."""
+
+import numpy as np
+import pytest
+
+import rosenblatt as rb
+from rosenblatt.cli import main
+from rosenblatt.train.cli import build_model, dataset_info
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn3"])
+def test_export_a_trained_checkpoint(tmp_path, capsys, name):
+    info = dataset_info("fashion-mnist")
+    model, spec = build_model(name, info)
+    config = {"model": spec, "dataset": "fashion-mnist", **info}
+    rb.save({"model": model.state_dict(), "config": config}, tmp_path / "best.safetensors")
+    out = tmp_path / "out" / "model.onnx"
+    assert main(["export", str(tmp_path / "best.safetensors"), "--onnx", str(out)]) == 0
+    assert "onnxruntime check" in capsys.readouterr().out
+    onnx.checker.check_model(onnx.load(str(out)), full_check=True)
+    x = rb.randn(4, *info["input_shape"])
+    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x.numpy()})[0]
+    ref = model.eval()(x).detach().numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * float(np.abs(ref).max()))
+
+
+def test_export_a_committed_model_by_name_and_a_missing_file(tmp_path, capsys):
+    assert main(["export", "lenet5-mnist", "--onnx", str(tmp_path / "l.onnx")]) == 0
+    assert (tmp_path / "l.onnx").stat().st_size > 100_000
+    assert main(["export", str(tmp_path / "none.safetensors"), "--onnx", "x.onnx"]) == 1
+    assert "no checkpoint at" in capsys.readouterr().err
