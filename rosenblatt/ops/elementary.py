@@ -367,6 +367,11 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
     """input + value * tensor1 * tensor2, broadcasting, in the dtype of the three tensors."""
     x, t1, t2 = _common(input, tensor1, tensor2)
+    kind = x._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if kind in "iu":  # PyTorch converts value to the integer dtype (0.5 -> 0)
+        value = int(value)
     return x + value * t1 * t2
 
 
@@ -380,7 +385,12 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
     return x + value * t1 / t2
 
 
-def _common(*tensors: Tensor) -> tuple[Tensor, ...]:
-    """The tensors cast to the dtype PyTorch promotes them to together (0-d ones included)."""
-    common = dtypes.result_type(*tensors)
-    return tuple(cast(t, common) for t in tensors)
+def _common(input: Tensor, tensor1: Tensor, tensor2: Tensor) -> tuple[Tensor, ...]:  # noqa: A002
+    """The tensors cast to the dtype PyTorch promotes them to together (0-d ones included),
+    the factors broadcast to the result's shape: PyTorch's fused kernel works at that shape,
+    so a factor's gradient summed over an empty dimension is 0, not 0 * inf."""
+    common = dtypes.result_type(input, tensor1, tensor2)
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in (input, tensor1, tensor2)))
+    return (cast(input, common),
+            *(cast(t, common) if tuple(t.shape) == shape else cast(t, common).expand(shape)
+              for t in (tensor1, tensor2)))

@@ -1011,22 +1011,33 @@ def erfc(x: Tensor) -> Tensor:
 
 class Lerp(Function):
     """a + w (b - a), computed from the nearer end as PyTorch does (b - (b - a)(1 - w) for
-    w >= 0.5), so lerp(a, b, 1) is b exactly, and an infinite end gives NaN where PyTorch's
+    |w| >= 0.5), so lerp(a, b, 1) is b exactly, and an infinite end gives NaN where PyTorch's
     does; gradients 1 - w, w and b - a."""
 
     @staticmethod
-    def forward(ctx, a, b, w):
-        ctx.save_for_backward(a, b, w)
+    def forward(ctx, a, b, w, number=None):
+        # kept as PyTorch keeps them: a and b for w's gradient only, a tensor w for theirs;
+        # a number weight is no saved tensor, so backward may run again
+        need_a, need_b, need_w = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_w else None, b if need_w else None,
+                              w if need_a or need_b else None)
+        ctx.number, ctx.shapes = number, (a.shape, b.shape)
+        if w is None:
+            w = number
+        xp = ctx.xp
         with quiet():
-            return ctx.xp.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+            return xp.where(xp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
 
     @staticmethod
     def backward(ctx, grad):
         a, b, w = ctx.saved_tensors
+        if w is None:
+            w = ctx.number
+        sa, sb = ctx.shapes
         need_a, need_b, need_w = ctx.needs_input_grad
         with quiet():
-            return (unbroadcast(grad * (1 - w), a.shape) if need_a else None,
-                    unbroadcast(grad * w, b.shape) if need_b else None,
+            return (unbroadcast(grad * (1 - w), sa) if need_a else None,
+                    unbroadcast(grad * w, sb) if need_b else None,
                     unbroadcast(grad * (b - a), w.shape) if need_w else None)
 
 
@@ -1037,7 +1048,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - PyT
             raise RuntimeError(f"expected dtype {input.dtype.name} for `{name}` but got dtype "
                                f"{other.dtype.name}")
     if not isinstance(weight, Tensor):
-        weight = constant(weight, input)
+        return Lerp.apply(input, end, None, number=weight)
     return Lerp.apply(input, end, weight)
 
 

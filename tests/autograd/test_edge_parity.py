@@ -313,6 +313,15 @@ CASES = {
     "channel_shuffle_of_expanded_is_contiguous": "x = T.ones(1, 3, 1).expand(2, 3, 1); "
                                                  "R = T.nn.functional.channel_shuffle(x, 3)"
                                                  ".view(-1)",
+    "lerp_far_weight_infinite_end": "R = T.lerp(T.tensor([1.14]), T.tensor([-math.inf]), "
+                                    "T.tensor([-.86]))",
+    "lerp_number_weight_backward_twice": f"a = T.ones(2, {F64}); y = T.lerp(a, T.zeros(2), .3)"
+                                         ".sum(); y.backward(); y.backward(); R = a.grad",
+    "addcdiv_empty_result_inf_factor": f"x = T.zeros((0, 2), {F64}); t = T.tensor([1., "
+                                       f"math.inf], {F64}); d = T.ones((1, 2), {F64}); "
+                                       "x.addcdiv(t, d, value=-2).sum().backward(); "
+                                       "R = (t.grad, d.grad)",
+    "addcmul_int_value_truncated": "a = T.tensor([1, 2, 3]); R = T.addcmul(a, a, a, value=1.7)",
 }
 
 
