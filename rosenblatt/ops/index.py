@@ -155,10 +155,18 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         if value.requires_grad and state.enabled:  # the filled places' gradient goes to value
+            if x._data.dtype.kind != "f":
+                raise RuntimeError(f"Autograd not support dtype: "
+                                   f"{dtypes.scalar_type_name(x.dtype)}")
             return where(mask, cast(value, x.dtype), x)
         value = value.item()
-    if x._data.dtype.kind != "f" and isinstance(value, float):
-        raise RuntimeError(f"value cannot be converted to type {x.dtype.name} without overflow")
+    kind = x._data.dtype.kind
+    if kind in "iu" and isinstance(value, float):  # truncated, as PyTorch, if it fits
+        info = array_module(x._data).iinfo(x._data.dtype)
+        if not info.min <= value <= info.max:  # (nan and inf fail too)
+            raise RuntimeError(f"value cannot be converted to type {x.dtype.name} without "
+                               "overflow")
+        value = int(value)
     return MaskedFill.apply(x, mask, value=value)
 
 

@@ -11,7 +11,7 @@ from .._backend import np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, shape_str, unbroadcast
-from .elementwise import _operands, cast
+from .elementwise import cast
 from .index import writable_view
 
 
@@ -506,7 +506,11 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     except ValueError:
         raise RuntimeError(f"linalg.cross: shapes {list(a.shape)} and {list(b.shape)} do not "
                            "broadcast") from None
-    a, b = _operands(a, b)
+    if a._data.dtype != b._data.dtype:  # no promotion, as in PyTorch
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(a.dtype)} but found "
+                           f"{dtypes.scalar_type_name(b.dtype)}")
+    if a._data.dtype.kind == "b":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     if dim is None:  # PyTorch's deprecated default: the first dimension of size 3
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"

@@ -1023,6 +1023,9 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     """p-norm of (input - other), broadcasting; () result. p = 0, inf, -inf and p > 0."""
     from .elementwise import sub
 
+    for t, what in ((input, "'input' (position 1)"), (other, "'other' (position 2)")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"dist(): argument {what} must be Tensor, not {type(t).__name__}")
     difference = sub(input, other)  # promotes as PyTorch (an integer operand with a float)
     if difference._data.dtype.kind != "f":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
@@ -1103,6 +1106,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     if x1.dtype is not x2.dtype:
-        raise RuntimeError(f"cdist(): expected both inputs to have the same dtype, but got "
-                           f"{x1.dtype.name} and {x2.dtype.name}")
+        if x1._data.size and x2._data.size:  # (PyTorch checks only when there is work)
+            raise RuntimeError(f"cdist(): expected both inputs to have the same dtype, but "
+                               f"got {x1.dtype.name} and {x2.dtype.name}")
+        x2 = cast(x2, x1.dtype)
     return CDist.apply(x1, x2, p=float(p))

@@ -354,7 +354,18 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dimension `dim` into `sizes`."""
     d = normalize_dim(dim, x.ndim)
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+    sizes, size = tuple(int(n) for n in sizes), x.shape[d]
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for n in sizes:
+        known *= n if n != -1 else 1
+    if -1 in sizes and known and size % known == 0:  # (resolved here: an empty tensor's
+        sizes = tuple(size // known if n == -1 else n for n in sizes)  # reshape can't)
+    elif known != size or -1 in sizes:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({size}) in the input tensor")
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
 def ravel(x: Tensor) -> Tensor:
@@ -602,6 +613,12 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
     if dim is None:
         x, dim = reshape(x, -1), 0
     axis = normalize_dim(dim, x.ndim)
+    if isinstance(repeats, int):  # as PyTorch: a copy of an expanded view (saves nothing)
+        if repeats < 0:
+            raise RuntimeError("repeats can not be negative")
+        wide = x.shape[:axis + 1] + (repeats,) + x.shape[axis + 1:]
+        merged = x.shape[:axis] + (x.shape[axis] * repeats,) + x.shape[axis + 1:]
+        return reshape(expand(unsqueeze(x, axis + 1), wide), merged)
     counts = repeats._data if isinstance(repeats, Tensor) else repeats
     size = x.shape[axis]
     xp = array_module(x._data)

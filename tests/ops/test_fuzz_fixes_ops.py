@@ -112,6 +112,21 @@ PROGRAMS = {
                                   f"[0., 0., 2., 1., float('inf'), 3.]], {F64}); "
                                   "y = T.cumprod(x, 1); s = (y * T.arange(6.)).sum(); "
                                   "s.backward()",
+    # more dtype and argument rules
+    "cross_needs_one_dtype": f"y = T.cross({M}, T.ones(3, 3), dim=1)",
+    "cross_of_bool_raises": "b = T.tensor([[True, False, True]]); y = T.cross(b, b, dim=1)",
+    "dist_needs_tensors": f"y = T.dist({M}, 0.5)",
+    "masked_fill_float_into_ints": "x = T.tensor([[1, 2], [3, 4]]); m = x > 2; "
+                                   "y = x.masked_fill(m, -2.7); z = (x > 0).masked_fill(m, -2.)",
+    "masked_fill_int_with_grad_value_raises": "x = T.tensor([1, 2]); "
+                                              f"y = x.masked_fill(x > 1, T.tensor(2., {F64}))",
+    "unflatten_checks_sizes": "y = T.zeros((0, 3), dtype=T.float64).unflatten(1, (2, 3))",
+    "unflatten_of_empty_infers": "y = T.zeros((0, 6)).unflatten(1, (-1, 3)); "
+                                 "z = T.zeros((0, 6)).unflatten(0, (2, -1))",
+    "cdist_of_empty_mixed_dtypes": "y = T.cdist(T.zeros((3, 0)), T.zeros((2, 0), "
+                                   "dtype=T.float64))",
+    "repeat_interleave_backward_twice": f"x = {M}; y = T.repeat_interleave(x, 3, dim=-1); "
+                                        "s = y.sum(); s.backward(); s.backward()",
 }
 
 
