@@ -251,12 +251,12 @@ class LogAddExp(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         xp = ctx.xp
-        out = (xp.logaddexp2 if ctx.base2 else xp.logaddexp)(a, b)
         power = xp.exp2 if ctx.base2 else xp.exp
         need_a, need_b = ctx.needs_input_grad
-        # d/da = e^a / (e^a + e^b) = e^(a - out), never above 1
-        return (unbroadcast(grad * power(a - out), a.shape) if need_a else None,
-                unbroadcast(grad * power(b - out), b.shape) if need_b else None)
+        # PyTorch's d/da = 1 / (1 + e^(b - a)): 1 where b = -inf, 0 where b = +inf
+        with quiet():
+            return (unbroadcast(grad / (1 + power(b - a)), a.shape) if need_a else None,
+                    unbroadcast(grad / (1 + power(a - b)), b.shape) if need_b else None)
 
 
 def _xlogy(xp: Any, x: Any, y: Any) -> Any:

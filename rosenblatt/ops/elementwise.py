@@ -933,7 +933,10 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b, toward_zero, number_self=False):
         _refuse_integer_division_by_zero(a, b)
-        ctx.save_for_backward(a, b)
+        # a and b serve b's gradient only (a's is grad itself): x % 0.7 keeps nothing
+        need_b = ctx.needs_input_grad[1]
+        ctx.save_for_backward(a if need_b else None, b if need_b else None)
+        ctx.a_shape = a.shape
         ctx.toward_zero, ctx.number_self = toward_zero, number_self
         with quiet():
             return (ctx.xp.fmod if toward_zero else ctx.xp.remainder)(a, b)
@@ -950,7 +953,7 @@ class Remainder(Function):
             with quiet():
                 rounded = xp.trunc(a / b) if ctx.toward_zero else xp.floor_divide(a, b)
                 grad_b = unbroadcast(-grad * rounded, b.shape)
-        return (unbroadcast(grad, a.shape) if need_a else None), grad_b
+        return (unbroadcast(grad, ctx.a_shape) if need_a else None), grad_b
 
 
 class FloorDivide(Function):

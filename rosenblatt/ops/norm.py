@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import dtypes
 from ..autograd.function import Function
 
 
@@ -38,6 +39,8 @@ class BatchNorm(Function):
         if bias is not None:
             out = out + bias.reshape(shape) if out is x_hat else \
                 ctx.xp.add(out, bias.reshape(shape), out=out)
+        if out is x_hat:  # backward keeps x_hat: an in-place change of the output must not
+            out = x_hat.copy()
         ctx.save_for_backward(weight)
         ctx.x_hat, ctx.invstd, ctx.shape = x_hat, invstd, shape
         ctx.batch_stats = batch_stats
@@ -72,6 +75,9 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
+        if x.dtype.kind != "f":
+            name = dtypes.scalar_type_name(dtypes.from_numpy_dtype(x.dtype))
+            raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{name}'")
         xp = ctx.xp
         axes = tuple(range(x.ndim - k, x.ndim))
         mean = x.mean(axis=axes, keepdims=True)
@@ -84,6 +90,8 @@ class LayerNorm(Function):
             out = out * weight
         if bias is not None:
             out = out + bias
+        if out is x_hat:  # backward keeps x_hat: an in-place change of the output must not
+            out = x_hat.copy()
         ctx.save_for_backward(weight)
         ctx.x_hat, ctx.invstd, ctx.axes = x_hat, invstd, axes
         return out

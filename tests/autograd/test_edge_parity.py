@@ -322,6 +322,20 @@ CASES = {
                                        "x.addcdiv(t, d, value=-2).sum().backward(); "
                                        "R = (t.grad, d.grad)",
     "addcmul_int_value_truncated": "a = T.tensor([1, 2, 3]); R = T.addcmul(a, a, a, value=1.7)",
+    "layer_norm_output_changed_in_place": f"x = T.tensor([[.5, 1., -.3, 2.]], {F64}); "
+                                          "y = T.nn.functional.layer_norm(x, (4,)); "
+                                          "y.sigmoid_(); y.sum().backward(); R = x.grad",
+    "batch_norm_output_changed_in_place": f"x = T.tensor([[.5, 1.], [-.3, 2.]], {F64}); "
+                                          "y = T.nn.functional.batch_norm(x, None, None, "
+                                          "training=True); y.exp_(); y.sum().backward(); "
+                                          "R = x.grad",
+    "layer_norm_int_refused": "R = T.nn.functional.layer_norm(T.zeros((0, 4), "
+                              "dtype=T.int64), (4,))",
+    "logaddexp_infinite_operand_grad": f"a = T.tensor([.9, .9], {F64}); "
+                                       f"b = T.tensor([math.inf, -math.inf], {F64}); "
+                                       "T.logaddexp(a, b).sum().backward(); R = (a.grad, b.grad)",
+    "fmod_number_keeps_nothing": f"x = T.tensor([.9, -1.5], {F64}); y = x.fmod(.7); "
+                                 "y.sum().backward(); y.sum().backward(); R = x.grad",
 }
 
 
