@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "rosenblatt.text.cli",  # text train / text generate
     "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain, serve
     "rosenblatt.run",  # run (an unmodified PyTorch program)
+    "rosenblatt.distributed.run",  # launch (several processes, over MPI)
     "rosenblatt.doctor.cli",  # doctor
     "rosenblatt.onnx.cli",  # export (ONNX)
 )
@@ -31,7 +32,7 @@ EXTRAS = {
     "python_multipart": "serve", "PIL": "images", "scipy": "images", "onnx": "export",
     "onnxruntime": "export", "cupy": "gpu", "cupyx": "gpu", "safetensors": "train",
     "tqdm": "train", "matplotlib": "train", "sklearn": "train", "threadpoolctl": "train",
-    "tensorboard": "tensorboard",
+    "tensorboard": "tensorboard", "mpi4py": "distributed",
 }
 DATA_ROOT_HELP = ("folder holding the data sets (mnist/, fashion-mnist/, tinyshakespeare/); "
                   "default: $ROSENBLATT_DATA, else ~/.rosenblatt/data")

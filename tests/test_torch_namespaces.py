@@ -12,12 +12,12 @@ def test_version_says_no_cuda_toolkit() -> None:
     assert rb.version.__version__ == rb.__version__ and rb.version.cuda is None
 
 
-def test_distributed_is_not_available_and_says_so_at_the_call() -> None:
-    assert rb.distributed.is_available() is False and rb.distributed.is_initialized() is False
-    with pytest.raises(RuntimeError, match="no distributed training"):
-        rb.distributed.init_process_group("gloo")
-    with pytest.raises(RuntimeError, match="get_rank"):
+def test_distributed_without_a_process_group_says_so_as_pytorch() -> None:
+    assert rb.distributed.is_initialized() is False  # (tests/distributed: the collectives)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
         rb.distributed.get_rank()
+    with pytest.raises(ValueError, match="'gloo' and 'mpi' run over MPI"):
+        rb.distributed.init_process_group("nccl")
 
 
 def test_jit_script_and_trace_run_eagerly() -> None:

@@ -21,8 +21,8 @@ def test_data_parallel_is_the_module_with_torchs_keys() -> None:
     np.testing.assert_array_equal(out.detach().numpy(), inner(x).detach().numpy())
 
 
-def test_distributed_data_parallel_fails_at_the_call() -> None:
+def test_distributed_data_parallel_needs_a_process_group() -> None:
     from rosenblatt.nn.parallel import DistributedDataParallel
 
-    with pytest.raises(NotImplementedError, match="no distributed training"):
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
         DistributedDataParallel(nn.Linear(2, 2))

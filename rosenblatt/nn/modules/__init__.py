@@ -88,6 +88,7 @@ from .pooling import (
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .syncbatchnorm import SyncBatchNorm
 from .transformer import (
     LearnedPositionalEncoding,
     SinusoidalPositionalEncoding,

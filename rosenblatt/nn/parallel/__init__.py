@@ -1,8 +1,9 @@
-"""`torch.nn.parallel`: DataParallel on one device is the wrapped module; DDP is not here.
+"""`torch.nn.parallel`: DataParallel on one device is the wrapped module; DDP over MPI.
 
 Rosenblatt runs one process on one device, so `DataParallel(model)` keeps PyTorch's shape
-(`.module`, state-dict keys prefixed `module.`) and calls the module directly. Distributed
-training is another piece of work: `DistributedDataParallel(...)` raises at the call.
+(`.module`, state-dict keys prefixed `module.`) and calls the module directly.
+DistributedDataParallel (distributed.py) averages gradients over the processes of a
+`rosenblatt.distributed` process group.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..modules.module import Module
+from .distributed import DistributedDataParallel
 
 __all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
@@ -36,12 +38,3 @@ def data_parallel(module: Module, inputs: Any, device_ids: Sequence[Any] | None 
     """module(*inputs, **module_kwargs) (torch's functional DataParallel, one device)."""
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
     return module(*inputs, **(module_kwargs or {}))
-
-
-class DistributedDataParallel(Module):
-    """Not available yet: raises at construction, naming what is missing."""
-
-    def __init__(self, module: Module, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "torch.nn.parallel.DistributedDataParallel: Rosenblatt has no distributed "
-            "training yet (one process, one device); train the module directly")
