@@ -228,11 +228,11 @@ def run_backward(
         while heap:
             node = heappop(heap)[1]
             grad = buffers.pop(node)
-            _check_saved(node)
             if node.hooks is not None or run.catch is not None:  # rare: hooks, retain_grad
                 grad = run.arrive(node, grad)
                 if run.runs is not None and node not in run.runs:
-                    continue  # captured here, and nothing it feeds is wanted
+                    continue  # captured here, and nothing it feeds is wanted: not run
+            _check_saved(node)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)

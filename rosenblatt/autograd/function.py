@@ -13,7 +13,7 @@ import itertools
 import weakref
 from typing import Any
 
-from .._backend import array_module, as_array, ndarray, np, writable
+from .._backend import array_module, as_array, ndarray, np
 from .grad_mode import _State as _Switches
 from .grad_mode import state as _state
 
@@ -174,10 +174,10 @@ class Function:
         view of a leaf works as in PyTorch."""
         kept = False
         for array in self.saved_tensors:
-            if array is not None and not _is_number(array):
+            if array is not None:
                 kept = True
                 break
-        if kept:  # (a rule that saved only Nones and numbers still unpacks them)
+        if kept:  # (a rule that saved only Nones still unpacks them)
             self.saved_tensors = ()
         state = self.__dict__
         if state:
@@ -233,12 +233,6 @@ def _holds_array(value: Any) -> bool:
 
 
 _PLAIN = {int, float, bool, str, type(None), slice}
-
-
-def _is_number(array: Any) -> bool:
-    """A Python number an op took as an operand (a cached read-only 0-d constant): PyTorch
-    keeps such scalars by value, so they are not saved tensors that backward frees."""
-    return array.ndim == 0 and not writable(array)
 
 
 def _as_output_array(ctx: Function, out: Any) -> Any:
