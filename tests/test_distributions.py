@@ -56,8 +56,7 @@ def test_log_prob_and_entropy_match_pytorch(name: str) -> None:
 @pytest.mark.parametrize("kind", ["Normal", "Bernoulli", "Categorical", "Uniform"])
 def test_kl_divergence_matches_pytorch(kind: str) -> None:
     def build(lib, shift):
-        dist = lib.distributions
-        t = (lambda a: lib.tensor(a))
+        dist, t = lib.distributions, lib.tensor
         if kind == "Normal":
             return dist.Normal(t(LOC + shift), t(SCALE * (1 + shift)))
         if kind == "Bernoulli":
