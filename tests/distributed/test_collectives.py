@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def mine(rank: int, salt: int) -> np.ndarray:
@@ -24,7 +25,9 @@ def expected(rank: int) -> dict:
            "reduce_scatter": sum(mine(r, 10 + rank) for r in ranks),
            "reduce_scatter_tensor": sum(mine(r, 10 + rank) for r in ranks),
            "reduce": sum(mine(r, 4) for r in ranks) if rank == 1 else mine(rank, 4),
-           "scatter": mine(1, 20 + rank), "object_epoch": np.array(3)}
+           "scatter": mine(1, 20 + rank), "object_epoch": np.array(3),
+           "sampler": np.array(list(torch.utils.data.DistributedSampler(range(11), 2, rank,
+                                                                         seed=3)))}
     if rank == 0:
         out["gather"] = np.stack([mine(r, 2) for r in ranks])
     else:

@@ -1,7 +1,9 @@
 """DistributedSampler (`torch.utils.data.distributed`): each replica's share of a data set.
 
-Rosenblatt runs one process; with num_replicas and rank not given, the sampler is the whole
-data set for replica 0 of 1 (PyTorch would read them from its process group).
+With num_replicas and rank not given they come from the process group (rosenblatt.distributed);
+without one, the sampler is the whole data set for replica 0 of 1. The shuffled order is
+torch.randperm's for generator seed `seed + epoch` (its Mersenne Twister, drawn through NumPy's),
+so every replica's share is PyTorch's, index for index.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator
 
-from ... import random as rnd
+from ..._backend import np
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -20,8 +22,12 @@ class DistributedSampler(Sampler[int]):
 
     def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
-        num_replicas = 1 if num_replicas is None else num_replicas
-        rank = 0 if rank is None else rank
+        from ... import distributed as dist
+        grouped = dist.is_initialized()
+        if num_replicas is None:
+            num_replicas = dist.get_world_size() if grouped else 1
+        if rank is None:
+            rank = dist.get_rank() if grouped else 0
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
@@ -37,8 +43,7 @@ class DistributedSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:  # the same order on every replica: seeded by seed + epoch
-            order = rnd.Generator().manual_seed(self.seed + self.epoch)
-            indices = rnd.gen(order).permutation(n).tolist()
+            indices = torch_randperm(n, self.seed + self.epoch)
         else:
             indices = list(range(n))
         if self.drop_last:
@@ -54,3 +59,15 @@ class DistributedSampler(Sampler[int]):
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle differently next epoch (all replicas alike)."""
         self.epoch = epoch
+
+
+def torch_randperm(n: int, seed: int) -> list[int]:
+    """torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist() on the CPU."""
+    # PyTorch's CPU randperm: swap i with i + (32-bit MT19937 draw % (n - i)); NumPy's legacy
+    # MT19937 seeded with the same integer makes the same draws.
+    draws = np.random.RandomState(seed % 2**32)._bit_generator.random_raw(max(n - 1, 0))
+    picks = (draws % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+    order = list(range(n))
+    for i, z in enumerate(picks):
+        order[i], order[i + z] = order[i + z], order[i]
+    return order

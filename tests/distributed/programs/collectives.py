@@ -6,6 +6,7 @@ import numpy as np
 
 import rosenblatt as torch
 import rosenblatt.distributed as dist
+from rosenblatt.utils.data.distributed import DistributedSampler
 
 
 def mine(rank: int, salt: int) -> np.ndarray:
@@ -67,6 +68,7 @@ if rank == 0:
     objects = [{"epoch": 3}]
 dist.broadcast_object_list(objects, src=0)
 out["object_epoch"] = np.array(objects[0]["epoch"])
+out["sampler"] = np.array(list(DistributedSampler(range(11), seed=3)))  # rank, size: MPI's
 dist.barrier()
 np.savez(f"{sys.argv[1]}/rank{rank}.npz", **out)
 dist.destroy_process_group()
