@@ -171,3 +171,21 @@ def test_planned_output_on_each_device(device):
     assert net.__dict__["_plan"][2] is not None
     assert fast.device == ordinary.device
     np.testing.assert_array_equal(fast.cpu().numpy(), ordinary.detach().cpu().numpy())
+
+
+def test_planned_calls_from_threads_each_get_their_own_scratch() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).eval()
+    inputs = [rb.randn(*shape, 5) for shape in ((2, 3), (4,), (1, 6), (3, 1, 2))] * 8
+    def planned(x):
+        with rb.no_grad():  # grad mode is per thread
+            return net(x)
+
+    with rb.no_grad():
+        expected = [net[2](net[1](net[0](x))) for x in inputs]  # layer by layer, no plan
+        assert _inference.plan(net) is not None
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(planned, inputs))
+    for out, ref in zip(results, expected):
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())

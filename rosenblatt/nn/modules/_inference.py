@@ -41,20 +41,16 @@ class _UnfitInputError(Exception):
 class _Scratch:
     """Stands in for a graph node when a Function's forward runs outside autograd.
 
-    The forwards in `_KERNELS` only read `xp` and call `save_for_backward`, so one shared
-    scratch serves every NumPy call, from any thread.
+    One per planned call (a small object, cheap beside the layers): a forward may keep
+    values on its ctx (Linear keeps the flattened row count), and calls from several
+    threads must not share them.
     """
-
-    __slots__ = ("xp",)  # a forward that stores anything else fails loudly here
 
     def __init__(self, xp: Any) -> None:
         self.xp = xp
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Nothing is kept: no backward will run."""
-
-
-_NUMPY_SCRATCH = _Scratch(np)
 
 
 def _linear(layer: Linear) -> Kernel:
@@ -156,10 +152,7 @@ def run_planned(seq: Module, input: Any) -> Tensor | None:  # noqa: A002
     if kernels is None or input.__class__ is not Tensor or _Switches.anomaly:
         return None
     data = input._data
-    if data.__class__ is ndarray:
-        ctx = _NUMPY_SCRATCH
-    else:
-        ctx = _Scratch(array_module(data))
+    ctx = _Scratch(np if data.__class__ is ndarray else array_module(data))
     try:
         for kernel in kernels:
             data = kernel(ctx, data)
