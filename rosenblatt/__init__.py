@@ -325,9 +325,10 @@ _SUBMODULES = {
     "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
     "apps", "serve", "inspect", "serialization", "metrics", "cli", "amp",
     "cuda", "accelerator", "mps", "backends", "onnx", "vision", "run", "distributed", "jit",
-    "version", "multiprocessing", "distributions",
+    "version", "multiprocessing", "distributions", "ao", "quantization",
 }
 _LAZY = {
+    "qint8": "rosenblatt.ao.quantization",
     "save": "rosenblatt.serialization",
     "load": "rosenblatt.serialization",
     "summary": "rosenblatt.inspect.summary",
