@@ -16,6 +16,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import unbroadcast
 from .elementwise import (
+    NEGATION_OF_BOOL,
     _float_input,
     _float_operands,
     _no_grad_result,
@@ -203,12 +204,15 @@ class Atan2(Function):
     """atan2(y, x): the angle of the point (x, y), in (-pi, pi]."""
 
     @staticmethod
-    def forward(ctx, y, x):
+    def forward(ctx, y, x, bool_y=False):
         ctx.save_for_backward(y, x)
+        ctx.bool_y = bool_y
         return ctx.xp.arctan2(y, x)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.bool_y and ctx.needs_input_grad[1]:  # PyTorch's formula negates the bool y
+            raise RuntimeError(NEGATION_OF_BOOL)
         y, x = ctx.saved_tensors
         with quiet():
             squared = x * x + y * y  # 0 at the origin, where PyTorch's gradient is 0
@@ -312,7 +316,7 @@ class CopySign(Function):
 def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The angle of (other, input) in (-pi, pi], elementwise with broadcasting."""
     require_tensor("atan2", other)
-    return Atan2.apply(*_float_operands(input, other))
+    return Atan2.apply(*_float_operands(input, other), bool_y=input.dtype is dtypes.bool)
 
 
 arctan2 = atan2

@@ -336,10 +336,13 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     return Pow.apply(*_operands(a, b))
 
 
+NEGATION_OF_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def neg(x: Tensor) -> Tensor:
     """-x; bool tensors are refused, as in PyTorch."""
-    refuse_bool(x, "Negation, the `-` operator, on a bool tensor is not supported. If you are "
-                   "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    refuse_bool(x, NEGATION_OF_BOOL)
     return Neg.apply(x)
 
 

@@ -336,6 +336,8 @@ CASES = {
                                        "T.logaddexp(a, b).sum().backward(); R = (a.grad, b.grad)",
     "fmod_number_keeps_nothing": f"x = T.tensor([.9, -1.5], {F64}); y = x.fmod(.7); "
                                  "y.sum().backward(); y.sum().backward(); R = x.grad",
+    "atan2_bool_y_backward_raises": f"x = T.tensor([1., -2.], {F64}); "
+                                    "T.atan2(T.tensor([True, False]), x).sum().backward()",
 }
 
 
