@@ -68,16 +68,18 @@ class DistributedDataParallel(Module):
 
     def _check_same_parameters(self, named: list[tuple[str, Tensor]]) -> None:
         """Every rank must hold rank 0's parameter set: the same names, shapes and dtypes."""
-        mine = [(n, tuple(p.shape), str(p.dtype)) for n, p in named]
+        mine = {n: (tuple(p.shape), str(p.dtype).removeprefix("rosenblatt.")) for n, p in named}
         everyone: list = []
         self._dist.all_gather_object(everyone, mine, group=self.process_group)
         for rank, theirs in enumerate(everyone):
-            if theirs != everyone[0]:
-                differ = sorted(set(theirs) ^ set(everyone[0]))[:4]
+            first = everyone[0]
+            differ = [f"{n}: {first.get(n, 'missing')} on rank 0, {theirs.get(n, 'missing')} "
+                      f"on rank {rank}" for n in sorted(set(first) | set(theirs))
+                      if first.get(n) != theirs.get(n)]
+            if differ:
                 raise RuntimeError(
                     f"DistributedDataParallel: rank {rank}'s parameters differ from rank 0's "
-                    f"({len(theirs)} vs {len(everyone[0])} parameters; first differences, "
-                    f"(name, shape, dtype): {differ}): every rank must build the same model")
+                    f"({'; '.join(differ[:4])}): every rank must build the same model")
 
     def _broadcast_state(self) -> None:
         """Rank 0's parameters and buffers, on every rank."""
