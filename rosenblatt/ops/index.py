@@ -155,9 +155,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         if value.requires_grad and state.enabled:  # the filled places' gradient goes to value
-            if x._data.dtype.kind != "f":
-                raise RuntimeError(f"Autograd not support dtype: "
-                                   f"{dtypes.scalar_type_name(x.dtype)}")
+            _refuse_grad_into(x)
             return where(mask, cast(value, x.dtype), x)
         value = value.item()
     kind = x._data.dtype.kind
@@ -168,6 +166,12 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
                                "overflow")
         value = int(value)
     return MaskedFill.apply(x, mask, value=value)
+
+
+def _refuse_grad_into(x: Tensor) -> None:
+    """A fill value that requires grad can't go into a tensor of a dtype without gradients."""
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"Autograd not support dtype: {dtypes.scalar_type_name(x.dtype)}")
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
@@ -613,6 +617,8 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
         if value.ndim:
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value.ndim} dimension(s).")
+        if value.requires_grad and state.enabled:
+            _refuse_grad_into(x)
         value = cast(value, x.dtype)
     else:
         value = constant(value, x)

@@ -149,8 +149,13 @@ class AMax(Function):
 class Var(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
+        xp = ctx.xp
+        with quiet():
+            mean = x.mean(axis=axes, keepdims=True)
+            # one correction pass: equal values then center to exactly 0 (a zero spread, as
+            # PyTorch's Welford updates find), which the rounded sum alone may miss
+            shift = (x - mean).mean(axis=axes, keepdims=True)
+            centered = x - (mean + xp.where(xp.isfinite(shift), shift, 0))
         n = _reduced_count(x.shape, axes)
         ctx.save_for_backward(centered)
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
@@ -1052,14 +1057,15 @@ class CDist(Function):
         a = xp.abs(diff)
         if diff.shape[-1] == 0:  # no columns: every distance is 0
             out = xp.zeros(diff.shape[:-1], dtype=diff.dtype)
-        elif p == 0:
+        elif p == 0:  # (a nan difference makes the count nan, as PyTorch's)
             out = (diff != 0).sum(axis=-1).astype(diff.dtype)
+            out[xp.isnan(diff).any(axis=-1)] = xp.nan
         elif p == 1:
             out = a.sum(axis=-1)
         elif p == 2:
             out = xp.sqrt((diff * diff).sum(axis=-1))
-        elif p == float("inf"):
-            out = a.max(axis=-1)
+        elif p == float("inf"):  # PyTorch's running max(agg, |d|) from 0 passes over nan
+            out = xp.where(xp.isnan(a), 0, a).max(axis=-1)
         else:
             out = (a**p).sum(axis=-1) ** (1.0 / p)
         ctx.save_for_backward(diff, out)

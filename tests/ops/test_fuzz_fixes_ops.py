@@ -127,6 +127,15 @@ PROGRAMS = {
                                    "dtype=T.float64))",
     "repeat_interleave_backward_twice": f"x = {M}; y = T.repeat_interleave(x, 3, dim=-1); "
                                         "s = y.sum(); s.backward(); s.backward()",
+    "index_fill_bool_with_grad_value_raises": "x = T.tensor([[True, False], [False, True]]); "
+                                              f"y = x.index_fill(1, T.tensor([1]), "
+                                              f"T.tensor(2., {F64}))",
+    "cdist_p0_and_inf_with_nan": "x = T.tensor([[1., float('nan'), 2.], [0., 1., 2.]]); "
+                                 "y = T.tensor([[1., 2., 3.], [0., 1., 2.]]); "
+                                 "a = T.cdist(x, y, p=0); b = T.cdist(x, y, p=float('inf'))",
+    "std_of_equal_values_has_zero_grad": "x = T.tensor([[0.05, 1.28, 0.61, 0.39]] * 3, "
+                                         f"{F64}); s, m = T.std_mean(x, 0, False); "
+                                         "t = s.sum() + m.sum(); t.backward()",
 }
 
 
