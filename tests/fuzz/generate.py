@@ -27,6 +27,11 @@ KEEP_ERROR = 0.15  # how often a statement PyTorch rejects ends the program inst
 # topk are not stable. They only get inputs without ties. (max/min/argmax with a dim do
 # promise the first occurrence, so they get ties like every other op.)
 TIE_SENSITIVE = re.compile(r"sort|topk|kthvalue|median|mode|quantile|cummax|cummin")
+# Ops that jump (floor, remainder, sign, comparisons): on a computed value that sits on the jump
+# up to rounding (a sum of 0.01-grid inputs is often an exact multiple), the two libraries'
+# last bits decide. They only get the input literals, which are the same bits in both.
+DISCONTINUOUS = re.compile(r"floor|round|remainder|fmod|frac|sign|div_|floordiv|rmod|^eq$|^ne$|"
+                           r"^lt$|ge_scalar|isfinite|where_compare|isin|bincount|one_hot")
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class _Builder:
         self.count = 0
         self.ended = False
         self.losses: list[str] = []
+        self.inputs: set[str] = set()  # names of the input literals (leaves and their views)
 
     def name(self, prefix: str) -> str:
         self.count += 1
@@ -185,6 +191,7 @@ class _Builder:
     def leaf(self, shape: tuple, domain: str) -> str:
         """A new input tensor of `shape` (statement added); returns its name."""
         rng, name = self.rng, self.name("x")
+        self.inputs |= {name, f"{name}_"}
         clean = self.values(shape, domain)
         x, edges = clean.copy(), ()
         if x.size and rng.random() < 0.3:
@@ -281,12 +288,16 @@ class _Builder:
             source, extra = self.bind(entry, op.domain, reuse=0.3)
             args.append(source)
             tokens += extra
-        if TIE_SENSITIVE.search(op.name) and any(self.tied(a) for a in args):
+        if TIE_SENSITIVE.search(op.name) and any(self.tied(a, "mode" in op.name) for a in args):
+            return
+        if DISCONTINUOUS.search(op.name) and not all(a in self.inputs or not a.isidentifier()
+                                                      for a in args):
             return
         self.add(f"{self.name('y')} = {render(op.template, args)}", tokens)
 
-    def tied(self, source: str) -> bool:
-        """Whether the tensor `source` evaluates to (in PyTorch) has repeated values."""
+    def tied(self, source: str, nan: bool = False) -> bool:
+        """Whether the tensor `source` evaluates to (in PyTorch) has repeated values (or, with
+        `nan`, a nan)."""
         try:
             value = eval(source, self.ns)
         except Exception:
@@ -294,7 +305,8 @@ class _Builder:
         if not isinstance(value, torch.Tensor):
             return False
         flat = value.detach().reshape(-1).numpy()
-        return np.unique(flat).size < flat.size
+        # mode's answer among values that all occur once is unspecified, nan or not
+        return np.unique(flat).size < flat.size or (nan and bool(np.isnan(flat).any()))
 
     def inplace_step(self) -> None:
         name, template, arity = INPLACE[self.rng.integers(len(INPLACE))]

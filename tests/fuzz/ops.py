@@ -268,7 +268,9 @@ COMBINE: list[tuple[str, str]] = [
     ("cube", "_a0 * _a0 * _a0"),
     ("thrice", "_a0 + _a0 + _a0"),
     ("stack_same", "T.stack([_a0, _a0, _a0])"),
-    ("normalise", "(_a0 - _a0.mean()) / (_a0 - _a0.mean()).pow(2).mean().sqrt() + _a0.mean()"),
+    # eps: a constant input would divide rounding noise by rounding noise
+    ("normalise", "(_a0 - _a0.mean()) / ((_a0 - _a0.mean()).pow(2).mean() + 0.01).sqrt()"
+                  " + _a0.mean()"),
     ("square_minus", "_a0 * _a0 - _a1"),
 ]
 
