@@ -61,7 +61,7 @@ class TorchFinder(importlib.abc.MetaPathFinder):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
-            if e.name is None or not name.startswith(e.name):
+            if e.name is None or not (name == e.name or name.startswith(e.name + ".")):
                 raise  # something the Rosenblatt module itself imports is missing
             raise ModuleNotFoundError(
                 f"No module named '{fullname}': Rosenblatt does not have `{fullname}` yet "
