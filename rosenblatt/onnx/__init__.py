@@ -105,18 +105,20 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
     out_names = _names(output_names, len(outputs), "output")
     for t, name in zip(inputs, in_names):
         graph.values[id(t)] = name
+        graph.produced.add(id(t))
     for step in needed(tape, outputs, inputs):
         graph.emit(step)
     nodes = list(graph.nodes)
     for t, name in zip(outputs, out_names):  # name the outputs as asked
         nodes.append(helper.make_node("Identity", [graph.value(t)], [name]))
+    used = {name for node in nodes for name in node.input}  # converters may skip an input
     dynamic_axes = dynamic_axes or {}
     proto = helper.make_model(
         helper.make_graph(
             nodes, type(model).__name__,
             [_value_info(n, t, dynamic_axes.get(n)) for t, n in zip(inputs, in_names)],
             [_value_info(n, t, dynamic_axes.get(n)) for t, n in zip(outputs, out_names)],
-            initializer=list(graph.initializers.values())),
+            initializer=[t for n, t in graph.initializers.items() if n in used]),
         opset_imports=[helper.make_opsetid("", opset)], producer_name="rosenblatt")
     onnx.checker.check_model(proto)
     if verbose:

@@ -72,6 +72,7 @@ class Graph:
         self.helper, self.numpy_helper = helper, numpy_helper
         self.known = dict(names)  # id(tensor) -> name of parameters and buffers
         self.values: dict[int, str] = {}  # id(tensor) -> ONNX value name
+        self.produced: set[int] = set()  # ids of tensors computed from the graph inputs
         self.nodes: list = []
         self.initializers: dict[str, Any] = {}
         self._count = itertools.count()
@@ -116,6 +117,7 @@ class Graph:
                 "ONNX converter in Rosenblatt")
         names = [None if t is None else self.value(t, _dtype_of(step)) for t in step.inputs]
         self.values[id(step.output)] = converter(self, step, names)
+        self.produced.add(id(step.output))
 
 
 def _dtype_of(step: Step) -> Any:
@@ -125,8 +127,15 @@ def _dtype_of(step: Step) -> Any:
 
 
 def needed(tape: list[Step], outputs: list, inputs: list) -> list[Step]:
-    """The steps the outputs depend on, in tape order (shape checks and dead ops dropped)."""
-    producer = {id(s.output): i for i, s in enumerate(tape)}
+    """The steps the outputs depend on, in tape order (shape checks and dead ops dropped).
+
+    Steps that do not depend on the inputs (an LSTM's zero initial state, a GPT's position
+    embeddings) are folded: their traced outputs become constants."""
+    varying = {id(t) for t in inputs}
+    for s in tape:
+        if any(t is not None and id(t) in varying for t in s.inputs):
+            varying.add(id(s.output))
+    producer = {id(s.output): i for i, s in enumerate(tape) if id(s.output) in varying}
     stop = {id(t) for t in inputs}
     keep: set[int] = set()
     stack = [id(t) for t in outputs]

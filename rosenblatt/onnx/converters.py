@@ -7,10 +7,24 @@ returns the name of the op's output.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._backend import np
-from ..ops import activation, conv, elementwise, fused, linalg, norm, pool, shape
+from ..ops import (
+    activation,
+    attention,
+    conv,
+    elementwise,
+    fused,
+    index,
+    linalg,
+    norm,
+    pool,
+    rnn,
+    shape,
+)
 from ..ops.embedding import Embedding
-from ._graph import Graph, Step, converts
+from ._graph import Graph, Step, UnsupportedOperatorError, converts
 
 _UNARY = {
     elementwise.Neg: "Neg", elementwise.Exp: "Exp", elementwise.Log: "Log",
@@ -172,6 +186,15 @@ def _target_shape(step: Step) -> list:
 
 @converts(shape.Reshape)
 def _reshape(g: Graph, step: Step, names: list) -> str:
+    before, after = tuple(step.inputs[0].shape), tuple(step.output.shape)
+    if [d for d in before if d != 1] == [d for d in after if d != 1] and before != after:
+        # only size-1 dims come or go: Squeeze/Unsqueeze keep every other size dynamic
+        x = names[0]
+        ones = [i for i, d in enumerate(before) if d == 1]
+        if ones:
+            x = g.node("Squeeze", [x, g.const(np.array(ones, np.int64))])
+        ones = [i for i, d in enumerate(after) if d == 1]
+        return g.node("Unsqueeze", [x, g.const(np.array(ones, np.int64))]) if ones else x
     return g.node("Reshape", [names[0], g.const(np.array(_target_shape(step), np.int64))])
 
 
@@ -198,3 +221,94 @@ def supported() -> list[str]:
 
 
 __all__ = ["supported"]
+
+
+def _is_constant_zero(g: Graph, tensor: Any) -> bool:
+    """Whether a tensor is a traced constant (no graph input behind it) of zeros."""
+    return id(tensor) not in g.produced and not np.any(tensor.detach().numpy())
+
+
+@converts(index.GetItem)
+def _getitem(g: Graph, step: Step, names: list) -> str:
+    key = step.params["key"]
+    key = key if isinstance(key, tuple) else (key,)
+    x, dims, squeeze = names[0], step.inputs[0].shape, []
+    starts, ends, axes, steps = [], [], [], []
+    for axis, item in enumerate(key):
+        if isinstance(item, (int, np.integer)):
+            item = int(item) % dims[axis]
+            starts, ends, axes, steps = starts + [item], ends + [item + 1], axes + [axis], \
+                steps + [1]
+            squeeze.append(axis)
+        elif isinstance(item, slice):
+            start, stop, stride = item.indices(dims[axis])
+            if (start, stop, stride) != (0, dims[axis], 1):
+                starts, ends, axes, steps = starts + [start], ends + [stop], axes + [axis], \
+                    steps + [stride]
+        else:
+            raise UnsupportedOperatorError(
+                f"torch.onnx.export: indexing with {type(item).__name__} (x[{key}]) has no "
+                "ONNX converter in Rosenblatt")
+    if starts:
+        x = g.node("Slice", [x] + [g.const(np.array(v, np.int64)) for v in
+                                   (starts, ends, axes, steps)])
+    if squeeze:
+        x = g.node("Squeeze", [x, g.const(np.array(squeeze, np.int64))])
+    return x if x != names[0] else g.node("Identity", [x])
+
+
+def _gates(w: Any, hidden: int) -> Any:
+    """PyTorch's gate order (i, f, g, o) as ONNX's (i, o, f, c), plus a direction axis."""
+    i, f, c, o = (w[k * hidden:(k + 1) * hidden] for k in range(4))
+    return np.concatenate([i, o, f, c])[None]
+
+
+@converts(rnn.LSTMLayer)
+def _lstm(g: Graph, step: Step, names: list) -> str:
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = step.inputs
+    hidden = int(w_hh.shape[1])
+    weights = [np.asarray(t.detach().numpy()) if t is not None else None
+               for t in (w_ih, w_hh, b_ih, b_hh)]
+    bias = None if weights[2] is None else g.const(
+        np.concatenate([_gates(weights[2], hidden), _gates(weights[3], hidden)], axis=1),
+        "lstm_b")
+    states = []
+    for t, name in ((h0, names[1]), (c0, names[2])):  # zero states stay implicit (any batch)
+        states.append("" if _is_constant_zero(g, t) else
+                      g.node("Unsqueeze", [name, g.const(np.array([0], np.int64))]))
+    y, _, y_c = g.node(
+        "LSTM", [names[0], g.const(_gates(weights[0], hidden), "lstm_w"),
+                 g.const(_gates(weights[1], hidden), "lstm_r"), bias or "", "", *states],
+        outputs=3, hidden_size=hidden,
+        direction="reverse" if step.params.get("reverse") else "forward")
+    # the op's output: (T+1, B, H) = the hidden states by position, then the last cell state
+    y = g.node("Squeeze", [y, g.const(np.array([1], np.int64))])
+    return g.node("Concat", [y, y_c], axis=0)
+
+
+@converts(attention.ScaledDotProductAttention)
+def _attention(g: Graph, step: Step, names: list) -> str:
+    q, k, v, mask = step.inputs
+    p = step.params
+    if p.get("dropout_p", 0.0):
+        raise UnsupportedOperatorError("torch.onnx.export: attention dropout cannot be "
+                                       "exported; call model.eval() first")
+    dtype = step.output.detach().numpy().dtype
+    perm = list(range(k.ndim - 2)) + [k.ndim - 1, k.ndim - 2]
+    scores = g.node("MatMul", [names[0], g.node("Transpose", [names[1]], perm=perm)])
+    scores = g.node("Mul", [scores, g.const(np.array(p.get("scale", 1.0), dtype))])
+    tq, tk = q.shape[-2], k.shape[-2]
+    if p.get("causal"):  # position t sees positions <= t: -inf above the diagonal
+        blocked = np.triu(np.ones((tq, tk), bool), 1)
+        scores = g.node("Add", [scores, g.const(np.where(blocked, -np.inf, 0).astype(dtype))])
+    if mask is not None:
+        m = mask.detach().numpy()
+        if m.dtype == bool:
+            if id(mask) in g.produced:
+                raise UnsupportedOperatorError("torch.onnx.export: a boolean attention mask "
+                                               "computed from the inputs is not supported")
+            m = np.where(m, 0, -np.inf).astype(dtype)
+            scores = g.node("Add", [scores, g.const(m)])
+        else:
+            scores = g.node("Add", [scores, names[3]])
+    return g.node("MatMul", [g.node("Softmax", [scores], axis=-1), names[2]])

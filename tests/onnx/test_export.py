@@ -124,3 +124,79 @@ def test_is_in_onnx_export_is_true_only_while_tracing():
 
     torch.onnx.export(Probe(), torch.randn(2), io.BytesIO())
     assert seen == [True] and not torch.onnx.is_in_onnx_export()
+
+
+def _run_both(model, example, x, outputs, axes):
+    buf = io.BytesIO()
+    torch.onnx.export(model, (example,), buf, input_names=["input"], output_names=outputs,
+                      dynamic_axes=axes)
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x.numpy()})
+    ref = model(x)
+    ref = [ref[0], *ref[1]] if isinstance(ref, tuple) else [ref]
+    assert len(got) == len(ref) == len(outputs)
+    for g, r in zip(got, ref):
+        _close(g, r.detach().numpy())
+
+
+def test_char_lstm_with_its_state_outputs():
+    from rosenblatt.text.models import CharLSTM
+
+    torch.manual_seed(0)
+    model = CharLSTM(30, 16, 32, num_layers=2).eval()
+    # the zero initial state is left implicit, so the batch stays dynamic
+    _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, (5, 7)),
+              ["logits", "h", "c"], {"input": {0: "batch"}, "logits": {0: "batch"},
+                                     "h": {1: "batch"}, "c": {1: "batch"}})
+
+
+def test_gpt():
+    from rosenblatt.text.models import GPT
+
+    torch.manual_seed(0)
+    model = GPT(30, block_size=16, n_layer=2, n_head=2, n_embd=32).eval()
+    _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, (3, 7)), ["logits"],
+              {"input": {0: "batch"}, "logits": {0: "batch"}})
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.MaxPool1d(2)), (2, 3, 8)),
+    (lambda: nn.GroupNorm(2, 4), (2, 4, 3, 3)),
+    (lambda: nn.InstanceNorm2d(4), (2, 4, 3, 3)),
+    (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0), (2, 5, 8)),
+    (lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 4)),
+], ids=["conv1d-maxpool1d", "groupnorm", "instancenorm",
+        "transformer-encoder-layer", "upsample"])
+def test_more_layers(make, shape):
+    torch.manual_seed(0)
+    model = make().eval()
+    bigger = (shape[0] + 2,) + shape[1:]
+    _run_both(model, torch.randn(*shape), torch.randn(*bigger), ["output"],
+              {"input": {0: "batch"}, "output": {0: "batch"}})
+
+
+def test_bidirectional_two_layer_lstm():
+    torch.manual_seed(0)
+    model = nn.LSTM(4, 8, 2, batch_first=True, bidirectional=True).eval()
+    _run_both(model, torch.randn(2, 5, 4), torch.randn(4, 5, 4), ["y", "h", "c"],
+              {"input": {0: "batch"}, "y": {0: "batch"}, "h": {1: "batch"}, "c": {1: "batch"}})
+
+
+class GivenState(nn.Module):
+    """An LSTM started from a learned (non-zero) state."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8)
+        self.h0 = nn.Parameter(torch.randn(1, 3, 8))
+        self.c0 = nn.Parameter(torch.randn(1, 3, 8))
+
+    def forward(self, x):
+        return self.lstm(x, (self.h0, self.c0))[0]
+
+
+def test_lstm_with_a_given_initial_state():
+    torch.manual_seed(0)
+    model = GivenState().eval()
+    _run_both(model, torch.randn(5, 3, 4), torch.randn(5, 3, 4), ["y"], {})
