@@ -70,10 +70,14 @@ def check(model: Any, loader: Any, loss_fn: Callable, optimizer: Any, *,
     out_dir receives lr_range.png. The model, optimizer, gradients, the global random state and
     the loader's generator are left as they were.
     """
+    import copy
+
     import rosenblatt as rb
 
-    # the checks draw batches and dropout masks: put the random streams back afterwards, so
-    # that training after a check runs as it would have without it
+    # the checks draw batches and dropout masks and run the model (BatchNorm statistics move):
+    # put the random streams and the model's state back, so that training after a check runs
+    # as it would have without it
+    model_state = copy.deepcopy(model.state_dict())
     rng_state = rb.get_rng_state()
     generator = getattr(loader, "generator", None)
     loader_state = generator.get_state() if generator is not None else None
@@ -85,6 +89,7 @@ def check(model: Any, loader: Any, loss_fn: Callable, optimizer: Any, *,
                       test_loader=test_loader, train_step=train_step, out_dir=out_dir)
         findings = [_run_check(run, setup) for run in checks or CHECKS]
     finally:
+        model.load_state_dict(model_state)
         rb.set_rng_state(rng_state)
         if generator is not None:
             generator.set_state(loader_state)

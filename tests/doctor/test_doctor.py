@@ -46,7 +46,8 @@ def _check(model: rb.nn.Module, x: rb.Tensor | None = None, y: rb.Tensor | None 
 
 
 def test_healthy_setup_passes_and_is_left_as_it_was(tmp_path: Path) -> None:
-    model = _mlp(rb.nn.Linear(64, 64), rb.nn.ReLU(), rb.nn.Dropout(0.2), rb.nn.Linear(64, 10))
+    model = _mlp(rb.nn.Linear(64, 64), rb.nn.BatchNorm1d(64), rb.nn.ReLU(), rb.nn.Dropout(0.2),
+                 rb.nn.Linear(64, 10))
     before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     x, y = _data(800)
     test = DataLoader(TensorDataset(*_data_slice(800, 1000)), batch_size=100)
