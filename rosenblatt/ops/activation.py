@@ -26,20 +26,43 @@ class LeakyRelu(Function):
 
 
 class Elu(Function):
+    """x for x > 0, else alpha (exp(s x) - 1), s the input scale (1 / alpha for celu)."""
+
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, scale=1.0):
         xp = ctx.xp
-        negative = alpha * xp.expm1(xp.minimum(x, 0))
+        with np.errstate(over="ignore"):
+            negative = alpha * xp.expm1(xp.minimum(x, 0) * scale)
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
+        ctx.alpha, ctx.scale = alpha, scale
         return xp.where(x > 0, x, negative)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
+        slope = ctx.alpha * ctx.scale
         # PyTorch's test is x <= 0, so a NaN input passes the gradient unchanged
-        return xp.where(x <= 0, grad * ctx.alpha * xp.exp(xp.minimum(x, 0)), grad)
+        with np.errstate(over="ignore"):
+            return xp.where(x <= 0, grad * slope * xp.exp(xp.minimum(x, 0) * ctx.scale), grad)
+
+
+class Hardswish(Function):
+    """x * relu6(x + 3) / 6, with PyTorch's derivative: 0 up to -3, x / 3 + 1 / 2 below 3,
+    1 from 3 on (and at NaN)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, as in PyTorch
+            return x * ctx.xp.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        inner = xp.where(x < 3, grad * (x / 3 + 0.5), grad)
+        return xp.where(x <= -3, grad.dtype.type(0), inner)
 
 
 class Gelu(Function):
@@ -167,6 +190,20 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
     refuse_non_float(x, "elu_cpu")
     return Elu.apply(x, alpha=alpha)
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise (PyTorch's elu with input scale)."""
+    if alpha == 0:
+        raise ValueError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    refuse_non_float(x, "elu_cpu")
+    return Elu.apply(x, alpha=alpha, scale=1 / alpha)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """x * relu6(x + 3) / 6 (MobileNetV3)."""
+    refuse_non_float(x, "hardswish_cpu")
+    return Hardswish.apply(x)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

@@ -338,6 +338,15 @@ CASES = {
                                  "y.sum().backward(); y.sum().backward(); R = x.grad",
     "atan2_bool_y_backward_raises": f"x = T.tensor([1., -2.], {F64}); "
                                     "T.atan2(T.tensor([True, False]), x).sum().backward()",
+    # composite activations at their kinks, NaN and infinite inputs (PyTorch's kernel rules)
+    "kinked_activations_at_edges": f"x = T.tensor([-3., 3., 0., .5, -.5, math.nan, -math.inf], "
+                                   f"{F64}); F = T.nn.functional; "
+                                   "ys = [F.hardsigmoid(x), F.hardswish(x), F.celu(x), "
+                                   "F.celu(x, -.5), F.hardshrink(x), F.softshrink(x), "
+                                   "F.threshold(x, 0., 2.)]; "
+                                   "R = tuple(T.autograd.grad(y.sum(), x)[0] for y in ys)",
+    "threshold_keeps_int_dtype": "R = T.nn.functional.threshold(T.tensor([1, -2]), 0, 2.5)",
+    "hardswish_int_refused": "R = T.nn.functional.hardswish(T.tensor([1]))",
 }
 
 

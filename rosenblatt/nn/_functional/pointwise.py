@@ -4,25 +4,25 @@ hardsigmoid, hardswish, celu, softsign, tanhshrink, softshrink, hardshrink, thre
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor
+from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...ops.shape import chunk
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    return ew.clamp(input / 6.0 + 0.5, 0.0, 1.0)
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient strictly inside)."""
+    ew.refuse_non_float(input, "hardsigmoid_cpu")
+    return ew.clamp(input / 6.0 + 0.5, 0.0, 1.0, strict=True)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x * hardsigmoid(x) (MobileNetV3)."""
-    return input * hardsigmoid(input)
+    """x * hardsigmoid(x) (MobileNetV3), with PyTorch's derivative at the kinks."""
+    return act.hardswish(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
-    if alpha == 0:
-        raise ValueError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return ew.clamp(input, min=0.0) + ew.clamp(alpha * (ew.exp(input / alpha) - 1.0), max=0.0)
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)); slope 1 at x = 0 as PyTorch's."""
+    return act.celu(input, alpha)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -36,22 +36,26 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (boundaries included; a NaN
+    passes its gradient, as PyTorch's)."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    return ew.where(input > lambd, input - lambd,
-                    ew.where(input < -lambd, input + lambd, input * 0.0))
+    ew.refuse_non_float(input, "softshrink_check")
+    return input - ew.clamp(input, -lambd, lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """x where |x| > lambd, else 0."""
-    return ew.where(ew.abs(input) > lambd, input, input * 0.0)
+    """x where |x| > lambd, else 0 (a NaN stays, passing its gradient, as PyTorch's)."""
+    ew.refuse_non_float(input, "hardshrink_cpu")
+    return ew.where((input >= -lambd) & (input <= lambd), 0.0, input)
 
 
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """x where x > threshold, else value."""
-    return ew.where(input > threshold, input, input * 0.0 + value)
+    """x where x > threshold, else value (in x's dtype); PyTorch tests x <= threshold, so a NaN
+    stays and passes its gradient."""
+    ew.refuse_bool_kernel(input, "threshold_cpu")
+    return ew.where(input <= threshold, ew.constant(value, input), input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
