@@ -13,6 +13,7 @@ from ..autograd.tensor import Tensor
 from ._util import normalize_dim, shape_str, unbroadcast
 from .elementwise import cast
 from .index import writable_view
+from .shape import row_major
 
 
 class MatMul(Function):
@@ -270,7 +271,11 @@ class Einsum(Function):
         ctx.subs, ctx.out, ctx.sizes = subs, out, sizes
         ctx.shapes = [a.shape for a in arrays]
         full = [xp.broadcast_to(a, tuple(sizes[c] for c in s)) for a, s in zip(arrays, subs)]
-        return xp.einsum(",".join(subs) + "->" + out, *full, optimize=len(arrays) > 2)
+        # an operand with repeated memory (expanded) is copied: NumPy would factor it out of
+        # the sum, which changes inf * 0 and inf - inf from PyTorch's sum of products
+        full = [a.copy() if 0 in a.strides and a.size > 1 else a for a in full]
+        return row_major(xp.einsum(",".join(subs) + "->" + out, *full,
+                                   optimize=len(arrays) > 2))
 
     @staticmethod
     def backward(ctx, grad):
@@ -478,6 +483,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # n
     if batch1.shape[0] == 0:  # as PyTorch: a zero product, no dtype checks; input's dtype
         if input.dtype is dtypes.bool:
             raise RuntimeError("result type Long can't be cast to the desired output type Bool")
+        batch2 = cast(batch2, batch1.dtype)  # (an empty product: any dtypes mix)
         product = cast(einsum("bnk,bkm->nm", batch1, batch2), input.dtype)
         return _add_scaled(input, product, beta, 1)
     _check_addmm("addbmm", input, batch1, batch2)

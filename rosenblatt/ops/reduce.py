@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
 from .elementwise import _float_input, _no_grad_result, cast, lerp, quiet
+from .shape import clone, contiguous_format, row_major
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -331,8 +332,6 @@ def _row_major(out: Tensor) -> Tensor:
     like a transposed or expanded input, PyTorch's are contiguous (view() on them works)."""
     if out._data.flags.c_contiguous:
         return out
-    from .shape import clone, contiguous_format
-
     return clone(out, memory_format=contiguous_format)
 
 
@@ -808,9 +807,11 @@ def _cummax_min(x: Tensor, dim: int, largest: bool) -> Any:
     """Running max/min with the index of its latest occurrence (ties and nan move it on)."""
     from .index import gather
 
+    xp = array_module(x._data)
+    if x._data.size == 0:  # PyTorch checks no dim then
+        return values_indices(clone(x), _no_grad_result(xp.zeros(x.shape, dtype=xp.int64)))
     axis = normalize_dim(dim, builtins.max(x.ndim, 1))
     data = x._data if x.ndim else x._data.reshape(1)
-    xp = array_module(data)
     with quiet():
         running = _accumulate(xp, "maximum" if largest else "minimum", data, axis)
     # PyTorch moves the index to i when x_i >= the running max (or x_i is nan): exactly
@@ -1068,6 +1069,7 @@ class CDist(Function):
             out = xp.where(xp.isnan(a), 0, a).max(axis=-1)
         else:
             out = (a**p).sum(axis=-1) ** (1.0 / p)
+        out = row_major(out)  # (laid out like a transposed input otherwise)
         ctx.save_for_backward(diff, out)
         return out
 

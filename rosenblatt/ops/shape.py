@@ -618,7 +618,8 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
             raise RuntimeError("repeats can not be negative")
         wide = x.shape[:axis + 1] + (repeats,) + x.shape[axis + 1:]
         merged = x.shape[:axis] + (x.shape[axis] * repeats,) + x.shape[axis + 1:]
-        return reshape(expand(unsqueeze(x, axis + 1), wide), merged)
+        return reshape(clone(expand(unsqueeze(x, axis + 1), wide),
+                             memory_format=contiguous_format), merged)
     counts = repeats._data if isinstance(repeats, Tensor) else repeats
     size = x.shape[axis]
     xp = array_module(x._data)

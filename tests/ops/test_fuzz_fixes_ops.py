@@ -136,6 +136,18 @@ PROGRAMS = {
     "std_of_equal_values_has_zero_grad": "x = T.tensor([[0.05, 1.28, 0.61, 0.39]] * 3, "
                                          f"{F64}); s, m = T.std_mean(x, 0, False); "
                                          "t = s.sum() + m.sum(); t.backward()",
+    "repeat_interleave_writable": f"x = T.tensor(0.81, {F64}); y = x.repeat_interleave(2); "
+                                  "y.copy_(y); z = T.zeros((0, 3)).repeat_interleave(2); "
+                                  "z.add_(1.5)",
+    "addbmm_empty_int_batch": f"x = T.ones(5, {F64}); y = x.addbmm(T.zeros((0, 3, 4), {F64}), "
+                              "T.zeros((0, 4, 5), dtype=T.int64), alpha=2)",
+    "cummax_of_empty_any_dim": "y = T.zeros(0).cummax(5); z = T.zeros(2, 0).cummin(-7)",
+    "einsum_expanded_inf": "y = T.einsum('i,i->', T.tensor([-1., 2.]), "
+                           "T.tensor([float('inf')]).expand(2))",
+    "einsum_and_cdist_contiguous": "x = T.ones(3, 4, 2).transpose(-1, -2); "
+                                   "y = T.einsum('i...->...', x).view(-1); "
+                                   "z = T.cdist(T.ones(2, 3, 4).transpose(-1, -2), "
+                                   "T.ones(2, 5, 3), p=0.5).view(-1)",
 }
 
 
