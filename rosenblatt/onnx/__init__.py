@@ -100,7 +100,7 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
         for m, mode in modes:
             m.training = mode
     outputs = _tensors(result)
-    graph = Graph(known)
+    graph = Graph(known, opset)
     in_names = _names(input_names, len(inputs), "input")
     out_names = _names(output_names, len(outputs), "output")
     for t, name in zip(inputs, in_names):

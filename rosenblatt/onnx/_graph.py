@@ -66,9 +66,10 @@ def converts(*ops: type) -> Callable[[Converter], Converter]:
 class Graph:
     """ONNX nodes, initializers and the tensor -> value-name map of one export."""
 
-    def __init__(self, names: dict[int, str]) -> None:
+    def __init__(self, names: dict[int, str], opset: int = 17) -> None:
         from onnx import helper, numpy_helper
 
+        self.opset = opset
         self.helper, self.numpy_helper = helper, numpy_helper
         self.known = dict(names)  # id(tensor) -> name of parameters and buffers
         self.values: dict[int, str] = {}  # id(tensor) -> ONNX value name

@@ -20,6 +20,7 @@ from ..ops import (
     linalg,
     norm,
     pool,
+    reduce,
     rnn,
     shape,
 )
@@ -232,53 +233,62 @@ def _is_constant_zero(g: Graph, tensor: Any) -> bool:
 def _getitem(g: Graph, step: Step, names: list) -> str:
     key = step.params["key"]
     key = key if isinstance(key, tuple) else (key,)
-    x, dims, squeeze = names[0], step.inputs[0].shape, []
-    starts, ends, axes, steps = [], [], [], []
-    for axis, item in enumerate(key):
-        if isinstance(item, (int, np.integer)):
-            item = int(item) % dims[axis]
-            starts, ends, axes, steps = starts + [item], ends + [item + 1], axes + [axis], \
-                steps + [1]
+    x, dims = names[0], step.inputs[0].shape
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    axis = out = 0  # the input axis an item indexes, the output axis it becomes
+    for item in key:
+        if item is None:
+            unsqueeze.append(out)
+            out += 1
+        elif item is Ellipsis:
+            skipped = len(dims) - sum(1 for k in key if k is not None and k is not Ellipsis)
+            axis, out = axis + skipped, out + skipped
+        elif isinstance(item, (int, np.integer)):
+            index = int(item) % dims[axis]
+            starts, ends, axes, steps = (starts + [index], ends + [index + 1], axes + [axis],
+                                         steps + [1])
             squeeze.append(axis)
+            axis += 1
         elif isinstance(item, slice):
             start, stop, stride = item.indices(dims[axis])
             if (start, stop, stride) != (0, dims[axis], 1):
-                starts, ends, axes, steps = starts + [start], ends + [stop], axes + [axis], \
-                    steps + [stride]
+                starts, ends, axes, steps = (starts + [start], ends + [stop], axes + [axis],
+                                             steps + [stride])
+            axis, out = axis + 1, out + 1
         else:
             raise UnsupportedOperatorError(
-                f"torch.onnx.export: indexing with {type(item).__name__} (x[{key}]) has no "
-                "ONNX converter in Rosenblatt")
+                f"torch.onnx.export: indexing with {type(item).__name__} has no ONNX "
+                "converter in Rosenblatt")
     if starts:
         x = g.node("Slice", [x] + [g.const(np.array(v, np.int64)) for v in
                                    (starts, ends, axes, steps)])
-    if squeeze:
-        x = g.node("Squeeze", [x, g.const(np.array(squeeze, np.int64))])
+    for op, where in (("Squeeze", squeeze), ("Unsqueeze", unsqueeze)):
+        if where:
+            x = g.node(op, [x, g.const(np.array(where, np.int64))])
     return x if x != names[0] else g.node("Identity", [x])
 
 
-def _gates(w: Any, hidden: int) -> Any:
-    """PyTorch's gate order (i, f, g, o) as ONNX's (i, o, f, c), plus a direction axis."""
-    i, f, c, o = (w[k * hidden:(k + 1) * hidden] for k in range(4))
-    return np.concatenate([i, o, f, c])[None]
+def _rows(w: Any, hidden: int, order: tuple) -> Any:
+    """The gate blocks of a (k*H, ...) weight in another order, plus a direction axis."""
+    return np.concatenate([w[k * hidden:(k + 1) * hidden] for k in order])[None]
+
+
+_IOFC = (0, 3, 1, 2)  # PyTorch's LSTM gates (i, f, g, o) in ONNX's order (i, o, f, c)
 
 
 @converts(rnn.LSTMLayer)
 def _lstm(g: Graph, step: Step, names: list) -> str:
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = step.inputs
     hidden = int(w_hh.shape[1])
-    weights = [np.asarray(t.detach().numpy()) if t is not None else None
-               for t in (w_ih, w_hh, b_ih, b_hh)]
-    bias = None if weights[2] is None else g.const(
-        np.concatenate([_gates(weights[2], hidden), _gates(weights[3], hidden)], axis=1),
-        "lstm_b")
+    w, r, wb, rb_ = (None if t is None else _rows(np.asarray(t.detach().numpy()), hidden, _IOFC)
+                     for t in (w_ih, w_hh, b_ih, b_hh))
+    bias = "" if wb is None else g.const(np.concatenate([wb, rb_], axis=1), "lstm_b")
     states = []
     for t, name in ((h0, names[1]), (c0, names[2])):  # zero states stay implicit (any batch)
         states.append("" if _is_constant_zero(g, t) else
                       g.node("Unsqueeze", [name, g.const(np.array([0], np.int64))]))
     y, _, y_c = g.node(
-        "LSTM", [names[0], g.const(_gates(weights[0], hidden), "lstm_w"),
-                 g.const(_gates(weights[1], hidden), "lstm_r"), bias or "", "", *states],
+        "LSTM", [names[0], g.const(w, "lstm_w"), g.const(r, "lstm_r"), bias, "", *states],
         outputs=3, hidden_size=hidden,
         direction="reverse" if step.params.get("reverse") else "forward")
     # the op's output: (T+1, B, H) = the hidden states by position, then the last cell state
@@ -312,3 +322,66 @@ def _attention(g: Graph, step: Step, names: list) -> str:
         else:
             scores = g.node("Add", [scores, names[3]])
     return g.node("MatMul", [g.node("Softmax", [scores], axis=-1), names[2]])
+
+
+@converts(activation.Softplus)
+def _softplus(g: Graph, step: Step, names: list) -> str:
+    # ONNX's Softplus has no beta and no threshold: log(1 + exp(beta x)) / beta, and x itself
+    # above the threshold (where the two agree to float32 precision anyway)
+    p, dtype = step.params, step.output.detach().numpy().dtype
+    beta = float(p["beta"])
+    x = names[0] if beta == 1 else g.node("Mul", [names[0], g.const(np.array(beta, dtype))])
+    out = g.node("Softplus", [x])
+    out = out if beta == 1 else g.node("Div", [out, g.const(np.array(beta, dtype))])
+    above = g.node("Greater", [x, g.const(np.array(p["threshold"], dtype))])
+    return g.node("Where", [above, names[0], out])
+
+
+@converts(elementwise.Clamp)
+def _clamp(g: Graph, step: Step, names: list) -> str:
+    dtype = step.output.detach().numpy().dtype
+    bounds = ["" if v is None else g.const(np.array(v, dtype)) for v in
+              (step.params["low"], step.params["high"])]
+    return g.node("Clip", [names[0], *bounds])
+
+
+@converts(reduce.Sum, reduce.Mean)
+def _reduce(g: Graph, step: Step, names: list) -> str:
+    op = "ReduceSum" if step.op is reduce.Sum else "ReduceMean"
+    axes, keep = step.params["axes"], int(bool(step.params["keepdim"]))
+    if axes is None:
+        axes = tuple(range(step.inputs[0].ndim))
+    axes = [int(a) for a in (axes if isinstance(axes, tuple) else (axes,))]
+    if op == "ReduceSum" or g.opset >= 18:  # axes became an input (ReduceMean in opset 18)
+        return g.node(op, [names[0], g.const(np.array(axes, np.int64))], keepdims=keep)
+    return g.node(op, names[:1], axes=axes, keepdims=keep)
+
+
+@converts(conv.ConvTranspose2d)
+def _conv_transpose(g: Graph, step: Step, names: list) -> str:
+    p = step.params
+    return g.node("ConvTranspose", [n for n in names if n], strides=list(p["stride"]),
+                  pads=list(p["padding"]) * 2, output_padding=list(p["output_padding"]),
+                  dilations=list(p["dilation"]), group=int(p["groups"]))
+
+
+@converts(rnn.GRULayer, rnn.RNNLayer)
+def _gru_rnn(g: Graph, step: Step, names: list) -> str:
+    x, h0, w_ih, w_hh, b_ih, b_hh = step.inputs
+    hidden = int(w_hh.shape[1])
+    gru = step.op is rnn.GRULayer
+    order = (1, 0, 2) if gru else (0,)  # PyTorch's (r, z, n) as ONNX's (z, r, h)
+    w, r, wb, rb_ = (None if t is None else _rows(np.asarray(t.detach().numpy()), hidden, order)
+                     for t in (w_ih, w_hh, b_ih, b_hh))
+    bias = "" if wb is None else g.const(np.concatenate([wb, rb_], axis=1), "rnn_b")
+    state = "" if _is_constant_zero(g, h0) else g.node(
+        "Unsqueeze", [names[1], g.const(np.array([0], np.int64))])
+    attrs: dict = {"hidden_size": hidden,
+                   "direction": "reverse" if step.params.get("reverse") else "forward"}
+    if gru:
+        attrs["linear_before_reset"] = 1  # PyTorch applies r after the hidden projection
+    else:
+        attrs["activations"] = ["Relu" if step.params.get("nonlinearity") == "relu" else "Tanh"]
+    y, _ = g.node("GRU" if gru else "RNN", [names[0], g.const(w, "rnn_w"), g.const(r, "rnn_r"),
+                                             bias, "", state], outputs=2, **attrs)
+    return g.node("Squeeze", [y, g.const(np.array([1], np.int64))])

@@ -134,7 +134,7 @@ def _run_both(model, example, x, outputs, axes):
     session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": x.numpy()})
     ref = model(x)
-    ref = [ref[0], *ref[1]] if isinstance(ref, tuple) else [ref]
+    ref = torch.onnx._tensors(ref)  # (out, (h, c)), (out, h) or out
     assert len(got) == len(ref) == len(outputs)
     for g, r in zip(got, ref):
         _close(g, r.detach().numpy())
@@ -160,14 +160,24 @@ def test_gpt():
               {"input": {0: "batch"}, "logits": {0: "batch"}})
 
 
+class Reductions(nn.Module):
+    def forward(self, x):
+        return x.mean(dim=-1) + x.sum(2) * x.mean() + x.clamp(min=-0.5).sum(dim=(1, 2))[:, None]
+
+
 @pytest.mark.parametrize("make,shape", [
     (lambda: nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.MaxPool1d(2)), (2, 3, 8)),
     (lambda: nn.GroupNorm(2, 4), (2, 4, 3, 3)),
     (lambda: nn.InstanceNorm2d(4), (2, 4, 3, 3)),
     (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0), (2, 5, 8)),
     (lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 4)),
+    (lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 5, 5)),
+    (lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Hardtanh(),
+                           nn.Softplus(beta=2), nn.ReLU6()), (3, 4)),
+    (lambda: Reductions(), (2, 3, 4)),
 ], ids=["conv1d-maxpool1d", "groupnorm", "instancenorm",
-        "transformer-encoder-layer", "upsample"])
+        "transformer-encoder-layer", "upsample", "convtranspose2d", "batchnorm1d-clamps",
+        "reductions"])
 def test_more_layers(make, shape):
     torch.manual_seed(0)
     model = make().eval()
@@ -200,3 +210,15 @@ def test_lstm_with_a_given_initial_state():
     torch.manual_seed(0)
     model = GivenState().eval()
     _run_both(model, torch.randn(5, 3, 4), torch.randn(5, 3, 4), ["y"], {})
+
+
+@pytest.mark.parametrize("make", [lambda: nn.GRU(4, 8, 2, batch_first=True),
+                                  lambda: nn.RNN(4, 8, nonlinearity="relu", bidirectional=True)],
+                         ids=["gru-2-layers", "rnn-relu-bidirectional"])
+def test_gru_and_rnn(make):
+    torch.manual_seed(0)
+    model = make().eval()
+    batch = 0 if model.batch_first else 1
+    example, x = ((2, 5, 4), (4, 5, 4)) if batch == 0 else ((5, 2, 4), (5, 4, 4))
+    _run_both(model, torch.randn(*example), torch.randn(*x), ["y", "h"],
+              {"input": {batch: "b"}, "y": {batch: "b"}, "h": {1: "b"}})
