@@ -129,7 +129,8 @@ class Function:
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
-            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors else ()
+            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors or ctx.__dict__ \
+                else ()
             if _Switches.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
         else:
@@ -153,7 +154,7 @@ class Function:
                 "are freed after .backward(); pass retain_graph=True to backward the "
                 "first time if you need to backward twice."
             )
-        saved = {id(a): a for a in self.saved_tensors if a is not None}
+        saved = {id(_owner(a)): a for a in self._kept_arrays()}
         versions = self.versions
         for i in range(0, len(versions), 3):
             box, version, key = versions[i:i + 3]
@@ -165,6 +166,18 @@ class Function:
                     "instead. Use out-of-place ops (x = x + 1, not x += 1) or .clone() before "
                     "changing a tensor in place."
                 )
+
+    def _kept_arrays(self) -> list:
+        """Every array this node keeps for backward: saved tensors and ctx attributes."""
+        found = [a for a in self.saved_tensors if a is not None]
+        stack = list(self.__dict__.values())
+        while stack:
+            value = stack.pop()
+            if value.__class__ is tuple or value.__class__ is list:
+                stack.extend(value)
+            elif _holds_array(value):
+                found.append(value)
+        return found
 
     def release(self) -> None:
         """Drop the arrays saved for backward, as PyTorch frees saved tensors.
@@ -285,19 +298,27 @@ def _register_view(base: Tensor, view: Tensor, cls: type, params: dict) -> None:
 
 
 def _snapshot(inputs: tuple, output: Tensor) -> tuple:
-    """Flat (version box, version now, id of the array) triples of the output and inputs.
+    """Flat (version box, version now, id of the memory's owner) triples of the output and
+    inputs.
 
-    Taken whenever an op saves arrays for backward; backward compares the versions and, on
-    a change, looks up by id whether the changed array is one it saved (only those count).
-    Ids, not arrays: holding an input that was not saved would keep its memory alive. One
-    flat tuple, because every container a node allocates is more work for Python's GC."""
+    Taken whenever an op keeps anything for backward; backward compares the versions and, on
+    a change, looks up whether an array it kept lives in that memory (the array itself or a
+    view of it: only those count). Ids, not arrays: holding an input that was not saved would
+    keep its memory alive. One flat tuple, because every container a node allocates is more
+    work for Python's GC."""
     box = output._version_box
-    snap = [box, box[0], id(output._data)]
+    snap = [box, box[0], id(_owner(output._data))]
     for t in inputs:
         if t is not None:
             box = t._version_box
-            snap += (box, box[0], id(t._data))
+            snap += (box, box[0], id(_owner(t._data)))
     return tuple(snap)
+
+
+def _owner(array: Any) -> Any:
+    """The array that owns `array`'s memory (itself, or the base of a view)."""
+    base = array.base
+    return array if base is None else base
 
 
 # needs_input_grad tuples shared rather than allocated per node: one input [recorded],

@@ -95,7 +95,8 @@ class MaxPoolNd(Function):
     def forward(ctx, x, kernel, stride, padding, dilation, out):
         _, best = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
         ctx.save_for_backward(x)
-        ctx.best = best  # not version-checked: an in-place op on the output rebinds it
+        ctx.best = best.copy()  # the output may change in place (ReLU(inplace=True)); the
+        # window maxima backward compares with must not
         ctx.geometry = (kernel, stride, padding, dilation)
         return best
 
@@ -425,7 +426,8 @@ class AdaptiveMaxPool2d(Function):
             window = x[:, :, rows, cols]
             best = window if best is None else ctx.xp.maximum(best, window, out=best)
         ctx.save_for_backward(x)
-        ctx.best = best  # not version-checked: an in-place op on the output rebinds it
+        ctx.best = best.copy()  # the output may change in place (ReLU(inplace=True)); the
+        # window maxima backward compares with must not
         return best
 
     @staticmethod

@@ -212,6 +212,15 @@ CASES = {
     "inplace_on_view_moves_retained": f"x = T.tensor([[1., 2.]], {F64}); y = x.cummin(0)[0]; "
                                       "y.retain_grad(); y[...] = x; y.sum().backward(); "
                                       "R = y.grad",
+    "saved_view_of_output_is_checked": f"x = T.ones(2, 3, {F64}); y = x.max_pool1d(1) if False "
+                                       "else T.nn.functional.max_pool1d(x * 1, 1); y.mul_(2); "
+                                       "y.sum().backward(); R = x.grad",
+    "second_backward_mul_by_number": f"x = T.ones(2, {F64}); y = x * 2; y.sum().backward(); "
+                                     "y.sum().backward()",
+    "second_backward_add_number": f"x = T.ones(2, {F64}); y = x + 2; y.sum().backward(); "
+                                  "y.sum().backward(); R = x.grad",
+    "autograd_grad_captured_node_not_run": f"x = T.ones(2, {F64}); y = x.relu(); l = y.sum(); "
+                                           "l.backward(); R = T.autograd.grad(l.sum() * 1, [y])",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
