@@ -451,9 +451,13 @@ def _train(args: argparse.Namespace) -> int:
         train_set, val_set = _split_train(train_set, s["val_fraction"], args.seed, plain_set)
 
     model.to(args.device)
+    from rosenblatt.distributed.training import ParallelRun, launched
+    parallel = None  # several processes (rosenblatt launch): rosenblatt/distributed/training.py
+    if launched():
+        parallel = ParallelRun(model, train_set, s["batch_size"], args.seed)
     loader_gen = rb.Generator().manual_seed(args.seed)
-    train_loader = DataLoader(train_set, batch_size=s["batch_size"], shuffle=True,
-                              generator=loader_gen)
+    train_loader = parallel.loader if parallel else DataLoader(
+        train_set, batch_size=s["batch_size"], shuffle=True, generator=loader_gen)
     eval_batch = max(256, s["batch_size"])
     val_loader = DataLoader(val_set, batch_size=eval_batch) if val_set is not None else None
     test_loader = DataLoader(test_set, batch_size=eval_batch)
@@ -476,13 +480,18 @@ def _train(args: argparse.Namespace) -> int:
           f"training, {len(val_set) if val_set is not None else 0:,} validation, "
           f"{len(test_set):,} test samples")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in s.items()))
+    follower = parallel is not None and parallel.rank != 0  # only rank 0 writes
     trainer = Trainer(model, rb.nn.CrossEntropyLoss(), optimizer, scheduler,
-                      scheduler_interval=interval, out_dir=out, patience=s["patience"],
+                      scheduler_interval=interval, out_dir=None if follower else out,
+                      patience=s["patience"],
                       device=args.device if args.device != "cpu" else None,
-                      progress=not args.no_progress, config=config,
-                      tensorboard=args.tensorboard,
-                      callbacks=transfer.callbacks if transfer is not None else ())
+                      progress=not args.no_progress and not follower, config=config,
+                      tensorboard=None if follower else args.tensorboard,
+                      callbacks=(tuple(transfer.callbacks) if transfer is not None else ())
+                      + (parallel.callbacks if parallel else ()))
     trainer.fit(train_loader, val_loader, s["epochs"], resume=args.resume)
+    if follower:
+        return 0
 
     best = out / "best.safetensors"
     if val_loader is not None and best.is_file():

@@ -10,8 +10,6 @@ from typing import Callable
 
 import pytest
 
-pytest.importorskip("mpi4py", reason="needs the 'distributed' extra (mpi4py, mpich)")
-
 PROGRAMS = Path(__file__).parent / "programs"
 
 
@@ -19,6 +17,8 @@ PROGRAMS = Path(__file__).parent / "programs"
 def launch() -> Callable[..., subprocess.CompletedProcess]:
     """launch(program, *args, nproc=2, timeout=60): `rosenblatt launch` of tests/distributed/
     programs/<program>; its completed process (output captured)."""
+    pytest.importorskip("mpi4py", reason="needs the 'distributed' extra (mpi4py, mpich)")
+
     def run(program: str, *args: str, nproc: int = 2,
             timeout: float = 60) -> subprocess.CompletedProcess:
         env = dict(os.environ, OMP_NUM_THREADS="1")

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytest.importorskip("mpi4py", reason="needs the 'distributed' extra (mpi4py, mpich)")
 PROGRAMS = Path(__file__).parent / "programs"
 
 
