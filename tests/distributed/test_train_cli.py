@@ -1,4 +1,4 @@
-"""`rosenblatt launch -m rosenblatt.cli train` in 2 processes: rank 0 writes; resume is exact."""
+"""`rosenblatt launch -m rosenblatt train` in 2 processes: rank 0 writes; resume is exact."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ pytest.importorskip("mpi4py", reason="needs the 'distributed' extra (mpi4py, mpi
 
 
 def train(out, epochs: int, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "rosenblatt.cli", "launch", "--nproc-per-node", "2", "-m",
-               "rosenblatt.cli", "train", "--dataset", "moons", "--epochs", str(epochs),
+    command = [sys.executable, "-m", "rosenblatt", "launch", "--nproc-per-node", "2", "-m",
+               "rosenblatt", "train", "--dataset", "moons", "--epochs", str(epochs),
                "--out", str(out), "--no-progress", *extra]
     return subprocess.run(command, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, OMP_NUM_THREADS="1"))
