@@ -161,6 +161,7 @@ class LayerSummary:
     param_bytes: int
     macs: int  # per input sample
     activation_bytes: int  # this layer's output, for the whole batch
+    sparsity: float = 0.0  # fraction of its parameters that are zero (pruned weights masked)
 
 
 @dataclass
@@ -212,14 +213,15 @@ def _fmt_bytes(n: float) -> str:
 
 def _table(s: ModelSummary) -> str:
     top = min((layer.depth for layer in s.layers), default=0)
+    sparse = any(layer.sparsity for layer in s.layers)  # the column only for pruned models
     rows = [("Layer (type)", "Output shape", "Param #", "Param bytes", "Mult-adds",
-             "Activations")]
+             "Activations") + (("Sparsity",) if sparse else ())]
     for layer in s.layers:
         rows.append((
             "  " * (layer.depth - top) + f"{layer.name} ({layer.type})",
             str(layer.output_shape), f"{layer.params:,}", f"{layer.param_bytes:,}",
             f"{layer.macs:,}", _fmt_bytes(layer.activation_bytes),
-        ))
+        ) + (((f"{layer.sparsity:.1%}" if layer.params else "-"),) if sparse else ()))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     line = "=" * (sum(widths) + 2 * (len(widths) - 1))
 
@@ -384,6 +386,7 @@ def _run(model: Any, inputs: tuple, batch_size: int) -> tuple[list, int]:
             trainable_params=sum(p.numel() for p in own if p.requires_grad),
             param_bytes=sum(p.numel() * p.element_size() for p in own),
             macs=macs // max(batch_size, 1), activation_bytes=out_bytes,
+            sparsity=_sparsity(module, own),
         ))
 
     handles = [modules[key].register_forward_hook(hook) for key in shown]
@@ -408,3 +411,15 @@ def _own_params(module: Any) -> list:
     if has_children and mac_rule(module) is None:
         return list(module.parameters(recurse=False))
     return list(module.parameters())
+
+
+def _sparsity(module: Any, own: list) -> float:
+    """The fraction of zeros in a row's parameters; a pruned `w_orig` counts as `w` (masked)."""
+    masked = {}
+    for sub in module.modules():
+        for name, p in sub.named_parameters(recurse=False):
+            if name.endswith("_orig") and isinstance(sub.__dict__.get(name[:-5]), rb.Tensor):
+                masked[id(p)] = sub.__dict__[name[:-5]]
+    total = sum(p.numel() for p in own)
+    zeros = sum(int((masked.get(id(p), p) == 0).sum()) for p in own)
+    return zeros / total if total else 0.0

@@ -143,3 +143,18 @@ def test_bad_arguments():
         prune.ln_structured(ours, "bias", 1, 2, 0)
     with pytest.raises(TypeError, match="unstructured"):
         prune.global_unstructured([(ours, "weight")], prune.LnStructured, amount=1, n=2)
+
+
+def test_summary_shows_the_sparsity_of_pruned_layers():
+    from rosenblatt.models import lenet5
+
+    model = lenet5()
+    assert "Sparsity" not in str(rb.summary(model, (1, 28, 28)))  # no column when unpruned
+    prune.l1_unstructured(model.features[0], "weight", 75)  # 75 of 150 weights, 6 biases kept
+    prune.ln_structured(model.classifier[1], "weight", 0.5, 1, 0)
+    s = rb.summary(model, (1, 28, 28))
+    rows = {layer.name: layer for layer in s.layers}
+    assert rows["features.0"].sparsity == pytest.approx(75 / 156)
+    assert rows["classifier.1"].sparsity == pytest.approx(60 * 400 / 48_120)
+    assert rows["features.3"].sparsity == 0.0
+    assert "Sparsity" in str(s) and "48.1%" in str(s)
