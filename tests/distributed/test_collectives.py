@@ -28,6 +28,9 @@ def expected(rank: int) -> dict:
            "scatter": mine(1, 20 + rank), "object_epoch": np.array(3),
            "sampler": np.array(list(torch.utils.data.DistributedSampler(range(11), 2, rank,
                                                                          seed=3)))}
+    out["irecv"], out["group_all_reduce"] = mine(1 - rank, 5), mine(rank, 6)
+    if rank == 1:
+        out["group_size"] = np.array(1)
     if rank == 0:
         out["gather"] = np.stack([mine(r, 2) for r in ranks])
     else:

@@ -63,6 +63,20 @@ else:
     t = torch.zeros(3, 4, dtype=torch.float64)
     out["recv_from"] = np.array(dist.recv(t))
     out["recv"] = t.numpy()
+t = torch.tensor(mine(rank, 5))  # isend/irecv both ways at once: no deadlock
+back = torch.zeros(3, 4, dtype=torch.float64)
+works = [dist.isend(t, dst=1 - rank), dist.irecv(back, src=1 - rank)]
+for work in works:
+    work.wait()
+out["irecv"] = back.numpy()
+group = dist.new_group([1])
+t = torch.tensor(mine(rank, 6))
+if rank == 1:
+    dist.all_reduce(t, group=group)  # a group of one: unchanged
+    out["group_size"] = np.array(dist.get_world_size(group))
+else:
+    assert group is dist.GroupMember.NON_GROUP_MEMBER
+out["group_all_reduce"] = t.numpy()
 objects = [None]
 if rank == 0:
     objects = [{"epoch": 3}]
