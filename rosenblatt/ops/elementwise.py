@@ -288,7 +288,21 @@ def _scaled_operands(a: Any, b: Any, alpha: Any) -> tuple[Tensor, Tensor]:
                            "point number.")
     if kind != "b" and isinstance(alpha, bool):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    return a, Mul.apply(b, _scalar(alpha, b._data))
+    return a, Scale.apply(b, factor=alpha)
+
+
+class Scale(Function):
+    """x * factor for a Python number factor (alpha of add/sub): it saves no tensor, so, as
+    PyTorch's add/sub with alpha, backward may run through it again."""
+
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x * factor
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor
 
 
 def _refuse_bool_subtraction(a: Any, b: Any) -> None:
@@ -526,25 +540,33 @@ class Relu(Function):
 
 
 class Clamp(Function):
-    """Gradient passes where low <= x <= high (clamp) or low < x < high (strict: hardtanh),
-    as PyTorch defines them; a NaN input passes none."""
+    """Where the gradient passes, by PyTorch's kernels' rules: low <= x <= high for clamp
+    (NaN blocked), not (x <= low or x >= high) for hardtanh (NaN passes), low < x < high for
+    "open" (hardsigmoid's: NaN blocked)."""
 
     @staticmethod
-    def forward(ctx, x, low, high, strict=False):
+    def forward(ctx, x, low, high, rule="clamp"):
         ctx.save_for_backward(x)
-        ctx.low, ctx.high, ctx.strict = low, high, strict
+        ctx.low, ctx.high, ctx.rule = low, high, rule
         return ctx.xp.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        xp = ctx.xp
-        keep = x == x  # False at NaN
-        if ctx.low is not None:
-            keep &= (x > ctx.low) if ctx.strict else (x >= ctx.low)
-        if ctx.high is not None:
-            keep &= (x < ctx.high) if ctx.strict else (x <= ctx.high)
-        return xp.where(keep, grad, grad.dtype.type(0))  # not grad * keep: inf * 0 is NaN
+        low, high, rule = ctx.low, ctx.high, ctx.rule
+        if rule == "hardtanh":
+            drop = x != x if low is None else x <= low  # (x != x: all False)
+            if high is not None:
+                drop |= x >= high
+            keep = ~drop
+        else:
+            keep = x == x  # False at NaN
+            if low is not None:
+                keep &= (x > low) if rule == "open" else (x >= low)
+            if high is not None:
+                keep &= (x < high) if rule == "open" else (x <= high)
+        # where, not grad * keep: inf * 0 is NaN
+        return ctx.xp.where(keep, grad, grad.dtype.type(0))
 
 
 class ClampTensor(Function):
@@ -739,9 +761,9 @@ def relu(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None,  # noqa: A002
-          *, strict: bool = False) -> Tensor:
-    """Limit values to [min, max]; gradient passes where min <= x <= max (min < x < max
-    with `strict`, hardtanh's rule)."""
+          *, rule: str = "clamp") -> Tensor:
+    """Limit values to [min, max]; gradient passes where min <= x <= max, or by the `rule`
+    of hardtanh or hardsigmoid ("hardtanh", "open": see Clamp)."""
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -749,7 +771,7 @@ def clamp(x: Tensor, min: Any = None, max: Any = None,  # noqa: A002
         low, high = (None if v is None else _as(v, target, x) for v in (min, max))
         return ClampTensor.apply(_as(x, target, x), low, high)
     target = dtypes.result_type(x, *(v for v in (min, max) if v is not None))
-    return Clamp.apply(_as(x, target, x), low=min, high=max, strict=strict)
+    return Clamp.apply(_as(x, target, x), low=min, high=max, rule=rule)
 
 
 clip = clamp
@@ -966,7 +988,9 @@ class FloorDivide(Function):
     @staticmethod
     def forward(ctx, a, b, zero_grad):
         _refuse_integer_division_by_zero(a, b)
-        ctx.zero_grad = zero_grad
+        ctx.zero_grad, ctx.shapes = zero_grad, (a.shape, b.shape)
+        if zero_grad:  # PyTorch's div keeps its operands even then: backward runs once
+            ctx.save_for_backward(a, b)
         with quiet():
             return ctx.xp.floor_divide(a, b)
 
@@ -974,7 +998,8 @@ class FloorDivide(Function):
     def backward(ctx, grad):
         if not ctx.zero_grad:
             raise RuntimeError("derivative for aten::floor_divide is not implemented")
-        return tuple(ctx.xp.zeros_like(grad) if need else None for need in ctx.needs_input_grad)
+        return tuple(ctx.xp.zeros(shape, grad.dtype) if need else None
+                     for need, shape in zip(ctx.needs_input_grad, ctx.shapes))
 
 
 def _refuse_integer_division_by_zero(a: Any, b: Any) -> None:

@@ -221,6 +221,8 @@ CASES = {
                                   "y.sum().backward(); R = x.grad",
     "autograd_grad_captured_node_not_run": f"x = T.ones(2, {F64}); y = x.relu(); l = y.sum(); "
                                            "l.backward(); R = T.autograd.grad(l.sum() * 1, [y])",
+    "inplace_on_view_checks_shape": f"x = T.tensor([[1., 2.]], {F64}); y = (x * 1).reshape(2)[0]; "
+                                    "y.mul_(T.ones(1, dtype=T.float64))",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
@@ -356,6 +358,13 @@ CASES = {
                                    "R = tuple(T.autograd.grad(y.sum(), x)[0] for y in ys)",
     "threshold_keeps_int_dtype": "R = T.nn.functional.threshold(T.tensor([1, -2]), 0, 2.5)",
     "hardswish_int_refused": "R = T.nn.functional.hardswish(T.tensor([1]))",
+    "relu6_nan_passes_grad": f"x = T.tensor([math.nan, 6., 3.], {F64}); "
+                             "y = T.nn.functional.relu6(x); (y * y).sum().backward(); R = x.grad",
+    "sub_alpha_backward_twice": f"x = T.ones(2, {F64}); y = T.sub(x, x * 3, alpha=2).sum(); "
+                                "y.backward(); y.backward(); R = x.grad",
+    "div_floor_backward_twice_raises": f"x = T.ones(2, {F64}); "
+                                       "y = T.div(x, .7, rounding_mode='floor').sum(); "
+                                       "y.backward(); y.backward()",
 }
 
 

@@ -75,8 +75,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     if not input.is_floating_point():
         min_val, max_val = int(min_val), int(max_val)
     if inplace:
-        return input._inplace(lambda: ew.clamp(input, min_val, max_val, strict=True))
-    return ew.clamp(input, min_val, max_val, strict=True)
+        return input._inplace(lambda: ew.clamp(input, min_val, max_val, rule="hardtanh"))
+    return ew.clamp(input, min_val, max_val, rule="hardtanh")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

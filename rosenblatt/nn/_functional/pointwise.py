@@ -12,7 +12,7 @@ from ...ops.shape import chunk
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient strictly inside)."""
     ew.refuse_non_float(input, "hardsigmoid_cpu")
-    return ew.clamp(input / 6.0 + 0.5, 0.0, 1.0, strict=True)
+    return ew.clamp(input / 6.0 + 0.5, 0.0, 1.0, rule="open")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
