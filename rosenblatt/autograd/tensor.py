@@ -655,6 +655,7 @@ class Tensor:
         out = self._on_snapshot(compute)
         if not (out.requires_grad or base.requires_grad):
             return self._write(out)  # nothing to record: the base shares this memory
+        self._check_result(out)
         if out._data.dtype != self._data.dtype:
             out = ops_ew.cast(out, self.dtype)
         base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params))
@@ -662,6 +663,13 @@ class Tensor:
 
     def _write(self, out: Tensor) -> Tensor:
         """Copy out's values into this tensor's memory (casting like PyTorch's in-place ops)."""
+        self._check_result(out)
+        array_module(self._data).copyto(self._data, out._data, casting="unsafe")
+        self._version_box[0] += 1
+        return self
+
+    def _check_result(self, out: Tensor) -> None:
+        """An in-place op's result must fit this tensor: same shape, a castable dtype."""
         xp = array_module(self._data)
         if out._data.dtype != self._data.dtype and not xp.can_cast(
             out._data.dtype, self._data.dtype, "same_kind"
@@ -675,9 +683,6 @@ class Tensor:
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                 f"{list(out._data.shape)}"
             )
-        xp.copyto(self._data, out._data, casting="unsafe")
-        self._version_box[0] += 1
-        return self
 
     def _ufunc_(self, name: str, other: Any, alpha: Any = 1) -> Tensor | None:
         """Apply a NumPy/CuPy ufunc straight into this tensor's memory when nothing is
