@@ -36,6 +36,7 @@ CASES = {
     "0d_stack": f"a = T.tensor(.53, {F64}); s = a*2; T.stack([s, s, s]).sum().backward(); "
                 "R = a.grad",
     "0d_add_": f"a = T.tensor(.53, {F64}); s = a*2; s.add_(1); (s*s).backward(); R = a.grad",
+    "0d_mul_": f"a = T.tensor(.53, {F64}); s = a*2; s.mul_(3); (s*s).backward(); R = a.grad",
     "0d_clamp_": f"a = T.tensor(.53, {F64}); s = a*2; s.clamp_(0, .5); (s*a).backward(); "
                  "R = a.grad",
     "0d_relu_": f"a = T.tensor(.53, {F64}); s = a-2; s.relu_(); (s*a).backward(); R = a.grad",
@@ -136,6 +137,7 @@ CASES = {
     "empty_softmax": "R = (T.ones(0, 3).softmax(-1), T.ones(3, 0).softmax(-1), "
                      "T.ones(0, 3).log_softmax(-1), T.ones(3, 0).logsumexp(-1))",
     "empty_view_chain_softmax": "a = T.ones(2, 3); R = a[1:].transpose(0, -1)[:0].softmax(-1)",
+    "empty_tensordot": "R = T.tensordot(T.ones(2, 0), T.ones(0, 3), dims=1)",
     "empty_linear": "R = T.nn.functional.linear(T.ones(2, 0), T.ones(3, 0))",
     "empty_kl_div": "R = T.nn.functional.kl_div(T.ones(0, 3), T.ones(0, 3), "
                     "reduction='sum')",
