@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 import rosenblatt
-from tests.fuzz.generate import Stmt, generate, literal, run
+from tests.fuzz.generate import Stmt, generate, literal, run, usable
 
 TIMEOUT_S = 5  # a statement running longer than this counts as a hang
 
@@ -209,6 +209,8 @@ def observe(expr: str, t: object, r: object, grads: bool = True,
 def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Mismatch]:
     """All differences between running `stmts` with PyTorch and with `lib`."""
     ref, out = execute(stmts, torch), execute(stmts, lib)
+    if "INTERNAL ASSERT FAILED" in ref.error:  # a PyTorch bug is no reference
+        return []
     if ref.failed_at != out.failed_at:
         if ref.failed_at is None or (out.failed_at is not None and out.failed_at < ref.failed_at):
             return [Mismatch("raises", stmts[out.failed_at].code, "no error",
@@ -216,7 +218,7 @@ def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Misma
         return [Mismatch("raises not", stmts[ref.failed_at].code, f"raises {ref.error}",
                          "no error", ref.failed_at)]
     names = [name for name in ref.ns if name != "T" and not name.startswith("__")]
-    if any(_uninitialized(ref.ns[name]) for name in names):
+    if any(_unreliable(ref.ns[name]) for name in names):
         return []
     loose = any("float32" in s.code for s in stmts)
     found = []
@@ -239,15 +241,19 @@ def _same_number(a: str, b: str) -> bool:
     return abs(x - y) <= 1.01 * 10.0**-digits
 
 
-def _uninitialized(value: object) -> bool:
-    """Whether PyTorch returned uninitialized memory (subnormal garbage: nanmedian of an
-    expanded tensor does, in 2.13); such a reference is no reference."""
+def _unreliable(value: object) -> bool:
+    """Whether a PyTorch result makes the program no reference: uninitialized memory
+    (subnormal garbage: nanmedian of an expanded tensor returns it in 2.13), or rounding noise
+    (0 < |x| < 1e-12 from inputs of size ~1: x - mean, cross(x, x)), which a later `> 0`,
+    relu or sign turns into a difference of 1 between two correct libraries."""
     if isinstance(value, (tuple, list)):
-        return any(_uninitialized(v) for v in value)
-    if not isinstance(value, torch.Tensor) or not value.dtype.is_floating_point:
+        return any(_unreliable(v) for v in value)
+    if not isinstance(value, torch.Tensor) or not usable(value):
+        return False
+    if not value.dtype.is_floating_point:
         return False
     a = np.abs(value.detach().numpy())
-    return bool(np.any((a > 0) & (a < np.finfo(a.dtype).tiny)))
+    return bool(np.any((a > 0) & (a < 1e-12)))
 
 
 _ASSIGN = re.compile(r"([yvLg]\d+) = ")

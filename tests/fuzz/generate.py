@@ -31,7 +31,7 @@ TIE_SENSITIVE = re.compile(r"sort|topk|kthvalue|median|mode|quantile|cummax|cumm
 # up to rounding (a sum of 0.01-grid inputs is often an exact multiple), the two libraries'
 # last bits decide. They only get the input literals, which are the same bits in both.
 DISCONTINUOUS = re.compile(r"floor|round|remainder|fmod|frac|sign|div_|floordiv|rmod|^eq$|^ne$|"
-                           r"^lt$|ge_scalar|isfinite|where_compare|isin|bincount|one_hot")
+                           r"^lt$|ge_scalar|isfinite|where_compare|isin|bincount|one_hot|^int_")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _leaf_source(x: np.ndarray, kind: str, layout: str) -> str:
     return f"T.tensor({literal(x)}, {dtype}, requires_grad=True)"
 
 
-def _usable(t: torch.Tensor) -> bool:
+def usable(t: torch.Tensor) -> bool:
     """False for a view PyTorch invalidated (an output of split whose base changed in place):
     even reading its is_leaf raises."""
     try:
@@ -170,7 +170,7 @@ class _Builder:
                 [(f"{key}[{i}]", v) for i, v in enumerate(value)][:4]
                 if isinstance(value, (tuple, list)) else [])
             out += [(expr, t) for expr, t in items if isinstance(t, torch.Tensor)
-                    and (t.dtype.is_floating_point or not floating) and _usable(t)]
+                    and (t.dtype.is_floating_point or not floating) and usable(t)]
         return out
 
     def pick(self, candidates: list) -> tuple | None:
