@@ -47,11 +47,9 @@ def _names(given: Any, count: int, default: str) -> list[str]:
 
 
 def _value_info(name: str, tensor: Any, axes: Any) -> Any:
-    """A graph input/output declaration; `axes` ({axis: name} or [axis]) become dim_params."""
+    """A graph input/output declaration; `axes` ({axis: dim_param}) become dim_params."""
     from onnx import helper
 
-    if isinstance(axes, (list, tuple)):
-        axes = {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
     axes = {int(a) % max(tensor.ndim, 1): n for a, n in (axes or {}).items()}
     dims = [axes.get(i, int(s)) for i, s in enumerate(tensor.shape)]
     dtype = helper.np_dtype_to_tensor_dtype(tensor.detach().numpy().dtype)
@@ -67,14 +65,11 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
     `args`: a tensor or tuple of tensors (example inputs; a trailing dict is keyword
     arguments). Without `f`, returns the onnx ModelProto. The model is traced in eval mode.
     """
-    global _exporting
     onnx = _require_onnx()
     from onnx import helper
 
-    import rosenblatt as rb
-
     from . import converters  # noqa: F401 - registers the converters
-    from ._graph import Graph, needed, recording
+    from ._graph import Graph, needed
 
     opset = 17 if opset_version is None else int(opset_version)
     if opset < 17:
@@ -89,19 +84,20 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
     known = {}
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         known.setdefault(id(t), name)
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    _exporting = True
-    try:
-        with rb.enable_grad(), recording() as tape:
-            result = model(*call_args, **call_kwargs)
-    finally:
-        _exporting = False
-        for m, mode in modes:
-            m.training = mode
+    in_names = _names(input_names, len(inputs), "input")
+    dynamic_axes = {name: _axes(name, axes) for name, axes in (dynamic_axes or {}).items()}
+    # each dynamic axis of an input grows by its own amount in a second trace, so that every
+    # size that follows it (a reshape target, an index from the end, a position range) is
+    # told apart from the fixed ones and from the other axes'
+    growth = [(name, axis, int(t.shape[axis]), k + 1) for k, (t, name, axis) in enumerate(
+        (t, n, a) for t, n in zip(inputs, in_names) for a in dynamic_axes.get(n, {}))]
+    tape, result = _trace(model, call_args, call_kwargs)
     outputs = _tensors(result)
     graph = Graph(known, opset)
-    in_names = _names(input_names, len(inputs), "input")
+    graph.dims = growth
+    if growth:
+        _pair(graph, tape, inputs, _trace(model, *_grown(call_args, call_kwargs, inputs,
+                                                          in_names, growth))[0])
     out_names = _names(output_names, len(outputs), "output")
     for t, name in zip(inputs, in_names):
         graph.values[id(t)] = name
@@ -112,7 +108,8 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
     for t, name in zip(outputs, out_names):  # name the outputs as asked
         nodes.append(helper.make_node("Identity", [graph.value(t)], [name]))
     used = {name for node in nodes for name in node.input}  # converters may skip an input
-    dynamic_axes = dynamic_axes or {}
+    for name in used & set(graph.poisoned):
+        raise RuntimeError(graph.poisoned[name])
     proto = helper.make_model(
         helper.make_graph(
             nodes, type(model).__name__,
@@ -127,6 +124,68 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
         return proto
     onnx.save_model(proto, f)
     return None
+
+
+def _axes(name: str, axes: Any) -> dict:
+    """dynamic_axes' value for one name ({axis: name} or [axis]) as {axis: dim_param}."""
+    if isinstance(axes, dict):
+        return {int(a): str(n) for a, n in axes.items()}
+    return {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
+
+
+def _trace(model: Any, args: tuple, kwargs: dict) -> tuple[list, Any]:
+    """(tape, output) of one run of the model in eval mode, recording every op."""
+    global _exporting
+    import rosenblatt as rb
+
+    from ._graph import recording
+
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    _exporting = True
+    try:
+        with rb.enable_grad(), recording() as tape:
+            result = model(*args, **kwargs)
+    finally:
+        _exporting = False
+        for m, mode in modes:
+            m.training = mode
+    return tape, result
+
+
+def _grown(args: tuple, kwargs: dict, inputs: list, names: list, growth: list) -> tuple:
+    """The example inputs with each dynamic axis longer by its growth (entries repeated)."""
+    import rosenblatt as rb
+    from rosenblatt._backend import np
+
+    bigger = {}
+    for t, name in zip(inputs, names):
+        a = np.asarray(t.detach().numpy())
+        for input_name, axis, size, more in growth:
+            if input_name == name:
+                a = np.take(a, np.arange(size + more) % max(size, 1), axis=axis)
+        bigger[id(t)] = rb.as_tensor(np.ascontiguousarray(a)).to(t.device)
+
+    def swap(v: Any) -> Any:
+        if isinstance(v, (tuple, list)):
+            return type(v)(swap(x) for x in v)
+        return bigger.get(id(v), v)
+
+    return swap(args), {k: swap(v) for k, v in kwargs.items()}
+
+
+def _pair(graph: Any, tape: list, inputs: list, grown: list) -> None:
+    """Link each traced step and tensor to its twin in the trace with grown axes."""
+    if [s.op for s in tape] != [s.op for s in grown]:
+        raise RuntimeError("torch.onnx.export: the model runs different ops when a dynamic "
+                           "axis changes size (control flow on the input's shape); export with "
+                           "static axes")
+    for step, twin in zip(tape, grown):
+        step.twin = twin
+        graph.twins[id(step.output)] = twin.output
+        for a, b in zip(step.inputs, twin.inputs):
+            if a is not None and b is not None:
+                graph.twins.setdefault(id(a), b)
 
 
 def is_in_onnx_export() -> bool:

@@ -26,6 +26,7 @@ class Step:
     inputs: tuple
     params: dict
     output: Any
+    twin: Any = None  # the same step traced with the dynamic axes grown (see export)
 
 
 @contextmanager
@@ -74,6 +75,9 @@ class Graph:
         self.known = dict(names)  # id(tensor) -> name of parameters and buffers
         self.values: dict[int, str] = {}  # id(tensor) -> ONNX value name
         self.produced: set[int] = set()  # ids of tensors computed from the graph inputs
+        self.twins: dict[int, Any] = {}  # id(tensor) -> the same tensor in the second trace
+        self.dims: list[tuple[str, int, int, int]] = []  # (input, axis, size, growth)
+        self.poisoned: dict[str, str] = {}  # value name -> why it cannot be exported
         self.nodes: list = []
         self.initializers: dict[str, Any] = {}
         self._count = itertools.count()
@@ -96,11 +100,51 @@ class Graph:
         if key in self.values:
             return self.values[key]
         array = np.asarray(tensor.detach().numpy())
+        twin = self.twins.get(key)
+        if twin is not None and tuple(twin.shape) != array.shape:  # sized by a dynamic axis
+            self.values[key] = self.sized_constant(array, np.asarray(twin.detach().numpy()))
+            return self.values[key]
         if dtype is not None and array.ndim == 0 and key not in self.known:
             array = array.astype(dtype)
         name = self.known.get(key) or self.fresh("const")
         self.initializers[name] = self.numpy_helper.from_array(np.ascontiguousarray(array), name)
         self.values[key] = name
+        return name
+
+    def size(self, traced: int, grown: int) -> str:
+        """A 1-element int64 value: a size that was `traced`, and `grown` with the dynamic
+        axes grown, as the graph input's size (plus an offset) at run time."""
+        for name, axis, size, growth in self.dims:
+            if grown - traced == growth:
+                shape = self.node("Shape", [name], start=axis, end=axis + 1)
+                offset = traced - size
+                return shape if not offset else self.node(
+                    "Add", [shape, self.const(np.array([offset], np.int64))])
+        raise RuntimeError(f"torch.onnx.export: a size ({traced}) follows no dynamic axis")
+
+    def sized_constant(self, array: Any, twin: Any) -> str:
+        """A constant whose shape follows the dynamic axes: positions 0..n-1 (Range) or a
+        constant fill (ConstantOfShape); anything else cannot be exported."""
+        first = int(array[0]) if array.ndim == 1 and array.size else 0
+        if array.ndim == 1 and array.dtype.kind in "iu" and np.array_equal(
+                array, np.arange(first, first + array.size)) and np.array_equal(
+                twin, np.arange(first, first + twin.size)):
+            # first + cumsum(ones(n)) - 1, not Range: onnxruntime's embedding-layer-norm
+            # fusion mistakes a Range of positions for its own pattern and fails at run time
+            fill = self.numpy_helper.from_array(np.array([1], array.dtype), "value")
+            ones = self.node("ConstantOfShape", [self.size(array.size, twin.size)], value=fill)
+            count = self.node("CumSum", [ones, self.const(np.array(0, np.int64))])
+            return self.node("Add", [count, self.const(np.array(first - 1, array.dtype))])
+        if array.size and np.all(array == array.flat[0]) and np.all(twin == array.flat[0]):
+            dims = [self.const(np.array([d], np.int64)) if d == e else self.size(d, e)
+                    for d, e in zip(array.shape, twin.shape)]
+            shape = self.node("Concat", dims, axis=0)
+            fill = self.numpy_helper.from_array(np.array([array.flat[0]], array.dtype), "value")
+            return self.node("ConstantOfShape", [shape], value=fill)
+        name = self.fresh("unexportable")
+        self.poisoned[name] = (f"torch.onnx.export: a constant of shape {list(array.shape)} "
+                               "changes with the input's dynamic axes (it was computed outside "
+                               "the traced ops); export with those axes static")
         return name
 
     def node(self, op: str, inputs: list, hint: str = "", outputs: int = 1, **attrs: Any) -> Any:
@@ -131,10 +175,12 @@ def needed(tape: list[Step], outputs: list, inputs: list) -> list[Step]:
     """The steps the outputs depend on, in tape order (shape checks and dead ops dropped).
 
     Steps that do not depend on the inputs (an LSTM's zero initial state, a GPT's position
-    embeddings) are folded: their traced outputs become constants."""
+    embeddings) are folded: their traced outputs become constants; unless their output's
+    shape follows a dynamic axis (it differs in the second trace): those stay ops."""
     varying = {id(t) for t in inputs}
     for s in tape:
-        if any(t is not None and id(t) in varying for t in s.inputs):
+        if any(t is not None and id(t) in varying for t in s.inputs) or (
+                s.twin is not None and tuple(s.twin.output.shape) != tuple(s.output.shape)):
             varying.add(id(s.output))
     producer = {id(s.output): i for i, s in enumerate(tape) if id(s.output) in varying}
     stop = {id(t) for t in inputs}

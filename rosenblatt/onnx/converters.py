@@ -177,18 +177,40 @@ def _layer_norm(g: Graph, step: Step, names: list) -> str:
 
 
 def _target_shape(step: Step) -> list:
-    """The reshape target; a kept leading (batch) size becomes 0 (copy) so it stays dynamic."""
+    """The reshape target: a size kept from the input's same axis becomes 0 (copy), and
+    with a second trace, the one size that follows a dynamic axis otherwise becomes -1."""
     target = [int(s) for s in step.output.shape]
     before = step.inputs[0].shape
-    if target and len(before) and before[0] == target[0]:
-        target[0] = 0
+    if step.twin is None:  # only the leading (batch) axis can be told apart
+        if target and len(before) and before[0] == target[0]:
+            target[0] = 0
+        return target
+    after, grown = step.output.shape, step.twin.output.shape
+    grown_before = step.twin.inputs[0].shape
+    for i, (a, b) in enumerate(zip(after, grown)):
+        if a == b:
+            continue
+        kept = i < len(before) and before[i] == a and grown_before[i] == b
+        target[i] = 0 if kept else -1
+    if target.count(-1) > 1:
+        raise RuntimeError(f"torch.onnx.export: reshape to {list(after)} merges several "
+                           "dynamic axes; export with fewer dynamic axes")
     return target
+
+
+def _only_ones_change(step: Step) -> bool:
+    """Whether a reshape only adds or drops size-1 axes (in both traces)."""
+    for s in (step, step.twin) if step.twin is not None else (step,):
+        before, after = tuple(s.inputs[0].shape), tuple(s.output.shape)
+        if before == after or [d for d in before if d != 1] != [d for d in after if d != 1]:
+            return False
+    return True
 
 
 @converts(shape.Reshape)
 def _reshape(g: Graph, step: Step, names: list) -> str:
     before, after = tuple(step.inputs[0].shape), tuple(step.output.shape)
-    if [d for d in before if d != 1] == [d for d in after if d != 1] and before != after:
+    if _only_ones_change(step):
         # only size-1 dims come or go: Squeeze/Unsqueeze keep every other size dynamic
         x = names[0]
         ones = [i for i, d in enumerate(before) if d == 1]
@@ -229,6 +251,26 @@ def _is_constant_zero(g: Graph, tensor: Any) -> bool:
     return id(tensor) not in g.produced and not np.any(tensor.detach().numpy())
 
 
+_END = np.iinfo(np.int64).max  # a slice to the end of an axis, whatever its size
+
+
+def _bound(value: int, axis: int, position: int, step: Step, part: int = 0) -> int:
+    """An index (or a slice's start, part 0, or stop, part 1) as traced; counted from the
+    end when it moved with a dynamic axis in the second trace (x[-1], x[:-1] of a sequence)."""
+    if step.twin is None:
+        return value
+    size, grown = step.inputs[0].shape[axis], step.twin.inputs[0].shape[axis]
+    item = step.twin.params["key"]
+    item = (item if isinstance(item, tuple) else (item,))[position]
+    other = item.indices(grown)[part] if isinstance(item, slice) else int(item) % grown
+    if other == value or size == grown:
+        return value
+    if other - value != grown - size:
+        raise RuntimeError("torch.onnx.export: an index moves with a dynamic axis in a way "
+                           "ONNX cannot express; export with that axis static")
+    return value - size
+
+
 @converts(index.GetItem)
 def _getitem(g: Graph, step: Step, names: list) -> str:
     key = step.params["key"]
@@ -236,7 +278,7 @@ def _getitem(g: Graph, step: Step, names: list) -> str:
     x, dims = names[0], step.inputs[0].shape
     starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
     axis = out = 0  # the input axis an item indexes, the output axis it becomes
-    for item in key:
+    for position, item in enumerate(key):
         if item is None:
             unsqueeze.append(out)
             out += 1
@@ -244,14 +286,16 @@ def _getitem(g: Graph, step: Step, names: list) -> str:
             skipped = len(dims) - sum(1 for k in key if k is not None and k is not Ellipsis)
             axis, out = axis + skipped, out + skipped
         elif isinstance(item, (int, np.integer)):
-            index = int(item) % dims[axis]
-            starts, ends, axes, steps = (starts + [index], ends + [index + 1], axes + [axis],
-                                         steps + [1])
+            index = _bound(int(item) % dims[axis], axis, position, step)
+            starts, ends, axes, steps = (starts + [index], ends + [index + 1 or _END],
+                                         axes + [axis], steps + [1])
             squeeze.append(axis)
             axis += 1
         elif isinstance(item, slice):
             start, stop, stride = item.indices(dims[axis])
             if (start, stop, stride) != (0, dims[axis], 1):
+                start = _bound(start, axis, position, step)
+                stop = _END if stop == dims[axis] else _bound(stop, axis, position, step, 1)
                 starts, ends, axes, steps = (starts + [start], ends + [stop], axes + [axis],
                                              steps + [stride])
             axis, out = axis + 1, out + 1
@@ -307,10 +351,12 @@ def _attention(g: Graph, step: Step, names: list) -> str:
     perm = list(range(k.ndim - 2)) + [k.ndim - 1, k.ndim - 2]
     scores = g.node("MatMul", [names[0], g.node("Transpose", [names[1]], perm=perm)])
     scores = g.node("Mul", [scores, g.const(np.array(p.get("scale", 1.0), dtype))])
-    tq, tk = q.shape[-2], k.shape[-2]
     if p.get("causal"):  # position t sees positions <= t: -inf above the diagonal
-        blocked = np.triu(np.ones((tq, tk), bool), 1)
-        scores = g.node("Add", [scores, g.const(np.where(blocked, -np.inf, 0).astype(dtype))])
+        shape = g.node("Shape", [scores], start=-2)  # any sequence length
+        fill = g.numpy_helper.from_array(np.array([-np.inf], dtype), "value")
+        blocked = g.node("Trilu", [g.node("ConstantOfShape", [shape], value=fill),
+                                   g.const(np.array(1, np.int64))], upper=1)
+        scores = g.node("Add", [scores, blocked])
     if mask is not None:
         m = mask.detach().numpy()
         if m.dtype == bool:

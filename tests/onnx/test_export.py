@@ -145,10 +145,20 @@ def test_char_lstm_with_its_state_outputs():
 
     torch.manual_seed(0)
     model = CharLSTM(30, 16, 32, num_layers=2).eval()
-    # the zero initial state is left implicit, so the batch stays dynamic
-    _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, (5, 7)),
-              ["logits", "h", "c"], {"input": {0: "batch"}, "logits": {0: "batch"},
-                                     "h": {1: "batch"}, "c": {1: "batch"}})
+    axes = {"input": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"},
+            "h": {1: "batch"}, "c": {1: "batch"}}
+    for shape in [(5, 7), (3, 12), (1, 2)]:  # traced at (2, 7): batch and length are dynamic
+        _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, shape),
+                  ["logits", "h", "c"], axes)
+
+
+def test_char_lstm_with_a_static_batch():
+    from rosenblatt.text.models import CharLSTM
+
+    model = CharLSTM(30, 8, 16, num_layers=1).eval()
+    # no dynamic axis: the zero initial state is left implicit
+    _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, (2, 7)),
+              ["logits", "h", "c"], {})
 
 
 def test_gpt():
@@ -156,8 +166,31 @@ def test_gpt():
 
     torch.manual_seed(0)
     model = GPT(30, block_size=16, n_layer=2, n_head=2, n_embd=32).eval()
-    _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, (3, 7)), ["logits"],
-              {"input": {0: "batch"}, "logits": {0: "batch"}})
+    axes = {"input": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
+    for shape in [(3, 7), (1, 16), (4, 3)]:  # positions and the causal mask follow the length
+        _run_both(model, torch.randint(0, 30, (2, 7)), torch.randint(0, 30, shape),
+                  ["logits"], axes)
+
+
+class RandomOffset(nn.Module):
+    def forward(self, x):
+        return x + torch.randn(x.shape[1])  # made outside the ops: its size is not traced
+
+
+class ShapeBranch(nn.Module):
+    def forward(self, x):
+        return x * 2 if x.shape[0] > 2 else x + 1
+
+
+def test_what_a_dynamic_axis_cannot_follow_is_an_error():
+    with pytest.raises(RuntimeError, match="changes with the input's dynamic axes"):
+        torch.onnx.export(RandomOffset(), torch.randn(2, 3), io.BytesIO(),
+                          dynamic_axes={"input": {1: "n"}})
+    torch.onnx.export(RandomOffset(), torch.randn(2, 3), io.BytesIO(),
+                      dynamic_axes={"input": {0: "batch"}})  # a fixed-size constant is fine
+    with pytest.raises(RuntimeError, match="different ops"):
+        torch.onnx.export(ShapeBranch(), torch.randn(2, 3), io.BytesIO(),
+                          dynamic_axes={"input": [0]})
 
 
 class Reductions(nn.Module):
