@@ -13,42 +13,62 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "export", help="export a checkpoint to ONNX", formatter_class=DefaultsHelp,
-        description="Write a checkpoint of `rosenblatt train` (or a committed model by name) "
-                    "as an ONNX model with a dynamic batch axis, checked by onnx.checker "
+        description="Write a checkpoint of `rosenblatt train` or `rosenblatt text train` (or a "
+                    "committed model by name) as an ONNX model with a dynamic batch axis (and "
+                    "sequence length for text models), checked by onnx.checker "
                     "and, when onnxruntime is installed, compared with Rosenblatt's outputs.")
-    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`, or a "
-                                      "committed model by name")
+    p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train` or "
+                                      "`rosenblatt text train`, or a committed model by name")
     p.add_argument("--onnx", required=True, metavar="OUT", help="the ONNX file to write")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset version (17 or newer)")
     p.set_defaults(func=cmd_export)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Rebuild the checkpoint's model, export it, and check onnxruntime agrees."""
+def _load(spec: str) -> tuple[Any, Any, dict, Any, Path]:
+    """(model in eval mode, example input maker, dynamic axes, output names, path) of a
+    checkpoint of `rosenblatt train` (an image classifier) or `rosenblatt text train`."""
     import rosenblatt as rb
 
     from ..train.cli import load_checkpoint, rebuild_model
-    from . import export
 
-    weights, config, path = load_checkpoint(args.checkpoint)
+    path = Path(spec)
+    state = rb.load(path) if path.is_file() else None
+    if isinstance(state, dict) and isinstance(state.get("config", {}).get("model"), str):
+        from ..text.train import load_checkpoint as load_text
+
+        model, _, ckpt = load_text(path)  # token ids (N, T): batch and length dynamic
+        vocab = int(ckpt["config"]["vocab_size"])
+        names = ["logits", "h", "c"] if ckpt["config"]["model"] == "lstm" else ["logits"]
+        axes = {"input": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"},
+                "h": {1: "batch"}, "c": {1: "batch"}}
+        return (model, lambda n: rb.randint(0, vocab, (n, 8)),
+                {k: v for k, v in axes.items() if k in names or k == "input"}, names, path)
+    weights, config, path = load_checkpoint(spec)
     model = rebuild_model(config)
     model.load_state_dict(weights)
     model.eval()
-    x = rb.randn(2, *config["input_shape"])
+    return (model, lambda n: rb.randn(n, *config["input_shape"]),
+            {"input": {0: "batch"}, "logits": {0: "batch"}}, ["logits"], path)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Rebuild the checkpoint's model, export it, and check onnxruntime agrees."""
+    from . import _tensors, export
+
+    model, example, axes, names, path = _load(args.checkpoint)
     out = Path(args.onnx)
     out.parent.mkdir(parents=True, exist_ok=True)
-    export(model, (x,), str(out), input_names=["input"], output_names=["logits"],
-           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-           opset_version=args.opset)
+    export(model, (example(2),), str(out), input_names=["input"], output_names=names,
+           dynamic_axes=axes, opset_version=args.opset)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, opset {args.opset}) from {path}")
     try:
         import onnxruntime
     except ImportError:
         return 0
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    x = rb.randn(3, *config["input_shape"])
+    x = example(3)
     got = session.run(None, {"input": x.numpy()})[0]
-    ref = model(x).detach().numpy()
+    ref = _tensors(model(x))[0].detach().numpy()
     scale = float(abs(ref).max()) or 1.0
     print(f"onnxruntime check: largest difference {float(abs(got - ref).max()) / scale:.2e} "
           "of the largest output (batch of 3)")

@@ -33,3 +33,26 @@ def test_export_a_committed_model_by_name_and_a_missing_file(tmp_path, capsys):
     assert (tmp_path / "l.onnx").stat().st_size > 100_000
     assert main(["export", str(tmp_path / "none.safetensors"), "--onnx", "x.onnx"]) == 1
     assert "no checkpoint at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind,outputs", [("lstm", 3), ("gpt", 1)])
+def test_export_a_text_checkpoint(tmp_path, capsys, kind, outputs):
+    from rosenblatt.text.tokenizer import CharTokenizer
+    from rosenblatt.text.train import make_model, save_checkpoint
+
+    tokenizer = CharTokenizer.from_text("hello world")
+    args = {"hidden_size": 16, "embed_dim": 8, "num_layers": 1} if kind == "lstm" else \
+        {"n_layer": 1, "n_head": 2, "n_embd": 16}
+    model = make_model(kind, tokenizer.vocab_size, 16, args)
+    save_checkpoint(tmp_path / "text.safetensors", model, tokenizer)
+    out = tmp_path / "text.onnx"
+    assert main(["export", str(tmp_path / "text.safetensors"), "--onnx", str(out)]) == 0
+    assert "onnxruntime check" in capsys.readouterr().out
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    ids = rb.randint(0, tokenizer.vocab_size, (3, 11))  # another batch size and length
+    got = session.run(None, {"input": ids.numpy()})
+    ref = model.eval()(ids)
+    ref = ref[0] if isinstance(ref, tuple) else ref
+    assert len(got) == outputs
+    np.testing.assert_allclose(got[0], ref.detach().numpy(), rtol=1e-5,
+                               atol=1e-5 * float(np.abs(ref.detach().numpy()).max()))
