@@ -83,10 +83,19 @@ class SetItem(Function):
 
 def getitem(x: Tensor, key: Any) -> Tensor:
     """x[key] with ints, slices, None, Ellipsis, integer tensors/lists and boolean masks."""
-    converted, has_int_array = _convert_key(key, array_module(x._data))
+    xp = array_module(x._data)
+    converted, has_int_array = _convert_key(key, xp)
     try:
         return GetItem.apply(x, key=converted, accumulate=has_int_array)
     except IndexError as e:
+        if x._data.size == 0 and has_int_array:  # PyTorch checks no index of an empty
+            # tensor along a dim that has elements: the values don't matter, 0 fits
+            zeroed = tuple(xp.zeros_like(k) if getattr(k, "dtype", None) is not None
+                           and k.dtype.kind in "iu" else k for k in converted)
+            try:
+                return GetItem.apply(x, key=zeroed, accumulate=True)
+            except IndexError:
+                pass
         raise IndexError(f"index {key!r} is out of range for a tensor of shape "
                          f"{list(x.shape)}: {e}") from None
 
@@ -208,8 +217,8 @@ def _check_index(x: Tensor, index: Tensor, dim: int, op: str) -> int:
     if index.ndim != x.ndim and x.ndim:
         raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
                            f"tensor ({op}: index {list(index.shape)}, input {list(x.shape)})")
-    if index._data.size and (int(index._data.max()) >= x.shape[axis] or int(index._data.min()) <
-                             -x.shape[axis]):
+    if index._data.size and x._data.size and (int(index._data.max()) >= x.shape[axis] or
+                                              int(index._data.min()) < -x.shape[axis]):
         raise RuntimeError(f"{op}(): index {int(index._data.max())} is out of bounds for "
                            f"dimension {axis} with size {x.shape[axis]}")
     return axis
@@ -452,6 +461,19 @@ def _out_of_bounds(index: Any, size: int, axis: int, negative_ok: bool) -> str |
     return f"index {bad} is out of bounds for dimension {axis} with size {size}"
 
 
+def _checked_index(flat: Any, x: Tensor, axis: int, negative_ok: bool, error: type,
+                   prefix: str = "") -> Any:
+    """flat (the indices along axis) checked against the dim's size with PyTorch's message;
+    for an empty x, where PyTorch checks nothing (nothing is written), wrapped into range."""
+    size = x.shape[axis] if x.ndim else 1
+    if not x._data.size:
+        return flat % size if size else flat[:0]
+    message = _out_of_bounds(flat, size, axis, negative_ok)
+    if message:
+        raise error(prefix + message)
+    return flat
+
+
 def _check_source(op: str, x: Tensor, axis: int, count: int, source: Tensor, error: type) -> None:
     """source must be x's shape with `count` (the number of indices) along axis."""
     src_count = source.shape[axis] if source.ndim > axis else 1
@@ -511,9 +533,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa
                                f"[] source.shape = {list(source.shape)}")
         source = source.reshape(1)
     _check_source("index_add_", x, axis, flat.size, source, RuntimeError)
-    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=False)
-    if message:
-        raise RuntimeError(message)
+    flat = _checked_index(flat, x, axis, False, RuntimeError)
     out = IndexAdd.apply(x.reshape(1) if x.ndim == 0 else x, Tensor._make(flat, False, None),
                          source, axis=axis, alpha=alpha)
     return out.reshape(()) if x.ndim == 0 else out
@@ -572,9 +592,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
                 raise RuntimeError(f"index_copy_(): Source/destination tensor must have same "
                                    f"slice shapes. Destination slice shape: {list(x.shape)} "
                                    f"and source slice shape: {list(source.shape)} (dim {dim})")
-    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=False)
-    if message:
-        raise IndexError("index_copy_(): " + message)
+    flat = _checked_index(flat, x, axis, False, IndexError, "index_copy_(): ")
     if x.ndim == 0 or source.ndim == 0:
         out = IndexCopy.apply(x.reshape(1), Tensor._make(flat, False, None), source.reshape(1),
                               axis=0)
@@ -623,9 +641,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     else:
         value = constant(value, x)
     flat = index._data.reshape(-1)
-    message = _out_of_bounds(flat, x.shape[axis] if x.ndim else 1, axis, negative_ok=True)
-    if message:
-        raise IndexError(message)
+    flat = _checked_index(flat, x, axis, True, IndexError)
     if x.ndim == 0:
         return IndexFill.apply(x.reshape(1), Tensor._make(flat, False, None), value,
                                axis=0).reshape(())
@@ -652,14 +668,14 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """gather along dim after broadcasting input and indices in every other dimension; with
     dim=None both are flattened first (out: indices' number of elements)."""
-    from .shape import expand, reshape
+    from .shape import expand, reshape, view
 
     x = input
     if indices._data.dtype != array_module(indices._data).int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{dtypes.scalar_type_name(indices.dtype)}")
-    if dim is None:  # flat: PyTorch refuses negative indices on this path
-        flat = reshape(x, -1)
+    if dim is None:  # flat: a view (PyTorch's; a non-contiguous input fails), no wrapping
+        flat = view(x, -1)
         message = _out_of_bounds(indices._data, flat.shape[0], 0, negative_ok=False)
         if message:
             raise RuntimeError(message)

@@ -124,13 +124,14 @@ class AMax(Function):
     """Max/min over axes; ties share the gradient equally (PyTorch's amax/amin rule).
 
     `nan_wins`: max()/min() of a whole tensor share the gradient among its NaNs when the
-    result is NaN (PyTorch's evenly_distribute rule); amax/amin then give NaN everywhere."""
+    result is NaN (PyTorch's evenly_distribute rule); amax/amin then give NaN everywhere.
+    `masked` (inf-norms): the shares are written into zeros, none where the result is NaN."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, largest, nan_wins=False):
+    def forward(ctx, x, axes, keepdim, largest, nan_wins=False, masked=False):
         out = (x.max if largest else x.min)(axis=axes, keepdims=keepdim)
         ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdim, ctx.nan_wins = axes, keepdim, nan_wins
+        ctx.axes, ctx.keepdim, ctx.nan_wins, ctx.masked = axes, keepdim, nan_wins, masked
         return out
 
     @staticmethod
@@ -142,9 +143,17 @@ class AMax(Function):
             winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
-        if ctx.nan_wins:  # PyTorch writes the shares into zeros: a nan grad stays there
-            return ctx.xp.where(winners, grad / count.astype(grad.dtype), grad.dtype.type(0))
-        return grad * winners / count.astype(grad.dtype)
+        if ctx.nan_wins or ctx.masked:
+            return _shared(ctx.xp, winners, grad, count)
+        return grad * winners / count.astype(grad.dtype)  # amax: a nan grad reaches all
+
+
+def _shared(xp: Any, winners: Any, grad: Any, count: Any) -> Any:
+    """grad shared out among the winners, written into zeros as PyTorch does for max(),
+    median() and inf-norms: a nan grad stays with the winners, and no winner gets 0."""
+    with quiet():  # (0 / 0 where there is none: not kept)
+        share = grad / xp.asarray(count, dtype=grad.dtype)
+    return xp.where(winners, share, grad.dtype.type(0))
 
 
 class Var(Function):
@@ -499,10 +508,9 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
     axes = normalize_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
         return _row_major(Norm2.apply(x, axes=axes, keepdim=keepdim))
-    if p == float("inf"):
-        return amax(abs_(x), () if axes is None else axes, keepdim)
-    if p == -float("inf"):
-        return amin(abs_(x), () if axes is None else axes, keepdim)
+    if p in (float("inf"), -float("inf")):
+        return _row_major(AMax.apply(abs_(x), axes=axes, keepdim=keepdim, largest=p > 0,
+                                     masked=True))
     return _row_major(PNorm.apply(x, p=p, axes=axes, keepdim=keepdim))
 
 
@@ -684,7 +692,7 @@ class MedianAll(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         mask = ctx.xp.isnan(x) if ctx.xp.isnan(out) else x == out
-        return mask * (grad / grad.dtype.type(mask.sum()))  # keep float32 float32
+        return _shared(ctx.xp, mask, grad, mask.sum())
 
 
 def _median(x: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:

@@ -148,6 +148,21 @@ PROGRAMS = {
                                    "y = T.einsum('i...->...', x).view(-1); "
                                    "z = T.cdist(T.ones(2, 3, 4).transpose(-1, -2), "
                                    "T.ones(2, 5, 3), p=0.5).view(-1)",
+    # indices: none is checked against an empty tensor
+    "index_ops_of_empty_check_nothing": "z = T.zeros(0, 3); "
+                                        "a = z.index_fill(1, T.tensor([4]), 1.); "
+                                        "b = z[:, T.tensor([5])]; "
+                                        "c = T.zeros(3, 0)[T.tensor([7])]; "
+                                        "d = z.index_add(1, T.tensor([5]), T.zeros(0, 1)); "
+                                        "e = z.index_copy(1, T.tensor([5]), T.zeros(0, 1))",
+    "index_of_empty_dim_raises": "y = T.zeros(0, 3)[T.tensor([2])]",
+    "take_along_dim_flat_is_a_view": f"y = T.take_along_dim({M}.t(), T.tensor([1]))",
+    # inf-norms and median() share the gradient into zeros (a nan grad stays with the winner)
+    "norm_inf_with_nan": "x = T.tensor([[1., float('nan'), 2.], [3., 1., -3.]], "
+                         f"{F64}); y = T.norm(x, p=float('inf')) + T.linalg.vector_norm("
+                         "x, ord=float('inf'), dim=1).sum(); y.backward()",
+    "median_nan_grad_stays": "x = T.tensor([[1., float('nan'), 2.], [3., 1., 2.]], "
+                             f"{F64}); m = x.median(); s = m * m; s.backward()",
 }
 
 
