@@ -325,7 +325,7 @@ _SUBMODULES = {
     "nn", "optim", "utils", "datasets", "transforms", "train", "models", "text", "export",
     "apps", "serve", "inspect", "serialization", "metrics", "cli", "amp",
     "cuda", "accelerator", "mps", "backends", "onnx", "vision", "run", "distributed", "jit",
-    "version", "multiprocessing", "distributions", "ao", "quantization",
+    "version", "multiprocessing", "distributions", "testing", "ao", "quantization",
 }
 _LAZY = {
     "qint8": "rosenblatt.ao.quantization",
