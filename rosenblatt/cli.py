@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "rosenblatt.distributed.run",  # launch (several processes, over MPI)
     "rosenblatt.doctor.cli",  # doctor
     "rosenblatt.onnx.cli",  # export (ONNX)
+    "rosenblatt.ao.prune_cli",  # prune (iterative pruning with fine-tuning)
 )
 
 
