@@ -27,6 +27,7 @@ from .elementwise import (
     mul,
     quiet,
     refuse_bool,
+    refuse_non_float,
     require_tensor,
 )
 from .elementwise import pow as power
@@ -313,9 +314,17 @@ class CopySign(Function):
         return unbroadcast(grad * ratio, a.shape), xp.zeros(ctx.b_shape, grad.dtype)
 
 
+def _float_only(name: str, kernel: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Two tensors promoted together; PyTorch's kernel takes no integer or bool result."""
+    require_tensor(name, other, input)
+    a, b = _operands(input, other)
+    refuse_non_float(a, kernel)
+    return a, b
+
+
 def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The angle of (other, input) in (-pi, pi], elementwise with broadcasting."""
-    require_tensor("atan2", other)
+    require_tensor("atan2", other, input)
     return Atan2.apply(*_float_operands(input, other), bool_y=input.dtype is dtypes.bool)
 
 
@@ -324,20 +333,17 @@ arctan2 = atan2
 
 def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """sqrt(input^2 + other^2), elementwise with broadcasting."""
-    require_tensor("hypot", other)
-    return Hypot.apply(*_float_operands(input, other))
+    return Hypot.apply(*_float_only("hypot", "hypot_cpu", input, other))
 
 
 def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log(exp(input) + exp(other)), stable; elementwise with broadcasting."""
-    require_tensor("logaddexp", other)
-    return LogAddExp.apply(*_float_operands(input, other))
+    return LogAddExp.apply(*_float_only("logaddexp", "logaddexp_cpu", input, other))
 
 
 def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log2(2^input + 2^other), stable; elementwise with broadcasting."""
-    require_tensor("logaddexp2", other)
-    return LogAddExp.apply(*_float_operands(input, other), base2=True)
+    return LogAddExp.apply(*_float_only("logaddexp2", "logaddexp2_cpu", input, other), base2=True)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -347,6 +353,7 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """|input| with the sign of other (-0.0 counts as negative); broadcasting."""
+    require_tensor("copysign", None, input)
     return CopySign.apply(*_float_operands(input, other))
 
 

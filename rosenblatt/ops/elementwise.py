@@ -187,7 +187,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         with quiet():
-            out = a**b
+            out = a**b if a.dtype.kind == "f" else _integer_power(ctx.xp, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -229,11 +229,23 @@ class PowScalar(Function):
             return grad * p * _power(ctx.xp, x, p - 1)
 
 
+def _integer_power(xp: Any, a: Any, b: Any) -> Any:
+    """a ** b for integer tensors; PyTorch's value for a negative exponent: 1 for a base of 1,
+    +-1 for -1, 0 otherwise (NumPy refuses negative integer powers)."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** xp.where(negative, 0, b)
+    odd = (b % 2).astype(bool)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, inverse, out).astype(out.dtype, copy=False)
+
+
 def _power(xp: Any, x: Any, p: Any) -> Any:
     """x ** p; PyTorch computes the power -0.5 as rsqrt, so -0.0 ** -0.5 is -inf there."""
     if p == -0.5:
         return 1 / xp.sqrt(x)
-    return x**p
+    return (x**p).astype(x.dtype, copy=False)  # bool ** bool is bool, not NumPy's int8
 
 
 class Neg(Function):
@@ -253,11 +265,13 @@ def _number_as_tensor(a: Any) -> Tensor:
     return tensor(a, dtype=dtypes.scalar_dtype(a))
 
 
-def require_tensor(name: str, other: Any) -> None:
-    """PyTorch's functions without a Scalar overload refuse a Python number `other`."""
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+def require_tensor(name: str, other: Any, input: Any = None) -> None:  # noqa: A002
+    """PyTorch's functions without a Scalar overload refuse a Python number operand (`input`
+    is checked when given: its first operand)."""
+    for position, arg, value in ((1, "input", input), (2, "other", other)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
 
 
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
@@ -288,7 +302,7 @@ def _scaled_operands(a: Any, b: Any, alpha: Any) -> tuple[Tensor, Tensor]:
                            "point number.")
     if kind != "b" and isinstance(alpha, bool):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    return a, Scale.apply(b, factor=alpha)
+    return a, Scale.apply(b, factor=bool(alpha) if kind == "b" else alpha)
 
 
 class Scale(Function):
@@ -347,7 +361,9 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         target = dtypes.result_type(a, b)
         return PowScalar.apply(_as(a, target, a), exponent=b)
-    return Pow.apply(*_operands(a, b))
+    a, b = _operands(a, b)
+    refuse_bool_kernel(a, "pow")
+    return Pow.apply(a, b)
 
 
 NEGATION_OF_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
@@ -779,13 +795,13 @@ clip = clamp
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger value, broadcasting."""
-    require_tensor("maximum", b)
+    require_tensor("maximum", b, a)
     return Maximum.apply(*_operands(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller value, broadcasting."""
-    require_tensor("minimum", b)
+    require_tensor("minimum", b, a)
     return Minimum.apply(*_operands(a, b))
 
 
@@ -1010,7 +1026,12 @@ def _refuse_integer_division_by_zero(a: Any, b: Any) -> None:
 
 def fmod(a: Any, b: Any) -> Tensor:
     """Remainder of a / b with the sign of a, broadcasting; gradients 1 and -trunc(a / b)."""
-    return Remainder.apply(*_operands(a, b), toward_zero=True)
+    if not isinstance(a, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(a).__name__}")
+    a, b = _operands(a, b)
+    refuse_bool_kernel(a, "fmod_cpu")
+    return Remainder.apply(a, b, toward_zero=True)
 
 
 class Erf(Function):
@@ -1078,6 +1099,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - PyT
         if isinstance(other, Tensor) and other.dtype is not input.dtype:
             raise RuntimeError(f"expected dtype {input.dtype.name} for `{name}` but got dtype "
                                f"{other.dtype.name}")
+    refuse_non_float(input, "lerp_kernel_scalar")
     if not isinstance(weight, Tensor):
         return Lerp.apply(input, end, None, number=weight)
     return Lerp.apply(input, end, weight)

@@ -367,6 +367,15 @@ CASES = {
     "div_floor_backward_twice_raises": f"x = T.ones(2, {F64}); "
                                        "y = T.div(x, .7, rounding_mode='floor').sum(); "
                                        "y.backward(); y.backward()",
+    "int_pow_negative_exponents": "R = T.tensor([0, 1, -1, 2, -2, 3, -1]) ** "
+                                  "T.tensor([-1, -2, -3, -1, -3, 2, -2])",
+    "bool_pow_bool": "R = (T.tensor([True, False]) ** False, T.tensor([True]) ** T.tensor(2))",
+    "hypot_int_refused": "R = T.hypot(T.tensor([3]), T.tensor([4]))",
+    "maximum_number_first_refused": "R = T.maximum(2., T.ones(2))",
+    "fmod_number_first_refused": "R = T.fmod(2., T.ones(2))",
+    "lerp_int_refused": "R = T.lerp(T.tensor([1]), T.tensor([3]), .5)",
+    "add_bool_alpha_stays_bool": "R = T.add(T.tensor([True, False]), T.tensor([False, False]), "
+                                 "alpha=2)",
 }
 
 
