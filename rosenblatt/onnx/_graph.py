@@ -29,22 +29,55 @@ class Step:
     twin: Any = None  # the same step traced with the dynamic axes grown (see export)
 
 
+class Comparison:
+    """Tape marker: a comparison (params: op, e.g. '__gt__'), which is no Function."""
+
+
+class Logical:
+    """Tape marker: logical and/or/xor/not of bool tensors, which are no Functions."""
+
+
 @contextmanager
 def recording() -> Iterator[list[Step]]:
-    """Within the block, every op application is appended to the yielded tape."""
+    """Within the block, every op application is appended to the yielded tape (also the
+    comparisons and logical ops, which make bool tensors without a Function)."""
+    from ..ops import elementwise as ew
+
     tape: list[Step] = []
     original = Function.__dict__["apply"]
+    plain = {name: getattr(ew, name) for name in
+             ("_compare", "logical_and", "logical_or", "logical_xor", "logical_not")}
 
     def apply(cls: type, *inputs: Any, **params: Any) -> Any:
         out = original.__func__(cls, *inputs, **params)
         tape.append(Step(cls, inputs, params, out))
         return out
 
+    def compare(op: str, a: Any, b: Any) -> Any:
+        a, b = ew._operands(a, b)
+        out = plain["_compare"](op, a, b)
+        tape.append(Step(Comparison, (a, b), {"op": op}, out))
+        return out
+
+    def logical(name: str) -> Any:
+        def run(*args: Any) -> Any:
+            inputs = ew._operands(*args) if len(args) == 2 else args
+            out = plain[name](*inputs)
+            tape.append(Step(Logical, tuple(inputs), {"op": name[len("logical_"):]}, out))
+            return out
+        return run
+
     Function.apply = classmethod(apply)  # type: ignore[method-assign]
+    ew._compare = compare
+    for name in plain:
+        if name != "_compare":
+            setattr(ew, name, logical(name))
     try:
         yield tape
     finally:
         Function.apply = original  # type: ignore[method-assign]
+        for name, fn in plain.items():
+            setattr(ew, name, fn)
 
 
 class UnsupportedOperatorError(RuntimeError):

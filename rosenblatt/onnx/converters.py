@@ -25,7 +25,7 @@ from ..ops import (
     shape,
 )
 from ..ops.embedding import Embedding
-from ._graph import Graph, Step, UnsupportedOperatorError, converts
+from ._graph import Comparison, Graph, Logical, Step, UnsupportedOperatorError, converts
 
 _UNARY = {
     elementwise.Neg: "Neg", elementwise.Exp: "Exp", elementwise.Log: "Log",
@@ -431,3 +431,55 @@ def _gru_rnn(g: Graph, step: Step, names: list) -> str:
     y, _ = g.node("GRU" if gru else "RNN", [names[0], g.const(w, "rnn_w"), g.const(r, "rnn_r"),
                                              bias, "", state], outputs=2, **attrs)
     return g.node("Squeeze", [y, g.const(np.array([1], np.int64))])
+
+
+@converts(elementwise.Where)
+def _where(g: Graph, step: Step, names: list) -> str:
+    return g.node("Where", names[:3])
+
+
+@converts(pool.AdaptiveMaxPool2d)
+def _adaptive_max_pool(g: Graph, step: Step, names: list) -> str:
+    size, out = step.inputs[0].shape[2:], step.output.shape[2:]
+    if any(s % o for s, o in zip(size, out)):  # windows of unequal sizes: no one ONNX op
+        raise UnsupportedOperatorError(
+            f"torch.onnx.export: AdaptiveMaxPool2d from {list(size)} to {list(out)} (sizes "
+            "that do not divide) has no ONNX converter in Rosenblatt")
+    kernel = [int(s // o) for s, o in zip(size, out)]
+    return g.node("MaxPool", names[:1], kernel_shape=kernel, strides=kernel)
+
+
+@converts(activation.Hardswish)
+def _hardswish(g: Graph, step: Step, names: list) -> str:
+    return g.node("HardSwish", names[:1])  # x relu6(x + 3) / 6, as PyTorch
+
+
+_COMPARISONS = {"__eq__": "Equal", "__lt__": "Less", "__le__": "LessOrEqual",
+                "__gt__": "Greater", "__ge__": "GreaterOrEqual"}
+
+
+@converts(Comparison)
+def _comparison(g: Graph, step: Step, names: list) -> str:
+    a, b = step.inputs
+    if a.dtype != b.dtype:  # x > 0: the Python number takes the tensor's type
+        const = 1 if id(a) in g.produced else 0
+        names = list(names)
+        names[const] = g.const(np.asarray(step.inputs[const].detach().numpy()).astype(
+            step.inputs[1 - const].detach().numpy().dtype))
+    if step.params["op"] == "__ne__":
+        return g.node("Not", [g.node("Equal", names[:2])])
+    return g.node(_COMPARISONS[step.params["op"]], names[:2])
+
+
+@converts(Logical)
+def _logical(g: Graph, step: Step, names: list) -> str:
+    op = step.params["op"]
+    return g.node("Not", names[:1]) if op == "not" else g.node(op.capitalize(), names[:2])
+
+
+@converts(elementwise.Cast)
+def _cast(g: Graph, step: Step, names: list) -> str:
+    from onnx import helper
+
+    to = helper.np_dtype_to_tensor_dtype(step.output.detach().numpy().dtype)
+    return g.node("Cast", names[:1], to=to)

@@ -193,6 +193,30 @@ def test_what_a_dynamic_axis_cannot_follow_is_an_error():
                           dynamic_axes={"input": [0]})
 
 
+class Masks(nn.Module):
+    def forward(self, x):
+        keep = (x > 0.1) & ~(x >= 1.0) | (x == 0)
+        return torch.where(keep, x, x * 0.5) + (x != 0.3).float() - (x < -1).float()
+
+
+class SelfAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x, x)
+
+
 class Reductions(nn.Module):
     def forward(self, x):
         return x.mean(dim=-1) + x.sum(2) * x.mean() + x.clamp(min=-0.5).sum(dim=(1, 2))[:, None]
@@ -208,9 +232,21 @@ class Reductions(nn.Module):
     (lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Hardtanh(),
                            nn.Softplus(beta=2), nn.ReLU6()), (3, 4)),
     (lambda: Reductions(), (2, 3, 4)),
+    (lambda: nn.Sequential(nn.PReLU(6), nn.SELU(), nn.CELU(), nn.Mish(), nn.Hardswish(),
+                           nn.Hardsigmoid(), nn.Softsign(), nn.Threshold(0.1, 2.0),
+                           nn.Hardshrink(), nn.Softshrink(), nn.LogSigmoid(), nn.Tanhshrink(),
+                           nn.LogSoftmax(dim=1)), (3, 6)),
+    (lambda: Masks(), (3, 6)),
+    (lambda: nn.Sequential(nn.AvgPool2d(3, 2, padding=1), nn.MaxPool2d(2, ceil_mode=True),
+                           nn.AdaptiveMaxPool2d(3), nn.Dropout2d(0.3)), (2, 3, 9, 9)),
+    (lambda: SelfAttention(), (2, 5, 8)),
+    (lambda: Decoder(), (2, 5, 8)),
+    (lambda: nn.Sequential(nn.PixelShuffle(2), nn.Upsample(scale_factor=2, mode="bilinear")),
+     (2, 4, 3, 3)),
 ], ids=["conv1d-maxpool1d", "groupnorm", "instancenorm",
         "transformer-encoder-layer", "upsample", "convtranspose2d", "batchnorm1d-clamps",
-        "reductions"])
+        "reductions", "activations", "comparisons", "pools", "multihead-attention",
+        "transformer-decoder-layer", "pixelshuffle-bilinear"])
 def test_more_layers(make, shape):
     torch.manual_seed(0)
     model = make().eval()
