@@ -6,7 +6,11 @@ recorded op is then converted by a converter keyed by its Function class (`conve
 Op-level rather than per-layer converters because models mix layers with tensor code (a
 ResNet's residual `out + identity`, `x.flatten(1)`, `F.relu`), which a per-layer exporter
 cannot see; the layers themselves come out as their ONNX ops anyway (Linear -> Gemm,
-Conv2d -> Conv, BatchNorm -> BatchNormalization...). Needs the `export` extra (onnx).
+Conv2d -> Conv, BatchNorm -> BatchNormalization, LSTM/GRU/RNN -> ONNX's recurrent ops...).
+Ops that do not depend on the inputs are folded into constants. With dynamic axes, a second
+trace with each dynamic axis grown by its own amount shows which sizes follow which axis
+(reshape targets, indices from the end, position ranges, the causal mask), so a traced graph
+also runs at other batch sizes and sequence lengths. Needs the `export` extra (onnx).
 """
 
 from __future__ import annotations
