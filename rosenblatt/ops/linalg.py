@@ -162,6 +162,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{x.dtype.name} input and {weight.dtype.name} weight")
     if bias is not None and bias._data.shape != ws[:1]:
         bias = _broadcast_bias(bias, x, xs[:-1] + ws[:1])
+        if not bias.ndim and x.ndim != 2:  # PyTorch: the product, then a separate add
+            from .elementwise import add
+
+            return add(Linear.apply(x, weight, None), bias)
     elif bias is not None and bias._data.dtype != x._data.dtype:
         _mixed_dtypes(bias, x)
     return Linear.apply(x, weight, bias)
@@ -189,8 +193,6 @@ def _broadcast_bias(bias: Tensor, x: Tensor, out_shape: tuple) -> Tensor:
         raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not broadcast to "
                            f"the output's shape {list(out_shape)}")
     return bias
-
-
 
 
 # ---------------------------------------------------------------------- einsum family

@@ -465,26 +465,39 @@ def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: 
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over `dim`."""
     spread = var(x, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(x, dim, keepdim)
+    return spread, _welford_mean(x, dim, keepdim, spread)
 
 
-def _welford_mean(x: Tensor, dim: Any, keepdim: bool) -> Tensor:
-    """The mean of var_mean and std_mean. PyTorch computes it by Welford's running updates,
-    where any element after an inf makes it nan (inf - inf): so it is here, while the
-    gradient stays that of the mean."""
-    out = mean(x, dim, keepdim)
-    data = x._data
-    xp = array_module(data)
-    if data.dtype.kind != "f" or xp.isfinite(data).all():
+class WelfordMean(Function):
+    """The mean of var_mean and std_mean. As PyTorch's one node for both outputs it saves
+    the spread (changing that in place breaks this backward) but sends it no gradient. Its
+    values are those of PyTorch's Welford updates: nan where an inf is followed by more
+    elements."""
+
+    @staticmethod
+    def forward(ctx, x, spread, axes, keepdim):
+        xp = ctx.xp
+        ctx.save_for_backward(spread)
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        out = xp.asarray(x.mean(axis=axes, keepdims=keepdim))
+        if xp.isfinite(x).all():
+            return out
+        axes = tuple(range(x.ndim)) if axes is None else axes
+        moved = xp.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+        rows = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+        xp.copyto(out, xp.nan, where=xp.isinf(rows[..., :-1]).any(axis=-1).reshape(out.shape))
         return out
-    axes = normalize_dims(dim, x.ndim)
-    axes = tuple(range(x.ndim)) if axes is None else axes
-    moved = xp.moveaxis(data, axes, tuple(range(x.ndim - len(axes), x.ndim)))
-    rows = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
-    # (the mean is a new array no backward reads: writing into it changes no gradient)
-    xp.copyto(out._data, xp.nan, where=xp.isinf(rows[..., :-1]).any(axis=-1).reshape(
-        out.shape))
-    return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
+        grad_x /= _reduced_count(ctx.shape, ctx.axes)
+        return grad_x, None
+
+
+def _welford_mean(x: Tensor, dim: Any, keepdim: bool, spread: Tensor) -> Tensor:
+    with quiet():
+        return WelfordMean.apply(x, spread, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
@@ -816,9 +829,13 @@ def _cummax_min(x: Tensor, dim: int, largest: bool) -> Any:
     from .index import gather
 
     xp = array_module(x._data)
-    if x._data.size == 0:  # PyTorch checks no dim then
+    try:
+        axis = normalize_dim(dim, builtins.max(x.ndim, 1))
+    except IndexError:
+        if x._data.size:
+            raise
+        # PyTorch checks no dim of an empty tensor
         return values_indices(clone(x), _no_grad_result(xp.zeros(x.shape, dtype=xp.int64)))
-    axis = normalize_dim(dim, builtins.max(x.ndim, 1))
     data = x._data if x.ndim else x._data.reshape(1)
     with quiet():
         running = _accumulate(xp, "maximum" if largest else "minimum", data, axis)
@@ -914,7 +931,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # no
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # std_mean(x, 1) means dim=1, as in var_mean
     spread = std(input, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(input, dim, keepdim)
+    return spread, _welford_mean(input, dim, keepdim, spread)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

@@ -163,6 +163,14 @@ PROGRAMS = {
                          "x, ord=float('inf'), dim=1).sum(); y.backward()",
     "median_nan_grad_stays": "x = T.tensor([[1., float('nan'), 2.], [3., 1., 2.]], "
                              f"{F64}); m = x.median(); s = m * m; s.backward()",
+    # var_mean/std_mean: the mean's node saves the spread, which gets no gradient from it
+    "std_mean_spread_changed_in_place": f"x = {M}; s, m = T.std_mean(x, 1); s.clamp_(-.5, .5); "
+                                        "t = m.sum(); t.backward()",
+    "std_mean_spread_grad_none": f"x = {M}; s, m = T.std_mean(x, 1); s.retain_grad(); "
+                                 "t = m.sum(); t.backward(); g = s.grad",
+    "linear_0d_bias_separate_add": f"x = {M}[0]; b = T.tensor(.5, {F64}); "
+                                   f"y = T.nn.functional.linear(x, {M}, b); t = y.sum(); "
+                                   "g = T.autograd.grad(t, [b]); u = (t * t).sum(); u.backward()",
 }
 
 
