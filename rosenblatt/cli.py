@@ -33,7 +33,7 @@ EXTRAS = {
     "python_multipart": "serve", "PIL": "images", "scipy": "images", "onnx": "export",
     "onnxruntime": "export", "cupy": "gpu", "cupyx": "gpu", "safetensors": "train",
     "tqdm": "train", "matplotlib": "train", "sklearn": "train", "threadpoolctl": "train",
-    "tensorboard": "tensorboard", "mpi4py": "distributed",
+    "tensorboard": "tensorboard", "mpi4py": "distributed", "psycopg": "postgres",
 }
 DATA_ROOT_HELP = ("folder holding the data sets (mnist/, fashion-mnist/, tinyshakespeare/); "
                   "default: $ROSENBLATT_DATA, else ~/.rosenblatt/data")

@@ -187,7 +187,8 @@ IMAGE_BODY = {
 def create_app(reader: Any = None, token: str | None = None, db_path: str | Path | None = None,
                window_ms: float = 3.0, max_bytes: int = MAX_BYTES) -> Any:
     """The FastAPI application. reader: a ZipReader (loaded on startup when None); token: the
-    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file."""
+    review bearer token ($ROSENBLATT_REVIEW_TOKEN); db_path: the review queue's SQLite file or
+    postgresql:// URL (replicas on several machines share one PostgreSQL queue)."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, HTTPException, Request
@@ -196,12 +197,12 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
     from fastapi.staticfiles import StaticFiles
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from rosenblatt.apps.digits.review import ReviewQueue
+    from rosenblatt.apps.digits.review import open_queue
 
     token = token if token is not None else os.environ.get("ROSENBLATT_REVIEW_TOKEN") or None
     db_path = db_path or os.environ.get("ROSENBLATT_REVIEW_DB", "review.sqlite")
     metrics = Metrics()
-    state: dict[str, Any] = {"reader": reader, "queue": ReviewQueue(db_path)}
+    state: dict[str, Any] = {"reader": reader, "queue": open_queue(db_path)}
 
     def get_reader() -> Any:
         if state["reader"] is None:
@@ -424,6 +425,18 @@ def create_app(reader: Any = None, token: str | None = None, db_path: str | Path
             item["image_png"] = base64.b64encode(item.pop("image")).decode()
         counts = await asyncio.to_thread(state["queue"].counts)
         return {"items": items, "counts": counts}
+
+    @app.post("/v1/review/claim", summary="Take the oldest review item nobody holds "
+              "(bearer token): no two reviewers get the same one")
+    async def review_claim(request: Request, reviewer: str = "reviewer",
+                           seconds: float = 300.0) -> dict[str, Any]:
+        authorise(request)
+        seconds = max(1.0, min(float(seconds), 3600.0))
+        item = await asyncio.to_thread(state["queue"].claim, reviewer[:100], seconds)
+        if item is None:
+            return {"item": None}
+        item["image_png"] = base64.b64encode(item.pop("image")).decode()
+        return {"item": item}
 
     @app.post("/v1/review/{item_id}", summary="Label a review item (bearer token)",
               openapi_extra={"requestBody": {"required": True, "content": {

@@ -111,9 +111,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _retrain(args: argparse.Namespace) -> int:
     from .model import fine_tune, load_classifier
-    from .review import ReviewQueue
+    from .review import open_queue
 
-    queue = ReviewQueue(args.db)
+    queue = open_queue(args.db)
     x, y, skipped = queue.labelled_digits()
     if args.export:
         queue.export(args.export)
@@ -231,8 +231,9 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue",
                        **fmt)
-    p.add_argument("--db", default=default_db(),
-                   help="review queue SQLite file ($ROSENBLATT_REVIEW_DB)")
+    p.add_argument("--db", "--review-db", default=default_db(),
+                   help="review queue: an SQLite file or a postgresql:// URL shared by "
+                   "replicas ($ROSENBLATT_REVIEW_DB)")
     p.add_argument("--epochs", type=int, default=3, help="passes over the labelled digits")
     p.add_argument("--export", help="also write the labelled digits to this .npz")
     p.add_argument("--replay", type=int, default=5000,
@@ -252,8 +253,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--token", default=None,
                    help="bearer token for the review endpoints (default: "
                    "$ROSENBLATT_REVIEW_TOKEN; none: the review endpoints answer 401)")
-    p.add_argument("--db", default=default_db(),
-                   help="review queue SQLite file ($ROSENBLATT_REVIEW_DB)")
+    p.add_argument("--db", "--review-db", default=default_db(),
+                   help="review queue: an SQLite file or a postgresql:// URL shared by "
+                   "replicas ($ROSENBLATT_REVIEW_DB)")
     p.add_argument("--window-ms", type=float, default=3.0,
                    help="micro-batching window in milliseconds")
     p.add_argument("--workers", type=int, default=1, help="server processes")
