@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -48,3 +49,17 @@ def test_a_world_size_that_mpi_did_not_start_is_refused() -> None:
     assert "world size 2 was asked for, but MPI started this process with world size 1" \
         in result.stderr
     assert "rosenblatt launch --nproc-per-node N" in result.stderr
+
+
+def test_several_machines_go_through_mpiexec_hosts() -> None:
+    from rosenblatt.distributed import run
+
+    parser = argparse.ArgumentParser()
+    run.add_arguments(parser)
+    args = parser.parse_args(["--nnodes", "2", "--hosts", "a,b", "--nproc-per-node", "4",
+                              "train.py", "--epochs", "3"])
+    line = run.command(args)
+    assert line[1:7] == ["-hosts", "a,b", "-ppn", "4", "-n", "8"]
+    assert line[-4:] == ["--worker", "train.py", "--epochs", "3"]
+    with pytest.raises(SystemExit, match="--nnodes 2 needs --hosts with 2 machine names"):
+        run.command(parser.parse_args(["--nnodes", "2", "train.py"]))
