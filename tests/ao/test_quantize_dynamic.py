@@ -68,8 +68,8 @@ def test_a_quantized_checkpoint_is_about_4x_smaller():
 
 
 def test_unsupported_requests_are_named():
-    with pytest.raises(NotImplementedError, match="LSTM"):
-        quantize_dynamic(MLP(), {rb.nn.Linear, rb.nn.LSTM})
+    with pytest.raises(NotImplementedError, match="GRU"):
+        quantize_dynamic(MLP(), {rb.nn.Linear, rb.nn.GRU})
     with pytest.raises(ValueError, match="qint8"):
         quantize_dynamic(MLP(), dtype=rb.float16)
     q = quantize_dynamic(MLP(in_features=8, hidden=[4], num_classes=2))
@@ -79,3 +79,37 @@ def test_unsupported_requests_are_named():
 
 def test_torch_quantization_is_the_same_module():
     assert rb.quantization.quantize_dynamic is quantize_dynamic
+
+
+@pytest.mark.parametrize("kwargs,shape", [
+    ({"num_layers": 2}, (7, 3, 6)),
+    ({"batch_first": True, "bidirectional": True}, (3, 7, 6)),
+], ids=["two-layers", "batch-first-bidirectional"])
+def test_lstm_matches_pytorch(kwargs, shape):
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(6, 16, **kwargs)
+    ours = rb.nn.LSTM(6, 16, **kwargs)
+    ours.load_state_dict({k: rb.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    q = quantize_dynamic(rb.nn.Sequential(ours), {rb.nn.LSTM})[0]
+    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(theirs), {torch.nn.LSTM},
+                                                dtype=torch.qint8)[0]
+    assert isinstance(q, dynamic.LSTM) and q.weight_ih_l0.dtype == rb.int8
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    (out, (h, c)), (tout, (th, tc)) = q(rb.tensor(x)), tq(torch.tensor(x))
+    for got, ref in ((out, tout), (h, th), (c, tc)):
+        np.testing.assert_allclose(got.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-5)
+    full = ours(rb.tensor(x))[0].detach().numpy()  # and it is a quantization
+    assert 0 < np.abs(out.numpy() - full).max() < 0.05
+
+
+def test_char_lstm_quantized_generates():
+    from rosenblatt.text.models import CharLSTM
+
+    model = CharLSTM(20, 8, 16, num_layers=1).eval()
+    q = quantize_dynamic(model)
+    assert isinstance(q.lstm, dynamic.LSTM) and isinstance(q.head, dynamic.Linear)
+    logits, state = q.start([1, 2, 3])
+    full, _ = model.start([1, 2, 3])
+    assert logits.shape == (20,) and np.abs(np.asarray(logits) - np.asarray(full)).max() < 0.05
+    logits, state = q.step(4, state)
+    assert logits.shape == (20,)
