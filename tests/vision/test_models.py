@@ -78,3 +78,20 @@ def test_resnet_zero_init_residual_zeroes_the_last_norm_of_each_block() -> None:
     model = models.resnet18(zero_init_residual=True)
     assert float(model.layer1[0].bn2.weight.abs().sum()) == 0.0
     assert float(model.layer1[0].bn1.weight.sum()) == 64.0
+
+
+def test_weights_enums_get_model_and_list_models_as_torchvision() -> None:
+    assert "resnet18" in models.list_models() and "mobilenet_v2" in models.list_models()
+    assert type(models.get_model("resnet18", num_classes=3).fc) is rb.nn.Linear
+    assert models.get_model_weights("resnet50") is models.ResNet50_Weights
+    assert models.get_weight("ResNet50_Weights.DEFAULT") is models.ResNet50_Weights.IMAGENET1K_V2
+    assert repr(models.ResNet18_Weights.DEFAULT) == "ResNet18_Weights.IMAGENET1K_V1"
+    with pytest.raises(NotImplementedError, match="ResNet18_Weights.IMAGENET1K_V1"):
+        models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+    with pytest.raises(ValueError, match="Unknown model"):
+        models.get_model("resnet9000")
+    # the preprocessing torchvision pairs with the weights: resize 256, crop 224, normalise
+    image = rb.randint(0, 256, (3, 300, 400)).to(rb.uint8)
+    out = models.ResNet18_Weights.IMAGENET1K_V1.transforms()(image)
+    assert out.shape == (3, 224, 224) and out.dtype == rb.float32
+    assert abs(float(out.mean()) - float(((image.float() / 255).mean() - 0.456) / 0.224)) < 0.1

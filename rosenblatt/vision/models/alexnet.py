@@ -6,9 +6,9 @@ from typing import Any
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights
+from ._api import no_weights, register_model, weights_enum
 
-__all__ = ["AlexNet", "alexnet"]
+__all__ = ["AlexNet", "alexnet", "AlexNet_Weights"]
 
 
 class AlexNet(nn.Module):
@@ -36,6 +36,10 @@ class AlexNet(nn.Module):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
+AlexNet_Weights = weights_enum("AlexNet_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+
+
+@register_model
 def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:
     """AlexNet (61,100,840 parameters)."""
     no_weights("alexnet", weights, **kwargs)

@@ -7,9 +7,10 @@ from typing import Any, Sequence
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights
+from ._api import no_weights, register_model, weights_enum
 
-__all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
+__all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2",
+           "MobileNet_V2_Weights"]
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
@@ -109,6 +110,11 @@ class MobileNetV2(nn.Module):
         return self.classifier(x.flatten(1))
 
 
+MobileNet_V2_Weights = weights_enum("MobileNet_V2_Weights",
+                                    {"IMAGENET1K_V1": 256, "IMAGENET1K_V2": 232}, "IMAGENET1K_V2")
+
+
+@register_model
 def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:
     """MobileNetV2 (3,504,872 parameters)."""
     no_weights("mobilenet_v2", weights, **kwargs)

@@ -7,9 +7,10 @@ from typing import Any
 from ... import nn
 from ...autograd.tensor import Tensor
 from ...ops.shape import cat
-from ._api import no_weights
+from ._api import no_weights, register_model, weights_enum
 
-__all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1"]
+__all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1", "SqueezeNet1_0_Weights",
+           "SqueezeNet1_1_Weights"]
 
 
 class Fire(nn.Module):
@@ -74,6 +75,13 @@ class SqueezeNet(nn.Module):
         return self.classifier(self.features(x)).flatten(1)
 
 
+SqueezeNet1_0_Weights = weights_enum("SqueezeNet1_0_Weights", {"IMAGENET1K_V1": 256},
+                                     "IMAGENET1K_V1")
+SqueezeNet1_1_Weights = weights_enum("SqueezeNet1_1_Weights", {"IMAGENET1K_V1": 256},
+                                     "IMAGENET1K_V1")
+
+
+@register_model
 def squeezenet1_0(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
     """SqueezeNet 1.0 (1,248,424 parameters)."""
     no_weights("squeezenet1_0", weights, **kwargs)
@@ -81,6 +89,7 @@ def squeezenet1_0(*, weights: Any = None, progress: bool = True, **kwargs: Any) 
     return SqueezeNet("1_0", **kwargs)
 
 
+@register_model
 def squeezenet1_1(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
     """SqueezeNet 1.1 (1,235,496 parameters; 2.4x less computation than 1.0)."""
     no_weights("squeezenet1_1", weights, **kwargs)

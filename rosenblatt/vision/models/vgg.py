@@ -7,10 +7,12 @@ from typing import Any, Sequence
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights
+from ._api import no_weights, register_model, weights_enum
 
-__all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
-           "vgg19", "vgg19_bn"]
+__all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+           "vgg19", "vgg19_bn", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights",
+           "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "VGG19_Weights",
+           "VGG19_BN_Weights"]
 
 CFGS: dict[str, list] = {  # output channels of each 3x3 convolution; "M" a 2x2 max pool
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -74,41 +76,59 @@ def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> V
     return VGG(make_layers(CFGS[cfg], batch_norm), **kwargs)
 
 
+VGG11_Weights = weights_enum("VGG11_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG11_BN_Weights = weights_enum("VGG11_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG13_Weights = weights_enum("VGG13_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG13_BN_Weights = weights_enum("VGG13_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG16_Weights = weights_enum("VGG16_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG16_BN_Weights = weights_enum("VGG16_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG19_Weights = weights_enum("VGG19_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+VGG19_BN_Weights = weights_enum("VGG19_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
+
+
+@register_model
 def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-11, configuration A (132,863,336 parameters)."""
     return _vgg("vgg11", "A", False, weights, kwargs)
 
 
+@register_model
 def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-11 with BatchNorm."""
     return _vgg("vgg11_bn", "A", True, weights, kwargs)
 
 
+@register_model
 def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-13, configuration B."""
     return _vgg("vgg13", "B", False, weights, kwargs)
 
 
+@register_model
 def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-13 with BatchNorm."""
     return _vgg("vgg13_bn", "B", True, weights, kwargs)
 
 
+@register_model
 def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16, configuration D (138,357,544 parameters)."""
     return _vgg("vgg16", "D", False, weights, kwargs)
 
 
+@register_model
 def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16 with BatchNorm."""
     return _vgg("vgg16_bn", "D", True, weights, kwargs)
 
 
+@register_model
 def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-19, configuration E."""
     return _vgg("vgg19", "E", False, weights, kwargs)
 
 
+@register_model
 def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-19 with BatchNorm."""
     return _vgg("vgg19_bn", "E", True, weights, kwargs)
