@@ -114,6 +114,29 @@ class Silu(Function):
         return grad * s * (1 + x * (1 - s))
 
 
+class Mish(Function):
+    """x * tanh(softplus(x)) in one node, with PyTorch's derivative
+    tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2): one product, so an infinite gradient does
+    not meet two terms of opposite signs (inf - inf)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        softplus = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        t = xp.tanh(softplus)
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, as in PyTorch
+            return x * t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        t = xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+        with np.errstate(invalid="ignore"):
+            return grad * (t + x * sigmoid_array(xp, x) * (1 - t * t))
+
+
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, linear above `threshold` (PyTorch's definition)."""
 
@@ -219,6 +242,12 @@ def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
     refuse_non_float(x, "silu_cpu")
     return Silu.apply(x)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x))."""
+    refuse_non_float(x, "mish_cpu")
+    return Mish.apply(x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -185,24 +185,28 @@ class Div(Function):
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, bool_exponent=False):
         with quiet():
             out = a**b if a.dtype.kind == "f" else _integer_power(ctx.xp, a, b)
         ctx.save_for_backward(a, b, out)
+        ctx.bool_exponent = bool_exponent
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if need_a and ctx.bool_exponent:  # PyTorch's formula subtracts 1 from the bool b
+            _refuse_bool_subtraction(True, True)
         xp = ctx.xp
         grad_a = grad_b = None
         with quiet():
             if need_a:
                 # b * a**(b-1), written so a == 0 with b == 0 gives 0 as PyTorch does
                 grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
-            if need_b:  # out * log(a): 0 ** -1 gives -inf, a < 0 NaN, as in PyTorch
-                grad_b = xp.where((a == 0) & (b >= 0), 0, grad * out * xp.log(a))
+            if need_b:  # out * log(a): 0 ** -1 gives -inf, a < 0 NaN, as in PyTorch, which
+                # masks the factor, not the product (an infinite grad times the 0 is NaN)
+                grad_b = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
                 grad_b = unbroadcast(grad_b, b.shape)
         return grad_a, grad_b
 
@@ -361,9 +365,10 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         target = dtypes.result_type(a, b)
         return PowScalar.apply(_as(a, target, a), exponent=b)
+    bool_exponent = b.dtype is dtypes.bool
     a, b = _operands(a, b)
     refuse_bool_kernel(a, "pow")
-    return Pow.apply(a, b)
+    return Pow.apply(a, b, bool_exponent=bool_exponent)
 
 
 NEGATION_OF_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are "
@@ -556,9 +561,10 @@ class Relu(Function):
 
 
 class Clamp(Function):
-    """Where the gradient passes, by PyTorch's kernels' rules: low <= x <= high for clamp
-    (NaN blocked), not (x <= low or x >= high) for hardtanh (NaN passes), low < x < high for
-    "open" (hardsigmoid's: NaN blocked)."""
+    """Where the gradient passes, by PyTorch's kernels' rules: low <= x <= high for clamp,
+    low < x < high for "open" (hardsigmoid) and "hardtanh" (hardtanh, relu6); a NaN input
+    passes none, except for hardtanh in the scalar tail of PyTorch's CPU loop (see
+    _scalar_tail)."""
 
     @staticmethod
     def forward(ctx, x, low, high, rule="clamp"):
@@ -570,19 +576,28 @@ class Clamp(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         low, high, rule = ctx.low, ctx.high, ctx.rule
+        strict = rule != "clamp"
+        keep = x == x  # False at NaN
+        if low is not None:
+            keep &= (x > low) if strict else (x >= low)
+        if high is not None:
+            keep &= (x < high) if strict else (x <= high)
         if rule == "hardtanh":
-            drop = x != x if low is None else x <= low  # (x != x: all False)
-            if high is not None:
-                drop |= x >= high
-            keep = ~drop
-        else:
-            keep = x == x  # False at NaN
-            if low is not None:
-                keep &= (x > low) if rule == "open" else (x >= low)
-            if high is not None:
-                keep &= (x < high) if rule == "open" else (x <= high)
+            nan = x != x
+            if nan.any():
+                keep |= nan & _scalar_tail(ctx.xp, x)
         # where, not grad * keep: inf * 0 is NaN
         return ctx.xp.where(keep, grad, grad.dtype.type(0))
+
+
+def _scalar_tail(xp: Any, x: Any) -> Any:
+    """True where PyTorch's CPU loop reaches x's elements one by one rather than in vectors:
+    it runs two AVX2 vectors (64 bytes) at a time and the remainder one at a time, and
+    hardtanh's two code paths disagree on NaN (the vector one blocks its gradient)."""
+    chunk = 64 // x.dtype.itemsize
+    tail = xp.zeros(x.size, dtype=bool)
+    tail[x.size - x.size % chunk:] = True
+    return tail.reshape(x.shape)
 
 
 class ClampTensor(Function):
@@ -778,8 +793,8 @@ def relu(x: Tensor) -> Tensor:
 
 def clamp(x: Tensor, min: Any = None, max: Any = None,  # noqa: A002
           *, rule: str = "clamp") -> Tensor:
-    """Limit values to [min, max]; gradient passes where min <= x <= max, or by the `rule`
-    of hardtanh or hardsigmoid ("hardtanh", "open": see Clamp)."""
+    """Limit values to [min, max]; gradient passes where min <= x <= max, or strictly inside
+    with rule="open" (hardtanh's and hardsigmoid's rule)."""
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):

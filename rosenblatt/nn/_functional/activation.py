@@ -92,8 +92,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * tanh(softplus(x)): (*) -> (*)."""
-    ew.refuse_non_float(input, "mish_cpu")
-    out = input * ew.tanh(act.softplus(input))
+    out = act.mish(input)
     return input._inplace(lambda: out) if inplace else out
 
 
