@@ -115,6 +115,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from rosenblatt.utils.data import DataLoader, Subset
 
     from ..train.cli import load_checkpoint, load_split, rebuild_model
+    from .card import write_card
 
     weights, config, path = load_checkpoint(args.checkpoint)
     model = rebuild_model(config)
@@ -154,6 +155,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
     (out / "pruning.json").write_text(json.dumps(points, indent=2) + "\n")
     plot_curve(points, out / "pruning.png", f"{config['model']['name']} on {dataset}: "
                                             "prune and fine-tune")
+    made = {"by": "rosenblatt prune", "method": "global L1 unstructured on Linear/conv "
+            "weights, fine-tuned after each step", "sparsity": points[-1]["sparsity"],
+            "finetune_epochs": args.finetune_epochs, "lr": args.lr, "points": points}
+    card = write_card(out / "pruned.safetensors", path, config, made)
     print(f"curve: {out / 'pruning.png'}, {out / 'pruning.json'}; "
-          f"pruned model: {out / 'pruned.safetensors'}")
+          f"pruned model: {out / 'pruned.safetensors'} (card {card.name})")
     return 0

@@ -24,9 +24,9 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _load(spec: str) -> tuple[Any, Any, dict, Any, Path]:
-    """(model in eval mode, example input maker, dynamic axes, output names, path) of a
-    checkpoint of `rosenblatt train` (an image classifier) or `rosenblatt text train`."""
+def _load(spec: str) -> tuple[Any, Any, dict, Any, Path, dict]:
+    """(model in eval mode, example input maker, dynamic axes, output names, path, config) of
+    a checkpoint of `rosenblatt train` (an image classifier) or `rosenblatt text train`."""
     import rosenblatt as rb
 
     from ..train.cli import load_checkpoint, rebuild_model
@@ -42,20 +42,21 @@ def _load(spec: str) -> tuple[Any, Any, dict, Any, Path]:
         axes = {"input": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"},
                 "h": {1: "batch"}, "c": {1: "batch"}}
         return (model, lambda n: rb.randint(0, vocab, (n, 8)),
-                {k: v for k, v in axes.items() if k in names or k == "input"}, names, path)
+                {k: v for k, v in axes.items() if k in names or k == "input"}, names, path,
+                ckpt["config"])
     weights, config, path = load_checkpoint(spec)
     model = rebuild_model(config)
     model.load_state_dict(weights)
     model.eval()
     return (model, lambda n: rb.randn(n, *config["input_shape"]),
-            {"input": {0: "batch"}, "logits": {0: "batch"}}, ["logits"], path)
+            {"input": {0: "batch"}, "logits": {0: "batch"}}, ["logits"], path, config)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Rebuild the checkpoint's model, export it, and check onnxruntime agrees."""
     from . import _tensors, export
 
-    model, example, axes, names, path = _load(args.checkpoint)
+    model, example, axes, names, path, config = _load(args.checkpoint)
     out = Path(args.onnx)
     out.parent.mkdir(parents=True, exist_ok=True)
     export(model, (example(2),), str(out), input_names=["input"], output_names=names,
@@ -64,12 +65,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         import onnxruntime
     except ImportError:
+        _card(out, path, config, args, axes, None)
         return 0
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     x = example(3)
     got = session.run(None, {"input": x.numpy()})[0]
     ref = _tensors(model(x))[0].detach().numpy()
     scale = float(abs(ref).max()) or 1.0
-    print(f"onnxruntime check: largest difference {float(abs(got - ref).max()) / scale:.2e} "
-          "of the largest output (batch of 3)")
+    difference = float(abs(got - ref).max()) / scale
+    print(f"onnxruntime check: largest difference {difference:.2e} of the largest output "
+          "(batch of 3)")
+    _card(out, path, config, args, axes, difference)
     return 0
+
+
+def _card(out: Path, path: Path, config: dict, args: argparse.Namespace, axes: dict,
+          difference: float | None) -> None:
+    """The model card beside the ONNX file."""
+    from ..ao.card import write_card
+
+    made = {"by": "rosenblatt export", "format": "onnx", "opset": args.opset,
+            "dynamic_axes": axes, "onnxruntime_max_relative_difference": difference}
+    print(f"model card: {write_card(out, path, config, made)}")

@@ -32,6 +32,15 @@ def test_prune_writes_the_curve_and_a_checkpoint_evaluate_reads(tmp_path, capsys
     capsys.readouterr()
     assert main(["evaluate", str(out / "pruned.safetensors"), "--out", str(tmp_path)]) == 0
     assert f"accuracy {points[-1]['accuracy']:.2%}" in capsys.readouterr().out
+    card = json.loads((out / "pruned.card.json").read_text())
+    assert card["test_accuracy"] == points[-1]["accuracy"] and card["trained_on"] == "digits"
+    assert card["made"]["by"] == "rosenblatt prune" and card["made"]["sparsity"] == \
+        pytest.approx(0.8, abs=1e-3)
+    assert card["bytes"] == (out / "pruned.safetensors").stat().st_size
+    # exporting the pruned model keeps the chain of how it was made
+    assert main(["export", str(out / "pruned.safetensors"), "--onnx", str(out / "p.onnx")]) == 0
+    chain = json.loads((out / "p.card.json").read_text())["made"]
+    assert chain["by"] == "rosenblatt export" and chain["from"]["by"] == "rosenblatt prune"
 
 
 def test_bad_sparsities_are_refused(capsys):

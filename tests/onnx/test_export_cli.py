@@ -1,5 +1,7 @@
 """`rosenblatt export CHECKPOINT --onnx OUT` for checkpoints the CLI writes."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -17,9 +19,15 @@ def test_export_a_trained_checkpoint(tmp_path, capsys, name):
     model, spec = build_model(name, info)
     config = {"model": spec, "dataset": "fashion-mnist", **info}
     rb.save({"model": model.state_dict(), "config": config}, tmp_path / "best.safetensors")
+    (tmp_path / "result.json").write_text('{"test_accuracy": 0.875}')  # as train writes it
     out = tmp_path / "out" / "model.onnx"
     assert main(["export", str(tmp_path / "best.safetensors"), "--onnx", str(out)]) == 0
     assert "onnxruntime check" in capsys.readouterr().out
+    card = json.loads((tmp_path / "out" / "model.card.json").read_text())
+    assert card["test_accuracy"] == 0.875 and card["trained_on"] == "fashion-mnist"
+    assert card["architecture"] == name and card["bytes"] == out.stat().st_size
+    assert card["made"]["by"] == "rosenblatt export" and card["made"]["opset"] == 17
+    assert card["made"]["onnxruntime_max_relative_difference"] < 1e-5
     onnx.checker.check_model(onnx.load(str(out)), full_check=True)
     x = rb.randn(4, *info["input_shape"])
     got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
@@ -31,6 +39,8 @@ def test_export_a_trained_checkpoint(tmp_path, capsys, name):
 def test_export_a_committed_model_by_name_and_a_missing_file(tmp_path, capsys):
     assert main(["export", "lenet5-mnist", "--onnx", str(tmp_path / "l.onnx")]) == 0
     assert (tmp_path / "l.onnx").stat().st_size > 100_000
+    card = json.loads((tmp_path / "l.card.json").read_text())
+    assert card["test_accuracy"] > 0.98 and "MNIST" in card["trained_on"]  # the committed card
     assert main(["export", str(tmp_path / "none.safetensors"), "--onnx", "x.onnx"]) == 1
     assert "no checkpoint at" in capsys.readouterr().err
 
