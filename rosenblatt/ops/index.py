@@ -574,6 +574,14 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
                            f"but got (self) {dtypes.scalar_type_name(x.dtype)} and (source) "
                            f"{dtypes.scalar_type_name(source.dtype)}")
     flat = index._data.reshape(-1)
+    if source.ndim == 0 and x.ndim:  # PyTorch: one scalar into one place of a vector
+        if flat.size != 1:
+            raise IndexError(f"index_copy_(): When source is scalar, index should have one "
+                             f"element (got {flat.size})")
+        if x.ndim > 1:
+            raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
+                               "shapes")
+        source = source.reshape(1)
     if x.ndim == 0 or source.ndim == 0:  # scalars: one element each, whatever the shapes
         if source.numel() != 1 or x.numel() != 1 or flat.size != 1:
             raise IndexError(f"index_copy_(): When source and destination are not scalars, "

@@ -427,8 +427,14 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 
 def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
-    """beta * x + alpha * product; beta == 0 ignores x (nan and inf included), as PyTorch."""
+    """beta * x + alpha * product; beta == 0 ignores x (nan and inf included), as PyTorch.
+    x expands to the product's shape, never beyond it (PyTorch's expand error)."""
     from .elementwise import add, constant, mul, where
+
+    if x._data.shape != product._data.shape:
+        from .shape import expand
+
+        x = expand(x, tuple(product.shape))
 
     scaled = product if alpha == 1 else mul(product, alpha)
     if beta == 0:  # x's shape still broadcasts, its values (nan too) are not read
@@ -485,6 +491,9 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # n
     if batch1.shape[0] == 0:  # as PyTorch: a zero product, no dtype checks; input's dtype
         if input.dtype is dtypes.bool:
             raise RuntimeError("result type Long can't be cast to the desired output type Bool")
+        if not input.dtype.is_floating_point and (batch1.requires_grad or batch2.requires_grad):
+            raise RuntimeError(f"Autograd not support dtype: "
+                               f"{dtypes.scalar_type_name(input.dtype)}")
         batch2 = cast(batch2, batch1.dtype)  # (an empty product: any dtypes mix)
         product = cast(einsum("bnk,bkm->nm", batch1, batch2), input.dtype)
         return _add_scaled(input, product, beta, 1)

@@ -171,6 +171,14 @@ PROGRAMS = {
     "linear_0d_bias_separate_add": f"x = {M}[0]; b = T.tensor(.5, {F64}); "
                                    f"y = T.nn.functional.linear(x, {M}, b); t = y.sum(); "
                                    "g = T.autograd.grad(t, [b]); u = (t * t).sum(); u.backward()",
+    "index_copy_scalar_into_vector": f"x = T.zeros(4, {F64}) * 1; s = T.tensor(2., {F64}); "
+                                     "y = T.index_copy(x, 0, T.tensor([1]), s); t = y.sum(); "
+                                     "t.backward()",
+    "addmm_input_never_grows": "y = T.addmm(T.zeros(1, 3, 1), T.ones(3, 4), T.ones(4, 5), "
+                               "beta=0)",
+    "addbmm_empty_int_input_with_grad_raises": "y = T.addbmm(T.zeros(5, dtype=T.int64), "
+                                               f"T.zeros((0, 3, 4), {F64}), "
+                                               "T.zeros((0, 4, 5), dtype=T.float64))",
 }
 
 
