@@ -1,6 +1,7 @@
 """The differential fuzzer in CI: a bounded number of generated programs per seed, each run
-with PyTorch and with Rosenblatt; a failure lists every distinct difference as a one-line
-repro. `scripts/fuzz.py` runs the same fuzzer as long as one likes with any seed."""
+with PyTorch and with Rosenblatt; a failure lists the distinct differences (up to MOST per
+seed) as one-line repros. `scripts/fuzz.py` runs the same fuzzer as long as one likes with
+any seed."""
 
 from __future__ import annotations
 
