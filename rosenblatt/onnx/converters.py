@@ -62,7 +62,22 @@ def _leaky_relu(g: Graph, step: Step, names: list) -> str:
 
 @converts(activation.Elu)
 def _elu(g: Graph, step: Step, names: list) -> str:
-    return g.node("Elu", names[:1], alpha=float(step.params["alpha"]))
+    alpha, scale = float(step.params["alpha"]), float(step.params.get("scale", 1.0))
+    if scale == 1.0:
+        return g.node("Elu", names[:1], alpha=alpha)
+    # alpha (exp(scale x) - 1) below 0 (celu: scale 1 / alpha), spelled out
+    dtype = step.output.detach().numpy().dtype
+    x = names[0]
+    scaled = g.node("Exp", [g.node("Mul", [x, g.const(np.array(scale, dtype))])])
+    negative = g.node("Mul", [g.node("Sub", [scaled, g.const(np.array(1, dtype))]),
+                              g.const(np.array(alpha, dtype))])
+    return g.node("Where", [g.node("Greater", [x, g.const(np.array(0, dtype))]), x, negative])
+
+
+@converts(activation.Mish)
+def _mish(g: Graph, step: Step, names: list) -> str:
+    # ONNX's Mish needs opset 18: x tanh(softplus(x))
+    return g.node("Mul", [names[0], g.node("Tanh", [g.node("Softplus", names[:1])])])
 
 
 @converts(activation.Gelu)

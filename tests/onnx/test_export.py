@@ -232,7 +232,7 @@ class Reductions(nn.Module):
     (lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Hardtanh(),
                            nn.Softplus(beta=2), nn.ReLU6()), (3, 4)),
     (lambda: Reductions(), (2, 3, 4)),
-    (lambda: nn.Sequential(nn.PReLU(6), nn.SELU(), nn.CELU(), nn.Mish(), nn.Hardswish(),
+    (lambda: nn.Sequential(nn.PReLU(6), nn.SELU(), nn.CELU(0.5), nn.Mish(), nn.Hardswish(),
                            nn.Hardsigmoid(), nn.Softsign(), nn.Threshold(0.1, 2.0),
                            nn.Hardshrink(), nn.Softshrink(), nn.LogSigmoid(), nn.Tanhshrink(),
                            nn.LogSoftmax(dim=1)), (3, 6)),
