@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import random
+from .. import dtypes, random
 from .._backend import array_module
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -111,6 +111,17 @@ def scaled_dot_product_attention(
             f"scaled_dot_product_attention: query ({shape_str(query.shape)}), key "
             f"({shape_str(key.shape)}) and value ({shape_str(value.shape)}) do not match"
         )
+    if not (query.dtype is key.dtype is value.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {query.dtype.name} key.dtype: {key.dtype.name} and "
+                           f"value.dtype: {value.dtype.name} instead.")
+    if not query.is_floating_point():
+        raise RuntimeError(f"expected scalar type Float but found "
+                           f"{dtypes.scalar_type_name(query.dtype)}")
+    if attn_mask is not None and attn_mask.dtype not in (dtypes.bool, query.dtype):
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype.name} and "
+                           f"query.dtype: {query.dtype.name} instead.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple, kernel_offsets
+from .elementwise import refuse_bool_kernel, refuse_non_float
 
 
 # --------------------------------------------------------------------------- helpers
@@ -158,6 +160,8 @@ class AvgPoolNd(Function):
             window = xpad[(..., *windows)]
             total = window.copy() if total is None else xp.add(total, window, out=total)
         ctx.geometry = (x.shape, kernel, stride, padding, xpad.shape[2:], divisor)
+        if total.dtype.kind in "iu":  # PyTorch's integer average truncates toward zero
+            return xp.trunc(total / divisor).astype(total.dtype)
         return xp.divide(total, divisor, out=total)
 
     @staticmethod
@@ -240,6 +244,7 @@ def _max_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # n
                 dilation: Any, ceil_mode: bool, return_indices: bool, k: int) -> Any:
     """max_pool{k}d: (N, C, *S) -> (N, C, *S_out) [, int64 flat indices into prod(S)]."""
     op = f"max_pool{k}d"
+    refuse_bool_kernel(input, op)
     kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
                                                    dilation, op, k)
     out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, op)
@@ -294,6 +299,7 @@ def _avg_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # n
                 k: int) -> Tensor:
     """avg_pool{k}d: (N, C, *S) -> (N, C, *S_out)."""
     op = f"avg_pool{k}d"
+    refuse_bool_kernel(input, op)
     kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, op, k)
     out = _out_shape(input, kernel, stride, padding, (1,) * k, ceil_mode, op)
     xp = input.device.xp
@@ -366,6 +372,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D tensor, got shape "
                            f"{list(input.shape)}")
+    if not input.is_floating_point():  # PyTorch's mean of the windows has no integer result
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: "
+                           f"{dtypes.scalar_type_name(input.dtype)}")
     h, w = input.shape[-2:]
     out = _adaptive_size(output_size, (h, w), "adaptive_avg_pool2d")
     xp, dtype = input.device.xp, input._data.dtype
@@ -460,6 +470,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d: expected 3D or 4D tensor, got shape "
                            f"{list(input.shape)}")
+    refuse_non_float(input, "adaptive_max_pool2d")
     out = _adaptive_size(output_size, tuple(input.shape[-2:]), "adaptive_max_pool2d")
 
     def pool(x: Tensor) -> Any:

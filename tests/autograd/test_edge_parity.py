@@ -387,6 +387,22 @@ CASES = {
                                          "(x ** T.tensor(True)).sum().backward()",
     "mish_infinite_grad": f"x = T.tensor([-.39, 1.1], {F64}); y = T.nn.functional.mish(x); "
                           "(0.0 ** y).sum().backward(); R = x.grad",
+    # dtype rules of pooling, normalisation, attention and class losses
+    "avg_pool_int_truncates": "R = T.nn.functional.avg_pool2d(T.tensor([[[[1, 2], [3, 5]], "
+                              "[[-1, -2], [-3, -5]]]]), 2)",
+    "max_pool_bool_refused": "R = T.nn.functional.max_pool2d(T.ones(1, 1, 2, 2).bool(), 2)",
+    "adaptive_max_pool_int_refused": "R = T.nn.functional.adaptive_max_pool2d("
+                                     "T.ones(1, 1, 2, 2, dtype=T.int64), 1)",
+    "layer_norm_mixed_dtype_weight": "R = T.nn.functional.layer_norm(T.ones(2, 3), (3,), "
+                                     "T.ones(3, dtype=T.float64))",
+    "batch_norm_int_refused": "R = T.nn.functional.batch_norm(T.ones(2, 3, dtype=T.int64), "
+                              "None, None, training=True)",
+    "sdpa_mixed_dtypes_refused": "R = T.nn.functional.scaled_dot_product_attention(T.ones(1, 2, "
+                                 "3), T.ones(1, 2, 3, dtype=T.float64), T.ones(1, 2, 3))",
+    "cross_entropy_weight_dtype_refused": "R = T.nn.functional.cross_entropy(T.ones(2, 3, "
+                                          "dtype=T.float64), T.tensor([0, 1]), weight=T.ones(3))",
+    "cross_entropy_soft_target_promotes": "R = T.nn.functional.cross_entropy(T.ones(2, 3), "
+                                          "T.full((2, 3), .3, dtype=T.float64))",
 }
 
 

@@ -206,7 +206,7 @@ def test_loss_layers_match_torch(name, kwargs, kind):
 
 
 def test_weighted_loss_layers_register_weight_buffers():
-    w = rb.tensor([1.0, 2.0, 3.0])
+    w = rb.tensor([1.0, 2.0, 3.0], dtype=rb.float64)  # the input's dtype, as PyTorch requires
     loss = nn.CrossEntropyLoss(weight=w)
     assert list(loss.state_dict()) == list(torch.nn.CrossEntropyLoss(
         weight=torch.ones(3)).state_dict()) == ["weight"]

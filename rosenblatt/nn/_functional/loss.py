@@ -138,7 +138,10 @@ def _check_weight(name: str, weight: Tensor | None, input: Tensor) -> Tensor | N
     if tuple(weight.shape) != (input.shape[1],):
         raise RuntimeError(f"{name}: weight of shape {tuple(weight.shape)} does not match "
                            f"{input.shape[1]} classes of input {tuple(input.shape)}")
-    return _float_target(weight, input)
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(input.dtype)} but "
+                           f"found {dtypes.scalar_type_name(weight.dtype)}")
+    return weight
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
@@ -171,7 +174,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
                              f"{tuple(input.shape[:1]) + tuple(input.shape[2:])} (class indices)"
                              f" or {tuple(input.shape)} (probabilities) for input of shape "
                              f"{tuple(input.shape)}, got target of shape {tuple(target.shape)}")
-        target = _float_target(target, input)
+        common = dtypes.promote_types(input.dtype, target.dtype)  # PyTorch's sum promotes
+        input, target = ew.cast(input, common), ew.cast(target, common)  # noqa: A001
     else:
         _class_target("cross_entropy", input, target)
     return ops_loss.CrossEntropy.apply(input, target, weight, reduction=reduction,

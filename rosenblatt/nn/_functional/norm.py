@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from ... import dtypes
 from ..._backend import array_module
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
@@ -25,6 +26,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
     xp = array_module(x)
     _check_per_channel("batch_norm", input, weight=weight, bias=bias,
                        running_mean=running_mean, running_var=running_var)
+    _check_dtypes("batch_norm", input, weight, bias, running_mean, running_var)
     if training:
         count = x.size // input.shape[1]
         if count <= 1:
@@ -40,6 +42,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
     invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype)
     return ops_norm.BatchNorm.apply(input, weight, bias, mean=mean.astype(x.dtype),
                                     invstd=invstd, batch_stats=training)
+
+
+def _check_dtypes(kernel: str, input: Tensor, *params: Tensor | None) -> None:  # noqa: A002
+    """PyTorch's CPU norm kernels: floating-point input only, and parameters (and running
+    statistics) of the input's dtype."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{dtypes.scalar_type_name(input.dtype)}'")
+    for t in params:
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{dtypes.scalar_type_name(input.dtype)}")
 
 
 def _check_per_channel(fn: str, input: Tensor, **tensors: Tensor | None) -> None:  # noqa: A002
@@ -88,6 +102,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
                          f"size {list(input.shape)}")
     _check_per_channel("instance_norm", input, weight=weight, bias=bias,
                        running_mean=running_mean, running_var=running_var)
+    _check_dtypes("batch_norm", input, weight, bias, running_mean, running_var)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
@@ -117,6 +132,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"layer_norm: {name} of shape {tuple(t.shape)} does not match "
                                f"normalized_shape {shape}")
+    _check_dtypes("LayerNormKernelImpl", input, weight, bias)
     return ops_norm.LayerNorm.apply(input, weight, bias, k=k, eps=eps)
 
 
@@ -143,6 +159,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise RuntimeError(f"group_norm: expected input of shape (N, C, *) with C divisible by "
                            f"num_groups={num_groups}, got {tuple(input.shape)}")
+    _check_dtypes("GroupNormKernelImpl", input, weight, bias)
     n = input.shape[0]
     grouped = input.reshape(n, num_groups, -1)
     out = ops_norm.LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(input.shape)
