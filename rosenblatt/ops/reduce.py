@@ -465,19 +465,22 @@ def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: 
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over `dim`."""
     spread = var(x, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(x, dim, keepdim, spread)
+    return spread, _welford_mean(x, dim, keepdim, spread, False)
 
 
 class WelfordMean(Function):
-    """The mean of var_mean and std_mean. As PyTorch's one node for both outputs it saves
-    the spread (changing that in place breaks this backward) but sends it no gradient. Its
-    values are those of PyTorch's Welford updates: nan where an inf is followed by more
-    elements."""
+    """The mean of var_mean and std_mean. As PyTorch's one node for both outputs it saves the
+    input, and std_mean's the std too (changing one in place breaks this backward; a second
+    backward raises), but sends the spread no gradient. Its values are those of PyTorch's
+    Welford updates: nan where an inf is followed by more elements."""
 
     @staticmethod
-    def forward(ctx, x, spread, axes, keepdim):
+    def forward(ctx, x, spread, axes, keepdim, keep_spread):
         xp = ctx.xp
-        ctx.save_for_backward(spread)
+        if keep_spread:
+            ctx.save_for_backward(x, spread)
+        else:
+            ctx.save_for_backward(x)
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         out = xp.asarray(x.mean(axis=axes, keepdims=keepdim))
         if xp.isfinite(x).all():
@@ -495,9 +498,10 @@ class WelfordMean(Function):
         return grad_x, None
 
 
-def _welford_mean(x: Tensor, dim: Any, keepdim: bool, spread: Tensor) -> Tensor:
+def _welford_mean(x: Tensor, dim: Any, keepdim: bool, spread: Tensor, is_std: bool) -> Tensor:
     with quiet():
-        return WelfordMean.apply(x, spread, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+        return WelfordMean.apply(x, spread, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                                 keep_spread=is_std)
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
@@ -931,7 +935,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # no
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # std_mean(x, 1) means dim=1, as in var_mean
     spread = std(input, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(input, dim, keepdim, spread)
+    return spread, _welford_mean(input, dim, keepdim, spread, True)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

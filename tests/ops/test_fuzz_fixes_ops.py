@@ -166,6 +166,8 @@ PROGRAMS = {
     # var_mean/std_mean: the mean's node saves the spread, which gets no gradient from it
     "std_mean_spread_changed_in_place": f"x = {M}; s, m = T.std_mean(x, 1); s.clamp_(-.5, .5); "
                                         "t = m.sum(); t.backward()",
+    "var_mean_var_changed_in_place_is_fine": f"x = {M}; v, m = T.var_mean(x, 1); v.sigmoid_(); "
+                                             "t = m.sum(); t.backward()",
     "std_mean_spread_grad_none": f"x = {M}; s, m = T.std_mean(x, 1); s.retain_grad(); "
                                  "t = m.sum(); t.backward(); g = s.grad",
     "linear_0d_bias_separate_add": f"x = {M}[0]; b = T.tensor(.5, {F64}); "
