@@ -7,8 +7,19 @@ import copy
 from typing import Any
 
 from ..nn.quantized import dynamic
+from .static import (
+    DeQuantStub,
+    MinMaxObserver,
+    PerChannelMinMaxObserver,
+    QConfig,
+    QuantStub,
+    convert,
+    get_default_qconfig,
+    prepare,
+)
 
-__all__ = ["quantize_dynamic", "qint8"]
+__all__ = ["quantize_dynamic", "qint8", "prepare", "convert", "QuantStub", "DeQuantStub",
+           "QConfig", "get_default_qconfig", "MinMaxObserver", "PerChannelMinMaxObserver"]
 
 qint8 = "qint8"  # the only dtype quantize_dynamic makes (PyTorch's torch.qint8)
 
