@@ -49,6 +49,13 @@ class Function:
         self.saved_tensors = arrays
 
     @property
+    def next_functions(self) -> tuple:
+        """((node, 0), ...) per input, as PyTorch's grad_fn.next_functions: the node that made
+        the input, an AccumulateGrad for a leaf that requires grad, None otherwise."""
+        return tuple(((AccumulateGrad(p) if isinstance(p, Tensor) else p), 0)
+                     for p in getattr(self, "next_nodes", ()))
+
+    @property
     def name(self) -> str:
         """The op's name, as shown in errors and graph reprs (e.g. 'MulBackward')."""
         return type(self).__name__ + "Backward"
@@ -199,6 +206,22 @@ class Function:
                 del state[key]
             kept = kept or bool(arrays)
         self.versions = None if kept else ()  # None marks the node freed
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient goes, as it shows in next_functions (`.variable` is the leaf)."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        """'torch::autograd::AccumulateGrad', PyTorch's name for it."""
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 _new = object.__new__

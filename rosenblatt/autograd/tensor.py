@@ -584,10 +584,7 @@ class Tensor:
             if out._data.dtype != self._data.dtype:
                 out = ops_ew.cast(out, self.dtype)
             elif out._node.versions:
-                # the op's output now lives in this tensor: if the op saved it, a later
-                # in-place change here must fail its backward, as in PyTorch
-                box = self._version_box
-                out._node.versions = (box, box[0]) + out._node.versions[2:]
+                self._track_output(out._node)
             self._node, self.requires_grad = out._node, True
             if old is not None and old.retained is not None:
                 self._move_retained(old)
@@ -656,10 +653,19 @@ class Tensor:
         if not (out.requires_grad or base.requires_grad):
             return self._write(out)  # nothing to record: the base shares this memory
         self._check_result(out)
+        made = out._node
         if out._data.dtype != self._data.dtype:
             out = ops_ew.cast(out, self.dtype)
         base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params))
+        if made is not None and made.versions and out._node is made:
+            self._track_output(made)
         return self
+
+    def _track_output(self, node: Any) -> None:
+        """The op's output now lives in this tensor: if the op saved it, a later in-place
+        change here must fail its backward, as in PyTorch."""
+        box = self._version_box
+        node.versions = (box, box[0]) + node.versions[2:]
 
     def _write(self, out: Tensor) -> Tensor:
         """Copy out's values into this tensor's memory (casting like PyTorch's in-place ops)."""

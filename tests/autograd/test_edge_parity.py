@@ -225,6 +225,9 @@ CASES = {
                                            "l.backward(); R = T.autograd.grad(l.sum() * 1, [y])",
     "inplace_on_view_checks_shape": f"x = T.tensor([[1., 2.]], {F64}); y = (x * 1).reshape(2)[0]; "
                                     "y.mul_(T.ones(1, dtype=T.float64))",
+    "inplace_on_view_tracks_saved_output": f"x = T.tensor([[.1, .5], [-1., .5]], {F64}); "
+                                           "y = (x * 1)[0]; y.exp_(); y.tanh_(); "
+                                           "y.sum().backward()",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
