@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from ..nn.quantized import dynamic
+from . import static
 from .static import (
     DeQuantStub,
     MinMaxObserver,
@@ -14,12 +15,14 @@ from .static import (
     QConfig,
     QuantStub,
     convert,
+    fuse_modules,
     get_default_qconfig,
     prepare,
 )
 
 __all__ = ["quantize_dynamic", "qint8", "prepare", "convert", "QuantStub", "DeQuantStub",
-           "QConfig", "get_default_qconfig", "MinMaxObserver", "PerChannelMinMaxObserver"]
+           "QConfig", "get_default_qconfig", "MinMaxObserver", "PerChannelMinMaxObserver",
+           "fuse_modules", "static"]
 
 qint8 = "qint8"  # the only dtype quantize_dynamic makes (PyTorch's torch.qint8)
 

@@ -112,7 +112,72 @@ class DeQuantStub(Module):
 def _observed_types() -> tuple:
     from rosenblatt import nn
 
-    return (QuantStub, nn.Linear, nn.Conv2d)
+    return (QuantStub, nn.Linear, nn.Conv2d, ConvReLU2d, LinearReLU)
+
+
+def _fused_classes() -> tuple:
+    from rosenblatt import nn
+
+    class ConvReLU2d(nn.Sequential):
+        """Conv2d (BatchNorm folded in) then ReLU: quantized as one layer, observed after
+        the ReLU (PyTorch's intrinsic ConvReLU2d)."""
+
+    class LinearReLU(nn.Sequential):
+        """Linear then ReLU, quantized as one layer (PyTorch's intrinsic LinearReLU)."""
+
+    return ConvReLU2d, LinearReLU
+
+
+ConvReLU2d, LinearReLU = _fused_classes()
+
+
+def fuse_conv_bn_eval(conv: Any, bn: Any) -> Any:
+    """A copy of `conv` with the eval-mode BatchNorm `bn` folded into its weight and bias."""
+    import rosenblatt as rb
+
+    fused = copy.deepcopy(conv)
+    w = conv.weight.detach().cpu().numpy()
+    rsqrt = np.float32(1) / np.sqrt(bn.running_var.numpy() + np.float32(bn.eps))
+    gamma = np.ones_like(rsqrt) if bn.weight is None else bn.weight.detach().cpu().numpy()
+    beta = np.zeros_like(rsqrt) if bn.bias is None else bn.bias.detach().cpu().numpy()
+    b = np.zeros_like(rsqrt) if conv.bias is None else conv.bias.detach().cpu().numpy()
+    fused.weight = rb.nn.Parameter(rb.as_tensor(
+        (w * (gamma * rsqrt).reshape((-1,) + (1,) * (w.ndim - 1))).astype(w.dtype)))
+    fused.bias = rb.nn.Parameter(rb.as_tensor(((b - bn.running_mean.numpy()) * rsqrt * gamma
+                                               + beta).astype(w.dtype)))
+    return fused
+
+
+def fuse_modules(model: Any, modules_to_fuse: Any, inplace: bool = False) -> Any:
+    """Fuse each list of submodule names ([conv, bn], [conv, bn, relu], [conv, relu],
+    [linear, relu]) into its first; the others become Identity. Eval mode (BatchNorm folded)."""
+    from rosenblatt import nn
+
+    model = model if inplace else copy.deepcopy(model)
+    groups = modules_to_fuse if modules_to_fuse and isinstance(modules_to_fuse[0],
+                                                               (list, tuple)) else [
+        modules_to_fuse]
+    for names in groups:
+        mods = [model.get_submodule(n) for n in names]
+        kinds = tuple(type(m) for m in mods)
+        if kinds[:2] == (nn.Conv2d, nn.BatchNorm2d):
+            mods = [fuse_conv_bn_eval(mods[0], mods[1])] + mods[2:]
+            kinds = (nn.Conv2d,) + kinds[2:]
+        if kinds == (nn.Conv2d,):
+            fused = mods[0]
+        elif kinds == (nn.Conv2d, nn.ReLU):
+            fused = ConvReLU2d(*mods)
+        elif kinds == (nn.Linear, nn.ReLU):
+            fused = LinearReLU(*mods)
+        else:
+            raise NotImplementedError(f"fuse_modules: cannot fuse {[t.__name__ for t in kinds]}"
+                                      " (fusable: conv-bn, conv-bn-relu, conv-relu, "
+                                      "linear-relu)")
+        for i, name in enumerate(names):
+            parent, _, leaf = name.rpartition(".")
+            owner = model.get_submodule(parent) if parent else model
+            owner._modules[leaf] = fused if i == 0 else nn.Identity()
+    return model
 
 
 def _propagate(module: Any, qconfig: Any) -> None:
@@ -127,8 +192,10 @@ def prepare(model: Any, inplace: bool = False) -> Any:
     and Conv2d under a qconfig; run calibration data through the result, then convert()."""
     model = model if inplace else copy.deepcopy(model)
     _propagate(model, None)
+    fused = {id(c) for m in model.modules() if isinstance(m, (ConvReLU2d, LinearReLU))
+             for c in m.children()}  # observed as one layer, after the ReLU
     for m in model.modules():
-        if isinstance(m, _observed_types()) and m.qconfig is not None:
+        if isinstance(m, _observed_types()) and m.qconfig is not None and id(m) not in fused:
             m.activation_post_process = m.qconfig.activation()
             m.register_forward_hook(lambda mod, args, out: mod.activation_post_process(out))
     return model
@@ -143,13 +210,14 @@ def convert(model: Any, inplace: bool = False) -> Any:
 
     model = model if inplace else copy.deepcopy(model)
     swaps = {QuantStub: q.Quantize.from_float, DeQuantStub: lambda m: q.DeQuantize(),
-             nn.Linear: q.Linear.from_float, nn.Conv2d: q.Conv2d.from_float}
+             nn.Linear: q.Linear.from_float, nn.Conv2d: q.Conv2d.from_float,
+             ConvReLU2d: q.Conv2d.from_float, LinearReLU: q.Linear.from_float}
 
     def walk(module: Any) -> None:
         for name, child in list(module._modules.items()):
             make = swaps.get(type(child))
             if make is not None and (type(child) is DeQuantStub or
-                                     getattr(child, "qconfig", None) is not None):
+                                     getattr(child, "activation_post_process", None) is not None):
                 module._modules[name] = make(child)
             elif child is not None:
                 walk(child)
@@ -166,4 +234,5 @@ def quantize_array(a: Any, scale: Any, zero: Any, low: int, high: int) -> Any:
 
 
 __all__ = ["MinMaxObserver", "PerChannelMinMaxObserver", "QConfig", "get_default_qconfig",
-           "QuantStub", "DeQuantStub", "prepare", "convert", "quantize_array"]
+           "QuantStub", "DeQuantStub", "prepare", "convert", "quantize_array", "fuse_modules",
+           "fuse_conv_bn_eval", "ConvReLU2d", "LinearReLU"]

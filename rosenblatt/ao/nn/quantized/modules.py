@@ -10,7 +10,7 @@ import rosenblatt as rb
 from rosenblatt._backend import np
 from rosenblatt.nn import Module
 
-from ...quantization.static import quantize_array
+from ...quantization.static import ConvReLU2d, LinearReLU, quantize_array
 
 
 def _output_qparams(mod: Any) -> tuple[float, int, int, int]:
@@ -52,18 +52,19 @@ class _Weighted(Module):
 
     def __init__(self, mod: Any) -> None:
         super().__init__()
+        self.relu = isinstance(mod, (ConvReLU2d, LinearReLU))  # (layer, ReLU) as one
+        layer = mod[0] if self.relu else mod
         observer = mod.qconfig.weight()
-        observer(mod.weight)
+        observer(layer.weight)
         w_scale, w_zero = observer.calculate_qparams()
-        shape = (-1,) + (1,) * (mod.weight.ndim - 1)
-        w = quantize_array(mod.weight.detach().cpu().numpy(), w_scale.reshape(shape),
+        shape = (-1,) + (1,) * (layer.weight.ndim - 1)
+        w = quantize_array(layer.weight.detach().cpu().numpy(), w_scale.reshape(shape),
                            w_zero.reshape(shape), observer.quant_min, observer.quant_max)
         self.register_buffer("weight_int8", rb.as_tensor(w.astype(np.int8)))
         self.register_buffer("weight_scale", rb.as_tensor(np.asarray(w_scale, np.float32)))
-        self.register_buffer("bias", None if mod.bias is None else
-                             mod.bias.detach().clone().cpu().float())
+        self.register_buffer("bias", None if layer.bias is None else
+                             layer.bias.detach().clone().cpu().float())
         self.scale, self.zero_point, self.low, self.high = _output_qparams(mod)
-        self.in_scale_zero: Any = None
 
     def _product(self, x: Any, w: Any) -> Any:
         raise NotImplementedError
@@ -79,6 +80,8 @@ class _Weighted(Module):
         y = acc * scale.reshape(shape)
         if self.bias is not None:
             y = y + self.bias.numpy().astype(np.float64).reshape(shape)
+        if self.relu:
+            y = np.maximum(y, 0)
         q = quantize_array(y, self.scale, self.zero_point, self.low, self.high)
         return rb.as_tensor(((q - self.zero_point) * self.scale).astype(np.float32))
 
@@ -102,8 +105,9 @@ class Conv2d(_Weighted):
 
     def __init__(self, mod: Any) -> None:
         super().__init__(mod)
-        self.stride, self.padding = mod.stride, mod.padding
-        self.dilation, self.groups = mod.dilation, mod.groups
+        conv = mod[0] if self.relu else mod
+        self.stride, self.padding = conv.stride, conv.padding
+        self.dilation, self.groups = conv.dilation, conv.groups
 
     @classmethod
     def from_float(cls, mod: Any) -> Conv2d:
