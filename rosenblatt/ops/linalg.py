@@ -346,6 +346,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
                                    f"sizes don't match, {shape[first]} != {shape[i]}")
     if len(operands) == 1 and set(out) == set(subs[0]):
         return EinsumView.apply(operands[0], equation=f"{subs[0]}->{out}")
+    if len(operands) > 1:
+        operands, subs = _squeeze_broadcast_letters(operands, subs, out)
     # as PyTorch: the letters only one operand has (and the output lacks) are summed first,
     # a sum that promotes bool and integers to int64 and meets inf as PyTorch's does
     reduced = []
@@ -363,8 +365,41 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         return reduced[0]
     target = _product_dtype(reduced, subs, out)
     operands = tuple(cast(t, target) for t in reduced)
-    shapes = [tuple(t.shape) for t in operands]
-    return Einsum.apply(*operands, subs=subs, out=out, sizes=_letter_sizes(subs, shapes))
+    # as PyTorch: pairwise products from the left, each keeping the letters still needed
+    # (so values and gradients meet inf and nan in the same order as there)
+    left, term = operands[0], subs[0]
+    for i in range(1, len(operands)):
+        later = set(out).union(*subs[i + 1:])
+        kept = out if i == len(operands) - 1 else \
+            "".join(c for c in dict.fromkeys(term + subs[i]) if c in later)
+        pair, shapes = [term, subs[i]], [tuple(left.shape), tuple(operands[i].shape)]
+        left = Einsum.apply(left, operands[i], subs=pair, out=kept,
+                            sizes=_letter_sizes(pair, shapes))
+        term = kept
+    return left
+
+
+def _squeeze_broadcast_letters(operands: tuple, subs: list[str], out: str) -> tuple:
+    """As PyTorch, drop size-1 dimensions that only broadcast: a letter's size-1 dims where
+    another operand has it larger, and a summed letter's dims that are size 1 everywhere.
+    (The larger operand then sums that letter alone first, and products of one term stay
+    products: inf * 0 and -0.0 come out as PyTorch's.)"""
+    from .shape import reshape
+
+    sizes: dict = {}
+    for term, t in zip(subs, operands):
+        for c, n in zip(term, t.shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    squeezed, terms = [], []
+    for term, t in zip(subs, operands):
+        keep = [n != 1 or (sizes[c] == 1 and c in out) for c, n in zip(term, t.shape)]
+        if all(keep):
+            squeezed.append(t)
+            terms.append(term)
+            continue
+        squeezed.append(reshape(t, tuple(n for n, k in zip(t.shape, keep) if k)))
+        terms.append("".join(c for c, k in zip(term, keep) if k))
+    return tuple(squeezed), terms
 
 
 def _product_dtype(operands: tuple, subs: list[str], out: str) -> Any:

@@ -181,6 +181,18 @@ PROGRAMS = {
     "addbmm_empty_int_input_with_grad_raises": "y = T.addbmm(T.zeros(5, dtype=T.int64), "
                                                f"T.zeros((0, 3, 4), {F64}), "
                                                "T.zeros((0, 4, 5), dtype=T.float64))",
+    # einsum: size-1 dims that only broadcast are dropped, products go pairwise from the left
+    "einsum_broadcast_letter_inf": "x = T.tensor([[float('inf')]], "
+                                   f"{F64}); y = T.tensor([[-1., -1.5, .5, -1.25]], {F64}); "
+                                   "z = T.einsum('ij,ij->i', x, y); s = (z * z).sum(); "
+                                   "s.backward()",
+    "einsum_size1_contraction_inf": "y = T.einsum('ij,jk', T.tensor([[.5], [float('inf')]]), "
+                                    "T.tensor([[-.35, 1.03]]))",
+    "einsum_three_pairwise_inf": "a = T.tensor([[.93, -.91, float('inf')], [.01, .34, 1.21]], "
+                                 f"{F64}); b = T.tensor([[1., 1., 0.], [0., 1., 1.]], {F64}); "
+                                 f"c = T.tensor([[-.4, -1.9], [.01, .6]], {F64}); "
+                                 "y = T.einsum('bi,bj,bk->ijk', a, b, c); "
+                                 "y.backward(T.full_like(y, .5))",
 }
 
 
