@@ -72,7 +72,7 @@ def export(model: Any, args: Any, f: Any = None, *, input_names: Any = None,
     onnx = _require_onnx()
     from onnx import helper
 
-    from . import converters  # noqa: F401 - registers the converters
+    from . import converters, quantized  # noqa: F401 - registers the converters
     from ._graph import Graph, needed
 
     opset = 17 if opset_version is None else int(opset_version)
@@ -142,16 +142,25 @@ def _trace(model: Any, args: tuple, kwargs: dict) -> tuple[list, Any]:
     global _exporting
     import rosenblatt as rb
 
-    from ._graph import recording
+    from ._graph import CONVERTERS, Step, recording
 
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     _exporting = True
+    handles = []
     try:
         with rb.enable_grad(), recording() as tape:
+            def record(module: Any, args: tuple, out: Any) -> None:
+                # layers converted whole (int8 layers compute outside the ops)
+                if all(out is not a for a in args):
+                    tape.append(Step(type(module), tuple(args), {"module": module}, out))
+            handles = [m.register_forward_hook(record) for m in model.modules()
+                       if type(m) in CONVERTERS]
             result = model(*args, **kwargs)
     finally:
         _exporting = False
+        for h in handles:
+            h.remove()
         for m, mode in modes:
             m.training = mode
     return tape, result
