@@ -12,7 +12,7 @@ import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 from .. import dtypes
-from .._backend import Device, array_module, as_array, device_of, np, to_device
+from .._backend import Device, array_module, as_array, device_of, np, to_device, writable
 from .._backend import device as parse_device
 from .grad_mode import state
 
@@ -670,7 +670,11 @@ class Tensor:
     def _write(self, out: Tensor) -> Tensor:
         """Copy out's values into this tensor's memory (casting like PyTorch's in-place ops)."""
         self._check_result(out)
-        array_module(self._data).copyto(self._data, out._data, casting="unsafe")
+        xp = array_module(self._data)
+        if writable(self._data) or not xp.array_equal(self._data, out._data, True):
+            # (an expanded view is read-only; writing the values it already holds into it,
+            # as x.detach()[...] = x does, changes nothing: PyTorch skips such a copy too)
+            xp.copyto(self._data, out._data, casting="unsafe")
         self._version_box[0] += 1
         return self
 

@@ -228,6 +228,9 @@ CASES = {
     "inplace_on_view_tracks_saved_output": f"x = T.tensor([[.1, .5], [-1., .5]], {F64}); "
                                            "y = (x * 1)[0]; y.exp_(); y.tanh_(); "
                                            "y.sum().backward()",
+    "expanded_leaf_assigned_its_own_values": "x = T.tensor([[.68], [.34]], dtype=T.float64)"
+                                             ".expand(2, 3).requires_grad_(); v = x.detach(); "
+                                             "v[...] = x; R = (v, v.requires_grad)",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
