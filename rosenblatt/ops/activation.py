@@ -137,6 +137,22 @@ class Mish(Function):
             return grad * (t + x * sigmoid_array(xp, x) * (1 - t * t))
 
 
+class LogSigmoid(Function):
+    """log(sigmoid(x)) = -softplus(-x), stable for any x; derivative sigmoid(-x). The result
+    is contiguous, as PyTorch's (its kernel allocates a fresh output)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        return xp.ascontiguousarray(-(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sigmoid_array(ctx.xp, -x)
+
+
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, linear above `threshold` (PyTorch's definition)."""
 
@@ -242,6 +258,12 @@ def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
     refuse_non_float(x, "silu_cpu")
     return Silu.apply(x)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)), stable for any x."""
+    refuse_non_float(x, "log_sigmoid_cpu")
+    return LogSigmoid.apply(x)
 
 
 def mish(x: Tensor) -> Tensor:

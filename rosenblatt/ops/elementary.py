@@ -374,6 +374,37 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002 - PyTorch's 
     return power(double(input), double(exponent))
 
 
+class AddcOp(Function):
+    """input + value * t1 * t2 (or t1 / t2, `divide`) in one node, as PyTorch's kernel: it
+    works at the broadcast shape (a factor's gradient summed over an empty result is 0, not
+    0 * inf) and keeps each factor only where another's gradient needs it."""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value, divide):
+        _, need_1, need_2 = ctx.needs_input_grad
+        ctx.save_for_backward(t1 if need_2 else None, t2 if need_1 or need_2 else None)
+        ctx.shapes, ctx.value, ctx.divide = (x.shape, t1.shape, t2.shape), value, divide
+        with quiet():
+            return x + value * (t1 / t2 if divide else t1 * t2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        sx, s1, s2 = ctx.shapes
+        need_x, need_1, need_2 = ctx.needs_input_grad
+        g = grad * ctx.value
+        with quiet():
+            if ctx.divide:
+                g1 = g / t2 if need_1 else None
+                g2 = -g * t1 / (t2 * t2) if need_2 else None
+            else:
+                g1 = g * t2 if need_1 else None
+                g2 = g * t1 if need_2 else None
+        return (unbroadcast(grad, sx) if need_x else None,
+                None if g1 is None else unbroadcast(g1, s1),
+                None if g2 is None else unbroadcast(g2, s2))
+
+
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
     """input + value * tensor1 * tensor2, broadcasting, in the dtype of the three tensors."""
@@ -383,7 +414,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     if kind in "iu":  # PyTorch converts value to the integer dtype (0.5 -> 0)
         value = int(value)
-    return x + value * t1 * t2
+    return AddcOp.apply(x, t1, t2, value=value, divide=False)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
@@ -393,15 +424,10 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
     if not x.is_floating_point():
         raise RuntimeError("Integer division with addcdiv is no longer supported; use "
                            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype)")
-    return x + value * t1 / t2
+    return AddcOp.apply(x, t1, t2, value=value, divide=True)
 
 
-def _common(input: Tensor, tensor1: Tensor, tensor2: Tensor) -> tuple[Tensor, ...]:  # noqa: A002
-    """The tensors cast to the dtype PyTorch promotes them to together (0-d ones included),
-    the factors broadcast to the result's shape: PyTorch's fused kernel works at that shape,
-    so a factor's gradient summed over an empty dimension is 0, not 0 * inf."""
-    common = dtypes.result_type(input, tensor1, tensor2)
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in (input, tensor1, tensor2)))
-    return (cast(input, common),
-            *(cast(t, common) if tuple(t.shape) == shape else cast(t, common).expand(shape)
-              for t in (tensor1, tensor2)))
+def _common(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors cast to the dtype PyTorch promotes them to together (0-d ones included)."""
+    common = dtypes.result_type(*tensors)
+    return tuple(cast(t, common) for t in tensors)

@@ -109,7 +109,10 @@ class NLLLoss(Function):
     def forward(ctx, x, target, weight, reduction, ignore_index):
         xp = ctx.xp
         q, divisor = _target_coefficients(xp, x, target, weight, ignore_index, 0.0)
-        losses = -(q * x).sum(axis=1)
+        terms = q * x
+        if xp.isinf(x).any():  # a -inf log-probability of a class not aimed at adds 0
+            terms = xp.where(q == 0, 0, terms)
+        losses = -terms.sum(axis=1)
         ctx.q, ctx.reduction = q, reduction
         ctx.divisor = divisor.astype(x.dtype)
         return _reduce_classes(losses, reduction, ctx.divisor)

@@ -409,6 +409,13 @@ CASES = {
                                           "dtype=T.float64), T.tensor([0, 1]), weight=T.ones(3))",
     "cross_entropy_soft_target_promotes": "R = T.nn.functional.cross_entropy(T.ones(2, 3), "
                                           "T.full((2, 3), .3, dtype=T.float64))",
+    "logsigmoid_of_transposed_is_contiguous": "x = T.ones(3, 4).t(); "
+                                              "R = T.nn.functional.logsigmoid(x).view(-1)",
+    "nll_neg_inf_of_other_class": "R = T.nn.functional.nll_loss(T.tensor([[-.5, -math.inf]]), "
+                                  "T.tensor([0]))",
+    "addcmul_keeps_its_factors": f"a = T.ones(2, 3, {F64}); t = T.ones(2, 3, "
+                                 "dtype=T.float64); y = T.addcmul(a, t, a, value=.5); "
+                                 "t.fill_(2.); y.sum().backward()",
 }
 
 

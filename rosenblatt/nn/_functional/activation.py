@@ -86,8 +86,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """log(sigmoid(x)) = -softplus(-x), stable for any x: (*) -> (*)."""
-    ew.refuse_non_float(input, "log_sigmoid_cpu")
-    return -act.softplus(-input)
+    return act.logsigmoid(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
