@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "rosenblatt.doctor.cli",  # doctor
     "rosenblatt.onnx.cli",  # export (ONNX)
     "rosenblatt.ao.prune_cli",  # prune (iterative pruning with fine-tuning)
+    "rosenblatt.ao.quantize_cli",  # quantize (int8, measured)
 )
 
 

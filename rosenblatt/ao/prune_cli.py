@@ -23,18 +23,25 @@ def _sparsities(text: str) -> list[float]:
     return values
 
 
-def register(subparsers: Any) -> None:
-    """Add the prune subcommand."""
+def checkpoint_command(subparsers: Any, name: str, summary: str, description: str) -> Any:
+    """A subcommand parser taking a checkpoint and --data-root (prune, quantize)."""
     from ..cli import DATA_ROOT_HELP, DefaultsHelp
 
-    p = subparsers.add_parser(
-        "prune", help="prune a checkpoint step by step, fine-tuning after each step",
-        formatter_class=DefaultsHelp,
-        description="Iterative global magnitude pruning of a `rosenblatt train` checkpoint: "
-                    "prune to each target sparsity, fine-tune, measure test accuracy; writes "
-                    "the accuracy-vs-sparsity curve (PNG and JSON) and the pruned model.")
+    p = subparsers.add_parser(name, help=summary, formatter_class=DefaultsHelp,
+                              description=description)
     p.add_argument("checkpoint", help="a checkpoint written by `rosenblatt train`, or a "
                                       "committed model by name")
+    p.add_argument("--data-root", default=None, help=DATA_ROOT_HELP)
+    return p
+
+
+def register(subparsers: Any) -> None:
+    """Add the prune subcommand."""
+    p = checkpoint_command(
+        subparsers, "prune", "prune a checkpoint step by step, fine-tuning after each step",
+        "Iterative global magnitude pruning of a `rosenblatt train` checkpoint: prune to each "
+        "target sparsity, fine-tune, measure test accuracy; writes the accuracy-vs-sparsity "
+        "curve (PNG and JSON) and the pruned model.")
     p.add_argument("--sparsity", type=_sparsities, default=[0.5, 0.75, 0.9],
                    help="increasing target fractions of zero weights, comma-separated")
     p.add_argument("--finetune-epochs", type=int, default=1, help="epochs after each step")
@@ -42,7 +49,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=128, help="fine-tuning batch size")
     p.add_argument("--train-limit", type=int, default=None,
                    help="fine-tune on the first N training samples only")
-    p.add_argument("--data-root", default=None, help=DATA_ROOT_HELP)
     p.add_argument("--out", default=None, help="output folder (default: next to the "
                                                "checkpoint, pruned/)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the fine-tuning")
