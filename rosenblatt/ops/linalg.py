@@ -529,7 +529,11 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # n
         if not input.dtype.is_floating_point and (batch1.requires_grad or batch2.requires_grad):
             raise RuntimeError(f"Autograd not support dtype: "
                                f"{dtypes.scalar_type_name(input.dtype)}")
-        batch2 = cast(batch2, batch1.dtype)  # (an empty product: any dtypes mix)
+        if batch1.dtype is not batch2.dtype:  # (an empty product: any dtypes mix; a float
+            if batch2.dtype.is_floating_point:  # batch keeps its gradient)
+                batch1 = cast(batch1, batch2.dtype)
+            else:
+                batch2 = cast(batch2, batch1.dtype)
         product = cast(einsum("bnk,bkm->nm", batch1, batch2), input.dtype)
         return _add_scaled(input, product, beta, 1)
     _check_addmm("addbmm", input, batch1, batch2)

@@ -167,14 +167,15 @@ class Var(Function):
             shift = (x - mean).mean(axis=axes, keepdims=True)
             centered = x - (mean + xp.where(xp.isfinite(shift), shift, 0))
         n = _reduced_count(x.shape, axes)
-        ctx.save_for_backward(centered)
+        # x too, unread: as PyTorch's, changing the input in place breaks this backward
+        ctx.save_for_backward(centered, x)
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
         with quiet():
             return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved_tensors
+        centered = ctx.saved_tensors[0]
         grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
         with quiet():
             return grad * centered * (2.0 / ctx.divisor if ctx.divisor else float("inf"))
@@ -187,14 +188,13 @@ class Std(Function):
     def forward(ctx, x, axes, keepdim, correction):
         variance = Var.forward(ctx, x, axes, True, correction)
         out = ctx.xp.sqrt(variance)
-        (centered,) = ctx.saved_tensors
-        ctx.save_for_backward(centered, out)
+        ctx.save_for_backward(ctx.saved_tensors[0], out, x)
         ctx.keepdim = keepdim
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
     def backward(ctx, grad):
-        centered, out = ctx.saved_tensors
+        centered, out, _ = ctx.saved_tensors
         grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
         with quiet():
             grad = ctx.xp.where(out == 0, 0, grad / (2 * out))

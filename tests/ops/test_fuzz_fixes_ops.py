@@ -193,6 +193,12 @@ PROGRAMS = {
                                  f"c = T.tensor([[-.4, -1.9], [.01, .6]], {F64}); "
                                  "y = T.einsum('bi,bj,bk->ijk', a, b, c); "
                                  "y.backward(T.full_like(y, .5))",
+    "std_input_changed_in_place_raises": f"y = {M} * 1; s = y.std(); y[y > 0] = 1.; "
+                                         "s.backward()",
+    "addbmm_empty_bool_batch_float_grad": "x = T.ones(5, dtype=T.float32, requires_grad=True); "
+                                          "b = T.zeros((0, 4, 5), dtype=T.float64, "
+                                          "requires_grad=True); y = x.addbmm(T.zeros((0, 3, 4), "
+                                          "dtype=T.bool), b, alpha=2); y.backward(T.ones_like(y))",
 }
 
 
