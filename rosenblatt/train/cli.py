@@ -155,6 +155,13 @@ def register(subparsers: Any) -> None:
                         "more layer from the top every K epochs")
     p.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also log to TensorBoard event files in DIR (needs the tensorboard extra)")
+    p.add_argument("--teacher", default=None, metavar="CKPT",
+                   help="distillation: learn also from this trained model's softened outputs "
+                        "(Hinton et al. 2015; a checkpoint or committed model by name)")
+    p.add_argument("--distill-temperature", type=_positive_float, default=4.0, metavar="T",
+                   help="with --teacher: softmax temperature of the soft targets (4)")
+    p.add_argument("--distill-alpha", type=_fraction, default=0.9, metavar="A",
+                   help="with --teacher: weight of the soft term, 1 - A of the labels (0.9)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("evaluate", help="evaluate a checkpoint on a test set",
@@ -481,7 +488,8 @@ def _train(args: argparse.Namespace) -> int:
           f"{len(test_set):,} test samples")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in s.items()))
     follower = parallel is not None and parallel.rank != 0  # only rank 0 writes
-    trainer = Trainer(model, rb.nn.CrossEntropyLoss(), optimizer, scheduler,
+    loss_fn = _distillation(args, info, model, config) or rb.nn.CrossEntropyLoss()
+    trainer = Trainer(model, loss_fn, optimizer, scheduler,
                       scheduler_interval=interval, out_dir=None if follower else out,
                       patience=s["patience"],
                       device=args.device if args.device != "cpu" else None,
@@ -511,6 +519,29 @@ def _train(args: argparse.Namespace) -> int:
           f"{out / 'history.jsonl'}")
     print(f"evaluate again: {command_name()} evaluate {out / 'best.safetensors'}")
     return 0
+
+
+def _distillation(args: argparse.Namespace, info: dict, student: Any, config: dict) -> Any:
+    """The distillation loss of --teacher (None without it), recorded in the config."""
+    if args.teacher is None:
+        return None
+    from .distill import DistillationLoss
+
+    weights, teacher_config, path = load_checkpoint(args.teacher)
+    if teacher_config.get("num_classes") != info["num_classes"] or \
+            teacher_config.get("input_shape") != info["input_shape"]:
+        raise ValueError(f"the teacher {path} takes {teacher_config.get('input_shape')} to "
+                         f"{teacher_config.get('num_classes')} classes; {args.dataset} has "
+                         f"{info['input_shape']} and {info['num_classes']}")
+    teacher = rebuild_model(teacher_config)
+    teacher.load_state_dict(weights)
+    loss = DistillationLoss(teacher.to(args.device), args.distill_temperature,
+                            args.distill_alpha)
+    loss.attach(student)
+    config["distillation"] = {"teacher": str(path), "temperature": args.distill_temperature,
+                              "alpha": args.distill_alpha}
+    print(f"distilling from {path} (T={args.distill_temperature}, alpha={args.distill_alpha})")
+    return loss
 
 
 def _transfer(args: argparse.Namespace, info: dict) -> Any:
