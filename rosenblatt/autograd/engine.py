@@ -127,16 +127,13 @@ class _Capture:
 
     def node(self, node: Function, grad: Any) -> None:
         tensor = self.nodes.get(id(node))
-        if tensor is not None:
-            # a copy: the node's backward may hand views of this array on (rot90, reshape),
-            # and retain_grad may add into it; each result must have its own memory
-            self.found[id(tensor)] = grad.copy()
+        if tensor is not None:  # (a copy where retain_grad also keeps it: .grad may grow;
+            # otherwise results share memory exactly where PyTorch's do: a view op's backward
+            # hands a view of this array on)
+            self.found[id(tensor)] = grad if node.retained is None else grad.copy()
 
     def result(self) -> list[Any]:
-        """The gradients, in the order asked for; one that is a view (of a captured node's
-        gradient, or of another's) gets its own memory."""
-        found = [self.found.get(id(t)) for t in self.tensors]
-        return [g.copy() if g is not None and g.base is not None else g for g in found]
+        return [self.found.get(id(t)) for t in self.tensors]
 
 
 class _Pass:

@@ -177,7 +177,7 @@ class Flip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.flip(grad, ctx.axes)
+        return ctx.xp.flip(grad, ctx.axes).copy()  # its own memory, as PyTorch's
 
 
 # ------------------------------------------------------------------- functions

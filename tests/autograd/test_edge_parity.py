@@ -231,9 +231,12 @@ CASES = {
     "expanded_leaf_assigned_its_own_values": "x = T.tensor([[.68], [.34]], dtype=T.float64)"
                                              ".expand(2, 3).requires_grad_(); v = x.detach(); "
                                              "v[...] = x; R = (v, v.requires_grad)",
-    "autograd_grad_results_do_not_alias": f"x = T.ones(2, 3, {F64}); y = x.t(); "
-                                          "g = T.autograd.grad(y.sum(), [x, y]); g[1].fill_(.5); "
-                                          "R = g[0]",
+    "autograd_grad_results_alias_through_views": f"x = T.ones(2, 3, {F64}); y = x.t(); "
+                                                 "g = T.autograd.grad(y.sum(), [x, y]); "
+                                                 "g[1].fill_(.5); R = g[0]",
+    "autograd_grad_results_rot90_own_memory": f"x = T.ones(2, 3, {F64}); y = x.rot90(1, (0, 1)); "
+                                              "g = T.autograd.grad(y.sum(), [x, y]); "
+                                              "g[1].fill_(.5); R = g[0]",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
