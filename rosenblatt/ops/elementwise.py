@@ -715,7 +715,8 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.source = x.dtype
-        return x.astype(dtype.np)
+        # NumPy keeps an expanded input's layout; PyTorch's result is then row-major
+        return x.astype(dtype.np, order="C" if 0 in x.strides else "K")
 
     @staticmethod
     def backward(ctx, grad):

@@ -237,6 +237,8 @@ CASES = {
     "autograd_grad_results_rot90_own_memory": f"x = T.ones(2, 3, {F64}); y = x.rot90(1, (0, 1)); "
                                               "g = T.autograd.grad(y.sum(), [x, y]); "
                                               "g[1].fill_(.5); R = g[0]",
+    "cast_of_expanded_is_row_major": "x = T.ones(1, 4).expand(3, 4); R = (x.long().stride(), "
+                                     "x.t().double().stride())",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
