@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .. import dtypes
@@ -13,9 +14,15 @@ from ._util import unbroadcast
 
 
 def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
-    """A Python number as a 0-d tensor on `like`'s device (no gradient)."""
+    """A Python number as a 0-d tensor on `like`'s device (no gradient); an integer outside
+    the dtype's range wraps around, as PyTorch converts it (uint8 tensor - 300)."""
     d = (dtype or like.dtype).np
-    return Tensor._make(array_module(like._data).asarray(value, dtype=d), False, None)
+    xp = array_module(like._data)
+    try:
+        data = xp.asarray(value, dtype=d)
+    except OverflowError:
+        data = xp.asarray(value).astype(d)
+    return Tensor._make(data, False, None)
 
 
 def _scalar(value: Any, like: Any) -> Tensor:
@@ -831,6 +838,12 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Any:
         a = constant(a, condition, dtypes.result_type(a, b))
     a, b = _operands(a, b)
     if condition.dtype is not dtypes.bool:
+        if condition.dtype is not dtypes.uint8:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {dtypes.scalar_type_name(condition.dtype)}")
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated "
+                      "and will be removed in a future version of PyTorch. Use a boolean "
+                      "condition instead.", UserWarning, stacklevel=2)
         condition = condition.bool()
     return Where.apply(condition, a, b)
 
@@ -1111,14 +1124,15 @@ class Lerp(Function):
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """input + weight * (end - input), broadcasting; weight a number or a tensor."""
-    for name, other in (("end", end), ("weight", weight)):
-        if isinstance(other, Tensor) and other.dtype is not input.dtype:
+    for name, other in (("end", end), ("weight", weight)):  # a 0-d weight counts as a number
+        if isinstance(other, Tensor) and other.dtype is not input.dtype and \
+                (name == "end" or other.ndim):
             raise RuntimeError(f"expected dtype {input.dtype.name} for `{name}` but got dtype "
                                f"{other.dtype.name}")
     refuse_non_float(input, "lerp_kernel_scalar")
     if not isinstance(weight, Tensor):
         return Lerp.apply(input, end, None, number=weight)
-    return Lerp.apply(input, end, weight)
+    return Lerp.apply(input, end, cast(weight, input.dtype))
 
 
 class NanToNum(Function):

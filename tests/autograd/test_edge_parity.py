@@ -424,6 +424,11 @@ CASES = {
     "addcmul_keeps_its_factors": f"a = T.ones(2, 3, {F64}); t = T.ones(2, 3, "
                                  "dtype=T.float64); y = T.addcmul(a, t, a, value=.5); "
                                  "t.fill_(2.); y.sum().backward()",
+    "where_int_condition_refused": "R = T.where(T.tensor([1, 0]), 1., 2.)",
+    "python_int_wraps_into_dtype": "R = (T.tensor([1, 2], dtype=T.uint8) - 300, "
+                                   "T.tensor([1, 2], dtype=T.int8) + 200)",
+    "lerp_0d_weight_of_other_dtype": "R = T.lerp(T.ones(2), T.zeros(2), "
+                                     "T.tensor(.25, dtype=T.float64))",
 }
 
 
