@@ -74,6 +74,12 @@ def _elu(g: Graph, step: Step, names: list) -> str:
     return g.node("Where", [g.node("Greater", [x, g.const(np.array(0, dtype))]), x, negative])
 
 
+@converts(activation.LogSigmoid)
+def _logsigmoid(g: Graph, step: Step, names: list) -> str:
+    # -softplus(-x): stable where log(sigmoid(x)) would underflow
+    return g.node("Neg", [g.node("Softplus", [g.node("Neg", names[:1])])])
+
+
 @converts(activation.Mish)
 def _mish(g: Graph, step: Step, names: list) -> str:
     # ONNX's Mish needs opset 18: x tanh(softplus(x))
