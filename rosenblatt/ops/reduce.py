@@ -125,7 +125,8 @@ class AMax(Function):
 
     `nan_wins`: max()/min() of a whole tensor share the gradient among its NaNs when the
     result is NaN (PyTorch's evenly_distribute rule); amax/amin then give NaN everywhere.
-    `masked` (inf-norms): the shares are written into zeros, none where the result is NaN."""
+    `masked` (inf-norms): NaN elements count among the winners (abs's backward then gives
+    them sign(nan) = 0), as in PyTorch's norm backward."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest, nan_wins=False, masked=False):
@@ -141,16 +142,19 @@ class AMax(Function):
             winners = ctx.xp.isnan(x)
         else:
             winners = x == _keep_dims(out, x.shape, ctx.axes, ctx.keepdim)
+        if ctx.masked:  # inf-norms: PyTorch's mask takes the nan elements too
+            winners |= ctx.xp.isnan(x)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         grad = _keep_dims(grad, x.shape, ctx.axes, ctx.keepdim)
-        if ctx.nan_wins or ctx.masked:
+        if ctx.nan_wins:
             return _shared(ctx.xp, winners, grad, count)
-        return grad * winners / count.astype(grad.dtype)  # amax: a nan grad reaches all
+        with quiet():  # amax and norms: the share times the mask (a nan grad reaches all)
+            return grad / count.astype(grad.dtype) * winners
 
 
 def _shared(xp: Any, winners: Any, grad: Any, count: Any) -> Any:
-    """grad shared out among the winners, written into zeros as PyTorch does for max(),
-    median() and inf-norms: a nan grad stays with the winners, and no winner gets 0."""
+    """grad shared out among the winners, written into zeros as PyTorch does for max() and
+    median(): a nan grad stays with the winners, and no winner gets 0."""
     with quiet():  # (0 / 0 where there is none: not kept)
         share = grad / xp.asarray(count, dtype=grad.dtype)
     return xp.where(winners, share, grad.dtype.type(0))
@@ -1112,8 +1116,9 @@ class CDist(Function):
                 w = xp.zeros_like(diff)
             elif p == 1:
                 w = g * xp.sign(diff)
-            elif p == float("inf"):  # every coordinate at the max gets the full gradient
-                w = g * xp.sign(diff) * (xp.abs(diff) == d)
+            elif p == float("inf"):  # every coordinate at the max gets the full gradient,
+                # by PyTorch's formula (inf - inf there makes it nan)
+                w = g * xp.sign(diff) * (1 - xp.minimum(1, xp.ceil(xp.abs(xp.abs(diff) - d))))
             elif p == 2:
                 w = xp.where(d == 0, 0, g * diff / d)
             elif p < 2:

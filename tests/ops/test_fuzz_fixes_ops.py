@@ -199,6 +199,12 @@ PROGRAMS = {
                                           "b = T.zeros((0, 4, 5), dtype=T.float64, "
                                           "requires_grad=True); y = x.addbmm(T.zeros((0, 3, 4), "
                                           "dtype=T.bool), b, alpha=2); y.backward(T.ones_like(y))",
+    "cdist_and_dist_inf_grads_with_inf": "x = T.tensor([[.38, .99, -.4, float('inf')], "
+                                         f"[1., 2., 3., 4.]], {F64}); y = T.tensor([[-.77, "
+                                         f".1, -.11, 1.16], [0., 0., 0., 0.]], {F64}); "
+                                         "d = T.cdist(x, y, p=float('inf')); "
+                                         "e = T.dist(x, y, float('inf')); s = d.sum() + e * e; "
+                                         "s.backward()",
 }
 
 
