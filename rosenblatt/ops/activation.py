@@ -145,7 +145,9 @@ class LogSigmoid(Function):
     def forward(ctx, x):
         xp = ctx.xp
         ctx.save_for_backward(x)
-        return xp.ascontiguousarray(-(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))))
+        out = -(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+        # (ascontiguousarray would make a 0-d result 1-d)
+        return out if out.flags.c_contiguous else xp.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, grad):

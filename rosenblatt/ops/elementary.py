@@ -21,6 +21,7 @@ from .elementwise import (
     _float_operands,
     _no_grad_result,
     _operands,
+    _refuse_bool_subtraction,
     _xp,
     cast,
     clamp,
@@ -246,14 +247,16 @@ class LogAddExp(Function):
     """log(exp(a) + exp(b)), stable for large |a|, |b|; base 2 with `base2`."""
 
     @staticmethod
-    def forward(ctx, a, b, base2=False):
+    def forward(ctx, a, b, base2=False, bool_operand=False):
         xp = ctx.xp
         ctx.save_for_backward(a, b)  # not the result: PyTorch's backward does without it
-        ctx.base2 = base2
+        ctx.base2, ctx.bool_operand = base2, bool_operand
         return (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.bool_operand:  # PyTorch's formula subtracts the operands: a bool one refuses
+            _refuse_bool_subtraction(True, 0)
         a, b = ctx.saved_tensors
         xp = ctx.xp
         power = xp.exp2 if ctx.base2 else xp.exp
@@ -338,12 +341,18 @@ def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log(exp(input) + exp(other)), stable; elementwise with broadcasting."""
-    return LogAddExp.apply(*_float_only("logaddexp", "logaddexp_cpu", input, other))
+    return LogAddExp.apply(*_float_only("logaddexp", "logaddexp_cpu", input, other),
+                           bool_operand=_has_bool(input, other))
 
 
 def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """log2(2^input + 2^other), stable; elementwise with broadcasting."""
-    return LogAddExp.apply(*_float_only("logaddexp2", "logaddexp2_cpu", input, other), base2=True)
+    return LogAddExp.apply(*_float_only("logaddexp2", "logaddexp2_cpu", input, other),
+                           base2=True, bool_operand=_has_bool(input, other))
+
+
+def _has_bool(*tensors: Tensor) -> bool:
+    return any(t.dtype is dtypes.bool for t in tensors)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name

@@ -239,6 +239,8 @@ CASES = {
                                               "g[1].fill_(.5); R = g[0]",
     "cast_of_expanded_is_row_major": "x = T.ones(1, 4).expand(3, 4); R = (x.long().stride(), "
                                      "x.t().double().stride())",
+    "softmax_of_empty_int_keeps_dtype": "R = (T.ones(0, 3, dtype=T.int64).softmax(-1), "
+                                        "T.zeros(0, dtype=T.bool).log_softmax(0))",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives
@@ -429,6 +431,10 @@ CASES = {
                                    "T.tensor([1, 2], dtype=T.int8) + 200)",
     "lerp_0d_weight_of_other_dtype": "R = T.lerp(T.ones(2), T.zeros(2), "
                                      "T.tensor(.25, dtype=T.float64))",
+    "logsigmoid_0d_stays_0d": "R = T.nn.functional.logsigmoid(T.tensor(.5))",
+    "logaddexp_bool_operand_backward_raises": f"x = T.ones(2, {F64}); "
+                                              "x.logaddexp2(T.tensor([True, False])).sum()"
+                                              ".backward()",
 }
 
 
