@@ -7,7 +7,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, scalar_as_vector
-from .elementwise import _float_input, cast
+from .elementwise import cast
 
 
 def log_softmax_array(xp: Any, x: Any, axis: int) -> Any:
@@ -48,22 +48,21 @@ class LogSoftmax(Function):
 def _softmax_input(x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
     if dim is None:
         raise TypeError("softmax(): argument 'dim' must be given (implicit dim is deprecated)")
-    if dtype is None and x._data.dtype.kind != "f":
+    if dtype is None and x._data.dtype.kind != "f" and x._data.size:
         raise NotImplementedError(f"softmax(): not implemented for {x.dtype.name} input; pass "
-                           "dtype= or convert it to a floating point type first")
-    x = _float_input(x if dtype is None else cast(x, dtype))
-    return x, normalize_dim(dim, x.ndim)
+                                  "dtype= or convert it to a floating point type first")
+    return x if dtype is None else cast(x, dtype), normalize_dim(dim, x.ndim)
 
 
 @scalar_as_vector
 def softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`, shifted by the max for stability."""
     x, axis = _softmax_input(x, dim, dtype)
-    return Softmax.apply(x, axis=axis)
+    return Softmax.apply(x, axis=axis) if x._data.size else x.clone()  # (empty: no kernel)
 
 
 @scalar_as_vector
 def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed stably."""
     x, axis = _softmax_input(x, dim, dtype)
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(x, axis=axis) if x._data.size else x.clone()
