@@ -21,6 +21,7 @@ from tests.ops.op_specs import Const, sample
 # Values that sit on a kink, a domain boundary or outside every domain.
 EDGES = (0.0, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.7, 6.0, 3.0, -3.0, -2.0,
          float("nan"), float("inf"), -float("inf"))
+PYTHON_NUMBERS = ("2.5", "-1.5", "3", "0", "True", "False", "0.5", "-2")
 KEEP_ERROR = 0.15  # how often a statement PyTorch rejects ends the program instead
 # Ops whose results (indices, and so gradients) with tied values PyTorch leaves unspecified:
 # "the indices are not necessarily the first occurrence" (median, mode, kthvalue), sort and
@@ -264,7 +265,7 @@ class _Builder:
         return self.leaf(tuple(entry), domain), ()
 
     def python_number(self) -> str:
-        return str(self.rng.choice(["2.5", "-1.5", "3", "0", "True", "False", "0.5", "-2"]))
+        return str(self.rng.choice(PYTHON_NUMBERS))
 
     # ------------------------------------------------------------------ steps
     def op_step(self, chain: bool) -> None:
@@ -290,10 +291,14 @@ class _Builder:
             tokens += extra
         if TIE_SENSITIVE.search(op.name) and any(self.tied(a, "mode" in op.name) for a in args):
             return
-        if DISCONTINUOUS.search(op.name) and not all(a in self.inputs or not a.isidentifier()
-                                                      for a in args):
+        if DISCONTINUOUS.search(op.name) and not all(map(self.literal, args)):
             return
         self.add(f"{self.name('y')} = {render(op.template, args)}", tokens)
+
+    def literal(self, source: str) -> bool:
+        """Whether `source` is an input literal: a leaf (or its view), an index or mask tensor
+        written out, a Python number; not a computed value (`y2`, `y2[0]`)."""
+        return source in self.inputs or source.startswith("T.") or source in PYTHON_NUMBERS
 
     def tied(self, source: str, nan: bool = False) -> bool:
         """Whether the tensor `source` evaluates to (in PyTorch) has repeated values (or, with
