@@ -461,10 +461,23 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return einsum(f"{sa},{''.join(sb)}->{out}", a, b)
 
 
+class Unread(Function):
+    """beta = 0's input: zeros in its place, and grad * 0 as its gradient, as PyTorch's
+    (a nan or inf gradient gives nan there)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.zeros_like(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * grad.dtype.type(0)
+
+
 def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
     """beta * x + alpha * product; beta == 0 ignores x (nan and inf included), as PyTorch.
     x expands to the product's shape, never beyond it (PyTorch's expand error)."""
-    from .elementwise import add, constant, mul, where
+    from .elementwise import add, mul
 
     if x._data.shape != product._data.shape:
         from .shape import expand
@@ -472,8 +485,8 @@ def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
         x = expand(x, tuple(product.shape))
 
     scaled = product if alpha == 1 else mul(product, alpha)
-    if beta == 0:  # x's shape still broadcasts, its values (nan too) are not read
-        return add(where(constant(False, x, dtypes.bool), x, 0.0), scaled)
+    if beta == 0:  # x's values (nan too) are not read
+        return add(Unread.apply(x), scaled)
     return add(x if beta == 1 else mul(x, beta), scaled)
 
 

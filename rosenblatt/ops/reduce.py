@@ -105,9 +105,12 @@ class Prod(Function):
         x, out = ctx.saved_tensors
         xp, axis = ctx.xp, ctx.axis
         axes = None if axis is None else (axis,)
-        if not (x == 0).any():  # PyTorch's rule then: result / x (nan at an inf, as there)
+        zeros = int((x == 0).sum())
+        if not zeros:  # PyTorch's rule then: result / x (nan at an inf, as there)
             with quiet():
                 return _keep_dims(grad * out, x.shape, axes, ctx.keepdim) / x
+        if zeros > 1 and axis is None:  # PyTorch: all zeros, whatever grad is
+            return xp.zeros_like(x)
         flat = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, -1)
         ones = xp.ones_like(flat[..., :1])
         # product of all elements left of i times all elements right of i (safe with zeros)

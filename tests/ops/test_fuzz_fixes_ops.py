@@ -205,6 +205,12 @@ PROGRAMS = {
                                          "d = T.cdist(x, y, p=float('inf')); "
                                          "e = T.dist(x, y, float('inf')); s = d.sum() + e * e; "
                                          "s.backward()",
+    "prod_all_two_zeros_nan_grad": "x = T.tensor([[.78, float('nan')], [0., .42], [1.4, 0.]], "
+                                   f"{F64}); y = x.prod(); s = y * y; s.backward()",
+    "addmm_beta0_grad_times_zero": "x = T.tensor([[-.22, .16], [1.53, .78]], "
+                                   f"{F64}); y = T.addmm(x, T.tensor([[1.48, 1.48], "
+                                   f"[-.9, -.9]], {F64}), T.tensor([[.38, -.37], [.38, -.37]], "
+                                   f"{F64}), beta=0); y.sqrt_(); s = y.sum(); s.backward()",
 }
 
 
