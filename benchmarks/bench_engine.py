@@ -196,7 +196,7 @@ def bench_mlp_memory(quick: bool) -> float:
 def line_count() -> int:
     """Code lines of the package (growth should be visible)."""
     total = 0
-    for path in (ROOT / "rosenblatt").rglob("*.py"):
+    for path in (ROOT / "src" / "rosenblatt").rglob("*.py"):
         total += sum(1 for line in path.read_text().splitlines() if line.strip()
                      and not line.strip().startswith("#"))
     return total

@@ -9,7 +9,7 @@ seed. The test set is used once, at the end, for the reported accuracy.
     python examples/train_lenet_mnist.py                      # 30 epochs, about 4 minutes
     python examples/train_lenet_mnist.py --epochs 1 --out /tmp/lenet.safetensors   # smoke run
     python examples/train_lenet_mnist.py \
-        --evaluate rosenblatt/models/weights/lenet5_mnist.safetensors   # failure-mode checks
+        --evaluate src/rosenblatt/models/weights/lenet5_mnist.safetensors   # failure-mode checks
 """
 
 from __future__ import annotations

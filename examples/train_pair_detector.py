@@ -8,7 +8,7 @@ test, reported only.
 
     export ROSENBLATT_DATA=../shared/data
     python examples/train_pair_detector.py --fields 80000 --seed 3000 --cache /tmp/blobs.npz \\
-        --out rosenblatt/models/weights/zip_pairdetector.safetensors
+        --out src/rosenblatt/models/weights/zip_pairdetector.safetensors
 """
 
 from __future__ import annotations

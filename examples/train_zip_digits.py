@@ -17,9 +17,9 @@ same digits deskewed. Train each member, then pair them:
         --fields 70000 --seed 5000 --cache /tmp/fd70k.npz --extra /tmp/fd30k.npz \\
         --clean 10000 --epochs 6 --lr 2e-3 --batch 128 --out /tmp/deskewed.safetensors
     python examples/train_zip_digits.py --pair /tmp/plain.safetensors /tmp/deskewed.safetensors \\
-        --out rosenblatt/models/weights/lenet5_zip_pair.safetensors
+        --out src/rosenblatt/models/weights/lenet5_zip_pair.safetensors
 
-(the model card, rosenblatt/models/weights/README.md, gives each member's exact recipe)
+(the model card, src/rosenblatt/models/weights/README.md, gives each member's exact recipe)
 """
 
 from __future__ import annotations

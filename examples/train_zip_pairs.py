@@ -10,9 +10,10 @@ normalize_pair (28x48), labelled with its left and right digit.
     export ROSENBLATT_DATA=../shared/data
     python examples/train_zip_pairs.py --fields 240000 --seed 1000 --cache /tmp/pairs1.npz --out -
     python examples/train_zip_pairs.py --fields 160000 --seed 2000 --cache /tmp/pairs2.npz \\
-        --extra /tmp/pairs1.npz --epochs 5 --out rosenblatt/models/weights/zip_pairnet.safetensors
+        --extra /tmp/pairs1.npz --epochs 5 \\
+        --out src/rosenblatt/models/weights/zip_pairnet.safetensors
 
-(the model card, rosenblatt/models/weights/README.md, gives the exact recipe)
+(the model card, src/rosenblatt/models/weights/README.md, gives the exact recipe)
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The architecture rules that keep the code base honest."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "rosenblatt"
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "rosenblatt"
 
 
 def test_only_the_backend_imports_numpy_or_cupy():
@@ -33,3 +34,15 @@ def test_import_loads_no_heavy_optional_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_checkout_folder_named_like_the_package_is_not_imported(tmp_path) -> None:
+    """src layout: Python started beside a folder named rosenblatt/ (a checkout's root)
+    still finds the installed package, not an empty namespace package."""
+    (tmp_path / "rosenblatt" / "tests").mkdir(parents=True)
+    found = subprocess.run(
+        [sys.executable, "-c",
+         "import importlib.util as u; print(u.find_spec('rosenblatt').origin)"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert found.stdout.strip().endswith(str(Path("src", "rosenblatt", "__init__.py")))

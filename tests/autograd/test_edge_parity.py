@@ -101,7 +101,8 @@ CASES = {
                         "R = (b is a, b.is_leaf, b.grad_fn is None)",
     "vector_t": "a = T.ones(3, requires_grad=True); b = a.t(); R = (b is a, b.is_leaf)",
     # requires_grad and None gradients
-    "floordiv_requires_grad": "a = T.ones(3, requires_grad=True); R = (a // T.ones(3)).requires_grad",
+    "floordiv_requires_grad": "a = T.ones(3, requires_grad=True); "
+                              "R = (a // T.ones(3)).requires_grad",
     "floordiv_backward_raises": "a = T.ones(3, requires_grad=True); (a // 2).sum().backward()",
     "div_floor_zero_grad": f"a = T.tensor([5., 7.], {F64}); b = T.tensor([2., 3.], {F64}); "
                            "T.div(a, b, rounding_mode='floor').sum().backward(); "
