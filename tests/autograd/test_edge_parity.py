@@ -242,6 +242,11 @@ CASES = {
                                      "x.t().double().stride())",
     "softmax_of_empty_int_keeps_dtype": "R = (T.ones(0, 3, dtype=T.int64).softmax(-1), "
                                         "T.zeros(0, dtype=T.bool).log_softmax(0))",
+    "inplace_partial_overlap_add": "x = T.arange(6.); x[1:].add_(x[:-1])",
+    "inplace_partial_overlap_copy": "x = T.arange(6.); x[1:].copy_(x[:-1])",
+    "inplace_partial_overlap_view_input": f"y = T.ones(6, {F64}) * 1; "
+                                          "y.unsqueeze(0).addcmul_(y, y, value=.5)",
+    "inplace_full_overlap_allowed": "x = T.arange(6.); x.mul_(x.view(6)); x.add_(x); R = x",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives

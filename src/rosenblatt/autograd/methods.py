@@ -44,6 +44,7 @@ for module, names in _METHODS.items():
 def _inplace_method(op: Any, name: str) -> Any:
     """`x.name_(...)`: x's values replaced by `op(x, ...)`, recorded like other in-place ops."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        self._refuse_partial_overlap((*args, *kwargs.values()))
         return self._inplace(lambda: op(self, *args, **kwargs))
 
     method.__name__ = name + "_"

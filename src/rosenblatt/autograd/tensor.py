@@ -694,9 +694,29 @@ class Tensor:
                 f"{list(out._data.shape)}"
             )
 
+    def _refuse_partial_overlap(self, others: Any) -> None:
+        """An in-place op reading a tensor that overlaps this one's memory in part (x[1:]
+        into x[:-1]) has no defined result: PyTorch refuses it, and so does this."""
+        data = self._data
+        for other in others:
+            if not isinstance(other, Tensor) or other is self:
+                continue
+            theirs = other._data
+            if theirs is data or data.__class__ is not np.ndarray:
+                continue
+            if np.may_share_memory(theirs, data) and not (
+                    theirs.shape == data.shape and theirs.strides == data.strides
+                    and theirs.__array_interface__["data"] == data.__array_interface__["data"]):
+                raise RuntimeError(
+                    "unsupported operation: some elements of the input tensor and the "
+                    "written-to tensor refer to a single memory location. Please clone() the "
+                    "tensor before performing the operation.")
+
     def _ufunc_(self, name: str, other: Any, alpha: Any = 1) -> Tensor | None:
         """Apply a NumPy/CuPy ufunc straight into this tensor's memory when nothing is
         recorded (optimizer updates, init); None when autograd has to see the op."""
+        if isinstance(other, Tensor):
+            self._refuse_partial_overlap((other,))
         if state.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
             return None
         data = self._data
@@ -775,6 +795,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         """Copy `src` (broadcast to this shape) into this tensor."""
+        self._refuse_partial_overlap((src,))
         return self._inplace(lambda: ops_shape.overwrite(self, src))
 
     def zero_(self) -> Tensor:
