@@ -1,5 +1,7 @@
 """The classifier behind the reader: LeNet-5 on plain arrays matches the rosenblatt module."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,8 @@ from rosenblatt.apps.digits.model import (
 )
 from rosenblatt.apps.digits.preprocess import deskew, shifted_views
 from rosenblatt.models import lenet5
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("widths", [{}, {"channels": (12, 32)},
@@ -138,7 +142,7 @@ def test_the_committed_pair_net_reads_touching_pairs_of_test_digits(monkeypatch)
 
     if not model_module.PAIR_WEIGHTS.exists():
         pytest.skip("no committed pair reader")
-    monkeypatch.syspath_prepend(str(model_module.WEIGHTS_DIR.parents[2] / "examples"))
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     from train_zip_pairs import _pairs, pair_accuracy
 
     x, y = _pairs(("evaluation", 3, 300))
@@ -155,7 +159,7 @@ def test_the_committed_pair_detector_tells_touching_pairs_from_wide_digits(monke
 
     if not model_module.DETECTOR_WEIGHTS.exists():
         pytest.skip("no committed pair detector")
-    monkeypatch.syspath_prepend(str(model_module.WEIGHTS_DIR.parents[2] / "examples"))
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     from train_pair_detector import detector_accuracy
     from train_zip_pairs import _pairs
 

@@ -103,11 +103,15 @@ def usable(t: torch.Tensor) -> bool:
         return False
 
 
-def run(code: str, ns: dict) -> None:
-    """Execute one statement, silencing both libraries' warnings (they are not compared)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        exec(_compiled(code), ns)
+def run(code: str, ns: dict, caught: list | None = None) -> None:
+    """Execute one statement; its warnings are not compared, only kept in `caught` if given."""
+    with warnings.catch_warnings(record=True) as seen, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        try:
+            exec(_compiled(code), ns)
+        finally:
+            if caught is not None:
+                caught.extend(str(w.message) for w in seen)
 
 
 _CODE: dict[str, object] = {}

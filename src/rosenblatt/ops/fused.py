@@ -7,13 +7,14 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, scalar_as_vector
-from .elementwise import cast
+from .elementwise import cast, quiet
 
 
 def log_softmax_array(xp: Any, x: Any, axis: int) -> Any:
     """log(softmax(x)) along `axis`, shifted by the maximum for stability."""
     shifted = x - kept_max(x, axis)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    with quiet():  # an empty axis sums to 0: log(0) is -inf there, and no element reads it
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Function):
@@ -54,15 +55,20 @@ def _softmax_input(x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]
     return x if dtype is None else cast(x, dtype), normalize_dim(dim, x.ndim)
 
 
+def _no_kernel(x: Tensor) -> bool:
+    """An empty integer or bool input: PyTorch runs no kernel and returns it as it is."""
+    return x._data.size == 0 and x._data.dtype.kind != "f"
+
+
 @scalar_as_vector
 def softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`, shifted by the max for stability."""
     x, axis = _softmax_input(x, dim, dtype)
-    return Softmax.apply(x, axis=axis) if x._data.size else x.clone()  # (empty: no kernel)
+    return x.clone() if _no_kernel(x) else Softmax.apply(x, axis=axis)
 
 
 @scalar_as_vector
 def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along `dim`, computed stably."""
     x, axis = _softmax_input(x, dim, dtype)
-    return LogSoftmax.apply(x, axis=axis) if x._data.size else x.clone()
+    return x.clone() if _no_kernel(x) else LogSoftmax.apply(x, axis=axis)
