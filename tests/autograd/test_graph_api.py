@@ -34,3 +34,27 @@ def test_variable_is_the_tensor() -> None:
     v = rb.autograd.Variable(t, requires_grad=True)
     assert v is t and v.requires_grad and v.is_leaf
     assert rb.autograd.Variable(rb.ones(1)).requires_grad is False
+
+
+def test_a_leaf_hook_runs_as_soon_as_its_gradient_is_complete() -> None:
+    """A parameter near the output gets its whole gradient early in backward: its hooks run
+    then (so DistributedDataParallel's all-reduce overlaps the rest of backward), not at the
+    end of the pass."""
+    order = []
+    x = rb.ones(3, requires_grad=True)
+    a = rb.ones(3, requires_grad=True)
+    inner = x.exp()
+    inner.register_hook(lambda g: order.append("inner"))
+    a.register_hook(lambda g: order.append("a"))
+    x.register_hook(lambda g: order.append("x"))
+    (inner.exp() * a).sum().backward()
+    assert order == ["a", "inner", "x"]
+    assert rb.allclose(a.grad, inner.exp().detach())
+
+
+def test_a_leaf_reached_twice_runs_its_hook_once_on_the_sum() -> None:
+    seen = []
+    a = rb.ones(2, requires_grad=True)
+    a.register_hook(lambda g: seen.append(g.clone()))
+    (a * 2 + a.exp() * 3).sum().backward()
+    assert len(seen) == 1 and rb.allclose(seen[0], 2 + 3 * rb.ones(2).exp())

@@ -152,6 +152,8 @@ class _Pass:
         self.needed, self.runs = (None, None) if self.catch is None else \
             self.catch.needed(roots)
         self.hooked: dict[int, tuple[Tensor, Any]] = {}  # hooked leaves: gradient so far
+        # hooked leaves: how many gradients each has still to receive in this pass
+        self.waiting = _leaf_inflow(roots) if _LEAF_HOOKS else {}
         self.buffers: dict[Function, Any] = {}
         self.owned: set[Function] = set()  # buffers the engine allocated: add in place
         self.heap: list[tuple[int, Function]] = []
@@ -172,6 +174,10 @@ class _Pass:
                 self.owned.add(target)
         elif _LEAF_HOOKS and id(target) in _LEAF_HOOKS:
             _hold(self.hooked, target, grad)
+            left = self.waiting.get(id(target), 0) - 1
+            self.waiting[id(target)] = left
+            if left == 0:  # its whole gradient is in: its hooks run now, while the rest of
+                self.complete(target)  # the backward goes on (DDP starts its all-reduce)
         else:
             self.deliver(target, grad)
 
@@ -197,14 +203,21 @@ class _Pass:
             self.catch.node(node, grad)
         return grad
 
+    def complete(self, leaf: Tensor) -> None:
+        """A leaf with hooks has its whole gradient of the pass: the hooks see it (and may
+        replace it), then it goes to .grad."""
+        _, grad = self.hooked.pop(id(leaf))
+        for hook in list(_LEAF_HOOKS.get(id(leaf), ())):
+            replaced = hook(Tensor._make(grad, False, None))
+            if replaced is not None:
+                grad = as_array(replaced._data)
+        self.deliver(leaf, grad)
+
     def finish(self) -> None:
-        """Leaves with hooks: the hooks see the whole gradient of the pass, then .grad."""
-        for tensor, grad in self.hooked.values():
-            for hook in list(_LEAF_HOOKS.get(id(tensor), ())):
-                replaced = hook(Tensor._make(grad, False, None))
-                if replaced is not None:
-                    grad = as_array(replaced._data)
-            self.deliver(tensor, grad)
+        """Hooked leaves not completed on the way (a rule sent one of them no gradient, or
+        autograd.grad pruned a branch): their hooks run at the end of the pass."""
+        for tensor, _ in list(self.hooked.values()):
+            self.complete(tensor)
 
 
 def run_backward(
@@ -250,6 +263,30 @@ def run_backward(
     finally:
         state.enabled = previous_mode
     return None if run.catch is None else run.catch.result()
+
+
+def _leaf_inflow(roots: list[Tensor]) -> dict[int, int]:
+    """For each leaf with hooks: how many gradients reach it in a pass from `roots` (one per
+    edge from a node the pass reaches, one per root that is the leaf itself)."""
+    counts: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = []
+    for tensor in roots:
+        if tensor._node is not None:
+            stack.append(tensor._node)
+        elif id(tensor) in _LEAF_HOOKS:
+            counts[id(tensor)] = counts.get(id(tensor), 0) + 1
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for parent in node.next_nodes:
+            if isinstance(parent, Function):
+                stack.append(parent)
+            elif parent is not None and id(parent) in _LEAF_HOOKS:
+                counts[id(parent)] = counts.get(id(parent), 0) + 1
+    return counts
 
 
 def _check_saved(node: Function) -> None:

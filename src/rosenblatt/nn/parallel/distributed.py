@@ -4,9 +4,10 @@ At wrapping, every rank checks that its parameters (names, shapes, dtypes) are r
 takes rank 0's parameters and buffers. A tensor hook on each parameter sees the parameter's
 whole gradient of a backward pass; it copies the gradient (plus what `.grad` already holds,
 from `no_sync()` steps) into its bucket, and a full bucket starts a non-blocking all-reduce
-at once, so buckets travel while the remaining hooks run (the engine runs leaf hooks at the
-end of the pass, so communication overlaps the other buckets' hooks, not the graph's backward
-rules). The last hook waits for every bucket and writes the averages into `.grad`.
+at once, so buckets travel while the backward goes on (the engine runs a leaf's hooks as
+soon as its last gradient of the pass arrives, so the last layers' buckets are sent while the
+first layers' backward rules still run). The last hook waits for every bucket and writes the
+averages into `.grad`.
 Parameters reverse-ordered into buckets of `bucket_cap_mb`, as PyTorch.
 """
 
