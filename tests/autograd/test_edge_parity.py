@@ -247,6 +247,14 @@ CASES = {
     "inplace_partial_overlap_view_input": f"y = T.ones(6, {F64}) * 1; "
                                           "y.unsqueeze(0).addcmul_(y, y, value=.5)",
     "inplace_full_overlap_allowed": "x = T.arange(6.); x.mul_(x.view(6)); x.add_(x); R = x",
+    "autograd_grad_result_not_the_retained_grad": f"x = T.tensor([.6, 1.2], {F64}); "
+                                                  "y = T.add(x, 2, alpha=2); y.retain_grad(); "
+                                                  "l = y.sum(); g = T.autograd.grad(l, [x]); "
+                                                  "l.backward(); R = (g, y.grad)",
+    "autograd_grad_result_not_a_view_of_retained": f"x_ = T.tensor([-.5], {F64}); x = x_.view(-1); "
+                                                   "x.retain_grad(); l = x.sum(); "
+                                                   "g = T.autograd.grad(l, [x_]); l.backward(); "
+                                                   "R = (g, x.grad, x_.grad)",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives

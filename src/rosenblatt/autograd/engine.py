@@ -197,8 +197,10 @@ class _Pass:
                 grad = replaced._data
         keeper = node.retained
         retained = None if keeper is None else keeper()
-        if retained is not None:  # (autograd.grad fills retained grads too, as PyTorch)
-            _accumulate(retained, grad, self.storage, self.borrowed)
+        if retained is not None:  # (autograd.grad fills retained grads too, as PyTorch:
+            # from a copy, since what autograd.grad returns must not grow with this .grad)
+            _accumulate(retained, grad if self.catch is None else grad.copy(), self.storage,
+                        self.borrowed)
         if self.catch is not None:
             self.catch.node(node, grad)
         return grad
