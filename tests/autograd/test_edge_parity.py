@@ -255,6 +255,9 @@ CASES = {
                                                    "x.retain_grad(); l = x.sum(); "
                                                    "g = T.autograd.grad(l, [x_]); l.backward(); "
                                                    "R = (g, x.grad, x_.grad)",
+    "prod_of_0d_inf": f"x = T.tensor(math.inf, {F64}); x.prod().backward(); "
+                      "y = T.full((1,), math.inf, dtype=T.float64, requires_grad=True); "
+                      "y.prod().backward(); R = (x.grad, y.grad)",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives

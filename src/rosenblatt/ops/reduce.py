@@ -105,6 +105,8 @@ class Prod(Function):
         x, out = ctx.saved_tensors
         xp, axis = ctx.xp, ctx.axis
         axes = None if axis is None else (axis,)
+        if x.ndim == 0:  # PyTorch passes a 0-d input's gradient as it is (inf gives no NaN)
+            return grad.reshape(())
         zeros = int((x == 0).sum())
         if not zeros:  # PyTorch's rule then: result / x (nan at an inf, as there)
             with quiet():
