@@ -258,6 +258,17 @@ CASES = {
     "prod_of_0d_inf": f"x = T.tensor(math.inf, {F64}); x.prod().backward(); "
                       "y = T.full((1,), math.inf, dtype=T.float64, requires_grad=True); "
                       "y.prod().backward(); R = (x.grad, y.grad)",
+    "var_mean_one_node_freed_together": f"x = T.ones(2, 3, {F64}); v, m = T.var_mean(x, 1); "
+                                        "v.sum().backward(); m.sum().backward()",
+    "aminmax_one_node_freed_together": f"x = T.tensor([[1., 2.], [4., 3.]], {F64}); "
+                                       "a = T.aminmax(x, dim=-1); a[1].sum().backward(); "
+                                       "a[0].sum().backward()",
+    "unbind_siblings_autograd_grad_fills_retained": f"x = T.tensor([-.4, .9, -.7], {F64}); "
+                                                    "y = x.unbind(0); y[2].retain_grad(); "
+                                                    "T.autograd.grad(y[2] * 3, [y[1]], "
+                                                    "allow_unused=True); R = y[2].grad",
+    "chunks_backward_each_once": f"x = T.ones(4, 2, {F64}); p = x.chunk(2); "
+                                 "p[0].sum().backward(); p[1].sum().backward(); R = x.grad",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives

@@ -10,6 +10,7 @@ same memory already went to another leaf (or is a read-only broadcast view).
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from heapq import heappop, heappush
 from typing import Any
@@ -115,7 +116,8 @@ class _Capture:
             stack.pop()
             below = any(reaches[p] if isinstance(p, Function) else id(p) in self.ids
                         for p in node.next_nodes if p is not None)
-            reaches[node] = below or id(node) in self.nodes
+            reaches[node] = below or id(node) in self.nodes or any(
+                id(sibling) in self.nodes for sibling in node.siblings or ())
             if below:
                 runs.add(node)
         return {node for node, hit in reaches.items() if hit}, runs
@@ -136,6 +138,9 @@ class _Capture:
         return [self.found.get(id(t)) for t in self.tensors]
 
 
+_PASSES = itertools.count()
+
+
 class _Pass:
     """One backward pass: the gradients waiting for each node, in a heap newest first, and
     where a leaf's gradient goes (its .grad, the running sum of a leaf with hooks, or
@@ -146,6 +151,7 @@ class _Pass:
     (PyTorch orders by sequence number too)."""
 
     def __init__(self, roots: list[Tensor], capture: list[Tensor] | None) -> None:
+        self.number = next(_PASSES)
         self.storage: set[int] = set()  # ids of memory handed to some .grad this pass
         self.borrowed: set[int] = set()  # .grad tensors whose array a node may still use
         self.catch = None if capture is None else _Capture(capture)
@@ -249,7 +255,7 @@ def run_backward(
                 grad = run.arrive(node, grad)
                 if run.runs is not None and node not in run.runs:
                     continue  # captured here, and nothing it feeds is wanted: not run
-            _check_saved(node)
+            _check_saved(node, run)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -258,6 +264,8 @@ def run_backward(
             del grad
             if not retain_graph:  # saved arrays: freed as soon as they are used
                 node.release()
+                if node.siblings:
+                    node.freed_in = run.number  # (a sibling may still run in this pass)
             for parent, g in zip(node.next_nodes, grads):
                 if g is not None and parent is not None:  # (a rule's 0-d result may be a
                     send(parent, g if g.__class__ is ndarray else as_array(g))  # scalar)
@@ -291,8 +299,12 @@ def _leaf_inflow(roots: list[Tensor]) -> dict[int, int]:
     return counts
 
 
-def _check_saved(node: Function) -> None:
-    """Raise if the node was freed, or if an array it saved changed in place since."""
+def _check_saved(node: Function, run: _Pass) -> None:
+    """Raise if the node (or a node tied to it, freed by an earlier pass) was freed, or if
+    an array it saved changed in place since."""
+    for sibling in node.siblings or ():
+        if sibling.versions is None and sibling.__dict__.get("freed_in") != run.number:
+            sibling.check_versions()  # raises the 'backward a second time' error
     versions = node.versions  # flat (box, version, id) triples; None once freed
     if versions:
         for i in range(0, len(versions), 3):

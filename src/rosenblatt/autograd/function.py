@@ -31,6 +31,7 @@ class Function:
     view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
     # Defaults read through the class until a node sets its own (most nodes never do).
     retained: Any = None  # weakref to the tensor whose .grad retain_grad() keeps
+    siblings: Any = None  # nodes making the other outputs of one PyTorch op (see tie_outputs)
     hooks: Any = None  # a list (maybe empty) whenever `retained` is set
     creation: str | None = None  # anomaly mode: where the node was made
 
@@ -226,6 +227,18 @@ class AccumulateGrad:
 
 _new = object.__new__
 _sequence = itertools.count()
+
+
+def tie_outputs(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """Tie the nodes that made the outputs of one PyTorch op (var_mean's two, a split's
+    pieces): PyTorch has one node for them, so once one was freed by a backward pass, a
+    later pass through another raises as through that one node, and autograd.grad treats
+    them as one. Returns the tensors."""
+    nodes = tuple(t._node for t in tensors if t._node is not None)
+    if len(nodes) > 1:
+        for node in nodes:
+            node.siblings = nodes
+    return tensors
 
 
 def next_sequence() -> int:

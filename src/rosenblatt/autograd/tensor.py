@@ -598,7 +598,7 @@ class Tensor:
         for piece in pieces:
             if piece.requires_grad:
                 _MULTI_OUTPUT_VIEWS[id(piece)] = piece
-        return tuple(pieces)
+        return function.tie_outputs(*pieces)
 
     def _move_retained(self, old: Any) -> None:
         """After an in-place op, retain_grad() keeps the gradient of the new values."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from .._backend import array_module, np
-from ..autograd.function import Function
+from ..autograd.function import Function, tie_outputs
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
 from .elementwise import _float_input, _no_grad_result, cast, lerp, quiet
@@ -474,7 +474,7 @@ def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: 
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over `dim`."""
     spread = var(x, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(x, dim, keepdim, spread, False)
+    return tie_outputs(spread, _welford_mean(x, dim, keepdim, spread, False))
 
 
 class WelfordMean(Function):
@@ -935,7 +935,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         if input.ndim and input.shape[axis] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
         axes = axis if input.ndim else ()
-    return aminmax_result(amin(input, axes, keepdim), amax(input, axes, keepdim))
+    return aminmax_result(*tie_outputs(amin(input, axes, keepdim), amax(input, axes, keepdim)))
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
@@ -944,7 +944,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # no
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # std_mean(x, 1) means dim=1, as in var_mean
     spread = std(input, dim, unbiased, keepdim, correction=correction)
-    return spread, _welford_mean(input, dim, keepdim, spread, True)
+    return tie_outputs(spread, _welford_mean(input, dim, keepdim, spread, True))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
