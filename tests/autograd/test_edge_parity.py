@@ -269,6 +269,8 @@ CASES = {
                                                     "allow_unused=True); R = y[2].grad",
     "chunks_backward_each_once": f"x = T.ones(4, 2, {F64}); p = x.chunk(2); "
                                  "p[0].sum().backward(); p[1].sum().backward(); R = x.grad",
+    "setitem_value_with_leading_ones": f"x = T.tensor([[2.]], {F64}); y = T.zeros(3, {F64}) * 1; "
+                                       "y[...] = x; y.sum().backward(); R = x.grad",
     "autograd_grad_fills_retained": f"x = T.ones(3, {F64}); y = x * 2; y.retain_grad(); "
                                     "T.autograd.grad(y.sum(), [x]); R = y.grad",
     # losses: dtype rules of PyTorch's kernels, bool operands, edges of their derivatives

@@ -12,6 +12,8 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     """Sum `grad` over the dimensions that broadcasting added or stretched to reach `shape`."""
     if grad.shape == shape:
         return grad
+    if len(shape) > grad.ndim:  # the value had extra leading size-1 dims (x[...] = v[None])
+        grad = grad.reshape((1,) * (len(shape) - grad.ndim) + grad.shape)
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
