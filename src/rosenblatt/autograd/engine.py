@@ -197,10 +197,7 @@ class _Pass:
     def arrive(self, node: Function, grad: Any) -> Any:
         """A node's whole gradient, before its backward: the node's tensor hooks may replace
         it, retain_grad() keeps it, autograd.grad captures it."""
-        for hook in node.hooks or ():
-            replaced = hook(Tensor._make(grad, False, None))
-            if replaced is not None:
-                grad = replaced._data
+        grad = _through_hooks(node.hooks or (), grad)
         keeper = node.retained
         retained = None if keeper is None else keeper()
         if retained is not None:  # (autograd.grad fills retained grads too, as PyTorch:
@@ -215,11 +212,7 @@ class _Pass:
         """A leaf with hooks has its whole gradient of the pass: the hooks see it (and may
         replace it), then it goes to .grad."""
         _, grad = self.hooked.pop(id(leaf))
-        for hook in list(_LEAF_HOOKS.get(id(leaf), ())):
-            replaced = hook(Tensor._make(grad, False, None))
-            if replaced is not None:
-                grad = as_array(replaced._data)
-        self.deliver(leaf, grad)
+        self.deliver(leaf, _through_hooks(list(_LEAF_HOOKS.get(id(leaf), ())), grad))
 
     def finish(self) -> None:
         """Hooked leaves not completed on the way (a rule sent one of them no gradient, or
@@ -273,6 +266,15 @@ def run_backward(
     finally:
         state.enabled = previous_mode
     return None if run.catch is None else run.catch.result()
+
+
+def _through_hooks(hooks: Any, grad: Any) -> Any:
+    """Pass a gradient through tensor hooks in turn; each may return a replacement."""
+    for hook in hooks:
+        replaced = hook(Tensor._make(grad, False, None))
+        if replaced is not None:
+            grad = as_array(replaced._data)
+    return grad
 
 
 def _leaf_inflow(roots: list[Tensor]) -> dict[int, int]:
