@@ -137,8 +137,8 @@ class Function:
             result.requires_grad = True
             result._node = ctx
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
-            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors or ctx.__dict__ \
-                else ()
+            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors or (
+                ctx.__dict__ and _keeps_arrays(ctx.__dict__)) else ()
             if _Switches.anomaly:
                 ctx.creation = _creation_record(cls, inputs)
         else:
@@ -264,6 +264,14 @@ def rebind_versions(root: Function, first: int, snapshot: list, box: list) -> No
             node.versions = versions[:keep] + tuple(
                 box if v is snapshot else v for v in versions[keep:])
         stack.extend(p for p in node.next_nodes if isinstance(p, Function))
+
+
+def _keeps_arrays(state: dict) -> bool:
+    """Whether ctx attributes keep array memory (then in-place changes are checked)."""
+    for value in state.values():
+        if _holds_array(value):
+            return True
+    return False
 
 
 def _holds_array(value: Any) -> bool:
