@@ -177,6 +177,9 @@ def _abort_on_error(comm: Any) -> None:
         previous(kind, error, tb)
         print(f"rosenblatt.distributed: rank {comm.Get_rank()} raised {kind.__name__}: "
               "stopping all ranks", file=sys.stderr, flush=True)
+        from .run import _let_output_reach_the_launcher
+
+        _let_output_reach_the_launcher()
         comm.Abort(1)
 
     sys.excepthook = hook

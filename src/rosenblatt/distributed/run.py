@@ -93,6 +93,14 @@ def _set_environment() -> None:
     os.environ.setdefault("TORCHELASTIC_RUN_ID", "none")
 
 
+def _let_output_reach_the_launcher() -> None:
+    """mpiexec relays each rank's stderr through a pipe; an abort right after the rank's
+    traceback can kill the relay before it passes it on. A moment's wait lets it through."""
+    import time
+
+    time.sleep(0.5)
+
+
 def worker(argv: Sequence[str]) -> int:
     """One process of the job: run the program; on failure, abort the whole MPI job."""
     _set_environment()
@@ -106,6 +114,7 @@ def worker(argv: Sequence[str]) -> int:
         sys.stderr.flush()
         print(f"rosenblatt launch: rank {os.environ['RANK']} failed (exit status {status}): "
               "stopping all ranks", file=sys.stderr, flush=True)
+        _let_output_reach_the_launcher()
         MPI.COMM_WORLD.Abort(status)
     return status
 
