@@ -56,7 +56,7 @@ class TutorialError(RuntimeError):
 
 @dataclass
 class CellResult:
-    """One executed code cell: its source, tags, printed output and saved figures."""
+    """One executed code cell: its source, tags, printed output, saved figures and times."""
 
     index: int
     source: str
@@ -64,15 +64,17 @@ class CellResult:
     output: str = ""
     figures: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 @dataclass
 class TutorialRun:
-    """One tutorial's run: its cells' results, total time and the final namespace."""
+    """One tutorial's run: its cells' results, total times and the final namespace."""
 
     path: Path
     cells: list[CellResult]
     seconds: float
+    cpu_seconds: float
     namespace: dict[str, Any]
     rendered: Path | None = None
 
@@ -146,7 +148,7 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
         os.environ[FAST_VAR] = "1"
     else:
         os.environ.pop(FAST_VAR, None)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         with tempfile.TemporaryDirectory(prefix=f"tutorial_{path.stem}_") as work:
             os.chdir(work)
@@ -154,7 +156,7 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
             for index, cell in enumerate(code, start=1):
                 result = CellResult(index, cell.source, list(cell.metadata.get("tags", [])))
                 buffer = io.StringIO()
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 try:
                     with contextlib.redirect_stdout(buffer):
                         _exec_cell(cell.source, namespace, f"<{path.name} cell {index}>")
@@ -165,6 +167,7 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
                         f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
                         f"--- output so far ---\n{buffer.getvalue()[-2000:]}") from exc
                 result.seconds = time.perf_counter() - t0
+                result.cpu_seconds = time.process_time() - cpu0
                 result.output = buffer.getvalue()
                 result.figures = _save_figures(files_dir, index)
                 results.append(result)
@@ -174,7 +177,8 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
             os.environ.pop(FAST_VAR, None)
         else:
             os.environ[FAST_VAR] = saved_env
-    run = TutorialRun(path, results, time.perf_counter() - start, namespace)
+    run = TutorialRun(path, results, time.perf_counter() - start,
+                      time.process_time() - cpu_start, namespace)
     if out_dir is not None:
         run.rendered = render(nb, run, out_dir)
     return run
@@ -214,7 +218,7 @@ def render(nb: Any, run: TutorialRun, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run (and render) the selected tutorials, print each one's time."""
+    """Command line: run (and render) the selected tutorials, print each one's times."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="run only tutorials whose file names start so")
     parser.add_argument("--fast", action="store_true", help=f"fast mode ({FAST_VAR}=1)")
@@ -223,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-render", action="store_true", help="run only, write nothing")
     parser.add_argument("--folder", type=Path, default=TUTORIALS, help="where the tutorials are")
     args = parser.parse_args(argv)
+    # the tutorials' arrays are small: BLAS thread pools cost more than they gain (set before
+    # a cell first imports NumPy, which reads these once)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     paths = [p for p in find_tutorials(args.folder)
              if not args.names or any(p.name.startswith(n) for n in args.names)]
     if not paths:
@@ -237,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAIL {path.name}\n{exc}", file=sys.stderr)
             continue
         where = f" -> {run.rendered}" if run.rendered else ""
-        print(f"ok   {path.name:40s} {run.seconds:6.1f} s{where}")
+        print(f"ok   {path.name:40s} {run.seconds:6.1f} s ({run.cpu_seconds:.1f} s CPU){where}")
     return 1 if failed else 0
 
 
