@@ -15,7 +15,7 @@ slows both sides alike.
 from __future__ import annotations
 
 from common import THREADS  # noqa: F401 - imported first: pins BLAS threads
-from common import interleaved
+from common import interleaved, timed_libraries
 
 import gc
 import os
@@ -26,6 +26,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -56,8 +57,8 @@ def _pair(shape: tuple, count: int, requires_grad: bool = True) -> tuple[list, l
     return ours, theirs
 
 
-def bench_overhead(quick: bool) -> float:
-    """Per-op overhead: four small ops forward and backward."""
+def measure_overhead(quick: bool) -> dict:
+    """Per-op overhead: four small ops forward and backward; seconds per call per round."""
     (a, b, c), (ta, tb, tc) = _pair((32, 32), 3)
 
     def ours() -> None:
@@ -67,12 +68,11 @@ def bench_overhead(quick: bool) -> float:
         (ta * tb + tc).relu().sum().backward()
 
     # Short rounds, many of them: on a busy machine some rounds run undisturbed.
-    times = interleaved({"rosenblatt": ours, "torch": theirs}, number=50,
-                         rounds=20 if quick else 100)
-    return _report("overhead", times, goal=0.5)
+    return interleaved({"rosenblatt": ours, "torch": theirs}, number=50,
+                       rounds=20 if quick else 100)
 
 
-def bench_matmul(quick: bool) -> float:
+def measure_matmul(quick: bool) -> dict:
     """Compute-bound: (256x256) @ (256x256) forward and backward."""
     (a, b), (ta, tb) = _pair((256, 256), 2)
 
@@ -82,12 +82,11 @@ def bench_matmul(quick: bool) -> float:
     def theirs() -> None:
         (ta @ tb).sum().backward()
 
-    times = interleaved({"rosenblatt": ours, "torch": theirs}, number=10,
-                         rounds=5 if quick else 20)
-    return _report("matmul 256", times)
+    return interleaved({"rosenblatt": ours, "torch": theirs}, number=10,
+                       rounds=5 if quick else 20)
 
 
-def bench_mlp_step(quick: bool) -> float:
+def measure_mlp_step(quick: bool) -> dict:
     """A training step of a 3-layer MLP (batch 64, width 256) written on plain tensors."""
     rng = np.random.default_rng(0)
     shapes = [(784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
@@ -110,17 +109,23 @@ def bench_mlp_step(quick: bool) -> float:
     ours_p = [rb.tensor(a, requires_grad=True) for a in arrays]
     theirs_p = [torch.tensor(a, requires_grad=True) for a in arrays]
     ours_x, theirs_x = rb.tensor(x), torch.tensor(x)
-    times = interleaved({"rosenblatt": lambda: step(rb, ours_p, ours_x),
-                          "torch": lambda: step(torch, theirs_p, theirs_x)},
-                         number=5, rounds=5 if quick else 20)
-    return _report("mlp step", times)
+    return interleaved({"rosenblatt": lambda: step(rb, ours_p, ours_x),
+                        "torch": lambda: step(torch, theirs_p, theirs_x)},
+                       number=5, rounds=5 if quick else 20)
 
 
-def bench_chain(quick: bool, length: int = 100_000) -> float:
-    """Forward and backward through a chain of `length` multiplications."""
-    times: dict[str, list[float]] = {"rosenblatt": [], "torch": []}
-    for lib, name in ((rb, "rosenblatt"), (torch, "torch")):
-        for _ in range(1 if quick else 3):
+CHAIN = 100_000
+
+
+def measure_chain(quick: bool, length: int = CHAIN) -> dict:
+    """Forward and backward through a chain of `length` multiplications (under --lib, NaN
+    for the library not run)."""
+    runs = 1 if quick else 3
+    times: dict[str, list[float]] = {"rosenblatt": [float("nan")] * runs,
+                                     "torch": [float("nan")] * runs}
+    for name in timed_libraries():
+        lib, times[name] = {"rosenblatt": rb, "torch": torch}[name], []
+        for _ in range(runs):
             x = lib.ones(1, requires_grad=True)
             start = time.perf_counter()
             y = x
@@ -131,7 +136,7 @@ def bench_chain(quick: bool, length: int = 100_000) -> float:
             assert x.grad is not None
             del y
             gc.collect()
-    return _report(f"chain {length // 1000}k", times, unit=1e3, label="ms")
+    return times
 
 
 def _child_seconds(code: str, env: dict) -> tuple[float, float]:
@@ -202,14 +207,24 @@ def line_count() -> int:
     return total
 
 
-BENCHMARKS = {
-    "overhead": bench_overhead,
-    "matmul": bench_matmul,
-    "mlp_step": bench_mlp_step,
-    "chain": bench_chain,
-    "import": bench_import,
-    "mlp_memory": bench_mlp_memory,
+# name: (how to measure -> {library: seconds per round}, title, unit, label, goal); run.py
+# runs these with each library in its own process
+PAIRED = {
+    "overhead": (measure_overhead, "overhead", 1e6, "us", 0.5),
+    "matmul": (measure_matmul, "matmul 256", 1e6, "us", None),
+    "mlp_step": (measure_mlp_step, "mlp step", 1e6, "us", None),
+    "chain": (measure_chain, f"chain {CHAIN // 1000}k", 1e3, "ms", None),
 }
+
+
+def _paired(name: str) -> Callable[[bool], float]:
+    measure, title, unit, label, goal = PAIRED[name]
+    return lambda quick: _report(title, measure(quick), unit, goal, label)
+
+
+# rosenblatt against numpy or an ideal, not against PyTorch
+SOLO = {"import": bench_import, "mlp_memory": bench_mlp_memory}
+BENCHMARKS = {**{name: _paired(name) for name in PAIRED}, **SOLO}
 
 
 def run(threads: int = 1, quick: bool = False, only: list[str] | None = None) -> dict:

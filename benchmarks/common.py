@@ -2,14 +2,20 @@
 
 Import this module first in a benchmark script: it reads `--threads N` (default 1) from the
 command line and pins BLAS/OpenMP thread counts for both libraries before either loads.
+`--lib rosenblatt|torch` (set by run.py) makes the process time one library only: the
+timers below then run just that library's function and give NaN for the other, so its
+thread pools never compete with the other library's in the same process.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
 from typing import Callable
+
+LIBRARIES = ("rosenblatt", "torch")
 
 
 def threads_from_argv(argv: list[str] | None = None) -> int:
@@ -23,14 +29,34 @@ def threads_from_argv(argv: list[str] | None = None) -> int:
     return 1
 
 
+def library_from_argv(argv: list[str] | None = None) -> str | None:
+    """The value of `--lib NAME` on the command line (None: time both libraries)."""
+    argv = sys.argv if argv is None else argv
+    for i, a in enumerate(argv[:-1]):
+        if a == "--lib":
+            if argv[i + 1] not in LIBRARIES:
+                raise SystemExit(f"--lib: expected one of {LIBRARIES}, got {argv[i + 1]!r}")
+            return argv[i + 1]
+    return None
+
+
 THREADS = threads_from_argv()
+LIB = library_from_argv()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
 
 
+def timed_libraries() -> tuple[str, ...]:
+    """The libraries this process times: the `--lib` one, else both."""
+    return (LIB,) if LIB else LIBRARIES
+
+
 def interleaved(fns: dict[str, Callable[[], object]], number: int, rounds: int) -> dict:
     """Seconds per call of each function, one entry per round; the functions alternate
-    within each round, so load on a shared machine slows them alike."""
+    within each round, so load on a shared machine slows them alike. Under `--lib` only
+    that library's function runs; the other's entries are NaN."""
+    skipped = {name for name in fns if LIB is not None and name in LIBRARIES and name != LIB}
+    fns = {name: fn for name, fn in fns.items() if name not in skipped}
     for fn in fns.values():  # warm up caches and allocators
         for _ in range(max(1, number // 5)):
             fn()
@@ -41,4 +67,20 @@ def interleaved(fns: dict[str, Callable[[], object]], number: int, rounds: int) 
             for _ in range(number):
                 fn()
             times[name].append((time.perf_counter() - start) / number)
-    return times
+    return {**times, **{name: [float("nan")] * rounds for name in skipped}}
+
+
+def one_library(ours: Callable[[], object], theirs: Callable[[], object], repeats: int,
+                warmup: int = 2) -> tuple[float, float, float]:
+    """What run.py puts in place of a suite's paired timer under `--lib`: (rosenblatt median
+    seconds, torch median seconds, NaN ratio), NaN for the library this process does not run."""
+    fn = ours if LIB == "rosenblatt" else theirs
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    nan, median = float("nan"), statistics.median(times)
+    return (median, nan, nan) if LIB == "rosenblatt" else (nan, median, nan)

@@ -1,0 +1,73 @@
+"""benchmarks/run.py: each library timed in its own process, pairs summarized by medians."""
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}_under_test", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def run():
+    return _load("run")
+
+
+def test_selection_of_suites_and_single_workloads(run):
+    chosen = run._selection(["conv:cnn", "seq", "conv:cnn", "engine:import"])
+    assert chosen == {"conv": ["cnn"], "seq": ["lstm", "gpt", "gen"], "solo": ["import"]}
+    assert run._selection(["engine"])["solo"] == ["import", "mlp_memory"]
+    with pytest.raises(SystemExit, match="unknown 'conv:gpt'"):
+        run._selection(["conv:gpt"])
+
+
+def test_ratio_is_the_median_of_the_pairs_and_scaling_compares_thread_counts(run):
+    one = {"conv": {"cnn": {"rosenblatt": [0.2, 0.9, 0.3], "torch": [0.1, 0.3, 0.2]}}}
+    many = {"conv": {"cnn": {"rosenblatt": [0.1, 0.1, 0.2], "torch": [0.05, 0.1, 0.05]}}}
+    ours, theirs, ratio, ratios = run.summarize(one["conv"]["cnn"])
+    assert (ours, theirs) == (0.3, 0.2) and ratios == pytest.approx([2, 3, 1.5]) and ratio == 2
+    row = run.ratio_table(one, markdown=True)[2]
+    assert row == "| 3-block CNN train step, b64 (ms) | 300.0 | 200.0 | 2.00 | 2.00 3.00 1.50 |"
+    row = run.scaling_table(one, many, 4, markdown=False)[1]
+    assert "300.0 -> 100.0" in row and "3.00x" in row and "200.0 -> 50.0" in row
+
+
+def test_lib_flag_times_one_library_only(monkeypatch):
+    common = _load("common")
+    assert common.library_from_argv(["x.py", "--lib", "torch"]) == "torch"
+    with pytest.raises(SystemExit, match="--lib"):
+        common.library_from_argv(["x.py", "--lib", "jax"])
+    calls = {"rosenblatt": 0, "torch": 0}
+
+    def fn(name):
+        return lambda: calls.__setitem__(name, calls[name] + 1)
+
+    monkeypatch.setattr(common, "LIB", "torch")
+    times = common.interleaved({"rosenblatt": fn("rosenblatt"), "torch": fn("torch")}, 2, 3)
+    assert calls["rosenblatt"] == 0 and calls["torch"] > 0
+    assert all(math.isnan(t) for t in times["rosenblatt"]) and min(times["torch"]) >= 0
+    ours, theirs, ratio = common.one_library(fn("rosenblatt"), fn("torch"), 3)
+    assert math.isnan(ours) and theirs >= 0 and math.isnan(ratio) and calls["rosenblatt"] == 0
+
+
+def test_run_quick_pairs_two_processes(tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick", "--only",
+                           "engine:overhead", "--threads", "1", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    values = json.loads(out.read_text())["1"]["engine"]["overhead"]
+    assert len(values["rosenblatt"]) == len(values["torch"]) == 1
+    assert all(0 < v < 0.1 for v in values["rosenblatt"] + values["torch"])
+    assert "per-op overhead" in proc.stdout and "pair 1/1: torch" in proc.stderr
