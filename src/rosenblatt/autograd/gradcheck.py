@@ -87,7 +87,8 @@ def gradcheck(
             t._data[i] = original
             numeric[i] = (plus - minus) / (2 * eps)
         if not np.allclose(a._data, numeric, atol=atol, rtol=rtol):
-            worst = np.unravel_index(np.argmax(np.abs(a._data - numeric)), numeric.shape)
+            flat = np.argmax(np.abs(a._data - numeric))
+            worst = tuple(int(i) for i in np.unravel_index(flat, numeric.shape))  # not np.int64(3)
             return _fail(
                 raise_exception,
                 f"Jacobian mismatch for input {index} of shape {list(t.shape)}: at {worst} "
