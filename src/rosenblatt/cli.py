@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "rosenblatt.onnx.cli",  # export (ONNX)
     "rosenblatt.ao.prune_cli",  # prune (iterative pruning with fine-tuning)
     "rosenblatt.ao.quantize_cli",  # quantize (int8, measured)
+    "rosenblatt.docs_cli",  # docs (render the tutorials, serve or build the site)
 )
 
 

@@ -239,7 +239,7 @@ class Gather(Function):
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """out[i][j] = x[index[i][j]][j] (for dim 0): pick values along `dim` by index."""
+    """`out[i][j] = x[index[i][j]][j]` (for dim 0): pick values along `dim` by index."""
     axis = _check_index(x, index, dim, "gather")
     return Gather.apply(x, index, axis=axis)
 
