@@ -114,10 +114,10 @@ def main() -> None:
     ap.add_argument("--minutes", type=float,
                     help="instead of --epochs: as many epochs as fit in this many minutes, "
                          "timed on 50 batches after a warm-up")
-    ap.add_argument("--teacher", nargs="*", default=[],
-                    help="member weights to distil from (they read the same view)")
+    ap.add_argument("--teacher",
+                    help="member weights to distil from (it reads the same view)")
     ap.add_argument("--distill", type=float, default=0.7,
-                    help="weight of the teachers' soft targets in the loss")
+                    help="weight of the teacher's soft targets in the loss")
     ap.add_argument("--pair", nargs=2, metavar=("PLAIN", "DESKEWED"),
                     help="only combine two trained members into a TwoViewLeNet")
     ap.add_argument("--out", required=True)
@@ -167,10 +167,10 @@ def main() -> None:
         init = lenet5(channels=tuple(args.channels), hidden=tuple(args.hidden))
         init.load_state_dict(rb.load(args.init))
     member = {"channels": tuple(args.channels), "hidden": tuple(args.hidden)}
-    teachers = [load_member(p) for p in args.teacher]
+    teacher = load_member(args.teacher) if args.teacher else None
     common = dict(lr=args.lr, batch_size=args.batch, seed=args.train_seed,
                   elastic=args.elastic, device=args.device, member=member,
-                  teachers=teachers, distill=args.distill)
+                  teacher=teacher, distill=args.distill)
     epochs = args.epochs
     if args.minutes:
         probe = min(len(y), 50 * args.batch)

@@ -7,8 +7,9 @@ import pytest
 
 import rosenblatt as rb
 from rosenblatt.apps.digits.model import (
+    ArrayClassifier,
+    Classifier,
     LeNetArrays,
-    MLPClassifier,
     ModuleClassifier,
     PairDetector,
     PairNet,
@@ -19,12 +20,14 @@ from rosenblatt.apps.digits.model import (
     TwoViewLeNet,
     elastic_distort,
     load_member,
+    load_saved,
     log_softmax,
     member_widths,
     train_cnn,
+    train_mlp,
 )
 from rosenblatt.apps.digits.preprocess import deskew, shifted_views
-from rosenblatt.models import lenet5
+from rosenblatt.models import MLP, lenet5
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -67,6 +70,12 @@ def test_module_classifier_uses_the_fast_path_only_for_relu_max_lenet():
     pair = TwoViewLeNet()
     pair.deskewed = lenet5(pool="avg")
     assert ModuleClassifier(pair, "pair", {}, None).fast is None
+    # a class of another name, or one that changes forward, is not the LeNet-5 the arrays copy
+    impostor = type("LeNet5", (rb.nn.Module,), {"forward": lambda self, x: x})()
+    impostor.config = lenet5().config
+    assert ModuleClassifier(impostor, "i", {}, None).fast is None
+    halved = type("Halved", (type(lenet5()),), {"forward": lambda self, x: x / 2})()
+    assert ModuleClassifier(halved, "h", {}, None).fast is None
 
 
 def test_two_view_lenet_averages_the_log_probabilities_of_both_views():
@@ -90,16 +99,51 @@ def test_two_view_lenet_averages_the_log_probabilities_of_both_views():
     assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in pair.parameters())
 
 
-def test_mlp_classifier_round_trips(tmp_path):
-    rng = np.random.default_rng(0)
-    params = {"w1": rng.normal(size=(784, 8)), "b1": np.zeros(8), "w2": rng.normal(size=(8, 4)),
-              "b2": np.zeros(4), "w3": rng.normal(size=(4, 10)), "b3": np.zeros(10)}
-    model = MLPClassifier(params, {"version": "7"})
-    model.save(tmp_path / "m.npz")
-    again = MLPClassifier.load(tmp_path / "m.npz")
-    x = rng.uniform(size=(5, 1, 28, 28)).astype(np.float32)
-    np.testing.assert_array_equal(model(x), again(x))
-    assert again.version == "7"
+def test_the_fallback_mlp_learns_and_round_trips_through_safetensors(tmp_path):
+    """train_mlp: a models.MLP trained by the Trainer; saved with rosenblatt.save and its
+    card, it loads back as the same function under its name and version."""
+    x, y = _bars(600, 0)
+    model = train_mlp(x, y, epochs=3, hidden=(32, 16), batch_size=50, lr=3e-3)
+    assert isinstance(model.module, MLP) and model.fast is None and not model.module.training
+    xt, yt = _bars(200, 1)
+    assert (model(xt).argmax(axis=1) == yt).mean() > 0.9
+    model.card["version"] = "7"
+    model.save(tmp_path / "m.safetensors")
+    assert set(rb.load(tmp_path / "m.safetensors")) == set(model.module.state_dict())
+    again = load_saved(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again(xt), model(xt))
+    assert (again.name, again.version, again.path) == ("zip-mlp", "7", tmp_path / "m.safetensors")
+    assert again.module.config["hidden"] == [32, 16] and again.passes is None
+
+
+def test_an_old_numpy_model_in_the_cache_is_a_clear_error(tmp_path, monkeypatch):
+    from rosenblatt.apps.digits import model as model_module
+
+    monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
+    model_module.cache_dir()  # made on first use
+    np.savez(tmp_path / "zip" / "zip-finetuned.npz", w1=np.zeros((784, 4)))
+    with pytest.raises(ValueError, match="zip-finetuned.npz: a model in the old NumPy format"):
+        model_module.load_classifier(train_if_missing=False)
+    (tmp_path / "zip" / "zip-finetuned.npz").unlink()
+    np.savez(tmp_path / "zip" / "zip-mlp.npz", w1=np.zeros((784, 4)))
+    with pytest.raises(ValueError, match="zip-mlp.npz: .* delete it"):
+        model_module.load_classifier(train_if_missing=False, prefer_committed=False)
+
+
+def test_every_classifier_has_what_the_protocol_declares():
+    """The reader asks for these without probing: both implementations have each one, and
+    a model without pair readers or passes says None."""
+    declared = {n for n in Classifier.__annotations__} | {
+        n for n, v in vars(Classifier).items() if isinstance(v, property)}
+    assert declared == {"name", "version", "card", "path", "pair_weight", "detector_weight",
+                        "passes", "read_pairs", "detect_pairs"}
+    plain = ArrayClassifier(lambda x: np.zeros((len(x), 10)))
+    module = ModuleClassifier(lenet5(), "c", {"version": "3"}, None)
+    for clf in (plain, module):
+        assert all(hasattr(clf, n) for n in declared)
+        assert clf.passes is None and clf.read_pairs is None and clf.detect_pairs is None
+        assert clf(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+    assert (plain.version, module.version) == ("1", "3")
 
 
 def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, monkeypatch):
@@ -398,7 +442,7 @@ def test_distillation_pulls_the_student_towards_its_teacher():
     bar as the class after it learns that shifted mapping, not the labels."""
     x, y = _bars(600, 0)
     teacher = train_cnn(x, (y + 1) % 10, epochs=4, lr=3e-3, batch_size=50, seed=1).module
-    student = train_cnn(x, y, epochs=4, lr=3e-3, batch_size=50, seed=2, teachers=[teacher],
+    student = train_cnn(x, y, epochs=4, lr=3e-3, batch_size=50, seed=2, teacher=teacher,
                         distill=1.0, distill_temperature=2.0)
     xt, yt = _bars(200, 1)
     read = student(xt).argmax(axis=1)

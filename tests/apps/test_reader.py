@@ -5,6 +5,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from rosenblatt.apps.digits.model import ArrayClassifier
 from rosenblatt.apps.digits.preprocess import Segmentation, preprocess_field
 from rosenblatt.apps.digits.reader import ZipReader, choose_pieces, evaluate, pair_bonus
 from rosenblatt.apps.digits.synth import FieldSynth, make_fields, mnist_test_half
@@ -39,7 +40,8 @@ def test_four_digits_go_to_review_with_the_count():
     ones = labels == 1
     field = FieldSynth(images[ones], labels[ones], seed=3, p_touch=0.0).sample()
     four = field.image[:, : field.boxes[3][2] + 1]
-    reader = ZipReader(lambda x: np.tile(np.eye(10)[[3]] * 20, (len(x), 1)), threshold=0.5)
+    reader = ZipReader(ArrayClassifier(lambda x: np.tile(np.eye(10)[[3]] * 20, (len(x), 1))),
+                       threshold=0.5)
     r = reader.read_field(four)
     assert r.decision == "review"
     assert {"reason": "digit_count", "count": 4} in r.reasons
@@ -48,7 +50,8 @@ def test_four_digits_go_to_review_with_the_count():
 def test_low_confidence_reasons_name_positions():
     images, labels = mnist_test_half("evaluation")
     field = FieldSynth(images, labels, seed=3, p_touch=0.0, p_break=0.0).sample()
-    flat = ZipReader(lambda x: np.zeros((len(x), 10)), threshold=0.5)  # uniform: 0.1 each
+    flat = ZipReader(ArrayClassifier(lambda x: np.zeros((len(x), 10))),  # uniform: 0.1 each
+                     threshold=0.5)
     r = flat.read_field(field.image)
     assert r.decision == "review"
     positions = [w["position"] for w in r.reasons if w["reason"] == "low_confidence"]
@@ -109,22 +112,19 @@ def test_the_pair_detector_decides_which_blob_is_cut_in_two():
     # with a ZipReader, the detector is asked about the pair inputs of fields in doubt only
     seen = []
 
-    class Stub:
-        name, version, card, detector_weight = "stub", "1", {}, 1.0
+    def detect_pairs(x):
+        seen.append(len(x))
+        return np.array([-5.0, 5.0])[: len(x)]
 
-        def __call__(self, x):
-            return np.tile(np.log(np.full(10, 0.05) + 0.5 * np.eye(10)[3]), (len(x), 1))
-
-        def detect_pairs(self, x):
-            seen.append(len(x))
-            return np.array([-5.0, 5.0])[: len(x)]
+    def net(x):
+        return np.tile(np.log(np.full(10, 0.05) + 0.5 * np.eye(10)[3]), (len(x), 1))
 
     seg.pair_inputs = np.zeros((2, 1, 28, 48), np.float32)
     seg.inputs = np.zeros((4, 1, 28, 28), np.float32)
     seg.candidates = np.zeros((4, 1, 28, 28), np.float32)
     seg.boxes = seg.candidate_boxes = [(0, 0, 1, 1)] * 4
     plain = Segmentation(np.zeros((5, 1, 28, 28), np.float32), [(0, 0, 1, 1)] * 5, False)
-    reader = ZipReader(Stub())
+    reader = ZipReader(ArrayClassifier(net, "stub", detect_pairs=detect_pairs))
     read = reader.classify([plain, seg], 5)
     assert seen == [2] and len(read[1][0]) == 5
     logits = reader.logits(seg.pieces())
@@ -154,7 +154,7 @@ def test_the_second_opinion_rereads_only_the_pieces_kept(zip_reader, monkeypatch
     re-reads only the kept pieces, whose outputs equal the whole model's on them."""
     import pytest
 
-    passes = getattr(zip_reader.classifier, "passes", None)
+    passes = zip_reader.classifier.passes
     if passes is None:
         pytest.skip("the reader's model has no second opinion")
     segs = [preprocess_field(f.image) for f in make_fields(60, part="calibration", seed=4)]
@@ -174,19 +174,21 @@ def test_the_second_opinion_rereads_only_the_pieces_kept(zip_reader, monkeypatch
         np.testing.assert_allclose(z, zip_reader.classifier(x), rtol=1e-5, atol=1e-5)
 
 
-class _PairedStub:
-    """A classifier sure of digit 3 on every piece and of (7, 1) on every pair read whole."""
+def _paired_stub():
+    """A classifier sure of digit 3 on every piece and of (7, 1) on every pair read whole,
+    and the list of how many pairs each read_pairs call was given."""
+    seen = []
 
-    name, version, card, pair_weight = "stub", "1", {}, 3.0
-
-    def __call__(self, x):
-        return np.tile(np.log(np.full(10, 0.02) + 0.78 * np.eye(10)[3]), (len(x), 1))
-
-    def read_pairs(self, x):
-        self.pairs_seen = len(x)
+    def read_pairs(x):
+        seen.append(len(x))
         p = np.full((len(x), 2, 10), 0.01)
         p[:, 0, 7] = p[:, 1, 1] = 0.91
         return np.log(p)
+
+    def net(x):
+        return np.tile(np.log(np.full(10, 0.02) + 0.78 * np.eye(10)[3]), (len(x), 1))
+
+    return ArrayClassifier(net, "stub", pair_weight=3.0, read_pairs=read_pairs), seen
 
 
 def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
@@ -196,7 +198,7 @@ def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
     images, labels = mnist_test_half("calibration")
     synth = FieldSynth(images, labels, seed=5, p_touch=1.0)
     segs = [preprocess_field(f.image) for f in (synth.sample() for _ in range(40))]
-    stub = _PairedStub()
+    stub, pairs_seen = _paired_stub()
     reader = ZipReader(stub)
     read = reader.classify(segs, 5)
     mixed = 0
@@ -215,4 +217,4 @@ def test_a_pair_cut_in_two_is_also_read_whole_and_the_readings_mixed():
         mixed += len(pairs)
         one = reader.choose(s, logits, 5)
         np.testing.assert_allclose(one[0], z, rtol=1e-6)
-    assert mixed >= 20 and stub.pairs_seen >= 1
+    assert mixed >= 20 and pairs_seen and pairs_seen[0] >= 1

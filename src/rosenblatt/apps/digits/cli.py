@@ -127,8 +127,6 @@ def _retrain(args: argparse.Namespace) -> int:
 
 
 def _train_cnn(args: argparse.Namespace) -> int:
-    import rosenblatt as rb
-
     from .model import cache_dir, train_cnn, training_digits
 
     x, y = training_digits(synthetic_fields=args.fields)
@@ -144,8 +142,7 @@ def _train_cnn(args: argparse.Namespace) -> int:
     if init is not None:
         model.card["base"] = "committed lenet5, fine-tuned on digits cut from fields"
     path = cache_dir() / "zip-lenet5.safetensors"
-    rb.save(model.module.state_dict(), path)
-    path.with_suffix(".card.json").write_text(json.dumps(model.card, indent=1))
+    model.save(path)
     print(f"saved {path}; `rosenblatt zip calibrate` (or the next load) calibrates it")
     return 0
 

@@ -1,36 +1,85 @@
-"""The digit classifier behind the reader: any callable (N, 1, 28, 28) float32 -> logits (N, 10).
+"""The digit classifier behind the reader: a `Classifier` reads (N, 1, 28, 28) float32 digits
+into logits (N, 10) and says which pair readers and cascade passes it has.
 
-`load_classifier()` takes the committed LeNet-5 when rosenblatt.models has one with weights,
-otherwise a fallback MLP (784-384-128-10, written on plain tensors) trained once on the MNIST
-training file and cached. Its training digits go through the same pre-processing as the
-reader's: the MNIST images re-normalized, plus digits cut out of synthetic ZIP fields drawn
-from MNIST TRAINING digits (the test digits are kept for calibration and evaluation).
+`load_classifier()` takes the committed cascade when its weights are there, else the
+committed MNIST LeNet-5, else a fallback MLP (`rosenblatt.models.MLP`, 784-384-128-10)
+trained once on the MNIST training file and cached. Training digits go through the same
+pre-processing as the reader's: the MNIST images re-normalized, plus digits cut out of
+synthetic ZIP fields drawn from MNIST TRAINING digits (the test digits are kept for
+calibration and evaluation). Every model trains through the library's `Trainer`
+(`fit_digits`) and is saved with `rosenblatt.save` and a JSON card beside it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from rosenblatt import nn
 from rosenblatt._backend import array_module, np
+from rosenblatt.models.lenet import LeNet5
 from rosenblatt.nn import functional as F
+from rosenblatt.utils.data import TensorDataset
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "models" / "weights"
 
+Passes = tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]
+
 
 class Classifier(Protocol):
-    """What the reader needs from a model."""
+    """What the reader needs from a model; a capability it lacks is None."""
 
     name: str
     version: str
     card: dict[str, Any]
+    path: Path | None  # its weights, None when not saved: the calibration is kept beside them
+    pair_weight: float  # a pair's digits: (cut reading + weight * whole reading) / (1 + weight)
+    detector_weight: float  # how much the pair detector's say counts when choosing a cut
 
     def __call__(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> logits (N, 10)."""
+
+    @property
+    def passes(self) -> Passes | None:
+        """A cascade's (first_pass: x -> z, second_pass: (x, z) -> z): the reader chooses the
+        cut by the first and re-reads only the pieces it keeps; None: one call reads."""
+
+    @property
+    def read_pairs(self) -> Callable[[Any], Any] | None:
+        """(P, 1, 28, 48) touching pairs -> (P, 2, 10) log-probabilities, read whole."""
+
+    @property
+    def detect_pairs(self) -> Callable[[Any], Any] | None:
+        """(P, 1, 28, 48) wide blobs -> (P,) logits of "two touching digits"."""
+
+
+@dataclass
+class ArrayClassifier:
+    """A Classifier from functions on arrays: `net` (N, 1, 28, 28) -> (N, 10) logits and the
+    optional capabilities (see `Classifier`)."""
+
+    net: Callable[[Any], Any]
+    name: str = "arrays"
+    card: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    pair_weight: float = 1.0
+    detector_weight: float = 1.0
+    passes: Passes | None = None
+    read_pairs: Callable[[Any], Any] | None = None
+    detect_pairs: Callable[[Any], Any] | None = None
+
+    @property
+    def version(self) -> str:
+        """The card's version, "1" without one."""
+        return str(self.card.get("version", "1"))
+
+    def __call__(self, x: Any) -> Any:
+        """(N, 1, 28, 28) float32 -> logits (N, 10)."""
+        return self.net(x)
 
 
 def cache_dir() -> Path:
@@ -39,46 +88,6 @@ def cache_dir() -> Path:
     path = Path(root) / "zip"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class MLPClassifier:
-    """A 3-layer perceptron on flattened 28x28 inputs; weights are float32 arrays."""
-
-    name = "zip-mlp"
-
-    def __init__(self, params: dict[str, Any], card: dict[str, Any] | None = None,
-                 path: Path | None = None) -> None:
-        self.params = {k: np.asarray(v, np.float32) for k, v in params.items()}
-        self.card = card or {}
-        self.version = str(self.card.get("version", "1"))
-        self.path = path
-
-    def __call__(self, x: Any) -> Any:
-        """(N, 1, 28, 28) float32 -> logits (N, 10) float32 (plain array maths for speed)."""
-        p = self.params
-        h = np.asarray(x, np.float32).reshape(len(x), 784)
-        h = np.maximum(h @ p["w1"] + p["b1"], 0.0)
-        h = np.maximum(h @ p["w2"] + p["b2"], 0.0)
-        return h @ p["w3"] + p["b3"]
-
-    def save(self, path: Path) -> None:
-        """Weights as .npz and the model card as JSON beside them."""
-        path = Path(path)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **self.params)
-        os.replace(tmp, path)
-        path.with_suffix(".card.json").write_text(json.dumps(self.card, indent=1))
-        self.path = path
-
-    @classmethod
-    def load(cls, path: Path) -> MLPClassifier:
-        """Read what save() wrote."""
-        path = Path(path)
-        with np.load(path) as z:
-            params = {k: z[k] for k in z.files}
-        card_path = path.with_suffix(".card.json")
-        card = json.loads(card_path.read_text()) if card_path.exists() else {}
-        return cls(params, card, path)
 
 
 def training_digits(synthetic_fields: int = 2000, seed: int = 0) -> tuple[Any, Any]:
@@ -99,89 +108,42 @@ def training_digits(synthetic_fields: int = 2000, seed: int = 0) -> tuple[Any, A
     return np.stack(xs)[:, None].astype(np.float32), np.asarray(ys, np.int64)
 
 
-def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, int] = (384, 128),
+def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, ...] = (384, 128),
               batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-              log: Callable[[str], None] | None = None,
-              init: dict[str, Any] | None = None) -> MLPClassifier:
-    """Train the fallback MLP with Adam on rosenblatt tensors; x (N,1,28,28), y (N,).
-
-    `init` (w1, b1, ..., b3 arrays) starts from existing weights (fine-tuning)."""
+              log: Callable[[str], None] | None = None) -> ModuleClassifier:
+    """The fallback classifier: `models.MLP(784, hidden, 10)` trained by `fit_digits` on
+    x (N, 1, 28, 28), y (N,)."""
     import rosenblatt as rb
+    from rosenblatt.models import MLP
 
-    rng = np.random.default_rng(seed)
-    if init is not None:
-        hidden = (init["w1"].shape[1], init["w2"].shape[1])
-    sizes = [784, *hidden, 10]
-    params = {}
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        if init is not None:
-            params[f"w{i}"] = rb.tensor(np.array(init[f"w{i}"], np.float32), requires_grad=True)
-            params[f"b{i}"] = rb.tensor(np.array(init[f"b{i}"], np.float32), requires_grad=True)
-            continue
-        bound = np.sqrt(6.0 / a)  # He-uniform for ReLU
-        params[f"w{i}"] = rb.tensor(rng.uniform(-bound, bound, (a, b)).astype(np.float32),
-                                    requires_grad=True)
-        params[f"b{i}"] = rb.zeros(b, requires_grad=True)
-    moments = {k: (np.zeros_like(v._data), np.zeros_like(v._data)) for k, v in params.items()}
-    x = np.asarray(x, np.float32).reshape(len(x), 784)
-    steps = 0
-    total_steps = epochs * ((len(x) + batch_size - 1) // batch_size)
-    for epoch in range(epochs):
-        order = rng.permutation(len(x))
-        t0, loss_sum = time.perf_counter(), 0.0
-        for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size]
-            xb = rb.from_numpy(x[idx])
-            yb = rb.from_numpy(y[idx].reshape(-1, 1))
-            h = rb.relu(xb @ params["w1"] + params["b1"])
-            h = rb.relu(h @ params["w2"] + params["b2"])
-            logits = h @ params["w3"] + params["b3"]
-            loss = -rb.log_softmax(logits, 1).gather(1, yb).mean()
-            for p in params.values():
-                p.grad = None
-            loss.backward()
-            steps += 1
-            # Adam with a cosine learning rate, on the raw arrays
-            rate = lr * 0.5 * (1 + np.cos(np.pi * steps / total_steps))
-            for k, p in params.items():
-                m, v = moments[k]
-                g = p.grad._data
-                m *= 0.9
-                m += 0.1 * g
-                v *= 0.999
-                v += 0.001 * g * g
-                mhat = m / (1 - 0.9**steps)
-                vhat = v / (1 - 0.999**steps)
-                p._data -= (rate * mhat / (np.sqrt(vhat) + 1e-8)).astype(np.float32)
-            loss_sum += float(loss.item()) * len(idx)
-        if log:
-            log(f"epoch {epoch + 1}/{epochs}: loss {loss_sum / len(x):.4f} "
-                f"({time.perf_counter() - t0:.1f} s)")
-    arrays = {k: v._data.copy() for k, v in params.items()}
-    return MLPClassifier(arrays, {"name": MLPClassifier.name, "version": "1",
-                                  "architecture": f"MLP {'-'.join(map(str, sizes))}",
-                                  "trained_on": "MNIST train file (first 10,000) + synthetic "
-                                                "ZIP fields of those digits",
-                                  "epochs": epochs})
+    rb.manual_seed(seed)
+    model = fit_digits(MLP(784, hidden, 10), x, y, epochs=epochs, lr=lr,
+                       batch_size=batch_size, seed=seed, log=log)
+    sizes = "-".join(map(str, (784, *hidden, 10)))
+    card = {"name": "zip-mlp", "version": "1", "module": "MLP", "config": model.config,
+            "architecture": f"MLP {sizes}", "epochs": epochs,
+            "trained_on": "MNIST train file (first 10,000) + synthetic ZIP fields of those "
+                          "digits"}
+    return ModuleClassifier(model, "zip-mlp", card, None)
 
 
 class ModuleClassifier:
-    """Wrap a rosenblatt nn.Module (e.g. the committed LeNet-5) as a numpy classifier."""
+    """A Classifier from rosenblatt modules: the digit network (e.g. the committed cascade)
+    with, optionally, a PairNet and a pair detector; each read on plain arrays where
+    `fast_path` has an array twin."""
 
     def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None,
                  pairs: PairNet | None = None, pair_weight: float = 1.0,
                  detector: PairDetector | None = None, detector_weight: float = 1.0) -> None:
-        self.module = module.eval() if hasattr(module, "eval") else module
+        self.module = module.eval()
         self.name, self.card, self.path = name, card, path
         self.version = str(card.get("version", "1"))
         self.fast = fast_path(module)  # the same maths on plain arrays, or None
         self.pairs = pairs.eval() if pairs is not None else None
         self.pairs_fast = PairNetArrays(pairs.state_dict()) if pairs is not None else None
-        # a touching pair's digits: (cut reading + pair_weight * whole reading) / (1 + weight)
         self.pair_weight = pair_weight
         self.detector = detector.eval() if detector is not None else None
         self.detector_fast = PairNetArrays(detector.state_dict()) if detector is not None else None
-        # how much the detector's log-probabilities count when choosing how to cut a blob
         self.detector_weight = detector_weight
 
     @property
@@ -204,7 +166,7 @@ class ModuleClassifier:
         return lambda x: fast(x).reshape(-1)
 
     @property
-    def passes(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None:
+    def passes(self) -> Passes | None:
         """(first_pass, second_pass) of a SecondOpinion in eval mode, else None."""
         fast = self.fast
         if isinstance(fast, SecondOpinionArrays) and not self.module.training:
@@ -222,18 +184,32 @@ class ModuleClassifier:
             out = self.module(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
         return out.numpy()
 
+    def save(self, path: Path) -> None:
+        """The network's weights with `rosenblatt.save` and its card as JSON beside them
+        (`load_saved` reads both); the PairNet and detector are not written."""
+        import rosenblatt as rb
 
-def committed_classifier() -> Classifier | None:
-    """The committed CNN from rosenblatt.models with its weights, or None when not there."""
+        path = Path(path)
+        rb.save(self.module.state_dict(), path)
+        path.with_suffix(".card.json").write_text(json.dumps(self.card, indent=1))
+        self.path = path
+
+
+def load_saved(path: Path) -> ModuleClassifier:
+    """What `ModuleClassifier.save` wrote, named by its card (with the committed PairNet and
+    detector when its card says it had them)."""
+    path = Path(path)
+    module, card = _saved_module(path, path.with_suffix(".card.json"))
+    readers = committed_pair_readers(card) if card.get("pairs") else {}
+    return ModuleClassifier(module, card.get("name", path.stem), card, path, **readers)
+
+
+def committed_classifier() -> ModuleClassifier | None:
+    """The committed MNIST LeNet-5 with its weights, or None when not there."""
+    from rosenblatt.models import lenet5
+
     try:
-        from rosenblatt import models
-    except ImportError:
-        return None
-    build = getattr(models, "lenet5", None)
-    if build is None:
-        return None
-    try:
-        module = build(pretrained=True)
+        module = lenet5(pretrained=True)
     except (FileNotFoundError, TypeError, ValueError, RuntimeError):
         return None
     card: dict[str, Any] = {}
@@ -253,7 +229,7 @@ PAIR_WEIGHTS = WEIGHTS_DIR / "zip_pairnet.safetensors"  # PairNet: touching pair
 DETECTOR_WEIGHTS = WEIGHTS_DIR / "zip_pairdetector.safetensors"  # one wide digit or two?
 
 
-def committed_field_classifier() -> Classifier | None:
+def committed_field_classifier() -> ModuleClassifier | None:
     """The committed models trained on digits cut from synthetic fields of MNIST TRAINING
     digits: the SecondOpinion of lenet5_zip_pair and wide_zip_pair (card zip_cascade.json),
     or the LeNet-5 pair alone when the wide pair is not there; None without either."""
@@ -315,10 +291,11 @@ def _second_opinion(state: dict[str, Any]) -> SecondOpinion:
 
 
 def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
-    """(the module with its weights loaded, its card or {}): a TwoViewLeNet or SecondOpinion
-    when the card's "module" says so, else a LeNet-5; of the widths the weights have."""
+    """(the module with its weights loaded, its card or {}): a TwoViewLeNet, SecondOpinion or
+    MLP when the card's "module" says so, else a LeNet-5; of the widths the weights have (an
+    MLP: of its card's "config")."""
     import rosenblatt as rb
-    from rosenblatt.models import lenet5
+    from rosenblatt.models import MLP, lenet5
 
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     state = rb.load(weights)
@@ -326,6 +303,8 @@ def _saved_module(weights: Path, card_path: Path) -> tuple[Any, dict[str, Any]]:
         return _second_opinion(state), card
     if card.get("module") == "TwoViewLeNet":  # the members' widths come from the weights
         module = TwoViewLeNet(**_pair_widths(state))
+    elif card.get("module") == "MLP":
+        module = MLP(**card["config"])
     else:
         module = lenet5(**member_widths(state))
     module.load_state_dict(state)
@@ -364,10 +343,11 @@ def replay_digits(n: int = 5000, seed: int = 0) -> tuple[Any, Any]:
     return x[:, None], labels[idx]
 
 
-def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float = 3e-4,
-              replay: int = 5000, log: Callable[[str], None] | None = None) -> Classifier:
+def fine_tune(classifier: ModuleClassifier, x: Any, y: Any, epochs: int = 3, lr: float = 3e-4,
+              replay: int = 5000, log: Callable[[str], None] | None = None) -> ModuleClassifier:
     """Fine-tune on reviewed digits x (N, 28, 28) or (N, 1, 28, 28), y (N,); returns a new
-    classifier with the version bumped (its calibration must then be redone)."""
+    classifier with the version bumped (its calibration must then be redone), saved as
+    zip-finetuned.safetensors in the cache folder."""
     x = np.asarray(x, np.float32).reshape(-1, 1, 28, 28)
     y = np.asarray(y, np.int64)
     if len(y) == 0:
@@ -378,74 +358,48 @@ def fine_tune(classifier: Classifier, x: Any, y: Any, epochs: int = 3, lr: float
     xs = np.concatenate([rx, *([x] * reps)])
     ys = np.concatenate([ry, *([y] * reps)])
     version = str(int(classifier.version) + 1) if str(classifier.version).isdigit() else "2"
-    card = dict(classifier.card, version=version, fine_tuned_on=f"{len(y)} reviewed digits")
-    if isinstance(classifier, MLPClassifier):
-        tuned = train_mlp(xs, ys, epochs=epochs, lr=lr, init=classifier.params, log=log)
-        tuned.card = dict(tuned.card, **card)
-        tuned.version = version
-        tuned.save(cache_dir() / "zip-finetuned.npz")
-        return tuned
-    import copy
-
-    import rosenblatt as rb
-
     module = copy.deepcopy(classifier.module)  # leave the serving model as it is
-    module.train()
-    opt = rb.optim.Adam(module.parameters(), lr=lr)
-    rng = np.random.default_rng(0)
-    for epoch in range(epochs):
-        order = rng.permutation(len(ys))
-        for start in range(0, len(ys), 128):
-            idx = order[start : start + 128]
-            loss = rb.nn.functional.cross_entropy(module(rb.from_numpy(xs[idx])),
-                                                  rb.from_numpy(ys[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        if log:
-            log(f"epoch {epoch + 1}/{epochs}: last loss {float(loss.item()):.4f}")
-    module.eval()
-    path = cache_dir() / "zip-finetuned.safetensors"
-    rb.save(module.state_dict(), path)
-    pairs = getattr(classifier, "pairs", None)
-    card = dict(card, base=classifier.name, module=type(module).__name__,
-                pairs=pairs is not None)  # the committed PairNet and detector stay as they are
-    path.with_suffix(".card.json").write_text(json.dumps(card))
-    return ModuleClassifier(module, classifier.name, card, path, pairs,
-                            getattr(classifier, "pair_weight", 1.0),
-                            getattr(classifier, "detector", None),
-                            getattr(classifier, "detector_weight", 1.0))
+    fit_digits(module, xs, ys, epochs=epochs, lr=lr, batch_size=128, log=log)
+    card = dict(classifier.card, name=classifier.name, version=version,
+                fine_tuned_on=f"{len(y)} reviewed digits", base=classifier.name,
+                module=type(module).__name__,
+                pairs=classifier.pairs is not None)  # the committed PairNet, detector stay
+    tuned = ModuleClassifier(module, classifier.name, card, None, classifier.pairs,
+                             classifier.pair_weight, classifier.detector,
+                             classifier.detector_weight)
+    tuned.save(cache_dir() / "zip-finetuned.safetensors")
+    return tuned
 
 
-def finetuned_classifier() -> Classifier | None:
+def _refuse_npz(path: Path) -> None:
+    """Raise a clear error where the cache holds `path` as .npz, the NumPy MLP's format
+    before the app trained rosenblatt modules (2026-12): it is no longer read."""
+    old = path.with_suffix(".npz")
+    if old.exists():
+        raise ValueError(f"{old}: a model in the old NumPy format, which is no longer read "
+                         f"(safetensors only); delete it (a fine-tuned model: run `rosenblatt "
+                         f"zip retrain` again; the fallback MLP is retrained on first use)")
+
+
+def finetuned_classifier() -> ModuleClassifier | None:
     """The model `rosenblatt zip retrain` last wrote, if any."""
-    npz = cache_dir() / "zip-finetuned.npz"
-    st = cache_dir() / "zip-finetuned.safetensors"
-    if npz.exists() and (not st.exists() or npz.stat().st_mtime >= st.stat().st_mtime):
-        return MLPClassifier.load(npz)
-    if st.exists():
-        module, card = _saved_module(st, st.with_suffix(".card.json"))
-        readers = committed_pair_readers(card) if card.get("pairs") else {}
-        return ModuleClassifier(module, card.get("base", "lenet5"), card, st, **readers)
-    return None
+    path = cache_dir() / "zip-finetuned.safetensors"
+    _refuse_npz(path)
+    return load_saved(path) if path.exists() else None
 
 
-def field_cnn() -> Classifier | None:
+def field_cnn() -> ModuleClassifier | None:
     """The LeNet-5 that `rosenblatt zip train-cnn` trained on digits cut from fields, if any."""
-    cnn = cache_dir() / "zip-lenet5.safetensors"
-    if not cnn.exists():
-        return None
-    module, card = _saved_module(cnn, cnn.with_suffix(".card.json"))
-    return ModuleClassifier(module, "zip-lenet5", card, cnn)
+    path = cache_dir() / "zip-lenet5.safetensors"
+    return load_saved(path) if path.exists() else None
 
 
 def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | None = None,
-                    prefer_committed: bool = True, use_finetuned: bool = True) -> Classifier:
+                    prefer_committed: bool = True, use_finetuned: bool = True) -> ModuleClassifier:
     """The model the reader uses, first found of: what `zip retrain` fine-tuned on reviewed
     digits; what `zip train-cnn` trained on digits cut from fields (both in the cache
-    folder, made on purpose by the user); the committed field-digit LeNet-5
-    (lenet5_zip_pair.safetensors); the committed MNIST LeNet-5; the fallback MLP (cached,
-    trained on first use)."""
+    folder, made on purpose by the user); the committed field-digit cascade; the committed
+    MNIST LeNet-5; the fallback MLP (cached, trained on first use)."""
     if use_finetuned:
         for model in (finetuned_classifier(), field_cnn()):
             if model is not None:
@@ -454,9 +408,10 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
         for model in (committed_field_classifier(), committed_classifier()):
             if model is not None:
                 return model
-    path = cache_dir() / "zip-mlp.npz"
+    path = cache_dir() / "zip-mlp.safetensors"
+    _refuse_npz(path)
     if path.exists():
-        return MLPClassifier.load(path)
+        return load_saved(path)
     if not train_if_missing:
         raise FileNotFoundError(f"no committed digit model and no trained fallback at {path}")
     if log:
@@ -655,9 +610,12 @@ class SecondOpinionArrays:
 
 
 def _plain_lenet(module: Any) -> bool:
-    config = getattr(module, "config", {})
-    return (type(module).__name__ == "LeNet5" and config.get("activation") == "relu"
-            and config.get("pool") == "max" and config.get("in_channels") == 1)
+    """Whether `module` is a LeNet5 that LeNetArrays computes: ReLU, max pooling, one channel
+    (not a subclass, whose forward may differ)."""
+    if type(module) is not LeNet5:
+        return False
+    config = module.config
+    return config["activation"] == "relu" and config["pool"] == "max" and config["in_channels"] == 1
 
 
 def fast_path(module: Any) -> Callable[[Any], Any] | None:
@@ -866,64 +824,81 @@ def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,
     return out
 
 
+class _Digits(TensorDataset):
+    """Digits (N, 1, 28, 28) and labels (N,) on the device `where`; with `rng`, half of
+    each batch elastically distorted there (`elastic_distort`)."""
+
+    def __init__(self, x: Any, y: Any, where: Any, rng: Any = None) -> None:
+        self.where, self.rng = where, rng
+        super().__init__(self._tensor(np.asarray(x, np.float32)),
+                         self._tensor(np.asarray(y, np.int64)))
+
+    def _tensor(self, a: Any) -> Any:
+        import rosenblatt as rb
+
+        return rb.from_numpy(a) if self.where.type == "cpu" else rb.tensor(a, device=self.where)
+
+    def __getbatch__(self, indices: Sequence[int]) -> list:
+        """[inputs, labels] of the rows `indices`, the inputs distorted when asked."""
+        x, y = super().__getbatch__(indices)
+        if self.rng is not None:
+            x = self._tensor(elastic_distort(x._data, self.rng))
+        return [x, y]
+
+
+def fit_digits(model: Any, x: Any, y: Any, *, epochs: int, lr: float, batch_size: int = 64,
+               seed: int = 0, elastic: bool = False, device: str = "cpu", teacher: Any = None,
+               distill: float = 0.7, distill_temperature: float = 2.0,
+               log: Callable[[str], None] | None = None) -> Any:
+    """Train `model` on digits x (N, 1, 28, 28) and labels y (N,) with the library's Trainer:
+    Adam, the rate decaying to 0 on a cosine over the steps, batches shuffled by `seed`.
+    `elastic`: half of each batch elastically distorted; `device` 'cuda' trains on the GPU;
+    `teacher` (a module reading the same inputs): knowledge distillation (Hinton et al.
+    2015, `train.distill`), `distill` the soft targets' weight, T = `distill_temperature`.
+    -> the model, back on the CPU, in eval mode."""
+    import rosenblatt as rb
+    from rosenblatt._backend import device as parse_device
+    from rosenblatt.train import LambdaCallback, Trainer
+    from rosenblatt.train.distill import DistillationLoss
+
+    rb.manual_seed(seed)
+    data = _Digits(x, y, parse_device(device), np.random.default_rng(seed) if elastic else None)
+    loader = rb.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
+    model.to(device)
+    opt = rb.optim.Adam(model.parameters(), lr=lr)
+    sched = rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(loader))
+    loss: Any = F.cross_entropy
+    if teacher is not None:
+        loss = DistillationLoss(teacher.to(device), distill_temperature, distill)
+        hook = loss.attach(model)
+    said = [] if log is None else [LambdaCallback(on_epoch_end=lambda _, r: log(
+        f"epoch {r['epoch']}/{epochs}: loss {r['train_loss']:.4f} ({r['seconds']:.0f} s)"))]
+    try:
+        Trainer(model, loss, opt, sched, scheduler_interval="step", callbacks=said,
+                progress=False, verbose=False).fit(loader, epochs=epochs)
+    finally:
+        if teacher is not None:
+            hook.remove()
+            teacher.to("cpu")
+    return model.to("cpu").eval()
+
+
 def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int = 64,
               seed: int = 0, init: Any = None, elastic: bool = False,
               log: Callable[[str], None] | None = None, device: str = "cpu",
-              member: dict[str, Any] | None = None, teachers: Sequence[Any] = (),
+              member: dict[str, Any] | None = None, teacher: Any = None,
               distill: float = 0.7, distill_temperature: float = 2.0) -> ModuleClassifier:
-    """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y;
-    with `elastic`, half of each batch is elastically distorted (`elastic_distort`).
-    `device` 'cuda' trains on the GPU; `member` widens a new LeNet5 (channels=, hidden=).
-    With `teachers` (modules reading the same inputs) the loss is knowledge distillation
-    (Hinton et al. 2015): (1 - distill) * cross-entropy with the labels + distill * T^2 *
-    cross-entropy with the teachers' mean softmax(logits / T), T = distill_temperature.
-    The returned model is on the CPU."""
+    """Train (or fine-tune, from `init`: a LeNet5) rosenblatt's LeNet-5 on x (N,1,28,28), y
+    by `fit_digits` (elastic distortion, device, a distillation `teacher`: see there);
+    `member` widens a new LeNet5 (channels=, hidden=). The returned model is on the CPU."""
     import rosenblatt as rb
-    from rosenblatt._backend import device as parse_device
-    from rosenblatt._backend import to_device
     from rosenblatt.models import lenet5
 
     rb.manual_seed(seed)
     model = init if init is not None else lenet5(**(member or {}))
-    model.to(device).train()
-    teachers = [t.to(device).eval() for t in teachers]
-    temp = distill_temperature
-    where = parse_device(device)
-
-    def wrap(a: Any) -> Any:  # no copy on the CPU
-        return rb.from_numpy(a) if where.type == "cpu" else rb.tensor(a, device=where)
-    opt = rb.optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * ((len(y) + batch_size - 1) // batch_size)
-    sched = rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    rng = np.random.default_rng(seed)
-    x = np.asarray(x, np.float32)
-    y = np.asarray(y, np.int64)
-    for epoch in range(epochs):
-        t0, total = time.perf_counter(), 0.0
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), batch_size):
-            idx = order[start : start + batch_size]
-            batch = to_device(x[idx], where)
-            if elastic:
-                batch = elastic_distort(batch, rng)
-            inputs = wrap(batch)
-            logits = model(inputs)
-            loss = rb.nn.functional.cross_entropy(logits, wrap(y[idx]))
-            if teachers:
-                with rb.no_grad():
-                    soft = sum(F.softmax(t(inputs) / temp, dim=1) for t in teachers)
-                soft = soft / len(teachers)
-                taught = rb.nn.functional.cross_entropy(logits / temp, soft)
-                loss = (1 - distill) * loss + distill * temp**2 * taught
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.item()) * len(idx)
-        if log:
-            log(f"epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f} "
-                f"({time.perf_counter() - t0:.0f} s)")
-    model.to("cpu").eval()
+    fit_digits(model, x, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+               elastic=elastic, device=device, teacher=teacher, distill=distill,
+               distill_temperature=distill_temperature, log=log)
     card = {"name": "zip-lenet5", "version": "1", "architecture": "LeNet-5 (ReLU, max pool)",
             "trained_on": "MNIST train file (first 10,000) + digits cut from synthetic ZIP "
                           "fields of those digits", "epochs": epochs}

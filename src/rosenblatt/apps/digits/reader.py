@@ -49,7 +49,7 @@ class Reading:
 
 def calibration_path(classifier: Classifier) -> Path:
     """Where a model's temperature and threshold live: beside its weights."""
-    weights = getattr(classifier, "path", None)
+    weights = classifier.path
     if weights is not None and Path(weights).parent == WEIGHTS_DIR:
         return WEIGHTS_DIR / f"{classifier.name}.zip.json"
     if weights is not None:
@@ -213,14 +213,13 @@ class ZipReader:
         log_conf = np.log(th.softmax(logits).max(axis=1))
         bonus = None
         if pair_logits is not None:
-            weight = float(getattr(self.classifier, "detector_weight", 1.0))
-            bonus = pair_bonus(seg, pair_logits, weight)
+            bonus = pair_bonus(seg, pair_logits, float(self.classifier.detector_weight))
         return choose_pieces(seg.choices, log_conf, expected, bonus)
 
     def _detect(self, segs: list[Segmentation]) -> list[Any]:
         """Per field the pair detector's logits on its pair inputs (one call for all fields),
         or None where there is no choice to make or no detector."""
-        detect = getattr(self.classifier, "detect_pairs", None)
+        detect = self.classifier.detect_pairs
         todo = [i for i, s in enumerate(segs) if s.choices and s.pair_inputs is not None]
         out: list[Any] = [None] * len(segs)
         if detect is None or not todo:
@@ -245,7 +244,7 @@ class ZipReader:
         (p, 2, 10) log-probabilities): digits k and k+1 of the reading were read whole too;
         `pieces`: seg.pieces() where the caller has it."""
         if pairs is not None and len(pairs[0]):
-            w = float(getattr(self.classifier, "pair_weight", 1.0))
+            w = float(self.classifier.pair_weight)
             z = np.array(z, np.float32)
             for k, lp in zip(*pairs):
                 z[k : k + 2] = (z[k : k + 2] + w * lp) / (1.0 + w)
@@ -258,7 +257,7 @@ class ZipReader:
         """Per field the positions k where the chosen pieces k, k+1 are one blob cut in two,
         with the classifier's `read_pairs` of that blob read whole (one call for all fields);
         None when the classifier has no pair reader."""
-        read_pairs = getattr(self.classifier, "read_pairs", None)
+        read_pairs = self.classifier.read_pairs
         if read_pairs is None:
             return None
         where, rows = [], []
@@ -277,7 +276,7 @@ class ZipReader:
         """One network call over every piece (candidates too) of every field; per field the
         chosen reading (see `choose`). A classifier with two `passes` (SecondOpinion) chooses
         the pieces by its first pass, then gives only the chosen ones its second."""
-        passes = getattr(self.classifier, "passes", None)
+        passes = self.classifier.passes
         parts = [s.pieces() for s in segs]
         logits = self.logits(np.concatenate(parts) if parts
                              else np.zeros((0, 1, 28, 28), np.float32),
@@ -463,9 +462,9 @@ def small_reader(folder: Path, fields: int = 600) -> ZipReader:
     """A reader for tests and demos: the committed model when there is one, else a small MLP
     trained in a few seconds; calibrated on `fields` synthetic fields; cached in `folder`."""
     from .model import (
-        MLPClassifier,
         committed_classifier,
         committed_field_classifier,
+        load_saved,
         train_mlp,
         training_digits,
     )
@@ -474,13 +473,13 @@ def small_reader(folder: Path, fields: int = 600) -> ZipReader:
     folder.mkdir(parents=True, exist_ok=True)
     classifier = committed_field_classifier() or committed_classifier()
     if classifier is None:
-        path = folder / "small-mlp.npz"
+        path = folder / "small-mlp.safetensors"
         if path.exists():
-            classifier = MLPClassifier.load(path)
+            classifier = load_saved(path)
         else:
             x, y = training_digits(synthetic_fields=400)
             classifier = train_mlp(x, y, epochs=5, hidden=(256, 96))
-            classifier.card["name"] = "zip-mlp-small"
+            classifier.name = classifier.card["name"] = "zip-mlp-small"
             classifier.save(path)
     cal = folder / f"{classifier.name}-{classifier.version}.zip.json"
     record = th.load_calibration(cal)
