@@ -15,6 +15,9 @@ Like Jupyter, a cell whose last statement is an expression shows that expression
 (a trailing `;` hides it).
 Matplotlib runs on the Agg backend; every figure open at the end of a cell is saved and closed.
 
+Data sets are read from $ROSENBLATT_DATA (default: ../shared/data beside the checkout when it
+exists, else ~/.rosenblatt/data; a full run downloads MNIST there when it is missing).
+
 Fast mode is the environment variable ROSENBLATT_TUTORIAL_FAST=1 (`--fast` sets it); tutorials
 read it through `FAST = os.environ.get("ROSENBLATT_TUTORIAL_FAST") == "1"` and shrink their data
 and step counts. A run without it reproduces the numbers the prose states.
@@ -231,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     # a cell first imports NumPy, which reads these once)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    shared = REPO.parent / "shared" / "data"  # the data folder beside the checkout, as in tests
+    if "ROSENBLATT_DATA" not in os.environ and shared.is_dir():
+        os.environ["ROSENBLATT_DATA"] = str(shared)
     paths = [p for p in find_tutorials(args.folder)
              if not args.names or any(p.name.startswith(n) for n in args.names)]
     if not paths:
