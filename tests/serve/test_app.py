@@ -202,21 +202,23 @@ def test_openapi_schema_is_valid(app):
     assert {"application/json", "multipart/form-data", "image/png"} <= set(body)
 
 
-def test_concurrent_requests_share_network_calls(app):
+def post_together(app, path, images):
+    """POST each PNG to `path` at once (one event loop: the micro-batcher gathers them)."""
     import httpx
-
-    data, _ = mnist_pngs(16)
 
     async def go():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             rs = await asyncio.gather(*[
-                c.post("/v1/digit", content=d, headers={"content-type": "image/png"})
-                for d in data])
+                c.post(path, content=d, headers={"content-type": "image/png"}) for d in images])
         await app.state.batcher.stop()
         return rs
 
-    responses = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_concurrent_requests_share_network_calls(app):
+    responses = post_together(app, "/v1/digit", mnist_pngs(16)[0])
     assert all(r.status_code == 200 for r in responses)
     metrics = app.state.metrics
     assert metrics.batched_items == 16
@@ -253,3 +255,25 @@ def test_serve_model_lenet5_mnist_reads_with_the_committed_weights():
     assert sum(r == str(y) for r, y in zip(read, labels)) >= 4
     with pytest.raises(ValueError, match="zip-reader or lenet5-mnist"):
         serve_reader("lenet5-cifar")
+
+
+def test_service_readings_are_the_batch_readers(app, zip_reader):
+    """One reading path: concurrent requests, gathered into one `classify` call, read each
+    field as the batch reader does (`read_fields`: digits, probabilities, decision, boxes)."""
+    # fields 48 and 61 of these were read differently by the service before it batched
+    # `classify` (it chose the cut on the cascade's output)
+    pngs = [png(f.image) for f in make_fields(64, part="evaluation", seed=21)[46:64]]
+    want = zip_reader.read_fields(pngs)  # the same encoded images: the same decoding
+    responses = post_together(app, "/v1/zip", pngs)
+    assert app.state.metrics.batches < len(pngs)  # they shared network calls
+    for r, w in zip(responses, want):
+        body = r.json()
+        assert (body["reading"], body["decision"]) == (w.text, w.decision)
+        # the network's sums differ in the last bits with the batch they are in
+        assert [{**x, "confidence": 0} for x in body["reasons"]] == \
+            [{**x, "confidence": 0} for x in w.reasons]
+        assert np.allclose([x.get("confidence", 0) for x in body["reasons"]],
+                           [x.get("confidence", 0) for x in w.reasons], atol=2e-6)
+        assert [d["box"] for d in body["digits"]] == [list(b) for b in w.boxes]
+        got = np.array([d["probabilities"] for d in body["digits"]]).reshape(-1, 10)
+        np.testing.assert_allclose(got, np.array(w.probabilities).reshape(-1, 10), atol=2e-6)
