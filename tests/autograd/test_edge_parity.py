@@ -465,6 +465,28 @@ CASES = {
     "logaddexp_bool_operand_backward_raises": f"x = T.ones(2, {F64}); "
                                               "x.logaddexp2(T.tensor([True, False])).sum()"
                                               ".backward()",
+    # writes into expanded tensors: a number may fill one, other whole writes are refused
+    "expanded_fill_": "b = T.tensor([1., 2.]); x = b.expand(3, 2); x.fill_(.5); R = (x, b)",
+    "expanded_zero_": "x = T.tensor([[1.], [2.]]).expand(2, 3); x.zero_(); R = x",
+    "expanded_fill_tensor_refused": "x = T.ones(2).expand(3, 2); x.fill_(T.tensor(2.))",
+    "expanded_add_refused": "x = T.ones(2).expand(3, 2); x.add_(1)",
+    "expanded_relu_refused": "x = T.ones(2).expand(3, 2); x.relu_()",
+    "expanded_copy_refused": "x = T.ones(2).expand(3, 2); x.copy_(T.zeros(3, 2))",
+    "expanded_copy_of_itself": "x = T.ones(2).expand(3, 2); x.copy_(x); x[...] = x; R = x",
+    "expanded_row_written": "b = T.tensor([1., 2.]); x = b.expand(3, 2); x[1] = 5.; "
+                            "x[2].mul_(3); x[0, 0] = 7.; R = (x, b)",
+    "expanded_column_refused": "x = T.ones(2).expand(3, 2); x[:, 0] = 5.",
+    "expanded_empty_written": "x = T.zeros(0, 2).expand(3, 0, 2); x.pow_(2); R = x",
+    "expanded_intermediate_fill_": f"a = T.tensor([1., 2.], {F64}); y = (a * 1).expand(3, 2); "
+                                   "y.fill_(.5); R = y",
+    "expanded_intermediate_fill_backward_refused": f"a = T.tensor([1., 2.], {F64}); "
+                                                   "y = (a * 1).expand(3, 2); y.zero_(); "
+                                                   "y.sum().backward()",
+    "expanded_view_of_intermediate_fill_": f"a = T.tensor(-2.5, {F64}); v = (a * 1).expand(2); "
+                                           "v.fill_(.5); R = v",
+    "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
+                                          "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
+                                          "y.backward(g); y.backward(g); R = (a.grad, g)",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["np", "Device", "device", "array_module", "to_device", "cuda_is_available",
-           "writable"]
+           "writable", "overlaps_itself", "broadcast_view"]
 
 _cupy: Any = None
 
@@ -121,13 +121,41 @@ def as_array(value: Any) -> Any:
     return value
 
 
+def overlaps_itself(array: Any) -> bool:
+    """Whether several elements of `array` share one memory place (a zero stride over a
+    dimension of size > 1, as an expanded view has)."""
+    return 0 in array.strides and array.size > 0 and any(
+        stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
 def writable(array: Any) -> bool:
-    """Whether adding into `array` in place is safe. NumPy says so by a flag; CuPy has no
-    read-only arrays, but a view that repeats elements (a zero stride, as broadcast_to
-    makes) must not be written either."""
-    if type(array) is np.ndarray:
-        return bool(array.flags.writeable)
-    return all(stride or size <= 1 for stride, size in zip(array.strides, array.shape))
+    """Whether adding into `array` in place is safe: not read-only (NumPy's flag; CuPy has
+    none) and no view that repeats elements (an expanded tensor's memory is writable, as in
+    PyTorch, but adding a gradient into it would add once per place, not once per element)."""
+    if type(array) is np.ndarray and not array.flags.writeable:
+        return False
+    return not overlaps_itself(array)
+
+
+def broadcast_view(array: Any, shape: tuple) -> Any:
+    """`array` broadcast to `shape` as a view that is writable where `array` is (NumPy's
+    broadcast_to is read-only; PyTorch's expanded tensors can be written, e.g. by fill_)."""
+    if type(array) is not np.ndarray or not array.flags.writeable:
+        return array_module(array).broadcast_to(array, shape)
+    lead = len(shape) - array.ndim
+    strides = (0,) * lead + tuple(
+        0 if size == 1 and shape[lead + i] != 1 else stride
+        for i, (size, stride) in enumerate(zip(array.shape, array.strides)))
+    # over the memory's owner (NumPy's `base` of any view), so the result's base is the
+    # input's or its base, as for every other view op
+    owner, offset = array, 0
+    if array.base is not None:
+        owner = array.base
+        offset = array.ctypes.data - owner.ctypes.data
+    try:
+        return np.ndarray(shape, array.dtype, buffer=owner, offset=offset, strides=strides)
+    except (TypeError, ValueError, BufferError, AttributeError):  # an owner without a buffer
+        return np.broadcast_to(array, shape)
 
 
 def device_of(array: Any) -> Device:

@@ -12,7 +12,7 @@ import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 from .. import dtypes
-from .._backend import Device, array_module, as_array, device_of, np, to_device, writable
+from .._backend import Device, array_module, as_array, device_of, np, overlaps_itself, to_device
 from .._backend import device as parse_device
 from .grad_mode import state
 
@@ -553,15 +553,18 @@ class Tensor:
         ops_index.setitem(self, key, value)
 
     # ------------------------------------------------------------ in-place ops
-    def _inplace(self, compute: Callable[[], Tensor]) -> Tensor:
+    def _inplace(self, compute: Callable[[], Tensor], whole: bool = True) -> Tensor:
         """Run an out-of-place op and write its result into this tensor's memory.
 
         The version counter is bumped, so a backward that saved the old values fails loudly.
         With autograd on, the op reads a snapshot of the old values (what its own backward
         may need), the tensor takes the new graph node, and views of it taken earlier take
         new nodes too (`_refresh_views`), as in PyTorch; an in-place op on a view passes the
-        change on to its base (`_inplace_on_view`).
+        change on to its base (`_inplace_on_view`). `whole`: the op writes every element (so
+        an expanded tensor is refused); False where the caller checks the part it writes.
         """
+        if whole:
+            self._refuse_self_overlap()
         if not state.enabled:
             return self._write(compute())
         view_of = getattr(self, "_view_of", None)
@@ -656,7 +659,8 @@ class Tensor:
         made = out._node
         if out._data.dtype != self._data.dtype:
             out = ops_ew.cast(out, self.dtype)
-        base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params))
+        base._inplace(lambda: ops_index.CopySlices.apply(base, out, view=view, params=params),
+                      whole=False)
         if made is not None and made.versions and out._node is made:
             self._track_output(made)
         return self
@@ -670,13 +674,20 @@ class Tensor:
     def _write(self, out: Tensor) -> Tensor:
         """Copy out's values into this tensor's memory (casting like PyTorch's in-place ops)."""
         self._check_result(out)
-        xp = array_module(self._data)
-        if writable(self._data) or not xp.array_equal(self._data, out._data, True):
-            # (an expanded view is read-only; writing the values it already holds into it,
-            # as x.detach()[...] = x does, changes nothing: PyTorch skips such a copy too)
-            xp.copyto(self._data, out._data, casting="unsafe")
+        data, new = self._data, out._data
+        xp = array_module(data)
+        if overlaps_itself(data):
+            write_changed(data, new)
+        elif data.flags.writeable or not xp.array_equal(data, new, True):
+            # (writing the values a read-only array already holds into it, as
+            # x.detach()[...] = x does, changes nothing: PyTorch skips such a copy too)
+            xp.copyto(data, new, casting="unsafe")
         self._version_box[0] += 1
         return self
+
+    def _refuse_self_overlap(self) -> None:
+        """Refuse to write every element of an expanded tensor (see refuse_self_overlap)."""
+        refuse_self_overlap(self._data)
 
     def _check_result(self, out: Tensor) -> None:
         """An in-place op's result must fit this tensor: same shape, a castable dtype."""
@@ -704,9 +715,7 @@ class Tensor:
             theirs = other._data
             if theirs is data or data.__class__ is not np.ndarray:
                 continue
-            if np.may_share_memory(theirs, data) and not (
-                    theirs.shape == data.shape and theirs.strides == data.strides
-                    and theirs.__array_interface__["data"] == data.__array_interface__["data"]):
+            if np.may_share_memory(theirs, data) and not same_place(theirs, data):
                 raise RuntimeError(
                     "unsupported operation: some elements of the input tensor and the "
                     "written-to tensor refer to a single memory location. Please clone() the "
@@ -715,6 +724,7 @@ class Tensor:
     def _ufunc_(self, name: str, other: Any, alpha: Any = 1) -> Tensor | None:
         """Apply a NumPy/CuPy ufunc straight into this tensor's memory when nothing is
         recorded (optimizer updates, init); None when autograd has to see the op."""
+        self._refuse_self_overlap()
         if isinstance(other, Tensor):
             self._refuse_partial_overlap((other,))
         if state.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
@@ -791,12 +801,15 @@ class Tensor:
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         """Fill where mask is True, in place."""
-        return self._inplace(lambda: ops_index.masked_fill(self, mask, value))
+        # (into an expanded tensor too: PyTorch deprecates it, and writes what changed)
+        return self._inplace(lambda: ops_index.masked_fill(self, mask, value), whole=False)
 
     def copy_(self, src: Any) -> Tensor:
         """Copy `src` (broadcast to this shape) into this tensor."""
         self._refuse_partial_overlap((src,))
-        return self._inplace(lambda: ops_shape.overwrite(self, src))
+        # (an expanded tensor may copy itself: PyTorch skips a copy from the same place)
+        same = isinstance(src, Tensor) and same_place(src._data, self._data)
+        return self._inplace(lambda: ops_shape.overwrite(self, src), whole=not same)
 
     def zero_(self) -> Tensor:
         """Fill with zeros."""
@@ -804,11 +817,13 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with one value."""
-        if isinstance(value, Tensor) and value.ndim:
-            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
-                               f"with {value.ndim} dimensions.")
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError("fill_ only supports 0-dimension value tensor but got "
+                                   f"tensor with {value.ndim} dimensions.")
+            self._refuse_self_overlap()  # (a number may fill an expanded tensor, a tensor not)
         if state.enabled and (self.requires_grad or getattr(value, "requires_grad", False)):
-            return self._inplace(lambda: ops_shape.overwrite(self, value))
+            return self._inplace(lambda: ops_shape.overwrite(self, value), whole=False)
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._version_box[0] += 1
         return self
@@ -819,6 +834,7 @@ class Tensor:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
+        self._refuse_self_overlap()
         values = sample(self._data.shape)
         xp = array_module(self._data)
         xp.copyto(self._data, xp.asarray(values), casting="unsafe")
@@ -896,6 +912,38 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def refuse_self_overlap(array: Any) -> None:
+    """PyTorch's in-place ops refuse to write into memory that several elements share (an
+    expanded tensor's), as the result would depend on the order of the writes."""
+    if overlaps_itself(array):
+        raise self_overlap_error()
+
+
+def self_overlap_error() -> RuntimeError:
+    """PyTorch's error for a write into memory that several elements share."""
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def write_changed(data: Any, new: Any) -> None:
+    """Copy `new` into `data`, whose elements share memory places (an expanded tensor written
+    through a view, or by masked_fill_): only the elements that change, or an unchanged alias
+    written later would put the old value back."""
+    xp = array_module(data)
+    same = data == new
+    if data.dtype.kind == "f":
+        same &= xp.signbit(data) == xp.signbit(new)
+        same |= xp.isnan(data) & xp.isnan(new)
+    xp.copyto(data, new, casting="unsafe", where=~same)
+
+
+def same_place(a: Any, b: Any) -> bool:
+    """Whether two arrays are the same elements of the same memory (views alike in all)."""
+    return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+                      and a.__array_interface__["data"] == b.__array_interface__["data"])
 
 
 def _norm_dim(dim: int, ndim: int) -> int:

@@ -7,10 +7,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module
+from .._backend import array_module, overlaps_itself
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import (
+    Tensor,
+    refuse_self_overlap,
+    same_place,
+    self_overlap_error,
+    write_changed,
+)
 from ._util import normalize_dim, scalar_as_vector, unbroadcast
 from .elementwise import _no_grad_result, cast, constant, where
 from .reduce import values_indices
@@ -110,15 +116,17 @@ class CopySlices(Function):
         ctx.view, ctx.params, ctx.value_shape = view, params, value.shape
         out = base.copy()
         region = view.forward(SimpleNamespace(xp=ctx.xp), out, **params)
-        if not region.flags.writeable:  # an expanded view: many elements share one place
-            raise RuntimeError("unsupported operation: more than one element of the written-to "
-                               "tensor refers to a single memory location. Please clone() the "
-                               "tensor before performing the operation.")
-        region[...] = value
+        ctx.overlaps = overlaps_itself(region)
+        if ctx.overlaps:  # an expanded view (fill_ wrote it): many elements share one place
+            write_changed(region, ctx.xp.broadcast_to(value, region.shape))
+        else:
+            region[...] = value
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.overlaps:  # PyTorch's backward of such a write refuses too
+            raise self_overlap_error()
         grad_base = grad.copy()
         region = ctx.view.forward(SimpleNamespace(xp=ctx.xp), grad_base, **ctx.params)
         grad_value = unbroadcast(region.copy(), ctx.value_shape)
@@ -133,12 +141,18 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         value = constant(value, x)
     elif value._data.dtype != x._data.dtype:
         value = cast(value, x.dtype)
+    if not any(getattr(k, "ndim", None) is not None for k in converted):
+        # basic indexing writes one view: PyTorch refuses it if its elements share memory
+        # (advanced indexing is index_put_, which PyTorch lets into an expanded tensor)
+        region = x._data[converted if Ellipsis in converted else converted + (Ellipsis,)]
+        if not same_place(region, value._data):
+            refuse_self_overlap(region)
     tracked = state.enabled and (x.requires_grad or value.requires_grad)
     if not tracked:
         x._data[converted] = value._data
         x._version_box[0] += 1
         return
-    x._inplace(lambda: SetItem.apply(x, value, key=converted))
+    x._inplace(lambda: SetItem.apply(x, value, key=converted), whole=False)
 
 
 class MaskedFill(Function):
