@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -53,10 +56,20 @@ def test_train_with_a_teacher(tmp_path, capsys):
     teacher = tmp_path / "teacher" / "last.safetensors"
     assert main(common + ["--hidden", "8", "--out", str(tmp_path / "student"), "--teacher",
                           str(teacher), "--distill-temperature", "3"]) == 0
-    assert "distilling from" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "distilling from" in out
+    card_path = Path(out.split("model card: ")[1].split()[0])
     config = rb.load(tmp_path / "student" / "last.safetensors")["config"]
     assert config["distillation"] == {"teacher": str(teacher), "temperature": 3.0,
                                       "alpha": 0.9}
+    card = json.loads(card_path.read_text())  # beside the checkpoint, best (else last)
+    result = json.loads((tmp_path / "student" / "result.json").read_text())
+    assert card["test_accuracy"] == result["test_accuracy"] and card["trained_on"] == "digits"
+    assert card["made"]["teacher_test_accuracy"] == json.loads(
+        (tmp_path / "teacher" / "result.json").read_text())["test_accuracy"]
+    assert card["made"]["temperature"] == 3.0 and card["made"]["alpha"] == 0.9
+    assert card["bytes"] == (tmp_path / "student" / card["file"]).stat().st_size
+    assert card_path.parent == tmp_path / "student"
     assert main(["evaluate", str(tmp_path / "student" / "last.safetensors")]) == 0
     assert main(common + ["--out", str(tmp_path / "x"), "--teacher", "lenet5-mnist"]) == 1
     assert "teacher" in capsys.readouterr().err

@@ -36,11 +36,19 @@ def source_card(path: Path, config: dict) -> dict:
     return card
 
 
-def write_card(file: Path, source: Path, config: dict, made: dict) -> Path:
+SOURCE_MEASURED = ("test_accuracy", "per_class_accuracy", "most_confused")
+
+
+def write_card(file: Path, source: Path, config: dict, made: dict,
+               test_accuracy: float | None = None) -> Path:
     """Write `file`'s card beside it: the source's card plus the file's size, digest and how
-    it was made (`made`)."""
+    it was made (`made`); `test_accuracy`, when given, is the file's own (measured on it),
+    and what was measured on the source moves to `source_measured`."""
     data = file.read_bytes()
     card = source_card(source, config)
+    if test_accuracy is not None:  # the source's measurements describe the source only
+        card["source_measured"] = {k: card.pop(k) for k in SOURCE_MEASURED if k in card}
+        card["test_accuracy"] = test_accuracy
     earlier = card.pop("made", None)  # the source was itself made (pruned): keep the chain
     card.pop("version", None)
     card.update({"file": file.name, "bytes": len(data),

@@ -3,14 +3,18 @@
 Dynamic (int8 Linear weights, activations quantized per call) or static (calibrated on
 training images: fused conv-bn-relu blocks, per-channel int8 weights, fixed activation
 scales). Reports what it costs and gains: weight bytes, test accuracy and latency per batch,
-in Rosenblatt and (with --onnx, the QDQ export) in onnxruntime, float against int8.
-Rosenblatt's int8 layers compute on NumPy without int8 kernels: expect no speed-up there.
+in Rosenblatt and (with --onnx, the QDQ export) in onnxruntime, float against int8; the
+latencies alternate float and int8 runs, so a busy machine slows both alike. The ONNX file's
+card holds the whole report, with the accuracy onnxruntime gets from the file itself.
+Rosenblatt's int8 layers compute on NumPy without int8 kernels (the integer products run
+in float64 BLAS, with a quantize-dequantize pass per layer): expect a slow-down there.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the quantize subcommand."""
+    from ..train.cli import _positive_int as _positive
     from .prune_cli import checkpoint_command
 
     p = checkpoint_command(
@@ -28,11 +33,16 @@ def register(subparsers: Any) -> None:
         "onnxruntime.")
     p.add_argument("--mode", choices=("dynamic", "static"), default="static",
                    help="dynamic: Linear layers only; static: calibrated conv and Linear")
-    p.add_argument("--calibration-batches", type=int, default=8,
+    p.add_argument("--calibration-batches", type=_positive, default=8,
                    help="training batches of 64 that set the static activation scales")
     p.add_argument("--onnx", default=None, metavar="OUT",
                    help="also write the int8 model as ONNX (QDQ; static mode)")
-    p.add_argument("--batch-size", type=int, default=256, help="batch size of the timings")
+    p.add_argument("--batch-size", type=_positive, default=256, help="batch size of the timings")
+    p.add_argument("--repeats", type=_positive, default=10, help="timed runs of each model")
+    p.add_argument("--threads", type=_positive, default=1,
+                   help="threads of Rosenblatt's BLAS and of onnxruntime (both)")
+    p.add_argument("--markdown", action="store_true",
+                   help="also print the report as one Markdown table row (the README's)")
     p.set_defaults(func=cmd_quantize)
 
 
@@ -83,30 +93,31 @@ def _weight_bytes(model: Any) -> int:
     return len(buf.getvalue())
 
 
-def _latency(run: Any, x: Any, repeats: int = 5) -> float:
-    """Median milliseconds of run(x)."""
-    times = []
+def latencies(runs: list, repeats: int) -> list[float]:
+    """Median milliseconds of each zero-argument function; the functions take turns."""
+    for run in runs:
+        run()  # warm-up
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
-        start = time.perf_counter()
-        run(x)
-        times.append(time.perf_counter() - start)
-    return 1000 * sorted(times)[len(times) // 2]
-
-
-def _accuracy(model: Any, loader: Any) -> float:
-    from .prune_cli import accuracy
-
-    return accuracy(model, loader)
+        for run, out in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            out.append(time.perf_counter() - start)
+    return [1000 * statistics.median(t) for t in times]
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
-    """Quantize, measure, report (and export)."""
+    """Quantize, measure, report (and export with a card)."""
     import rosenblatt as rb
     from rosenblatt.utils.data import DataLoader
 
     from ..train.cli import load_checkpoint, load_split, rebuild_model
+    from .prune_cli import accuracy
     from .quantization import quantize_dynamic
 
+    if args.onnx and args.mode != "static":
+        raise ValueError("--onnx exports static int8 models (QDQ); use --mode static")
+    rb.set_num_threads(args.threads)
     weights, config, path = load_checkpoint(args.checkpoint)
     model = rebuild_model(config)
     model.load_state_dict(weights)
@@ -128,44 +139,94 @@ def cmd_quantize(args: argparse.Namespace) -> int:
                              "static quantization needs layers in Sequentials (no residual "
                              "additions): try --mode dynamic") from None
     x = next(iter(test))[0]
-    rows = [("weights (bytes)", _weight_bytes(model), _weight_bytes(int8)),
-            ("test accuracy", _accuracy(model, test), _accuracy(int8, test))]
+    rows = {"weights (bytes)": (_weight_bytes(model), _weight_bytes(int8)),
+            "test accuracy": (accuracy(model, test), accuracy(int8, test))}
     with rb.no_grad():
-        rows.append((f"latency, batch {len(x)} (ms, Rosenblatt)", _latency(model, x),
-                     _latency(int8, x)))
-    made = {"by": "rosenblatt quantize", "mode": args.mode, "from": str(path)}
+        rows[f"latency, batch {len(x)} (ms, Rosenblatt)"] = tuple(latencies(
+            [lambda: model(x), lambda: int8(x)], args.repeats))
     if args.onnx:
-        rows += _onnx_rows(model, int8, x, Path(args.onnx), args.mode, made, path, config)
-    print(f"{path}: {dataset}, {args.mode} int8 quantization")
-    print(f"{'':38}{'float':>12}{'int8':>12}{'ratio':>8}")
-    for name, a, b in rows:
-        shown = "{:.2%}" if "accuracy" in name else "{:,}" if "bytes" in name else "{:,.2f}"
-        fa, fb = shown.format(a), shown.format(b)
-        print(f"{name:38}{fa:>12}{fb:>12}{b / a if a else 0:>8.2f}")
+        rows.update(_onnx_rows(model, int8, x, Path(args.onnx), test, args))
+    print(f"{path}: {dataset}, {args.mode} int8 quantization, {args.threads} thread(s)")
+    print(f"{'':40}{'float':>12}{'int8':>12}{'ratio':>8}")
+    for name, (a, b) in rows.items():
+        fa, fb = _shown(name, a), _shown(name, b)
+        print(f"{name:40}{fa:>12}{fb:>12}{b / a if a else 0:>8.2f}")
+    if args.onnx:
+        _card(Path(args.onnx), path, config, rows, args)
+    if args.markdown:
+        print(markdown_row(config, args.mode, rows))
     return 0
 
 
-def _onnx_rows(model: Any, int8: Any, x: Any, out: Path, mode: str, made: dict,
-               path: Path, config: dict) -> list:
-    """Export the int8 model (QDQ) with its card; time both in onnxruntime."""
+def _shown(name: str, value: float) -> str:
+    return f"{value:.2%}" if "accuracy" in name else f"{value:,}" if "bytes" in name else \
+        f"{value:,.2f}"
+
+
+def markdown_row(config: dict, mode: str, rows: dict) -> str:
+    """The report as the README's table row: model, mode, then float -> int8 weight bytes,
+    test accuracy, latency in Rosenblatt, latency and accuracy in onnxruntime."""
+    spec = config.get("model")
+    name = spec if isinstance(spec, str) else (spec or {}).get("name", "?")
+    cells = [f"{name} ({config.get('dataset')})", mode]
+    by_start = {k.split(" (")[0].split(",")[0] + (" ort" if "onnxruntime" in k else ""): v
+                for k, v in rows.items()}
+    for key in ("weights", "test accuracy", "latency", "latency ort", "test accuracy ort"):
+        if key not in by_start:
+            cells.append("-")
+            continue
+        a, b = by_start[key]
+        if "accuracy" in key:
+            cells.append(f"{a:.2%} -> {b:.2%} ({100 * (b - a):+.2f})")
+        elif key == "weights":
+            cells.append(f"{a / 1e3:,.0f} kB -> {b / 1e3:,.0f} kB ({b / a:.2f}x)")
+        else:
+            cells.append(f"{a:,.1f} -> {b:,.1f} ({b / a:.2f}x)")
+    return "| " + " | ".join(cells) + " |"
+
+
+def _session(data: bytes, threads: int) -> Any:
     import onnxruntime
 
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    return onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+
+def _onnx_rows(model: Any, int8: Any, x: Any, out: Path, test: Any,
+               args: argparse.Namespace) -> dict:
+    """Export the int8 model (QDQ) and the float one; time both in onnxruntime and measure
+    the int8 file's own test accuracy there."""
     from rosenblatt.onnx import export
 
-    from .card import write_card
-
-    if mode != "static":
-        raise ValueError("--onnx exports static int8 models (QDQ); use --mode static")
     out.parent.mkdir(parents=True, exist_ok=True)
     axes = {"input": {0: "batch"}, "output": {0: "batch"}}
     export(int8, (x[:2],), str(out), dynamic_axes=axes)
-    write_card(out, path, config, {**made, "format": "onnx qdq"})
     float_file = io.BytesIO()
     export(model, (x[:2],), float_file, dynamic_axes=axes)
-    sessions = [onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-                for data in (float_file.getvalue(), out.read_bytes())]
+    sessions = [_session(data, args.threads) for data in (float_file.getvalue(),
+                                                          out.read_bytes())]
     feed = {"input": x.numpy()}
-    times = [_latency(lambda _, s=s: s.run(None, feed), None) for s in sessions]
-    print(f"wrote {out} ({out.stat().st_size:,} bytes) and {out.with_suffix('.card.json')}")
-    return [("ONNX file (bytes)", len(float_file.getvalue()), out.stat().st_size),
-            (f"latency, batch {len(x)} (ms, onnxruntime)", *times)]
+    times = latencies([lambda s=s: s.run(None, feed) for s in sessions], args.repeats)
+    return {"ONNX file (bytes)": (len(float_file.getvalue()), out.stat().st_size),
+            f"latency, batch {len(x)} (ms, onnxruntime)": tuple(times),
+            "test accuracy (onnxruntime)": tuple(_onnx_accuracy(s, test) for s in sessions)}
+
+
+def _onnx_accuracy(session: Any, test: Any) -> float:
+    """Top-1 accuracy of an onnxruntime session over a loader."""
+    right = sum(int((session.run(None, {"input": xb.numpy()})[0].argmax(1) == yb.numpy())
+                    .sum()) for xb, yb in test)
+    return right / len(test.dataset)
+
+
+def _card(out: Path, path: Path, config: dict, rows: dict, args: argparse.Namespace) -> None:
+    """The ONNX file's card: its accuracy in onnxruntime and the whole float/int8 report."""
+    from .card import write_card
+
+    accuracy = rows["test accuracy (onnxruntime)"][1]
+    made = {"by": "rosenblatt quantize", "mode": args.mode, "format": "onnx qdq",
+            "calibration_batches": args.calibration_batches, "threads": args.threads,
+            "report_float_int8": {k: list(v) for k, v in rows.items()}}
+    card = write_card(out, path, config, made, test_accuracy=accuracy)
+    print(f"wrote {out} ({out.stat().st_size:,} bytes) and {card}")

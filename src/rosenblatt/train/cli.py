@@ -512,6 +512,10 @@ def _train(args: argparse.Namespace) -> int:
     result = {"dataset": args.dataset, "model": args.model, "test_accuracy": test["acc"],
               "test_loss": test["loss"], "epochs": trainer.epoch, "seconds": round(elapsed, 1)}
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    if "distillation" in config:
+        from .distill import write_distilled_card
+
+        print(f"model card: {write_distilled_card(out, config)}")
     print(f"test accuracy: {test['acc']:.2%} (loss {test['loss']:.4f}, {which}, "
           f"{len(test_set):,} samples) in {elapsed:.1f}s")
     print(f"checkpoints: {out / 'best.safetensors'} (best), {out / 'last.safetensors'} (last)")

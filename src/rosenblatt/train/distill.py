@@ -7,11 +7,13 @@ loss = alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T))
 The T^2 keeps the soft term's gradients on the scale of the hard term's as T grows. The
 teacher runs on the same batch from a forward hook on the student (training mode only), so
 the training loop and the student's checkpoint stay as they are; in evaluation the loss is
-plain cross-entropy.
+plain cross-entropy. `rosenblatt train --teacher` writes a model card beside the student's
+checkpoint (`best.card.json`): its measured accuracy, the teacher's, T and alpha.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import rosenblatt as rb
@@ -54,3 +56,19 @@ class DistillationLoss(nn.Module):
         if pending is None or pending[0] is not output:
             return F.cross_entropy(output, target)
         return distillation_loss(output, pending[1], target, self.temperature, self.alpha)
+
+
+def write_distilled_card(out: Path, config: dict) -> Path:
+    """The card of a distilled run's checkpoint in `out` (best, else last): the student's
+    test accuracy (result.json) and how it was made (teacher, its accuracy, T, alpha)."""
+    from ..ao.card import source_card, write_card
+    from .cli import load_checkpoint
+
+    file = out / "best.safetensors"
+    file = file if file.is_file() else out / "last.safetensors"
+    recipe = config["distillation"]
+    _, teacher_config, teacher = load_checkpoint(recipe["teacher"])
+    made = {"by": "rosenblatt train --teacher (Hinton et al. 2015 distillation)", **recipe,
+            "teacher_architecture": source_card(teacher, teacher_config).get("architecture"),
+            "teacher_test_accuracy": source_card(teacher, teacher_config).get("test_accuracy")}
+    return write_card(file, file, config, made)

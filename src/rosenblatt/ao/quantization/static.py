@@ -213,16 +213,20 @@ def convert(model: Any, inplace: bool = False) -> Any:
              nn.Linear: q.Linear.from_float, nn.Conv2d: q.Conv2d.from_float,
              ConvReLU2d: q.Conv2d.from_float, LinearReLU: q.Linear.from_float}
 
-    def walk(module: Any) -> None:
+    def walk(module: Any, prefix: str) -> None:
         for name, child in list(module._modules.items()):
             make = swaps.get(type(child))
             if make is not None and (type(child) is DeQuantStub or
                                      getattr(child, "activation_post_process", None) is not None):
-                module._modules[name] = make(child)
+                try:
+                    module._modules[name] = make(child)
+                except RuntimeError as e:  # an uncalibrated observer: name the layer
+                    raise RuntimeError(f"{e} (layer '{prefix}{name}', "
+                                       f"{type(child).__name__})") from None
             elif child is not None:
-                walk(child)
+                walk(child, f"{prefix}{name}.")
 
-    walk(model)
+    walk(model, "")
     return model
 
 
