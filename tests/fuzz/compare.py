@@ -10,7 +10,8 @@ by element; Python values from item(), tolist(), format(), `in`.
 Not compared, each for a reason given where it is done: exception messages and types (wording
 differs), grads after a backward that raised in both, tensors PyTorch itself refuses to read,
 programs where PyTorch returned uninitialized memory or hit its own bugs (internal asserts,
-a kernel that views a non-contiguous input), the last digit of a formatted number.
+a kernel that views a non-contiguous input), the last digit of a formatted number, gradients
+that depend on PyTorch's CPU loop (hardtanh/relu6 at NaN).
 """
 
 from __future__ import annotations
@@ -230,6 +231,7 @@ def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Misma
     if any(_unreliable(ref.ns[name]) for name in names):
         return []
     loose = any("float32" in s.code for s in stmts)
+    grads = ref.failed_at is None and not _kernel_quirk(stmts, ref.ns)
     found = []
     # printing and reading values may warn (nan, inf); pytest would make that an error
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -238,9 +240,26 @@ def compare(stmts: list[Stmt], lib: types.ModuleType = rosenblatt) -> list[Misma
             # after a backward that raised, how much gradient was accumulated is unspecified
             # (PyTorch accumulates a leaf's gradient once all its branches ran; others as
             # they arrive): compare values, not grads
-            found += observe(name, ref.ns[name], out.ns.get(name), ref.failed_at is None,
-                             loose)
+            found += observe(name, ref.ns[name], out.ns.get(name), grads, loose)
     return found
+
+
+# hardtanh's (and relu6's) gradient at a NaN input depends on where the element sits in
+# PyTorch's CPU loop: the vectorized part blocks it, the scalar tail (the last size % 8
+# float64 elements) passes it. A quirk of one kernel on one CPU, not a semantic: not compared.
+_NAN_GRAD_QUIRK = re.compile(r"\b(hardtanh|relu6)\(")
+
+
+def _kernel_quirk(stmts: list[Stmt], ns: dict) -> bool:
+    """Whether the program's gradients are no reference: a NaN reached hardtanh/relu6."""
+    if not any(_NAN_GRAD_QUIRK.search(s.code) for s in stmts):
+        return False
+    for value in ns.values():
+        for t in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(t, torch.Tensor) and usable(t) and t.dtype.is_floating_point:
+                if bool(torch.isnan(t.detach()).any()):
+                    return True
+    return False
 
 
 def _same_number(a: str, b: str) -> bool:
