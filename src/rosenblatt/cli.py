@@ -18,7 +18,8 @@ COMMAND_MODULES = (
     "rosenblatt.train.cli",  # train, evaluate, summary
     "rosenblatt.inspect.cli",  # explain
     "rosenblatt.text.cli",  # text train / text generate
-    "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain, serve
+    "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain
+    "rosenblatt.serve.cli",  # serve (the ZIP reader or a trained image classifier)
     "rosenblatt.run",  # run (an unmodified PyTorch program)
     "rosenblatt.distributed.run",  # launch (several processes, over MPI)
     "rosenblatt.doctor.cli",  # doctor

@@ -6,6 +6,7 @@ none - and selenium (pip). Skipped when they are missing, except under CI (CI or
 ROSENBLATT_REQUIRE_BROWSER set), where it fails.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -46,16 +47,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(zip_reader, tmp_path):
+@contextlib.contextmanager
+def _serving(app):
+    """`app` under uvicorn on a free loopback port, in a thread; its base URL."""
     import uvicorn
 
-    from rosenblatt.serve.app import create_app
-
-    app = create_app(zip_reader, token="t", db_path=tmp_path / "q.sqlite")
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -66,6 +64,23 @@ def server(zip_reader, tmp_path):
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(zip_reader, tmp_path):
+    from rosenblatt.serve.app import create_app
+
+    with _serving(create_app(zip_reader, token="t", db_path=tmp_path / "q.sqlite")) as url:
+        yield url
+
+
+@pytest.fixture
+def classifier_server():
+    """`serve --model` on the committed MNIST LeNet-5 (the image-classifier page)."""
+    from rosenblatt.serve.classifier import create_classifier_app, load_image_classifier
+
+    with _serving(create_classifier_app(load_image_classifier("lenet5-mnist"))) as url:
+        yield url
 
 
 @pytest.fixture
@@ -184,3 +199,53 @@ def test_an_uploaded_image_is_shown_and_read_again_by_read(server, browser, tmp_
     assert max(values, key=lambda v: float(v[:-1])) == values[labels[0]]
     assert _read(browser, None) == first
     assert "no_ink" not in browser.find_element(By.ID, "reasons").text
+
+
+def _top_bars(driver):
+    """The classifier page's bars as (label, percent) once a prediction is shown."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    top = driver.find_element(By.ID, "top-class")
+    WebDriverWait(driver, 30).until(lambda d: top.text not in ("", "…"))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#bars .bar")
+    return top.text, [(r.find_element(By.CSS_SELECTOR, ".label").text,
+                       float(r.find_element(By.CSS_SELECTOR, ".p").text.rstrip("%")))
+                      for r in rows]
+
+
+def test_classifier_page_draw_a_digit_and_see_the_top_five(classifier_server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(classifier_server + "/")
+    canvas = browser.find_element(By.ID, "pad")
+    _stroke(browser, canvas, [(-70, -85), (70, -85), (0, 95)])  # a 7
+    browser.find_element(By.ID, "predict").click()
+    top, bars = _top_bars(browser)
+    assert top == "7" and len(bars) == 5 and bars[0][0] == "7"
+    percents = [p for _, p in bars]
+    assert percents == sorted(percents, reverse=True) and sum(percents) <= 100.5
+    assert len({label for label, _ in bars}) == 5
+    assert "lenet5-mnist" in browser.find_element(By.ID, "title").text
+
+
+def test_classifier_page_upload_an_image(classifier_server, browser, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from rosenblatt.apps.digits.synth import mnist_test_half
+
+    images, labels = mnist_test_half("evaluation")
+    for i in (1, 2):  # MNIST style (white on black) as it comes: the card's polarity
+        Image.fromarray(images[i]).save(tmp_path / f"d{i}.png")
+        browser.get(classifier_server + "/")
+        browser.find_element(By.ID, "upload").send_keys(str(tmp_path / f"d{i}.png"))
+        top, bars = _top_bars(browser)
+        assert top == str(labels[i]) and bars[0] == (str(labels[i]), bars[0][1])
+        assert bars[0][1] > 50
+    (tmp_path / "x.png").write_bytes(b"not an image")
+    browser.find_element(By.ID, "upload").send_keys(str(tmp_path / "x.png"))
+    error = browser.find_element(By.ID, "error")
+    WebDriverWait(browser, 30).until(lambda d: error.text != "")
+    assert error.text.startswith("415: not a recognised image")

@@ -210,17 +210,24 @@ def dataset_info(name: str) -> dict:
     """Input shape, classes and class names of a data set (no files read)."""
     if name in ("moons", "xor"):
         return {"input_shape": [2], "num_classes": 2, "classes": ["0", "1"]}
+    # preprocessing: how `rosenblatt serve` makes an image into the input (pixels in [0, 1],
+    # light on dark; "digit": fitted as MNIST's digits, "resize": the whole image resized)
     if name == "digits":
         return {"input_shape": [1, 8, 8], "num_classes": 10,
-                "classes": [str(i) for i in range(10)]}
+                "classes": [str(i) for i in range(10)], "preprocessing": _pixels("resize")}
     if name == "mnist":
         return {"input_shape": [1, 28, 28], "num_classes": 10,
-                "classes": [str(i) for i in range(10)]}
+                "classes": [str(i) for i in range(10)], "preprocessing": _pixels("digit")}
     if name == "fashion-mnist":
         return {"input_shape": [1, 28, 28], "num_classes": 10,
                 "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-                            "Shirt", "Sneaker", "Bag", "Ankle boot"]}
+                            "Shirt", "Sneaker", "Bag", "Ankle boot"],
+                "preprocessing": _pixels("resize")}
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def _pixels(fit: str) -> dict:
+    return {"fit": fit, "polarity": "light-on-dark", "mean": 0.0, "std": 1.0}
 
 
 def _image_root(data_root: str | None, folder: str) -> str | None:

@@ -1,4 +1,4 @@
-"""`rosenblatt zip read|evaluate|make-samples|calibrate|retrain` and `rosenblatt serve`."""
+"""`rosenblatt zip read|evaluate|make-samples|calibrate|retrain`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rosenblatt.cli import DefaultsHelp, add_data_root, use_data_root
-
-# `serve --model`: the ZIP reader's model (the committed cascade, or what `zip retrain` or
-# `zip train-cnn` made), or the committed MNIST LeNet-5
-SERVE_MODELS = ("zip-reader", "lenet5-mnist")
 
 
 def default_db() -> str:
@@ -147,18 +143,6 @@ def _train_cnn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from rosenblatt.serve.app import run
-
-    token = args.token or os.environ.get("ROSENBLATT_REVIEW_TOKEN") or None
-    try:
-        run(host=args.host, port=args.port, token=token, db_path=args.db,
-            window_ms=args.window_ms, workers=args.workers, model=args.model)
-    except KeyboardInterrupt:  # Ctrl+C is how a server is stopped: not an error
-        print("stopped", flush=True)
-    return 0
-
-
 def _with_data_root(func: Any) -> Any:
     """The command `func` with --data-root made the $ROSENBLATT_DATA of its process."""
     def run(args: argparse.Namespace) -> int:
@@ -168,7 +152,7 @@ def _with_data_root(func: Any) -> Any:
 
 
 def register(subparsers: Any) -> None:
-    """Add `zip` (with its subcommands) and `serve`."""
+    """Add `zip` with its subcommands."""
     fmt = {"formatter_class": DefaultsHelp}
     zp = subparsers.add_parser("zip", help="read handwritten ZIP codes",
                                description="Read handwritten ZIP codes and measure the reader. "
@@ -237,24 +221,3 @@ def register(subparsers: Any) -> None:
                    help="MNIST training digits mixed in against forgetting")
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_retrain))
-
-    p = subparsers.add_parser("serve", help="serve the ZIP reader over HTTP (127.0.0.1)", **fmt,
-                              description="Serve the ZIP reader: a web page at / , the API "
-                              "at /v1/..., its OpenAPI schema at /openapi.json and /docs "
-                              "(Swagger UI, whose scripts come from a CDN: blank offline). "
-                              "Prints the URL once it is ready; Ctrl+C stops it.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on")
-    p.add_argument("--model", choices=SERVE_MODELS, default="zip-reader",
-                   help="committed model that reads the digits")
-    p.add_argument("--token", default=None,
-                   help="bearer token for the review endpoints (default: "
-                   "$ROSENBLATT_REVIEW_TOKEN; none: the review endpoints answer 401)")
-    p.add_argument("--db", "--review-db", default=default_db(),
-                   help="review queue: an SQLite file or a postgresql:// URL shared by "
-                   "replicas ($ROSENBLATT_REVIEW_DB)")
-    p.add_argument("--window-ms", type=float, default=3.0,
-                   help="micro-batching window in milliseconds")
-    p.add_argument("--workers", type=int, default=1, help="server processes")
-    add_data_root(p)
-    p.set_defaults(func=_with_data_root(_serve))
