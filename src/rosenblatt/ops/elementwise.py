@@ -555,8 +555,9 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        # a 0-d zero of x's dtype spares NumPy converting a Python 0 on every call
-        out = xp.maximum(x, _zero(x.dtype) if xp is np else 0)
+        # a 0-d zero of x's dtype spares NumPy converting a Python 0 on every call; zero
+        # first, so a tie keeps x: relu(-0.0) is -0.0, as PyTorch's
+        out = xp.maximum(_zero(x.dtype) if xp is np else 0, x)
         ctx.save_for_backward(out)
         return out
 
