@@ -481,6 +481,10 @@ CASES = {
                                                    "y.sum().backward()",
     "expanded_view_of_intermediate_fill_": f"a = T.tensor(-2.5, {F64}); v = (a * 1).expand(2); "
                                            "v.fill_(.5); R = v",
+    "relu_keeps_negative_zero": f"x = T.tensor([-0., 0., -1.], {F64}); R = 1 / x.relu()",
+    "advanced_index_result_is_row_major": f"x = T.ones(2, 3, {F64}); "
+                                          "y = x[:, T.tensor([[0, 0], [1, 2]])]; "
+                                          "R = (y.is_contiguous(), y.view(-1).shape)",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

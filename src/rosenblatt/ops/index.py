@@ -44,6 +44,12 @@ def _convert_key(key: Any, xp: Any) -> tuple[Any, bool]:
     return tuple(out), has_int_array
 
 
+def _advanced(key: Any) -> bool:
+    """Whether an index (as _convert_key returns it) has arrays: NumPy's advanced indexing."""
+    return any(getattr(k, "ndim", None) is not None for k in key) if isinstance(key, tuple) \
+        else getattr(key, "ndim", None) is not None
+
+
 class GetItem(Function):
     view = True
 
@@ -53,6 +59,9 @@ class GetItem(Function):
         out = x[key]
         if not isinstance(out, ctx.xp.ndarray):  # NumPy gives a copied scalar for one element;
             out = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]  # a 0-d view
+        elif not out.flags.c_contiguous and _advanced(key):
+            # NumPy puts x[:, idx]'s indexed dims first in memory; PyTorch's copy is row-major
+            out = ctx.xp.ascontiguousarray(out)
         return out
 
     @staticmethod
@@ -141,7 +150,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         value = constant(value, x)
     elif value._data.dtype != x._data.dtype:
         value = cast(value, x.dtype)
-    if not any(getattr(k, "ndim", None) is not None for k in converted):
+    if not _advanced(converted):
         # basic indexing writes one view: PyTorch refuses it if its elements share memory
         # (advanced indexing is index_put_, which PyTorch lets into an expanded tensor)
         region = x._data[converted if Ellipsis in converted else converted + (Ellipsis,)]
