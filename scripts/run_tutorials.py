@@ -56,6 +56,8 @@ FAST_VAR = "ROSENBLATT_TUTORIAL_FAST"
 class TutorialError(RuntimeError):
     """A tutorial's code cell raised: names the tutorial, the cell and its first line."""
 
+    cells: list = []  # the cells that ran before it (CellResult), with their outputs
+
 
 @dataclass
 class CellResult:
@@ -165,10 +167,12 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
                         _exec_cell(cell.source, namespace, f"<{path.name} cell {index}>")
                 except Exception as exc:
                     first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-                    raise TutorialError(
+                    error = TutorialError(
                         f"{path.name}: code cell {index} ({first!r}) raised "
                         f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-                        f"--- output so far ---\n{buffer.getvalue()[-2000:]}") from exc
+                        f"--- output so far ---\n{buffer.getvalue()[-2000:]}")
+                    error.cells = results  # the cells that ran, with their outputs
+                    raise error from exc
                 result.seconds = time.perf_counter() - t0
                 result.cpu_seconds = time.process_time() - cpu0
                 result.output = buffer.getvalue()
