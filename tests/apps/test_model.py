@@ -116,6 +116,47 @@ def test_the_fallback_mlp_learns_and_round_trips_through_safetensors(tmp_path):
     assert again.module.config["hidden"] == [32, 16] and again.passes is None
 
 
+def test_without_a_committed_model_the_fallback_mlp_is_trained_once_and_cached(tmp_path,
+                                                                                monkeypatch):
+    from rosenblatt.apps.digits import model as model_module
+    from rosenblatt.apps.digits.reader import calibration_path
+
+    monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
+    monkeypatch.setattr(model_module, "training_digits", lambda: _bars(600, 0))
+    said = []
+    first = model_module.load_classifier(prefer_committed=False, log=said.append)
+    path = tmp_path / "zip" / "zip-mlp.safetensors"
+    assert first.path == path and path.exists() and path.with_suffix(".card.json").exists()
+    assert "training the fallback MLP" in said[0] and len(said) == 1 + 12  # a line an epoch
+    xt, yt = _bars(200, 1)
+    assert (first(xt).argmax(axis=1) == yt).mean() > 0.9
+    again = model_module.load_classifier(prefer_committed=False, train_if_missing=False)
+    np.testing.assert_array_equal(again(xt), first(xt))
+    assert again.name == "zip-mlp" and again.module.config["hidden"] == [384, 128]
+    assert calibration_path(again) == tmp_path / "zip" / "zip-mlp.zip.json"
+
+
+def test_the_small_reader_without_committed_weights_trains_a_small_mlp_once(tmp_path,
+                                                                            monkeypatch):
+    from rosenblatt.apps.digits import model as model_module
+    from rosenblatt.apps.digits.reader import small_reader
+
+    for name in ("committed_field_classifier", "committed_classifier"):
+        monkeypatch.setattr(model_module, name, lambda: None)
+    monkeypatch.setattr(model_module, "training_digits", lambda **kw: _bars(600, 0))
+    reader = small_reader(tmp_path, fields=60)
+    assert reader.classifier.name == "zip-mlp-small"
+    assert (tmp_path / "small-mlp.safetensors").exists() and reader.temperature > 0
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(model_module, "train_mlp", no_training)
+    again = small_reader(tmp_path, fields=60)
+    assert again.classifier.name == "zip-mlp-small"
+    assert again.calibration == reader.calibration
+
+
 def test_an_old_numpy_model_in_the_cache_is_a_clear_error(tmp_path, monkeypatch):
     from rosenblatt.apps.digits import model as model_module
 
