@@ -83,6 +83,10 @@ def test_predictions_are_the_models_own(client, lenet):
     got = _probs(client.post("/v1/predict?k=10", content=data,
                              headers={"content-type": "image/png"}).json())
     np.testing.assert_allclose(got, want, atol=1e-6)
+    blank = client.post("/v1/predict?k=10", content=png(np.full((40, 40), 255)),
+                        headers={"content-type": "image/png"})  # no ink: the blank input
+    want = _softmax(lenet.logits(np.zeros((1, 1, 28, 28), np.float32))[0])
+    np.testing.assert_allclose(_probs(blank.json()), want, atol=1e-6)
     x = np.random.default_rng(0).random((1, 28, 28), dtype=np.float32)
     got = _probs(client.post("/v1/predict?k=10", json={"input": x.tolist()}).json())
     np.testing.assert_allclose(got, _softmax(lenet.logits(x[None])[0]), atol=1e-6)

@@ -68,7 +68,8 @@ class ImageClassifier:
 
         c, h, w = self.input_shape
         if self.preprocessing["fit"] == "digit" and (c, h, w) == (1, 28, 28):
-            x = preprocess_digit(image).inputs[0]
+            seg = preprocess_digit(image)  # no ink: the blank input
+            x = seg.inputs[0] if len(seg.inputs) else np.zeros((1, h, w), np.float32)
         else:
             gray = to_gray(image)
             border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
