@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "rosenblatt.train.cli",  # train, evaluate, summary
     "rosenblatt.inspect.cli",  # explain
     "rosenblatt.text.cli",  # text train / text generate
+    "rosenblatt.generate.cli",  # generate train / sample / evaluate (AE, VAE, DCGAN, DDPM)
     "rosenblatt.apps.digits.cli",  # zip read / evaluate / make-samples / retrain
     "rosenblatt.serve.cli",  # serve (the ZIP reader or a trained image classifier)
     "rosenblatt.run",  # run (an unmodified PyTorch program)

@@ -46,6 +46,11 @@ class Trainer:
     patience: stop after this many epochs without improvement (None: never stop early).
     config: JSON-able metadata stored in every checkpoint (e.g. how to rebuild the model).
     tensorboard: a folder for TensorBoard event files (`TensorBoardLogger`), None for none.
+    train_step: replaces the default step (zero_grad, forward, loss, backward, optimizer step)
+        with `train_step(trainer, inputs, target)`, which updates the model itself (e.g. a
+        GAN's two optimizers) and returns the loss as a float, or a dict of floats whose
+        'loss' is shown; the other keys' epoch means go into the history as `train_<key>`.
+        It must check its losses for nan/inf itself (`NonFiniteLossError`).
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class Trainer:
         verbose: bool = True,
         config: dict | None = None,
         tensorboard: str | os.PathLike | None = None,
+        train_step: Callable[[Any, Any, Any], Any] | None = None,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
@@ -85,6 +91,7 @@ class Trainer:
         self.verbose = verbose
         self.config = dict(config or {})
         self.tensorboard = tensorboard
+        self.train_step = train_step
         self.history: list[dict] = []
         self.epoch = 0  # epochs completed
         self.global_step = 0
@@ -145,6 +152,7 @@ class Trainer:
         train = self._train_one_epoch(train_loader, epoch, epochs)
         record: dict[str, Any] = {"epoch": epoch, "train_loss": train["loss"],
                                   "train_acc": train["acc"]}
+        record.update({f"train_{key}": mean.mean for key, mean in train["extra"].items()})
         if val_loader is not None:
             val = self.evaluate(val_loader)
             record.update(val_loss=val["loss"], val_acc=val["acc"])
@@ -163,32 +171,27 @@ class Trainer:
     def _train_one_epoch(self, loader: Iterable, epoch: int, epochs: int) -> dict:
         self.model.train()
         loss_avg, acc_avg = RunningMean(), RunningMean()
+        extra: dict[str, RunningMean] = {}
         total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
         bar = ProgressBar(total, f"epoch {epoch}/{epochs}", enabled=self.progress)
         start = time.perf_counter()
         try:
             for batch_index, batch in enumerate(loader, 1):
                 inputs, target = self._to_device(batch)
-                self.optimizer.zero_grad()
-                output = self.model(inputs)
-                loss = self.loss_fn(output, target)
-                value = float(loss.item())
-                if not math.isfinite(value):
-                    raise NonFiniteLossError(
-                        f"loss became {value} at step {self.global_step + 1} (epoch {epoch}, "
-                        f"batch {batch_index}); stopped before applying it. Try a lower "
-                        f"learning rate or check the inputs for nan/inf."
-                    )
-                loss.backward()
-                if self.grad_clip is not None:
-                    rb.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-                self.optimizer.step()
+                n = _batch_size(target)
+                if self.train_step is None:
+                    value, output = self._default_step(inputs, target, epoch, batch_index)
+                else:
+                    logs = self.train_step(self, inputs, target)
+                    logs = dict(logs) if isinstance(logs, dict) else {"loss": logs}
+                    value, output = float(logs.pop("loss")), None
+                    for key, v in logs.items():
+                        extra.setdefault(key, RunningMean()).update(float(v), n)
                 if self.scheduler is not None and self.scheduler_interval == "step":
                     self.scheduler.step()
                 self.global_step += 1
-                n = _batch_size(target)
                 loss_avg.update(value, n)
-                acc = self._accuracy(output, target)
+                acc = self._accuracy(output, target) if output is not None else None
                 if acc is not None:
                     acc_avg.update(acc, n)
                 bar.update(n, loss=loss_avg.mean, acc=acc_avg.mean if acc_avg.count else None)
@@ -197,7 +200,27 @@ class Trainer:
         finally:
             bar.close(loss=loss_avg.mean, acc=acc_avg.mean if acc_avg.count else None)
         return {"loss": loss_avg.mean, "acc": acc_avg.mean if acc_avg.count else None,
-                "samples": loss_avg.count, "seconds": time.perf_counter() - start}
+                "samples": loss_avg.count, "seconds": time.perf_counter() - start,
+                "extra": extra}
+
+    def _default_step(self, inputs: Any, target: Any, epoch: int,
+                      batch_index: int) -> tuple[float, Any]:
+        """One optimizer step on loss_fn(model(inputs), target); (loss value, output)."""
+        self.optimizer.zero_grad()
+        output = self.model(inputs)
+        loss = self.loss_fn(output, target)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"loss became {value} at step {self.global_step + 1} (epoch {epoch}, "
+                f"batch {batch_index}); stopped before applying it. Try a lower "
+                f"learning rate or check the inputs for nan/inf."
+            )
+        loss.backward()
+        if self.grad_clip is not None:
+            rb.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        return value, output
 
     def evaluate(self, loader: Iterable) -> dict:
         """Mean loss and accuracy over `loader` in eval mode without gradients."""

@@ -1,0 +1,189 @@
+"""`rosenblatt generate train | sample | evaluate`: generative models on MNIST-like images."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..cli import DefaultsHelp, add_data_root, use_data_root
+from ..text.cli import _positive_float, _positive_int  # the same argument checks
+from ..utils.threads import limit_blas_threads
+
+
+def register(subparsers: Any) -> None:
+    """Add `generate` with its train, sample and evaluate subcommands."""
+    from .train import DATASETS, MODELS
+
+    g = subparsers.add_parser("generate", help="generative models: autoencoder, VAE, DCGAN, "
+                              "diffusion", description="Train, sample and measure generative "
+                              "models of 28x28 images.")
+    sub = g.add_subparsers(dest="generate_command", metavar="ACTION")
+    sub.required = True
+    fmt = {"formatter_class": DefaultsHelp}
+
+    t = sub.add_parser("train", help="train a generative model", **fmt,
+                       description="Train with the Trainer (progress bar, checkpoints, resume, "
+                       "history, curves.png) and write samples.png to --out.")
+    t.add_argument("--model", choices=MODELS, required=True, help="which model")
+    t.add_argument("--dataset", choices=sorted(DATASETS), default="mnist", help="training data")
+    add_data_root(t)
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=_positive_float, default=None,
+                        help="time budget: stop before an epoch would pass it")
+    budget.add_argument("--epochs", type=_positive_int, default=None,
+                        help="epochs to train (default: 1000, or until --minutes)")
+    t.add_argument("--out", default=None, help="run folder (default runs/generate-MODEL)")
+    t.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="Adam learning rate (ae/vae 1e-3, dcgan 2e-4, ddpm 1e-3)")
+    t.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="images per step (ae/vae 128, dcgan 64, ddpm 32)")
+    t.add_argument("--epoch-size", type=_positive_int, default=None,
+                   help="images per epoch (ae/vae 20000, dcgan/ddpm 3200)")
+    t.add_argument("--limit", type=_positive_int, default=None,
+                   help="use only the first N training images")
+    t.add_argument("--kind", choices=("dense", "conv"), default=None,
+                   help="ae/vae: dense or convolutional (ae: conv, vae: dense)")
+    t.add_argument("--latent", type=_positive_int, default=None,
+                   help="latent size (ae 16, vae 2, dcgan 100)")
+    t.add_argument("--noise", type=float, default=None,
+                   help="ae: denoising, std of the Gaussian noise added to the input")
+    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
+                   help="vae: decoder likelihood (default bernoulli)")
+    t.add_argument("--beta", type=float, default=None, help="vae: weight of the KL term (1)")
+    t.add_argument("--binarize", action="store_const", const=True, default=None,
+                   help="vae: train on dynamically binarized images")
+    t.add_argument("--width", type=_positive_int, default=None, help="dcgan: base width (32)")
+    t.add_argument("--channels", default=None,
+                   help="ddpm: U-Net channels per level (default 16,32,32)")
+    t.add_argument("--schedule", choices=("linear", "cosine"), default=None,
+                   help="ddpm: noise schedule (default linear)")
+    t.add_argument("--ema", type=float, default=0.995, help="ddpm: weight-average decay")
+    t.add_argument("--grid-every", type=int, default=None,
+                   help="epochs between sample grids (ddpm 5, others 1; 0: only at the end)")
+    t.add_argument("--grid-steps", type=_positive_int, default=20,
+                   help="ddpm: DDIM steps for the grids drawn during training")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="draw a grid of samples from a checkpoint", **fmt,
+                       description="Write --n samples as one PNG grid; for AE/VAE also "
+                       "interpolations and a 2-D latent scatter of the test set.")
+    s.add_argument("checkpoint", metavar="CKPT", help="a checkpoint of `generate train`")
+    s.add_argument("--n", type=_positive_int, default=64, help="how many images")
+    s.add_argument("--out", default="grid.png", help="PNG to write")
+    s.add_argument("--steps", type=_positive_int, default=None,
+                   help="ddpm: DDIM steps (default: all T ancestral steps)")
+    s.add_argument("--interpolate", action="store_true",
+                   help="ae/vae: rows of 10 decoded points between two test images' codes")
+    s.add_argument("--scatter", default=None, metavar="PNG",
+                   help="ae/vae: also write the test set's codes coloured by class")
+    s.add_argument("--seed", type=int, default=0, help="random seed")
+    s.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    add_data_root(s)
+    s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set", **fmt,
+                       description="AE/VAE: reconstruction error and (VAE) negative ELBO on "
+                       "the test set; VAE/DCGAN/DDPM: Frechet distance on LeNet-5 features "
+                       "(not Inception FID), share of samples read with p >= 0.9 and the class "
+                       "histogram, with the real images' own values as the floor.")
+    e.add_argument("checkpoint", metavar="CKPT", help="a checkpoint of `generate train`")
+    e.add_argument("--n", type=_positive_int, default=1000, help="samples to generate")
+    e.add_argument("--steps", type=_positive_int, default=50, help="ddpm: DDIM steps")
+    e.add_argument("--out", default=None, help="also write the numbers to this JSON file")
+    e.add_argument("--seed", type=int, default=0, help="random seed")
+    e.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    add_data_root(e)
+    e.set_defaults(func=cmd_evaluate)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    """The model options given on the command line (the model's defaults for the rest)."""
+    names = {"ae": {"kind": "kind", "latent": "latent_dim", "noise": "noise"},
+             "vae": {"kind": "kind", "latent": "latent_dim", "likelihood": "likelihood",
+                     "beta": "beta", "binarize": "binarize"},
+             "dcgan": {"latent": "latent_dim", "width": "width"},
+             "ddpm": {"channels": "channels", "schedule": "schedule"}}[args.model]
+    given = {arg: getattr(args, arg) for arg in ("kind", "latent", "noise", "likelihood",
+                                                 "beta", "binarize", "width", "channels",
+                                                 "schedule")
+             if getattr(args, arg) is not None}
+    unused = sorted(set(given) - set(names))
+    if unused:
+        raise ValueError(f"--{unused[0]} does not apply to --model {args.model}")
+    options = {names[arg]: value for arg, value in given.items()}
+    if "channels" in options:
+        options["channels"] = tuple(int(c) for c in options["channels"].split(","))
+        if len(options["channels"]) != 3:
+            raise ValueError("--channels needs three numbers, e.g. 32,64,64")
+    return options
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train; the run folder gets checkpoints, history, curves.png and samples.png."""
+    limit_blas_threads(args.threads)
+    use_data_root(args)
+    from .train import train
+
+    out = Path(args.out or f"runs/generate-{args.model}")
+    options = _options(args)
+    if args.resume and options:
+        raise ValueError("--resume keeps the checkpoint's model options; drop the model flags")
+    trainer = train(args.model, args.dataset, out, epochs=args.epochs, minutes=args.minutes,
+                    options=options or None, lr=args.lr, batch_size=args.batch_size,
+                    epoch_size=args.epoch_size, grid_every=args.grid_every,
+                    grid_steps=args.grid_steps, ema=args.ema, resume=args.resume,
+                    seed=args.seed, progress=not args.no_progress, limit=args.limit)
+    seconds = sum(r["seconds"] for r in trainer.history)
+    print(f"{trainer.epoch} epochs, {trainer.global_step} steps, {seconds / 60:.1f} min of "
+          f"training in total; checkpoints, history and samples.png in {out}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Write a grid of samples (or interpolations) and, if asked, the latent scatter."""
+    limit_blas_threads(args.threads)
+    use_data_root(args)
+    import rosenblatt as rb
+
+    from .train import load_model, sample_images, save_grid
+
+    model, config = load_model(args.checkpoint)
+    latent = config["model"] in ("ae", "vae")
+    if (args.interpolate or args.scatter) and not latent:
+        raise ValueError("--interpolate and --scatter need an ae or vae checkpoint")
+    if args.steps is not None and config["model"] != "ddpm":
+        raise ValueError("--steps applies to ddpm checkpoints only")
+    rb.manual_seed(args.seed)
+    if args.interpolate:
+        from .visual import interpolations
+
+        images, nrow = interpolations(model, config["dataset"], rows=max(1, args.n // 10),
+                                      seed=args.seed), 10
+    else:
+        images, nrow = sample_images(model, args.n, args.steps, args.seed), 8
+    print(f"wrote {save_grid(images, args.out, nrow=nrow)}")
+    if args.scatter:
+        from .visual import latent_scatter
+
+        print(f"wrote {latent_scatter(model, config['dataset'], args.scatter)}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print (and optionally save) the checkpoint's measured quality on the test set."""
+    limit_blas_threads(args.threads)
+    use_data_root(args)
+    from .evaluate import evaluate
+
+    results = evaluate(args.checkpoint, n=args.n, steps=args.steps, seed=args.seed)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
