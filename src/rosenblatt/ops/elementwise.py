@@ -10,7 +10,7 @@ from .. import dtypes
 from .._backend import array_module, ndarray, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import unbroadcast
+from ._util import iterator_layout, unbroadcast
 
 
 def constant(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
@@ -123,7 +123,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return a + b
+        return iterator_layout(a + b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -138,7 +138,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return a - b
+        return iterator_layout(a - b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,7 +156,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
         ctx.shapes = a.shape, b.shape
-        return a * b
+        return iterator_layout(a * b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,7 +177,7 @@ class Div(Function):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         ctx.shapes = a.shape, b.shape
         with quiet():
-            return a / b
+            return iterator_layout(a / b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -633,7 +633,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.xp.maximum(a, b)
+        return iterator_layout(ctx.xp.maximum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -647,7 +647,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.xp.minimum(a, b)
+        return iterator_layout(ctx.xp.minimum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -894,7 +894,7 @@ def _no_grad_result(array: Any) -> Tensor:
 # ------------------------------------------------------------------ comparisons
 def _compare(op: str, a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
-    return _no_grad_result(getattr(a._data, op)(b._data))
+    return _no_grad_result(iterator_layout(getattr(a._data, op)(b._data), a._data, b._data))
 
 
 def eq(a: Any, b: Any) -> Tensor:
