@@ -485,6 +485,12 @@ CASES = {
     "advanced_index_result_is_row_major": f"x = T.ones(2, 3, {F64}); "
                                           "y = x[:, T.tensor([[0, 0], [1, 2]])]; "
                                           "R = (y.is_contiguous(), y.view(-1).shape)",
+    "layout_follows_first_operand": "a = T.ones(4, 3).t(); b = T.ones(3, 4); "
+                                    "R = ((a + b).stride(), (a * b).stride(), (a > b).stride(), "
+                                    "T.minimum(a, b).stride(), (b - a).stride())",
+    "layout_of_permuted_and_strided": "a = T.ones(4, 3, 2).permute(2, 1, 0); "
+                                      "b = T.ones(2, 3, 8)[..., ::2]; "
+                                      "R = ((a + b).stride(), (b / a).stride())",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

@@ -81,3 +81,74 @@ def _as_zero_dim(result: Any) -> Any:
 def shape_str(shape: Sequence[int]) -> str:
     """'32x784' for a shape (PyTorch's style in matmul errors)."""
     return "x".join(str(n) for n in shape) if len(shape) else "scalar"
+
+
+def iterator_layout(out: Any, *arrays: Any) -> Any:
+    """`out`, an elementwise result of `arrays`, in the memory layout PyTorch's TensorIterator
+    gives a new output (so .view(-1) and .is_contiguous() agree). NumPy's 'K' order agrees
+    but where operands' layouts conflict: a transposed a plus a row-major b is laid out as a
+    in PyTorch (the first operand that orders two dims decides), row-major in NumPy."""
+    if out.ndim < 2 or all(a.flags.c_contiguous for a in arrays):
+        return out  # (both libraries give row-major)
+    order = _iterator_order(out.shape, arrays)  # slowest dim first
+    shape = out.shape
+    expected, strides = out.itemsize, [0] * out.ndim
+    for d in reversed(order):
+        strides[d] = expected
+        expected *= shape[d]
+    if tuple(strides) == out.strides or out.size <= 1:
+        return out
+    laid = array_module(out).empty([shape[d] for d in order], dtype=out.dtype)
+    laid = laid.transpose([order.index(d) for d in range(out.ndim)])
+    laid[...] = out
+    return laid
+
+
+def _dense(a: Any) -> bool:
+    """PyTorch's is_non_overlapping_and_dense: some order of the dims is row-major."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expected = a.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _iterator_order(shape: tuple, arrays: Sequence[Any]) -> list[int]:
+    """The dims of a new output of TensorIterator, slowest first (aten's reorder_dimensions
+    after its fast setup: same-shape dense operands with equal strides give those strides)."""
+    nd = len(shape)
+    if all(a.shape == shape for a in arrays) and all(map(_dense, arrays)) and all(
+            a.strides == arrays[0].strides for a in arrays):
+        return sorted(range(nd), key=lambda d: -arrays[0].strides[d])
+    strides = []
+    for a in arrays:
+        lead = nd - a.ndim
+        strides.append((0,) * lead + tuple(
+            0 if n == 1 and shape[lead + i] != 1 else s
+            for i, (n, s) in enumerate(zip(a.shape, a.strides))))
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:  # broadcast in this operand: the next one decides
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd))[::-1]  # fastest first, as aten counts
+    for i in range(1, nd):  # aten's insertion sort, which stops at an ambiguous pair
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm[::-1]
