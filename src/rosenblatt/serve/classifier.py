@@ -21,16 +21,7 @@ from fastapi.responses import FileResponse
 from rosenblatt._backend import np
 from rosenblatt.apps.digits.images import MAX_BYTES, BadInputError, decode_image
 
-from .common import (
-    IMAGE_BODY,
-    STATIC,
-    Metrics,
-    MicroBatcher,
-    build_app,
-    image_bytes,
-    json_body,
-    png_base64,
-)
+from . import common
 
 BACKENDS = ("rosenblatt", "onnxruntime")
 # what an older checkpoint without a `preprocessing` entry gets: the whole image resized,
@@ -175,8 +166,8 @@ class ClassifierService:
 
     def __init__(self, classifier: ImageClassifier, window_ms: float, max_bytes: int) -> None:
         self.classifier, self.max_bytes = classifier, max_bytes
-        self.metrics = Metrics()
-        self.batcher = MicroBatcher(lambda xs: list(classifier.logits(np.stack(xs))),
+        self.metrics = common.Metrics()
+        self.batcher = common.MicroBatcher(lambda xs: list(classifier.logits(np.stack(xs))),
                                     self.metrics, window_ms)
 
     def load(self) -> None:
@@ -194,10 +185,10 @@ class ClassifierService:
 
 async def model_input(request: Request, svc: ClassifierService) -> tuple[Any, float]:
     """The request's network input (C, H, W) and when decoding ended: an image (see
-    `image_bytes`), or JSON {"input": nested lists} of exactly the model's input shape."""
+    `common.image_bytes`), or JSON {"input": nested lists} of exactly the model's input shape."""
     clf = svc.classifier
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-        body = await json_body(request)
+        body = await common.json_body(request)
         if isinstance(body, dict) and "input" in body:
             try:
                 x = np.asarray(body["input"], np.float32)
@@ -209,7 +200,7 @@ async def model_input(request: Request, svc: ClassifierService) -> tuple[Any, fl
             if not np.isfinite(x).all():
                 raise BadInputError(422, "the input holds NaN or infinite values")
             return x, time.perf_counter()
-    data = await image_bytes(request, svc.max_bytes)
+    data = await common.image_bytes(request, svc.max_bytes)
 
     def prepare() -> tuple[Any, float]:  # one thread hop for decode + pre-processing
         image = decode_image(data, svc.max_bytes)
@@ -231,11 +222,12 @@ def top_k(logits: Any, classes: list[str], k: int) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ prediction
 predicting = APIRouter(tags=["prediction"])
-PREDICT_BODY = {**IMAGE_BODY, "content": {**IMAGE_BODY["content"], "application/json": {
-    "schema": {"type": "object", "properties": {
-        "image": {"type": "string", "format": "byte", "description": "the encoded image, base64"},
-        "input": {"type": "array", "items": {},
-                  "description": "the network's input itself, (C, H, W) numbers"}}}}}}
+_JSON_BODY = {"schema": {"type": "object", "properties": {
+    "image": {"type": "string", "format": "byte", "description": "the encoded image, base64"},
+    "input": {"type": "array", "items": {},
+              "description": "the network's input itself, (C, H, W) numbers"}}}}
+PREDICT_BODY = {**common.IMAGE_BODY,
+                "content": {**common.IMAGE_BODY["content"], "application/json": _JSON_BODY}}
 
 
 @predicting.post("/v1/predict", openapi_extra={"requestBody": PREDICT_BODY},
@@ -255,7 +247,7 @@ async def predict(request: Request, k: int = 5) -> dict[str, Any]:
                  for key in ("mean", "std"))
     return {"predictions": top_k(logits, clf.classes, k),
             "model": {"name": clf.name, "backend": clf.backend},
-            "input_png": png_base64(x[0] * std + mean),
+            "input_png": common.png_base64(x[0] * std + mean),
             "timings_ms": {"decode": round(1000 * (t1 - t0), 3),
                            "network": round(1000 * (t2 - t1), 3),
                            "total": round(1000 * (t2 - t0), 3)}}
@@ -267,7 +259,7 @@ pages = APIRouter(include_in_schema=False)
 @pages.get("/")
 async def index() -> Any:
     """The page: draw or upload an image, see the top-5 classes as bars."""
-    return FileResponse(STATIC / "predict.html")
+    return FileResponse(common.STATIC / "predict.html")
 
 
 def create_classifier_app(classifier: ImageClassifier, window_ms: float = 3.0,
@@ -276,8 +268,9 @@ def create_classifier_app(classifier: ImageClassifier, window_ms: float = 3.0,
     service = ClassifierService(classifier, window_ms, max_bytes)
     classes = ", ".join(classifier.classes[:10]) + (", ..." if len(classifier.classes) > 10
                                                     else "")
-    return build_app(service, [predicting, pages], title=f"Rosenblatt: {classifier.name}",
-                     description=f"Classifies {'x'.join(map(str, classifier.input_shape))} "
-                                 f"images into {len(classifier.classes)} classes ({classes}); "
-                                 f"backend {classifier.backend}.")
+    shape = "x".join(map(str, classifier.input_shape))
+    return common.build_app(service, [predicting, pages], title=f"Rosenblatt: {classifier.name}",
+                            description=f"Classifies {shape} images into "
+                                        f"{len(classifier.classes)} classes ({classes}); "
+                                        f"backend {classifier.backend}.")
 
