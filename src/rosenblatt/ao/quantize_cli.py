@@ -113,7 +113,6 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
     from ..train.cli import load_checkpoint, load_split, rebuild_model
     from .prune_cli import accuracy
-    from .quantization import quantize_dynamic
 
     if args.onnx and args.mode != "static":
         raise ValueError("--onnx exports static int8 models (QDQ); use --mode static")
@@ -125,19 +124,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     dataset, root = config["dataset"], args.data_root or config.get("data_root")
     test = DataLoader(load_split(dataset, False, root, False, config.get("seed", 0)),
                       batch_size=args.batch_size)
-    if args.mode == "dynamic":
-        int8 = quantize_dynamic(model)
-    else:
-        train = DataLoader(load_split(dataset, True, root, False, config.get("seed", 0)),
-                           batch_size=64, shuffle=True,
-                           generator=rb.Generator().manual_seed(0))
-        batches = [x for _, (x, _) in zip(range(args.calibration_batches), train)]
-        try:
-            int8 = quantize_static(model, batches)
-        except (RuntimeError, NotImplementedError) as e:
-            raise ValueError(f"static quantization of this model failed ({e}); eager-mode "
-                             "static quantization needs layers in Sequentials (no residual "
-                             "additions): try --mode dynamic") from None
+    int8 = _int8(model, args, config, root)
     x = next(iter(test))[0]
     rows = {"weights (bytes)": (_weight_bytes(model), _weight_bytes(int8)),
             "test accuracy": (accuracy(model, test), accuracy(int8, test))}
@@ -156,6 +143,27 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     if args.markdown:
         print(markdown_row(config, args.mode, rows))
     return 0
+
+
+def _int8(model: Any, args: argparse.Namespace, config: dict, root: str | None) -> Any:
+    """The int8 model: dynamic, or static calibrated on training batches of 64."""
+    import rosenblatt as rb
+    from rosenblatt.utils.data import DataLoader
+
+    from ..train.cli import load_split
+    from .quantization import quantize_dynamic
+
+    if args.mode == "dynamic":
+        return quantize_dynamic(model)
+    train = DataLoader(load_split(config["dataset"], True, root, False, config.get("seed", 0)),
+                       batch_size=64, shuffle=True, generator=rb.Generator().manual_seed(0))
+    batches = [x for _, (x, _) in zip(range(args.calibration_batches), train)]
+    try:
+        return quantize_static(model, batches)
+    except (RuntimeError, NotImplementedError) as e:
+        raise ValueError(f"static quantization of this model failed ({e}); eager-mode "
+                         "static quantization needs layers in Sequentials (no residual "
+                         "additions): try --mode dynamic") from None
 
 
 def _shown(name: str, value: float) -> str:
