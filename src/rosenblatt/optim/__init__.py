@@ -3,8 +3,9 @@
 from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
-from .adam import Adam, AdamW
+from .adam import Adam
 from .adamax import Adamax
+from .adamw import AdamW
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer

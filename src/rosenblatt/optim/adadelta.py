@@ -6,18 +6,13 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    ParamsT,
-    _check_nonnegative,
-    _next_step,
-    _state_tensor,
-    _step_tensor,
-)
+from .optimizer import Optimizer, ParamsT, _column, _updates
 
 
 class Adadelta(Optimizer):
     """Adadelta, PyTorch's update rule (with a learning rate and weight decay)."""
+
+    _checked = ("lr", "rho", "eps", "weight_decay")
 
     def __init__(
         self,
@@ -32,40 +27,52 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_nonnegative(lr=lr)
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        _check_nonnegative(eps=eps, weight_decay=weight_decay)
         defaults = dict(
             lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
             capturable=capturable, foreach=foreach, differentiable=differentiable,
         )
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = array_module(param._data)
-        state["step"] = _step_tensor()
-        state["square_avg"] = _state_tensor(xp.zeros_like(param._data))
-        state["acc_delta"] = _state_tensor(xp.zeros_like(param._data))
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return dict.fromkeys(("step", "square_avg", "acc_delta"), 0.0)
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One Adadelta step (Zeiler, 2012, Algorithm 1, scaled by γ):
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        adadelta(
+            params, [p.grad for p in params], _column(states, "square_avg"),
+            _column(states, "acc_delta"), _column(states, "step"), lr=group["lr"],
+            rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )
 
-            g ← -g if maximize;   g ← g + λθ
-            v ← ρ v + (1 − ρ) g²
-            Δ ← √(u + ε) / √(v + ε) · g
-            u ← ρ u + (1 − ρ) Δ²
-            θ ← θ − γ Δ
-        """
-        xp = array_module(param)
-        lr, rho, eps = float(group["lr"]), group["rho"], group["eps"]
-        weight_decay = group["weight_decay"]
-        _next_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+
+def adadelta(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    acc_deltas: list[Tensor],
+    state_steps: list[Tensor],
+    *,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """Adadelta on each parameter in place, PyTorch's `torch.optim.adadelta.adadelta` (Zeiler,
+    2012, Algorithm 1, scaled by γ):
+
+        g ← -g if maximize;   g ← g + λθ
+        v ← ρ v + (1 − ρ) g²
+        Δ ← √(u + ε) / √(v + ε) · g
+        u ← ρ u + (1 − ρ) Δ²
+        θ ← θ − γ Δ
+    """
+    lr = float(lr)
+    for i, array, grad, _ in _updates(params, grads, state_steps, maximize, weight_decay):
+        xp = array_module(array)
+        square_avg, acc_delta = square_avgs[i]._data, acc_deltas[i]._data
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = xp.sqrt(acc_delta + eps)
@@ -73,4 +80,4 @@ class Adadelta(Optimizer):
         delta *= grad
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
-        param += -lr * delta
+        array += -lr * delta

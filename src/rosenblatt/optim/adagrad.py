@@ -6,18 +6,13 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    ParamsT,
-    _check_nonnegative,
-    _next_step,
-    _state_tensor,
-    _step_tensor,
-)
+from .optimizer import Optimizer, ParamsT, _column, _updates
 
 
 class Adagrad(Optimizer):
     """Adagrad, PyTorch's update rule (with learning-rate decay and weight decay)."""
+
+    _checked = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(
         self,
@@ -33,10 +28,6 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        _check_nonnegative(
-            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value, eps=eps,
-        )
         defaults = dict(
             lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, foreach=foreach,
@@ -46,34 +37,46 @@ class Adagrad(Optimizer):
         # PyTorch makes Adagrad's state up front, so it is in the state dict before any step
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, self.state[p], group)
+                self._state_for(p, group)
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = array_module(param._data)
-        state["step"] = _step_tensor()
-        state["sum"] = _state_tensor(
-            xp.full_like(param._data, group["initial_accumulator_value"])
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"step": 0.0, "sum": group["initial_accumulator_value"]}
+
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        adagrad(
+            params, [p.grad for p in params], _column(states, "sum"), _column(states, "step"),
+            lr=group["lr"], weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
+            eps=group["eps"], maximize=group["maximize"],
         )
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One Adagrad step (Duchi, Hazan & Singer, 2011):
 
-            g ← -g if maximize;   g ← g + λθ
-            γ_t ← γ / (1 + (t − 1) η)      (η: lr_decay)
-            s ← s + g²
-            θ ← θ − γ_t g / (√s + ε)
-        """
-        xp = array_module(param)
-        lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
-        weight_decay = group["weight_decay"]
-        step = _next_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
+def adagrad(
+    params: list[Tensor],
+    grads: list[Tensor],
+    state_sums: list[Tensor],
+    state_steps: list[Tensor],
+    *,
+    lr: float,
+    weight_decay: float,
+    lr_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    """Adagrad on each parameter in place, PyTorch's `torch.optim.adagrad.adagrad` (Duchi,
+    Hazan & Singer, 2011):
+
+        g ← -g if maximize;   g ← g + λθ
+        γ_t ← γ / (1 + (t − 1) η)      (η: lr_decay)
+        s ← s + g²
+        θ ← θ − γ_t g / (√s + ε)
+    """
+    lr = float(lr)
+    for i, array, grad, step in _updates(params, grads, state_steps, maximize, weight_decay):
         clr = lr / (1 + (step - 1) * lr_decay)
-        state_sum = state["sum"]._data
+        state_sum = state_sums[i]._data
         state_sum += grad * grad
-        std = xp.sqrt(state_sum)
+        std = array_module(array).sqrt(state_sum)
         std += eps
-        param += -clr * grad / std
+        array += -clr * grad / std

@@ -6,19 +6,13 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    ParamsT,
-    _check_betas,
-    _check_nonnegative,
-    _next_step,
-    _state_tensor,
-    _step_tensor,
-)
+from .optimizer import Optimizer, ParamsT, _column, _updates
 
 
 class Adamax(Optimizer):
     """Adamax, PyTorch's update rule (with weight decay)."""
+
+    _checked = ("lr", "eps", "betas", "weight_decay")
 
     def __init__(
         self,
@@ -33,9 +27,6 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        _check_nonnegative(lr=lr, eps=eps)
-        _check_betas(betas)
-        _check_nonnegative(weight_decay=weight_decay)
         # betas are kept as given (no float conversion), as PyTorch's Adamax does
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
@@ -43,32 +34,50 @@ class Adamax(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = array_module(param._data)
-        state["step"] = _step_tensor()
-        state["exp_avg"] = _state_tensor(xp.zeros_like(param._data))
-        state["exp_inf"] = _state_tensor(xp.zeros_like(param._data))
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return dict.fromkeys(("step", "exp_avg", "exp_inf"), 0.0)
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One Adamax step (Kingma & Ba, 2015, Algorithm 2; ε inside the max, as PyTorch):
-
-            g ← -g if maximize;   g ← g + λθ
-            m ← β1 m + (1 − β1) g
-            u ← max(β2 u, |g| + ε)
-            θ ← θ − γ / (1 − β1^t) · m / u
-        """
-        xp = array_module(param)
-        lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
         beta1, beta2 = group["betas"]
-        step = _next_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
+        adamax(
+            params, [p.grad for p in params], _column(states, "exp_avg"),
+            _column(states, "exp_inf"), _column(states, "step"), maximize=group["maximize"],
+            eps=group["eps"], beta1=beta1, beta2=beta2, lr=group["lr"],
+            weight_decay=group["weight_decay"],
+        )
+
+
+def adamax(
+    params: list[Tensor],
+    grads: list[Tensor],
+    exp_avgs: list[Tensor],
+    exp_infs: list[Tensor],
+    state_steps: list[Tensor],
+    *,
+    maximize: bool = False,
+    eps: float,
+    beta1: float,
+    beta2: float,
+    lr: float,
+    weight_decay: float,
+) -> None:
+    """Adamax on each parameter in place, PyTorch's `torch.optim.adamax.adamax` (Kingma & Ba,
+    2015, Algorithm 2; ε inside the max, as PyTorch):
+
+        g ← -g if maximize;   g ← g + λθ
+        m ← β1 m + (1 − β1) g
+        u ← max(β2 u, |g| + ε)
+        θ ← θ − γ / (1 − β1^t) · m / u
+    """
+    lr = float(lr)
+    for i, array, grad, step in _updates(params, grads, state_steps, maximize, weight_decay):
+        xp = array_module(array)
+        exp_avg, exp_inf = exp_avgs[i]._data, exp_infs[i]._data
         exp_avg += (1 - beta1) * (grad - exp_avg)  # PyTorch's lerp, same rounding
         exp_inf *= beta2
         norm = xp.abs(grad)
         norm += eps
         xp.maximum(exp_inf, norm, out=exp_inf)
-        param += -lr / (1 - beta1**step) * exp_avg / exp_inf
+        array += -lr / (1 - beta1**step) * exp_avg / exp_inf

@@ -6,21 +6,14 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .adam import _update_moments, _weight_decay
-from .optimizer import (
-    Optimizer,
-    ParamsT,
-    _check_betas,
-    _check_nonnegative,
-    _next_step,
-    _scalar_tensor,
-    _state_tensor,
-    _step_tensor,
-)
+from .adam import _update_moments
+from .optimizer import Optimizer, ParamsT, _column, _updates
 
 
 class NAdam(Optimizer):
     """NAdam, PyTorch's update rule; `decoupled_weight_decay` makes it NAdamW."""
+
+    _checked = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
 
     def __init__(
         self,
@@ -37,9 +30,6 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_nonnegative(lr=lr, eps=eps)
-        _check_betas(betas)
-        _check_nonnegative(weight_decay=weight_decay, momentum_decay=momentum_decay)
         # betas are kept as given (no float conversion), as PyTorch's NAdam does
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -49,40 +39,64 @@ class NAdam(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = array_module(param._data)
-        state["step"] = _step_tensor()
-        state["mu_product"] = _scalar_tensor(1.0)
-        state["exp_avg"] = _state_tensor(xp.zeros_like(param._data))
-        state["exp_avg_sq"] = _state_tensor(xp.zeros_like(param._data))
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"step": 0.0, "mu_product": 1.0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One NAdam step (Dozat, 2016; momentum schedule ψ: `momentum_decay`):
-
-            g ← -g if maximize
-            θ ← θ (1 − γλ)  (decoupled)      or      g ← g + λθ
-            μ_t ← β1 (1 − ½ · 0.96^(t ψ)),   μ_{t+1} likewise;   Π ← Π μ_t
-            m ← β1 m + (1 − β1) g
-            v ← β2 v + (1 − β2) g²;          d ← √(v / (1 − β2^t)) + ε
-            θ ← θ − γ (1 − μ_t) / (1 − Π) · g / d − γ μ_{t+1} / (1 − Π μ_{t+1}) · m / d
-        """
-        xp = array_module(param)
-        lr, eps, momentum_decay = float(group["lr"]), group["eps"], group["momentum_decay"]
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
         beta1, beta2 = group["betas"]
-        step = _next_step(state)
-        if group["maximize"]:
-            grad = -grad
-        grad = _weight_decay(param, grad, lr, group)
+        nadam(
+            params, [p.grad for p in params], _column(states, "exp_avg"),
+            _column(states, "exp_avg_sq"), _column(states, "mu_product"),
+            _column(states, "step"), decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"], beta1=beta1, beta2=beta2, lr=group["lr"],
+            weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
+            eps=group["eps"],
+        )
+
+
+def nadam(
+    params: list[Tensor],
+    grads: list[Tensor],
+    exp_avgs: list[Tensor],
+    exp_avg_sqs: list[Tensor],
+    mu_products: list[Tensor],
+    state_steps: list[Tensor],
+    *,
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
+    beta1: float,
+    beta2: float,
+    lr: float,
+    weight_decay: float,
+    momentum_decay: float,
+    eps: float,
+) -> None:
+    """NAdam on each parameter in place, PyTorch's `torch.optim.nadam.nadam` (Dozat, 2016;
+    momentum schedule ψ: `momentum_decay`):
+
+        g ← -g if maximize
+        θ ← θ (1 − γλ)  (decoupled)      or      g ← g + λθ
+        μ_t ← β1 (1 − ½ · 0.96^(t ψ)),   μ_{t+1} likewise;   Π ← Π μ_t
+        m ← β1 m + (1 − β1) g
+        v ← β2 v + (1 − β2) g²;          d ← √(v / (1 − β2^t)) + ε
+        θ ← θ − γ (1 − μ_t) / (1 − Π) · g / d − γ μ_{t+1} / (1 − Π μ_{t+1}) · m / d
+    """
+    lr = float(lr)
+    decay = (maximize, weight_decay, lr, decoupled_weight_decay)
+    for i, array, grad, step in _updates(params, grads, state_steps, *decay):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         # the product is a float32 scalar, as in PyTorch, so it rounds as theirs does
-        mu_product = state["mu_product"]
+        mu_product = mu_products[i]
         mu_product._data *= mu
         mu_product._version_box[0] += 1
         product = float(mu_product._data)
-        exp_avg, exp_avg_sq = _update_moments(state, grad, beta1, beta2)
+        exp_avg, exp_avg_sq = exp_avgs[i]._data, exp_avg_sqs[i]._data
+        _update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
         denom = exp_avg_sq / (1 - beta2**step)
-        xp.sqrt(denom, out=denom)
+        array_module(array).sqrt(denom, out=denom)
         denom += eps
-        param += -lr * (1.0 - mu) / (1.0 - product) * grad / denom
-        param += -lr * mu_next / (1.0 - product * mu_next) * exp_avg / denom
+        array += -lr * (1.0 - mu) / (1.0 - product) * grad / denom
+        array += -lr * mu_next / (1.0 - product * mu_next) * exp_avg / denom

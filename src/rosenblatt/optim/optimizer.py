@@ -1,8 +1,11 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad, step and state dicts.
 
-Subclasses write one method, `_update(param, grad, state, group)`, that applies their update
-rule to one parameter's array in place; the base class walks the parameter groups, skips
-parameters without a gradient, and keeps autograd's version counters truthful.
+The base class does what every optimizer shares: it checks the hyper-parameters a subclass names
+in `_checked` (PyTorch's messages), makes each parameter's state from `_new_state` before its
+first update, and passes the parameters that have a gradient, group by group, to `_step_group`.
+That method calls the optimizer's functional form (`adam`, `sgd`, ...: PyTorch's names and
+arguments, usable without the class), where each update starts from `_directed_grad`
+(maximize, weight decay).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .._backend import array_module, device, device_of, np, to_device
 from ..autograd.grad_mode import enable_grad, no_grad
@@ -32,7 +35,12 @@ required = _RequiredParameter()
 class Optimizer:
     """Base class of all optimizers: holds `param_groups`, `state` and `defaults`."""
 
+    # hyper-parameters checked before anything else, in PyTorch's order (see `_check`)
+    _checked: tuple[str, ...] = ()
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        for name in self._checked:
+            _check(defaults, name)
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -138,21 +146,27 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        self._init_state(p, state, group)
-                    self._update(p._data, p.grad._data, state, group)
-                    p._version_box[0] += 1
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._step_group(group, params, [self._state_for(p, group) for p in params])
         return loss
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Fill a parameter's state before its first update (running averages, step...)."""
+    def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The parameter's state, made from `_new_state` before its first update."""
+        state = self.state[param]
+        if not state:
+            for name, value in self._new_state(group).items():
+                state[name] = _state_like(param, name, value)
+        return state
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Apply the update rule to one parameter's array in place (grad is read-only)."""
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        """A parameter's state before its first update: each name with its initial value."""
+        return {}
+
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        """Update a group's parameters that have a gradient (call the functional form)."""
         raise NotImplementedError
 
     # -------------------------------------------------------------- state dict
@@ -244,18 +258,22 @@ def _state_value(value: Any, param: Tensor, key: str) -> Any:
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 
-def _check_nonnegative(**values: float) -> None:
-    """Raise PyTorch's ValueError for the first hyper-parameter that is not >= 0 (or is NaN)."""
-    for name, value in values.items():
-        if not 0.0 <= value:
-            raise ValueError(f"Invalid {_LABELS.get(name, f'{name} value')}: {value}")
+def _check(defaults: dict[str, Any], name: str) -> None:
+    """Raise PyTorch's ValueError if a hyper-parameter is out of range (NaN included).
 
-
-def _check_betas(betas: tuple[float, float]) -> None:
-    """Raise PyTorch's ValueError unless both betas lie in [0, 1)."""
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    Betas lie in [0, 1), rho in [0, 1], Nesterov needs momentum without dampening, every
+    other checked value is >= 0.
+    """
+    value = defaults[name]
+    if name == "nesterov":
+        if value and (defaults["momentum"] <= 0 or defaults["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+    elif name == "betas":
+        for i, beta in enumerate(value):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    elif not (0.0 <= value <= 1.0 if name == "rho" else 0.0 <= value):
+        raise ValueError(f"Invalid {_LABELS.get(name, f'{name} value')}: {value}")
 
 
 def _typename(obj: Any) -> str:
@@ -276,19 +294,46 @@ def _state_tensor(array: Any) -> Tensor:
 _CPU_SCALAR_STATE = ("step", "mu_product")
 
 
-def _scalar_tensor(value: float) -> Tensor:
-    """A 0-d float32 state scalar on the CPU ('step', NAdam's 'mu_product'), as in PyTorch."""
-    return _state_tensor(np.array(value, dtype=np.float32))
+def _state_like(param: Tensor, name: str, value: float) -> Tensor:
+    """A fresh state entry: a CPU float32 scalar ('step', 'mu_product') or an array like param."""
+    if name in _CPU_SCALAR_STATE:
+        return _state_tensor(np.array(value, dtype=np.float32))
+    return _state_tensor(array_module(param._data).full_like(param._data, value))
 
 
-def _step_tensor() -> Tensor:
-    """The 'step' counter: a 0-d float32 tensor on the CPU, as in PyTorch."""
-    return _scalar_tensor(0.0)
+def _column(states: list[dict[str, Any]], name: str) -> list[Any]:
+    """One state entry of each parameter (None where a parameter lacks it)."""
+    return [state.get(name) for state in states]
 
 
-def _next_step(state: dict[str, Any]) -> float:
-    """Advance the state's 'step' counter in place and return its new value."""
-    step = state["step"]
+def _next_step(step: Tensor) -> float:
+    """Advance a 'step' counter in place and return its new value."""
     step._data += 1
     step._version_box[0] += 1
     return float(step._data)
+
+
+def _updates(
+    params: list[Tensor], grads: list[Tensor], state_steps: list[Tensor] | None,
+    maximize: bool, weight_decay: float, lr: float = 0.0, decoupled: bool = False,
+) -> Iterator[tuple[int, Any, Any, float]]:
+    """What every functional form does around its update rule, parameter by parameter.
+
+    Yields (index, parameter array, gradient array to follow, step) after advancing the step
+    counter (if any) and directing the gradient: -g to maximize, then weight decay, L2
+    (g + λθ, a new array: the gradient is read-only) or decoupled (AdamW, NAdamW: θ ← θ (1 − γλ)
+    in place). Once the caller has updated the array in place, counts the parameter's change.
+    """
+    l2 = weight_decay != 0 and not decoupled
+    shrink = 1 - lr * weight_decay if weight_decay != 0 and decoupled else None
+    for i, param in enumerate(params):
+        array, grad = param._data, grads[i]._data
+        step = 0.0 if state_steps is None else _next_step(state_steps[i])
+        if maximize:
+            grad = -grad
+        if l2:
+            grad = grad + weight_decay * array
+        elif shrink is not None:
+            array *= shrink
+        yield i, array, grad, step
+        param._version_box[0] += 1

@@ -6,18 +6,13 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    ParamsT,
-    _check_nonnegative,
-    _next_step,
-    _state_tensor,
-    _step_tensor,
-)
+from .optimizer import Optimizer, ParamsT, _column, _updates
 
 
 class RMSprop(Optimizer):
     """RMSprop (optionally centered, with momentum), PyTorch's update rule."""
+
+    _checked = ("lr", "eps", "momentum", "weight_decay", "alpha")
 
     def __init__(
         self,
@@ -33,9 +28,6 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_nonnegative(
-            lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
-        )
         defaults = dict(
             lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
             weight_decay=weight_decay, capturable=capturable, foreach=foreach,
@@ -43,36 +35,56 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = array_module(param._data)
-        state["step"] = _step_tensor()
-        state["square_avg"] = _state_tensor(xp.zeros_like(param._data))
-        if group["momentum"] > 0:
-            state["momentum_buffer"] = _state_tensor(xp.zeros_like(param._data))
-        if group["centered"]:
-            state["grad_avg"] = _state_tensor(xp.zeros_like(param._data))
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        names = ["step", "square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0)
+        return dict.fromkeys(names + ["grad_avg"] * group["centered"], 0.0)
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One RMSprop step (Hinton, Lecture 6e, 2012; centered: Graves, 2013, eq. 38-45):
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        rmsprop(
+            params, [p.grad for p in params], _column(states, "square_avg"),
+            _column(states, "grad_avg"), _column(states, "momentum_buffer"),
+            _column(states, "step"), maximize=group["maximize"], lr=group["lr"],
+            alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+            momentum=group["momentum"], centered=group["centered"],
+        )
 
-            g ← -g if maximize;   g ← g + λθ
-            v ← α v + (1 − α) g²
-            centered: ḡ ← α ḡ + (1 − α) g,   d ← √(v − ḡ²) + ε;   else d ← √v + ε
-            momentum: b ← μ b + g / d,   θ ← θ − γ b;   else θ ← θ − γ g / d
-        """
-        xp = array_module(param)
-        lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
-        weight_decay, momentum = group["weight_decay"], group["momentum"]
-        _next_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        square_avg = state["square_avg"]._data
+
+def rmsprop(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    grad_avgs: list[Tensor],
+    momentum_buffer_list: list[Tensor],
+    state_steps: list[Tensor],
+    *,
+    maximize: bool = False,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+) -> None:
+    """RMSprop on each parameter in place, PyTorch's `torch.optim.rmsprop.rmsprop` (Hinton,
+    Lecture 6e, 2012; centered: Graves, 2013, eq. 38-45):
+
+        g ← -g if maximize;   g ← g + λθ
+        v ← α v + (1 − α) g²
+        centered: ḡ ← α ḡ + (1 − α) g,   d ← √(v − ḡ²) + ε;   else d ← √v + ε
+        momentum: b ← μ b + g / d,   θ ← θ − γ b;   else θ ← θ − γ g / d
+
+    `grad_avgs` is read only when centered, `momentum_buffer_list` only with momentum.
+    """
+    lr = float(lr)
+    for i, array, grad, _ in _updates(params, grads, state_steps, maximize, weight_decay):
+        xp = array_module(array)
+        square_avg = square_avgs[i]._data
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
-        if group["centered"]:
-            grad_avg = state["grad_avg"]._data
+        if centered:
+            grad_avg = grad_avgs[i]._data
             grad_avg += (1 - alpha) * (grad - grad_avg)  # PyTorch's lerp, same rounding
             avg = square_avg - grad_avg * grad_avg
             xp.sqrt(avg, out=avg)
@@ -80,9 +92,9 @@ class RMSprop(Optimizer):
             avg = xp.sqrt(square_avg)
         avg += eps
         if momentum > 0:
-            buf = state["momentum_buffer"]._data
+            buf = momentum_buffer_list[i]._data
             buf *= momentum
             buf += grad / avg
-            param -= lr * buf
+            array -= lr * buf
         else:
-            param += -lr * grad / avg
+            array += -lr * grad / avg

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, _state_tensor
+from ..autograd.tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _column, _state_tensor, _updates
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum), PyTorch's update rule."""
+
+    _checked = ("lr", "momentum", "weight_decay", "nesterov")
 
     def __init__(
         self,
@@ -24,14 +27,6 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
             nesterov=nesterov, maximize=maximize, foreach=foreach,
@@ -39,27 +34,49 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """One SGD step (Sutskever et al., 2013, as PyTorch writes it):
-
-            g ← -g if maximize;   g ← g + λθ
-            b ← g (first step),   else b ← μ b + (1 − τ) g
-            g ← g + μ b (Nesterov),  else g ← b
-            θ ← θ − γ g
-        """
-        lr, momentum = float(group["lr"]), group["momentum"]
-        weight_decay, dampening = group["weight_decay"], group["dampening"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = _state_tensor(grad.copy())
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        buffers = _column(states, "momentum_buffer")
+        sgd(
+            params, [p.grad for p in params], buffers, weight_decay=group["weight_decay"],
+            momentum=group["momentum"], lr=group["lr"], dampening=group["dampening"],
+            nesterov=group["nesterov"], maximize=group["maximize"],
+        )
+        if group["momentum"] != 0:
+            for state, buf in zip(states, buffers):
                 state["momentum_buffer"] = buf
+
+
+def sgd(
+    params: list[Tensor],
+    d_p_list: list[Tensor],
+    momentum_buffer_list: list[Tensor | None],
+    *,
+    weight_decay: float,
+    momentum: float,
+    lr: float,
+    dampening: float,
+    nesterov: bool,
+    maximize: bool,
+) -> None:
+    """SGD on each parameter in place, PyTorch's `torch.optim.sgd.sgd` (Sutskever et al., 2013):
+
+        g ← -g if maximize;   g ← g + λθ
+        b ← g (first step),   else b ← μ b + (1 − τ) g
+        g ← g + μ b (Nesterov),  else g ← b
+        θ ← θ − γ g
+
+    A None in `momentum_buffer_list` is replaced by the new buffer, as PyTorch does.
+    """
+    lr = float(lr)
+    for i, array, grad, _ in _updates(params, d_p_list, None, maximize, weight_decay):
+        if momentum != 0:
+            buf = momentum_buffer_list[i]
+            if buf is None:
+                buf = momentum_buffer_list[i] = _state_tensor(grad.copy())
             else:
                 buf._data *= momentum
                 buf._data += grad if dampening == 0 else (1 - dampening) * grad
-            grad = grad + momentum * buf._data if group["nesterov"] else buf._data
-        param -= lr * grad
+            grad = grad + momentum * buf._data if nesterov else buf._data
+        array -= lr * grad
