@@ -32,7 +32,8 @@ def test_gan_resume_continues_exactly(tmp_path, data_dir):
     lines = (tmp_path / "b" / "history.jsonl").read_text().splitlines()
     history = [json.loads(line) for line in lines]
     assert len(history) == 2 and {"train_d_loss", "train_g_loss"} <= set(history[0])
-    assert (tmp_path / "b" / "samples.png").is_file() and (tmp_path / "b" / "curves.png").is_file()
+    for picture in ("samples.png", "curves.png", "losses.png"):
+        assert (tmp_path / "b" / picture).stat().st_size > 1000, picture
 
 
 def test_vae_train_sample_evaluate(tmp_path, data_dir, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def register(subparsers: Any) -> None:
 
     t = sub.add_parser("train", help="train a generative model", **fmt,
                        description="Train with the Trainer (progress bar, checkpoints, resume, "
-                       "history, curves.png) and write samples.png to --out.")
+                       "history, curves.png); also write losses.png and samples.png to --out.")
     t.add_argument("--model", choices=MODELS, required=True, help="which model")
     t.add_argument("--dataset", choices=sorted(DATASETS), default="mnist", help="training data")
     add_data_root(t)
@@ -125,7 +126,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train; the run folder gets checkpoints, history, curves.png and samples.png."""
+    """Train; the run folder gets checkpoints, history, curves.png, losses.png and samples.png."""
     limit_blas_threads(args.threads)
     use_data_root(args)
     from .train import train
@@ -182,7 +183,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
 
     results = evaluate(args.checkpoint, n=args.n, steps=args.steps, seed=args.seed)
-    text = json.dumps(results, indent=2)
+    # lists of numbers (class histograms) on one line each
+    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]",
+                  lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]",
+                  json.dumps(results, indent=2))
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -176,6 +176,24 @@ class SampleGrid(rb.train.Callback):
             trainer.model.train(was_training)
 
 
+def plot_losses(history: list[dict], path: str | os.PathLike, title: str = "") -> Path:
+    """Every `train_*` loss of the history (a GAN's D and G losses too) against the epoch."""
+    from rosenblatt.train.plots import _figure, _save
+
+    fig = _figure(6, 4)
+    ax = fig.subplots()
+    keys = [k for k in history[0] if k.startswith("train_") and k.endswith("loss")]
+    for key in keys:
+        ax.plot([r["epoch"] for r in history], [r[key] for r in history], "-o", markersize=3,
+                label=key.removeprefix("train_"))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
 def _objective(output: Any, target: Any) -> Any:
     """The models' forward returns their loss already; the Trainer's loss_fn passes it on."""
     return output
@@ -189,7 +207,8 @@ def train(model_name: str, dataset_name: str = "mnist", out_dir: str | os.PathLi
           limit: int | None = None) -> Any:
     """Train one generative model with the Trainer; returns the trainer (history, model).
 
-    out_dir receives best/last.safetensors, history.jsonl/.csv, curves.png and samples.png.
+    out_dir receives best/last.safetensors, history.jsonl/.csv, curves.png, losses.png (every
+    training loss, a GAN's two) and samples.png.
     Without `epochs`, training runs until `minutes` pass (or 1000 epochs). `limit` uses only
     the first `limit` training images (for quick runs).
     """
@@ -241,4 +260,6 @@ def train(model_name: str, dataset_name: str = "mnist", out_dir: str | os.PathLi
     if resume is not None and epochs is None:  # a budget continues from where it stopped
         total = int(rb.load(resume)["epoch"]) + 1000
     trainer.fit(loader, epochs=total, resume=resume)
+    if trainer.history:
+        plot_losses(trainer.history, out / "losses.png", f"{model_name} on {dataset_name}")
     return trainer
