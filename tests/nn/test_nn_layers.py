@@ -9,6 +9,7 @@ from nn_parity import assert_close, compare_modules, load_from_torch
 
 import rosenblatt as rb
 from rosenblatt import nn
+from rosenblatt.nn import functional as F
 
 rng = np.random.default_rng(7)
 
@@ -172,12 +173,16 @@ def test_layer_norm_shape_error_names_both_shapes():
         nn.LayerNorm(4)(rb.randn(2, 3))
 
 
-def test_linear_error_names_layer_and_shapes():
+@pytest.mark.parametrize("shape,shown,features", [((32, 100), "32x100", 100), ((), "scalar", 0)])
+def test_linear_error_names_both_shapes_in_the_layer_and_the_function(shape, shown, features):
     layer = nn.Linear(784, 10)
-    with pytest.raises(RuntimeError) as info:
-        layer(rb.randn(32, 100))
-    assert str(info.value) == ("Linear(in_features=784, out_features=10): expected input with "
-                               "784 features (last dim), got shape (32, 100)")
+    message = (f"linear: cannot multiply input ({shown}) by weight^T (784x10): input has "
+               f"{features} features, weight expects 784")
+    with pytest.raises(RuntimeError) as by_layer:
+        layer(rb.randn(*shape))
+    with pytest.raises(RuntimeError) as by_function:
+        F.linear(rb.randn(*shape), layer.weight, layer.bias)
+    assert str(by_layer.value) == str(by_function.value) == message
 
 
 def test_embedding_matches_torch_with_padding_idx():

@@ -48,18 +48,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*, in_features) -> (*, out_features)."""
-        try:
-            return F.linear(input, self.weight, self.bias)
-        except RuntimeError as error:  # checked by F.linear; name the layer only on failure
-            shape = input._data.shape
-            if not shape or shape[-1] != self.in_features:
-                raise RuntimeError(
-                    f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                    f"expected input with {self.in_features} features (last dim), got shape "
-                    f"{tuple(input.shape)}"
-                ) from error
-            raise
+        """(*, in_features) -> (*, out_features); F.linear names both shapes on a mismatch."""
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
