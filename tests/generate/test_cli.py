@@ -100,3 +100,15 @@ def test_options_that_do_not_apply_to_a_checkpoint(tmp_path, data_dir, capsys):
         assert main(["generate", "sample", ckpt, *extra]) == 1
         assert message in capsys.readouterr().err
     assert rb.load(ckpt)["config"]["generate"]["model"] == "dcgan"
+
+
+def test_denoising_autoencoder_is_scored_on_noisy_inputs(tmp_path, data_dir):
+    from rosenblatt.generate.evaluate import evaluate
+
+    run = tmp_path / "dae"
+    train("ae", out_dir=run, epochs=1, options={"kind": "dense", "hidden": 32, "noise": 0.5},
+          limit=256, epoch_size=256, grid_every=0, progress=False)
+    numbers = evaluate(run / "last.safetensors")
+    assert numbers["denoise_noise"] == 0.5
+    # the same model on noisy inputs does worse than on clean ones
+    assert numbers["denoise_mse"] > numbers["recon_mse"] > 0

@@ -36,16 +36,22 @@ def test_images(name: str, binarize: bool = False, seed: int = 0) -> tuple[Any, 
     return images, data.targets
 
 
-def reconstruction(model: Any, images: Any, batch_size: int = 1000) -> dict:
+def reconstruction(model: Any, images: Any, batch_size: int = 1000, noise: float = 0.0,
+                   seed: int = 0) -> dict:
     """Mean BCE (nats/image) and MSE (per pixel) of the reconstructions of images (N, 1, 28,
-    28); for a VAE also the negative ELBO (nats/image) and its KL part."""
+    28); for a VAE also the negative ELBO (nats/image) and its KL part. With `noise` > 0 the
+    model sees the images plus Gaussian noise of that std (clipped to [0, 1]) and is scored
+    against the clean ones (a denoising autoencoder's task)."""
     from rosenblatt.models import VAE
 
     totals = {"bce": 0.0, "mse": 0.0, "neg_elbo": 0.0, "kl": 0.0}
+    gen = rb.Generator().manual_seed(seed)
     with rb.no_grad():
         for start in range(0, images.shape[0], batch_size):
             x = images[start:start + batch_size]
-            recon = model.reconstruct(x).clamp(1e-6, 1 - 1e-6)
+            seen = x if noise <= 0 else \
+                (x + noise * rb.randn(tuple(x.shape), generator=gen)).clamp(0, 1)
+            recon = model.reconstruct(seen).clamp(1e-6, 1 - 1e-6)
             bce = -(x * rb.log(recon) + (1 - x) * rb.log(1 - recon)).flatten(1).sum(dim=1)
             totals["bce"] += float(bce.sum())
             totals["mse"] += float(((recon - x) ** 2).mean(dim=(1, 2, 3)).sum())
@@ -75,6 +81,11 @@ def evaluate(path: str | os.PathLike, n: int = 1000, steps: int | None = 50,
         result["test_binarized"] = f"each pixel drawn once with p = pixel (seed {seed})"
     if kind in ("ae", "vae"):
         result.update(reconstruction(model, images))
+    if kind == "ae" and config["options"].get("noise"):
+        level = config["options"]["noise"]
+        noisy = reconstruction(model, images, noise=level, seed=seed)
+        result.update(denoise_noise=level, denoise_bce_nats=noisy["recon_bce_nats"],
+                      denoise_mse=noisy["recon_mse"])
     if kind in ("vae", "dcgan", "ddpm"):
         lenet = _classifier()
         real_feats, real_probs = classifier_outputs(test_images(config["dataset"])[0],
