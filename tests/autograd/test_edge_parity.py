@@ -491,6 +491,15 @@ CASES = {
     "layout_of_permuted_and_strided": "a = T.ones(4, 3, 2).permute(2, 1, 0); "
                                       "b = T.ones(2, 3, 8)[..., ::2]; "
                                       "R = ((a + b).stride(), (b / a).stride())",
+    "std_0d_output_changed_in_place": f"x = T.tensor(.35, {F64}); y = x.std(-1); y.mul_(2); "
+                                      "y.backward()",
+    "logsumexp_0d_output_changed_in_place": f"x = T.tensor(-2.36, {F64}); "
+                                            "y = T.logsumexp(x, 0); y.abs_(); y.backward()",
+    "cumprod_of_transposed_changed_in_place": f"x = T.ones(4, 3, {F64}).t(); y = x.cumprod(1); "
+                                              "y.add_(1.5); y.sum().backward()",
+    "rot90_and_flip_layouts": "x = T.ones(4, 3).t(); R = tuple(T.rot90(x, k).stride() for k in "
+                              "range(4)) + (x.flip(0).stride(), T.ones(2, 3, 4)"
+                              ".permute(2, 0, 1).flip(1).stride())",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

@@ -122,3 +122,18 @@ def test_hardtanh_gradient_at_nan_is_not_compared() -> None:
     wrong = _library("wrong_hardtanh", nn=types.SimpleNamespace(functional=types.SimpleNamespace(
         hardtanh=lambda x, lo, hi: x.clamp(lo, hi) * 2)))
     assert compare([Stmt(c) for c in code[:2]], wrong)  # values are compared
+
+
+def test_float32_gelu_at_inf_is_not_compared() -> None:
+    """PyTorch's float32 gelu gives nan at inf in its vectorized loop, inf in its scalar
+    tail: programs where it meets an infinity are not compared; float64 ones are."""
+    from tests.fuzz.compare import compare
+    from tests.fuzz.generate import Stmt
+
+    wrong = _library("wrong_gelu", nn=types.SimpleNamespace(functional=types.SimpleNamespace(
+        gelu=lambda x: x * 0)))
+    for dtype, compared in (("float32", False), ("float64", True)):
+        code = [f"x = T.tensor([float('inf'), 0.5, 1.0], dtype=T.{dtype})",
+                "y = T.nn.functional.gelu(x)"]
+        assert bool(compare([Stmt(c) for c in code], wrong)) == compared, dtype
+    assert torch.isnan(torch.nn.functional.gelu(torch.full((16,), float("inf")))).all()

@@ -12,7 +12,7 @@ from ..autograd.function import Function, tie_outputs
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
 from .elementwise import _float_input, _no_grad_result, cast, lerp, quiet
-from .shape import clone, contiguous_format, row_major
+from .shape import clone, row_major
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -47,9 +47,12 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        # reductions and scans return row_major(...) as PyTorch's (NumPy lays them out like a
+        # transposed input), made in forward: what backward saves is then the very result a
+        # later in-place op changes, so that op is caught
         if ctx.xp is np:  # the ufunc directly: ndarray.sum adds a Python-level wrapper
-            return np.add.reduce(x, axis=axes, keepdims=keepdim)
-        return x.sum(axis=axes, keepdims=keepdim)
+            return row_major(np.add.reduce(x, axis=axes, keepdims=keepdim))
+        return row_major(x.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,7 +84,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return x.mean(axis=axes, keepdims=keepdim)
+        return row_major(x.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +98,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        out = x.prod(axis=axis, keepdims=keepdim)
+        out = row_major(x.prod(axis=axis, keepdims=keepdim))
         ctx.save_for_backward(x, out)
         ctx.axis, ctx.keepdim = axis, keepdim
         return out
@@ -135,7 +138,7 @@ class AMax(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest, nan_wins=False, masked=False):
-        out = (x.max if largest else x.min)(axis=axes, keepdims=keepdim)
+        out = row_major((x.max if largest else x.min)(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim, ctx.nan_wins, ctx.masked = axes, keepdim, nan_wins, masked
         return out
@@ -180,7 +183,8 @@ class Var(Function):
         ctx.save_for_backward(centered, x)
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
         with quiet():
-            return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
+            return row_major((centered * centered).sum(axis=axes, keepdims=keepdim)
+                                   / ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
@@ -196,7 +200,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
         variance = Var.forward(ctx, x, axes, True, correction)
-        out = ctx.xp.sqrt(variance)
+        out = row_major(ctx.xp.sqrt(variance))
         ctx.save_for_backward(ctx.saved_tensors[0], out, x)
         ctx.keepdim = keepdim
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
@@ -218,7 +222,7 @@ class LogSumExp(Function):
         peak = xp.where(xp.isfinite(peak), peak, 0)
         total = xp.exp(x - peak).sum(axis=axes, keepdims=True)
         with quiet():
-            out = xp.log(total) + peak
+            out = row_major(xp.log(total) + peak)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else out.squeeze(axis=axes)
@@ -235,7 +239,7 @@ class Norm2(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        out = ctx.xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        out = row_major(ctx.xp.sqrt((x * x).sum(axis=axes, keepdims=True)))
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
@@ -263,7 +267,7 @@ class PNorm(Function):
                 out = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
             else:
                 out = (xp.abs(x) ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
-        ctx.out = out
+        ctx.out = out = row_major(out)
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
@@ -288,7 +292,7 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return ctx.xp.cumsum(x, axis=axis)
+        return row_major(ctx.xp.cumsum(x, axis=axis))
 
     @staticmethod
     def backward(ctx, grad):
@@ -301,7 +305,8 @@ class CumProd(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        out = ctx.xp.cumprod(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
+        # (NumPy makes a 0-d input 1-d)
+        out = row_major(ctx.xp.cumprod(x, axis=axis).reshape(x.shape))
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out
@@ -345,14 +350,6 @@ def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 
 # ------------------------------------------------------------------- functions
-def _row_major(out: Tensor) -> Tensor:
-    """out, or a row-major copy of it: NumPy's reductions and scans lay their result out
-    like a transposed or expanded input, PyTorch's are contiguous (view() on them works)."""
-    if out._data.flags.c_contiguous:
-        return out
-    return clone(out, memory_format=contiguous_format)
-
-
 def _sum_dtype(x: Tensor, dtype: dtypes.dtype | None) -> Tensor:
     """Integer and bool sums accumulate in int64, as PyTorch's do."""
     if dtype is not None:
@@ -367,7 +364,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
         return SumAll.apply(x)  # loss.sum(): the fast path
     x = _sum_dtype(x, dtype)
-    return _row_major(Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
+    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -379,7 +376,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
             f"mean(): could not infer output dtype. Input dtype must be floating point, "
             f"but got {x.dtype.name}"
         )
-    return _row_major(Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
+    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -388,19 +385,19 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any
     axis = None if dim is None else normalize_dim(dim, x.ndim)
     if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: its one element, still 0-d
         axis, keepdim = None, False
-    return _row_major(Prod.apply(x, axis=axis, keepdim=keepdim))
+    return Prod.apply(x, axis=axis, keepdim=keepdim)
 
 
 def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Largest value over `dim` (all when empty); ties share the gradient."""
-    return _row_major(AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                                 largest=True))
+    return AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                      largest=True)
 
 
 def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Smallest value over `dim` (all when empty); ties share the gradient."""
-    return _row_major(AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                                 largest=False))
+    return AMax.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                      largest=False)
 
 
 def _max_min(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
@@ -456,8 +453,8 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # var(x, 1) means dim=1 in PyTorch too
     _refuse_integers(x, "var")
-    return _row_major(Var.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                                correction=_correction(unbiased, correction)))
+    return Var.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -466,8 +463,8 @@ def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None
     _refuse_integers(x, "std")
-    return _row_major(Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
-                                correction=_correction(unbiased, correction)))
+    return Std.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
 
 
 def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -516,7 +513,7 @@ def _welford_mean(x: Tensor, dim: Any, keepdim: bool, spread: Tensor, is_std: bo
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably."""
     x = _float_input(x)
-    return _row_major(LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
+    return LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
@@ -533,25 +530,25 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
     x = x if dtype is None else cast(x, dtype)
     axes = normalize_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
-        return _row_major(Norm2.apply(x, axes=axes, keepdim=keepdim))
+        return Norm2.apply(x, axes=axes, keepdim=keepdim)
     if p in (float("inf"), -float("inf")):
-        return _row_major(AMax.apply(abs_(x), axes=axes, keepdim=keepdim, largest=p > 0,
-                                     masked=True))
-    return _row_major(PNorm.apply(x, p=p, axes=axes, keepdim=keepdim))
+        return AMax.apply(abs_(x), axes=axes, keepdim=keepdim, largest=p > 0,
+                          masked=True)
+    return PNorm.apply(x, p=p, axes=axes, keepdim=keepdim)
 
 
 @scalar_as_vector
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along `dim`."""
     x = _sum_dtype(x, dtype)
-    return _row_major(CumSum.apply(x, axis=normalize_dim(dim, x.ndim)))
+    return CumSum.apply(x, axis=normalize_dim(dim, x.ndim))
 
 
 @scalar_as_vector
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along `dim` (integers accumulate in int64)."""
     x = _sum_dtype(x, dtype)
-    return _row_major(CumProd.apply(x, axis=normalize_dim(dim, x.ndim)))
+    return CumProd.apply(x, axis=normalize_dim(dim, x.ndim))
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
@@ -612,7 +609,7 @@ class NanSum(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         ctx.keep = None if x.dtype.kind != "f" else ~ctx.xp.isnan(x)
-        return ctx.xp.nansum(x, axis=axes, keepdims=keepdim)
+        return row_major(ctx.xp.nansum(x, axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -624,7 +621,7 @@ class NanSum(Function):
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Sum over `dim` treating nan as 0; (...) -> reduced shape (integers sum in int64)."""
     x = _sum_dtype(input, dtype)
-    return _row_major(NanSum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim))
+    return NanSum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -889,7 +886,7 @@ class LogCumSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis):
         with quiet():
-            out = _logaddexp_scan(ctx.xp, x, axis)
+            out = row_major(_logaddexp_scan(ctx.xp, x, axis))
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out
@@ -920,7 +917,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
             f"logcumsumexp(): not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
     if input.ndim == 0:
         return input * 1
-    return _row_major(LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim)))
+    return LogCumSumExp.apply(input, axis=normalize_dim(dim, input.ndim))
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002

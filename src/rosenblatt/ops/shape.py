@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._backend import Device, array_module, broadcast_view
+from .._backend import Device, array_module, as_array, broadcast_view, np
 from .._backend import to_device as array_to_device
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim, scalar_as_vector, unbroadcast
+from ._util import iterator_layout, normalize_dim, scalar_as_vector, unbroadcast
 
 
 def row_major(a: Any) -> Any:
     """a, or a row-major copy of it: NumPy lays results out like their inputs (transposed,
-    expanded), PyTorch's are contiguous (view() on them works)."""
+    expanded), PyTorch's are contiguous (view() on them works). A NumPy scalar (what a 0-d
+    computation gives) becomes a 0-d array, so a view of it stays tied to its memory."""
+    if a.__class__ is not np.ndarray:
+        a = as_array(a)
     return a if a.flags.c_contiguous else a.copy()
 
 
@@ -173,7 +176,8 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return ctx.xp.flip(x, axes).copy()  # NumPy's is a view; PyTorch's a new tensor
+        # NumPy's is a view; PyTorch's a new tensor, laid out as x is
+        return iterator_layout(ctx.xp.flip(x, axes).copy(), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -730,7 +734,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
         return flip(input, d0, d1)
     if k == 3:
         return transpose(flip(input, d0), d0, d1)
-    return clone(input)  # PyTorch returns a copy, never the input itself
+    return clone(input, memory_format=contiguous_format)  # PyTorch: a row-major copy
 
 
 def fliplr(input: Tensor) -> Tensor:  # noqa: A002
