@@ -60,6 +60,7 @@ def test_healthy_setup_passes_and_is_left_as_it_was(tmp_path: Path) -> None:
                                                            loader_rng)
     assert report.ok, str(report)
     assert [f.status for f in report.findings] == ["ok"] * len(C.CHECKS), str(report)
+    assert [f.name for f in report.findings] == [C.CHECK_NAMES[c] for c in C.CHECKS]
     assert (tmp_path / "lr_range.png").stat().st_size > 0
     assert 1e-4 < report["learning-rate range"].data["suggested"] < 1
     for k, v in model.state_dict().items():
@@ -82,6 +83,10 @@ def test_labels_out_of_range_float_and_imbalanced() -> None:
     x, y = _data()
     report = _check(_mlp(), x, y + 1, checks=[C.check_labels])
     assert report["labels"].status == "fail" and "[1, 10]" in report["labels"].evidence
+    # the checks that cannot compute a loss with such labels fail under their usual names
+    report = _check(_mlp(), x, y + 1)
+    assert [f.name for f in report.findings] == [C.CHECK_NAMES[c] for c in C.CHECKS]
+    assert "the check raised IndexError" in report["nan/inf"].evidence
     optimizer = rb.optim.SGD(_mlp().parameters(), lr=0.1)
     report = doctor.check(_mlp(), _loader(x, y.float()), rb.nn.MSELoss(), optimizer,
                           checks=[C.check_labels])

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .checks import CHECKS, Finding, Setup
+from .checks import CHECK_NAMES, CHECKS, Finding, Setup
 
 __all__ = ["Finding", "Report", "check", "CHECKS"]
 
@@ -100,6 +100,6 @@ def _run_check(run: Callable[[Setup], Finding], setup: Setup) -> Finding:
     try:
         return run(setup)
     except Exception as e:  # a check that cannot run is itself a finding
-        name = run.__name__.removeprefix("check_").replace("_", " ")
+        name = CHECK_NAMES.get(run) or run.__name__.removeprefix("check_").replace("_", " ")
         return Finding(name, "fail", f"the check raised {type(e).__name__}: {e}",
                        "run one training step by hand to see the full error")

@@ -456,3 +456,11 @@ CHECKS: list[Callable[[Setup], Finding]] = [
     check_activations, check_gradients, check_overfit_batch, check_lr_range,
     check_training_step,
 ]
+# the name each check's findings carry (also when the check itself raises)
+CHECK_NAMES: dict[Callable[[Setup], Finding], str] = {
+    check_inputs: "inputs", check_labels: "labels", check_leakage: "leakage",
+    check_finite: "nan/inf", check_initial_loss: "initial loss",
+    check_activations: "activations", check_gradients: "gradients",
+    check_overfit_batch: "overfit one batch", check_lr_range: "learning-rate range",
+    check_training_step: "training step",
+}
