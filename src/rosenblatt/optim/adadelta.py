@@ -6,45 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class Adadelta(Optimizer):
-    """Adadelta, PyTorch's update rule (with a learning rate and weight decay)."""
-
-    _checked = ("lr", "rho", "eps", "weight_decay")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1.0,
-        rho: float = 0.9,
-        eps: float = 1e-6,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        capturable: bool = False,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = dict(
-            lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
-            capturable=capturable, foreach=foreach, differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        return dict.fromkeys(("step", "square_avg", "acc_delta"), 0.0)
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        adadelta(
-            params, [p.grad for p in params], _column(states, "square_avg"),
-            _column(states, "acc_delta"), _column(states, "step"), lr=group["lr"],
-            rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-            maximize=group["maximize"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def adadelta(
@@ -81,3 +43,33 @@ def adadelta(
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
         array += -lr * delta
+
+
+class Adadelta(Optimizer):
+    """Adadelta, PyTorch's update rule (with a learning rate and weight decay)."""
+
+    _checked = ("lr", "rho", "eps", "weight_decay")
+    _functional = staticmethod(adadelta)
+    _state_lists = ("square_avg", "acc_delta", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+            capturable=capturable, foreach=foreach, differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return dict.fromkeys(("step", "square_avg", "acc_delta"), 0.0)

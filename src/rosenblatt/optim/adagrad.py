@@ -6,50 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class Adagrad(Optimizer):
-    """Adagrad, PyTorch's update rule (with learning-rate decay and weight decay)."""
-
-    _checked = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-2,
-        lr_decay: float = 0,
-        weight_decay: float = 0,
-        initial_accumulator_value: float = 0,
-        eps: float = 1e-10,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        defaults = dict(
-            lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value, foreach=foreach,
-            maximize=maximize, differentiable=differentiable, fused=fused,
-        )
-        super().__init__(params, defaults)
-        # PyTorch makes Adagrad's state up front, so it is in the state dict before any step
-        for group in self.param_groups:
-            for p in group["params"]:
-                self._state_for(p, group)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        return {"step": 0.0, "sum": group["initial_accumulator_value"]}
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        adagrad(
-            params, [p.grad for p in params], _column(states, "sum"), _column(states, "step"),
-            lr=group["lr"], weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
-            eps=group["eps"], maximize=group["maximize"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def adagrad(
@@ -80,3 +37,39 @@ def adagrad(
         std = array_module(array).sqrt(state_sum)
         std += eps
         array += -clr * grad / std
+
+
+class Adagrad(Optimizer):
+    """Adagrad, PyTorch's update rule (with learning-rate decay and weight decay)."""
+
+    _checked = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    _functional = staticmethod(adagrad)
+    _state_lists = ("sum", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = dict(
+            lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, fused=fused,
+        )
+        super().__init__(params, defaults)
+        # PyTorch makes Adagrad's state up front, so it is in the state dict before any step
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._state_for(p, group)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"step": 0.0, "sum": group["initial_accumulator_value"]}

@@ -6,53 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class Adam(Optimizer):
-    """Adam (optionally AMSGrad), PyTorch's update rule; `decoupled_weight_decay` makes AdamW."""
-
-    _checked = ("lr", "eps", "betas", "weight_decay")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        defaults = dict(
-            lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay,
-            amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
-            differentiable=differentiable, fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
-        )
-        super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        names = ["step", "exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * group["amsgrad"]
-        return dict.fromkeys(names, 0.0)
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        beta1, beta2 = group["betas"]
-        adam(
-            params, [p.grad for p in params], _column(states, "exp_avg"),
-            _column(states, "exp_avg_sq"), _column(states, "max_exp_avg_sq"),
-            _column(states, "step"), decoupled_weight_decay=group["decoupled_weight_decay"],
-            amsgrad=group["amsgrad"], beta1=beta1, beta2=beta2, lr=group["lr"],
-            weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def adam(
@@ -98,6 +52,43 @@ def adam(
         denom /= (1 - beta2**step) ** 0.5
         denom += eps
         array += -step_size * exp_avg / denom
+
+
+class Adam(Optimizer):
+    """Adam (optionally AMSGrad), PyTorch's update rule; `decoupled_weight_decay` makes AdamW."""
+
+    _checked = ("lr", "eps", "betas", "weight_decay")
+    _functional = staticmethod(adam)
+    _state_lists = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay,
+            amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        names = ["step", "exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * group["amsgrad"]
+        return dict.fromkeys(names, 0.0)
+
 
 
 def _update_moments(exp_avg: Any, exp_avg_sq: Any, grad: Any, beta1: float, beta2: float) -> None:

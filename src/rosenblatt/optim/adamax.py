@@ -6,47 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class Adamax(Optimizer):
-    """Adamax, PyTorch's update rule (with weight decay)."""
-
-    _checked = ("lr", "eps", "betas", "weight_decay")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        capturable: bool = False,
-    ) -> None:
-        # betas are kept as given (no float conversion), as PyTorch's Adamax does
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
-            maximize=maximize, differentiable=differentiable, capturable=capturable,
-        )
-        super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        return dict.fromkeys(("step", "exp_avg", "exp_inf"), 0.0)
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        beta1, beta2 = group["betas"]
-        adamax(
-            params, [p.grad for p in params], _column(states, "exp_avg"),
-            _column(states, "exp_inf"), _column(states, "step"), maximize=group["maximize"],
-            eps=group["eps"], beta1=beta1, beta2=beta2, lr=group["lr"],
-            weight_decay=group["weight_decay"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def adamax(
@@ -81,3 +41,34 @@ def adamax(
         norm += eps
         xp.maximum(exp_inf, norm, out=exp_inf)
         array += -lr / (1 - beta1**step) * exp_avg / exp_inf
+
+
+class Adamax(Optimizer):
+    """Adamax, PyTorch's update rule (with weight decay)."""
+
+    _checked = ("lr", "eps", "betas", "weight_decay")
+    _functional = staticmethod(adamax)
+    _state_lists = ("exp_avg", "exp_inf", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
+        # betas are kept as given (no float conversion), as PyTorch's Adamax does
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, capturable=capturable,
+        )
+        super().__init__(params, defaults)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return dict.fromkeys(("step", "exp_avg", "exp_inf"), 0.0)

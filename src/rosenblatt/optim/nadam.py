@@ -7,53 +7,7 @@ from typing import Any
 from .._backend import array_module
 from ..autograd.tensor import Tensor
 from .adam import _update_moments
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class NAdam(Optimizer):
-    """NAdam, PyTorch's update rule; `decoupled_weight_decay` makes it NAdamW."""
-
-    _checked = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum_decay: float = 4e-3,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        # betas are kept as given (no float conversion), as PyTorch's NAdam does
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize, foreach=foreach, capturable=capturable,
-            differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        return {"step": 0.0, "mu_product": 1.0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        beta1, beta2 = group["betas"]
-        nadam(
-            params, [p.grad for p in params], _column(states, "exp_avg"),
-            _column(states, "exp_avg_sq"), _column(states, "mu_product"),
-            _column(states, "step"), decoupled_weight_decay=group["decoupled_weight_decay"],
-            maximize=group["maximize"], beta1=beta1, beta2=beta2, lr=group["lr"],
-            weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
-            eps=group["eps"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def nadam(
@@ -100,3 +54,38 @@ def nadam(
         denom += eps
         array += -lr * (1.0 - mu) / (1.0 - product) * grad / denom
         array += -lr * mu_next / (1.0 - product * mu_next) * exp_avg / denom
+
+
+class NAdam(Optimizer):
+    """NAdam, PyTorch's update rule; `decoupled_weight_decay` makes it NAdamW."""
+
+    _checked = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
+    _functional = staticmethod(nadam)
+    _state_lists = ("exp_avg", "exp_avg_sq", "mu_product", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        # betas are kept as given (no float conversion), as PyTorch's NAdam does
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"step": 0.0, "mu_product": 1.0, "exp_avg": 0.0, "exp_avg_sq": 0.0}

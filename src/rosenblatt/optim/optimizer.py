@@ -11,6 +11,7 @@ arguments, usable without the class), where each update starts from `_directed_g
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Iterator
@@ -37,6 +38,16 @@ class Optimizer:
 
     # hyper-parameters checked before anything else, in PyTorch's order (see `_check`)
     _checked: tuple[str, ...] = ()
+    # the update rule over lists of tensors, and the state entries it takes, in its order
+    _functional: Callable[..., None]
+    _state_lists: tuple[str, ...] = ()
+    _hyper_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_functional" in cls.__dict__:  # the functional's keyword-only arguments
+            parameters = inspect.signature(cls._functional).parameters.values()
+            cls._hyper_names = tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         for name in self._checked:
@@ -165,9 +176,19 @@ class Optimizer:
 
     def _step_group(
         self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        """Update a group's parameters that have a gradient (call the functional form)."""
-        raise NotImplementedError
+    ) -> list[list[Any]]:
+        """Update a group's parameters that have a gradient with the functional form.
+
+        Calls `_functional(params, grads, *state lists, **hyper-parameters)`: the lists are the
+        `_state_lists` entries of each parameter, the keywords the group's values of the
+        functional's keyword-only arguments (betas given as beta1, beta2). Returns the lists.
+        """
+        hyper = {name: group[name] for name in self._hyper_names if name in group}
+        if "betas" in group:
+            hyper["beta1"], hyper["beta2"] = group["betas"]
+        columns = [_column(states, name) for name in self._state_lists]
+        type(self)._functional(params, [p.grad for p in params], *columns, **hyper)
+        return columns
 
     # -------------------------------------------------------------- state dict
     def state_dict(self) -> dict[str, Any]:

@@ -6,49 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _updates
-
-
-class RMSprop(Optimizer):
-    """RMSprop (optionally centered, with momentum), PyTorch's update rule."""
-
-    _checked = ("lr", "eps", "momentum", "weight_decay", "alpha")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = dict(
-            lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-            weight_decay=weight_decay, capturable=capturable, foreach=foreach,
-            maximize=maximize, differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        names = ["step", "square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0)
-        return dict.fromkeys(names + ["grad_avg"] * group["centered"], 0.0)
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        rmsprop(
-            params, [p.grad for p in params], _column(states, "square_avg"),
-            _column(states, "grad_avg"), _column(states, "momentum_buffer"),
-            _column(states, "step"), maximize=group["maximize"], lr=group["lr"],
-            alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-            momentum=group["momentum"], centered=group["centered"],
-        )
+from .optimizer import Optimizer, ParamsT, _updates
 
 
 def rmsprop(
@@ -98,3 +56,36 @@ def rmsprop(
             array -= lr * buf
         else:
             array += -lr * grad / avg
+
+
+class RMSprop(Optimizer):
+    """RMSprop (optionally centered, with momentum), PyTorch's update rule."""
+
+    _checked = ("lr", "eps", "momentum", "weight_decay", "alpha")
+    _functional = staticmethod(rmsprop)
+    _state_lists = ("square_avg", "grad_avg", "momentum_buffer", "step")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+            weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+            maximize=maximize, differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        names = ["step", "square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0)
+        return dict.fromkeys(names + ["grad_avg"] * group["centered"], 0.0)

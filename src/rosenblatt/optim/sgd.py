@@ -5,47 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _column, _state_tensor, _updates
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent (optionally with momentum), PyTorch's update rule."""
-
-    _checked = ("lr", "momentum", "weight_decay", "nesterov")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-            nesterov=nesterov, maximize=maximize, foreach=foreach,
-            differentiable=differentiable, fused=fused,
-        )
-        super().__init__(params, defaults)
-
-    def _step_group(
-        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
-    ) -> None:
-        buffers = _column(states, "momentum_buffer")
-        sgd(
-            params, [p.grad for p in params], buffers, weight_decay=group["weight_decay"],
-            momentum=group["momentum"], lr=group["lr"], dampening=group["dampening"],
-            nesterov=group["nesterov"], maximize=group["maximize"],
-        )
-        if group["momentum"] != 0:
-            for state, buf in zip(states, buffers):
-                state["momentum_buffer"] = buf
+from .optimizer import Optimizer, ParamsT, _state_tensor, _updates
 
 
 def sgd(
@@ -80,3 +40,42 @@ def sgd(
                 buf._data += grad if dampening == 0 else (1 - dampening) * grad
             grad = grad + momentum * buf._data if nesterov else buf._data
         array -= lr * grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), PyTorch's update rule."""
+
+    _checked = ("lr", "momentum", "weight_decay", "nesterov")
+    _functional = staticmethod(sgd)
+    _state_lists = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+            nesterov=nesterov, maximize=maximize, foreach=foreach,
+            differentiable=differentiable, fused=fused,
+        )
+        super().__init__(params, defaults)
+
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
+    ) -> list[list[Any]]:
+        """The functional's step; the momentum buffers it made on a first step are kept."""
+        columns = super()._step_group(group, params, states)
+        if group["momentum"] != 0:
+            for state, buf in zip(states, columns[0]):
+                state["momentum_buffer"] = buf
+        return columns
