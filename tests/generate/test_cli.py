@@ -103,12 +103,15 @@ def test_options_that_do_not_apply_to_a_checkpoint(tmp_path, data_dir, capsys):
 
 
 def test_denoising_autoencoder_is_scored_on_noisy_inputs(tmp_path, data_dir):
+    from rosenblatt.datasets import MNIST
     from rosenblatt.generate.evaluate import evaluate
 
     run = tmp_path / "dae"
-    train("ae", out_dir=run, epochs=1, options={"kind": "dense", "hidden": 32, "noise": 0.5},
-          limit=256, epoch_size=256, grid_every=0, progress=False)
+    train("ae", out_dir=run, epochs=2, options={"kind": "dense", "hidden": 64, "noise": 0.5},
+          limit=1024, epoch_size=1024, lr=3e-3, grid_every=0, progress=False)
     numbers = evaluate(run / "last.safetensors")
-    assert numbers["denoise_noise"] == 0.5
-    # the same model on noisy inputs does worse than on clean ones
-    assert numbers["denoise_mse"] > numbers["recon_mse"] > 0
+    assert numbers["denoise_noise"] == 0.5 and numbers["recon_mse"] > 0
+    # its outputs are closer to the clean test images than the noisy inputs it sees
+    clean = MNIST(train=False).data.float()[:, None] / 255
+    noisy = (clean + 0.5 * rb.randn(tuple(clean.shape))).clamp(0, 1)
+    assert numbers["denoise_mse"] < 0.8 * float(((noisy - clean) ** 2).mean())
