@@ -38,37 +38,29 @@ def detector_accuracy(model, x: np.ndarray, is_pair: np.ndarray,
 
 def train(x: np.ndarray, is_pair: np.ndarray, xv: np.ndarray, pv: np.ndarray, epochs: int,
           batch: int, lr: float, seed: int):
-    """Adam with a one-cycle schedule, binary cross-entropy; returns the PairDetector."""
+    """Adam with a one-cycle schedule, binary cross-entropy, through the Trainer
+    (`fit_digits`); returns the PairDetector."""
     import rosenblatt as rb
     from rosenblatt import optim
-    from rosenblatt.apps.digits.model import PairDetector
+    from rosenblatt.apps.digits.model import PairDetector, fit_digits
     from rosenblatt.nn import functional as F
+    from rosenblatt.train import LambdaCallback
 
     rb.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     model = PairDetector()
-    opt = optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * (len(x) // batch)
-    schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    target = is_pair.astype(np.float32)
     t0 = time.time()
-    for epoch in range(epochs):
-        order = rng.permutation(len(x))
-        total = 0.0
-        for k in range(len(x) // batch):
-            idx = order[k * batch : (k + 1) * batch]
-            logits = model(rb.from_numpy(x[idx, None].astype(np.float32)))
-            loss = F.binary_cross_entropy_with_logits(logits, rb.from_numpy(target[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            schedule.step()
-            total += float(loss.item())
+
+    def report(trainer, record: dict) -> None:
         acc, rec_pair, rec_single = detector_accuracy(model, xv, pv)
-        print(f"epoch {epoch + 1}/{epochs}: loss {total / (len(x) // batch):.4f}, validation "
+        print(f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}, validation "
               f"accuracy {acc:.4f} (pairs {rec_pair:.4f}, single digits {rec_single:.4f}), "
               f"{time.time() - t0:.0f} s", flush=True)
-    return model.eval()
+
+    return fit_digits(model, x[:, None], is_pair.astype(np.float32), epochs=epochs, lr=lr,
+                      batch_size=batch, seed=seed, loss=F.binary_cross_entropy_with_logits,
+                      schedule=lambda opt, steps: optim.lr_scheduler.OneCycleLR(
+                          opt, max_lr=lr, total_steps=steps),
+                      callbacks=[LambdaCallback(on_epoch_end=report)])
 
 
 def main() -> None:

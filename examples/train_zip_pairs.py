@@ -104,41 +104,32 @@ def pair_accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tup
 
 def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
           batch: int, lr: float, seed: int, init: str | None = None, elastic: float = 0.0):
-    """Adam with a one-cycle schedule, cross-entropy on both digits; returns the PairNet.
-    init: weights to start from; elastic: the fraction of each batch elastically distorted."""
+    """Adam with a one-cycle schedule, cross-entropy on both digits, through the Trainer
+    (`fit_digits`); returns the PairNet. init: weights to start from; elastic: the fraction
+    of each batch elastically distorted."""
     import rosenblatt as rb
     from rosenblatt import optim
-    from rosenblatt.apps.digits.model import PairNet, elastic_distort
+    from rosenblatt.apps.digits.model import PairNet, fit_digits
     from rosenblatt.nn import functional as F
+    from rosenblatt.train import LambdaCallback
 
     rb.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     model = PairNet()
     if init:
         model.load_state_dict(rb.load(init))
-    opt = optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * (len(y) // batch)
-    schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     t0 = time.time()
-    for epoch in range(epochs):
-        order = rng.permutation(len(y))
-        total = 0.0
-        for k in range(len(y) // batch):
-            idx = order[k * batch : (k + 1) * batch]
-            xb = x[idx, None].astype(np.float32)
-            if elastic > 0:
-                xb = elastic_distort(xb, rng, p=elastic)
-            logits = model(rb.from_numpy(xb))
-            loss = F.cross_entropy(logits.reshape(-1, 10), rb.from_numpy(y[idx].reshape(-1)))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            schedule.step()
-            total += float(loss.item())
+
+    def report(trainer, record: dict) -> None:
         both, each = pair_accuracy(model, xv, yv)
-        print(f"epoch {epoch + 1}/{epochs}: loss {total / (len(y) // batch):.4f}, validation pairs "
-              f"{both:.4f}, digits {each:.4f}, {time.time() - t0:.0f} s", flush=True)
-    return model.eval()
+        print(f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}, validation "
+              f"pairs {both:.4f}, digits {each:.4f}, {time.time() - t0:.0f} s", flush=True)
+
+    return fit_digits(model, x[:, None], y, epochs=epochs, lr=lr, batch_size=batch, seed=seed,
+                      elastic=elastic,
+                      loss=lambda z, t: F.cross_entropy(z.reshape(-1, 10), t.reshape(-1)),
+                      schedule=lambda opt, steps: optim.lr_scheduler.OneCycleLR(
+                          opt, max_lr=lr, total_steps=steps),
+                      callbacks=[LambdaCallback(on_epoch_end=report)])
 
 
 def main() -> None:

@@ -383,32 +383,26 @@ def test_second_opinion_trains_both_pairs_and_round_trips(tmp_path):
     assert isinstance(ModuleClassifier(loaded, "c", card, None).fast, SecondOpinionArrays)
 
 
-def test_pair_net_reads_two_digits_and_learns_a_separable_task():
+def test_pair_net_reads_two_digits_and_learns_a_separable_task(monkeypatch, capsys):
     """(N, 1, 28, 48) -> (N, 2, 10); both heads train: on blobs whose left and right halves
-    each show their digit's own bar pattern, a few Adam steps read both digits."""
+    each show their digit's own bar pattern, the example's recipe (train_zip_pairs.train:
+    fit_digits with a loss over both digits, one-cycle, float16 blobs) reads both digits."""
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 10, size=(256, 2))
-    x = np.zeros((256, 1, 28, 48), np.float32)
+    y = rng.integers(0, 10, size=(320, 2))
+    x = np.zeros((320, 28, 48), np.float32)
     for side in (0, 1):  # digit d: a bar at rows 2d+4 .. 2d+5 of its half
         for d in range(10):
             rows = np.flatnonzero(y[:, side] == d)
-            x[rows, 0, 4 + 2 * d : 6 + 2 * d, 4 + 22 * side : 22 + 22 * side] = 1.0
-    x += rng.normal(0, 0.1, x.shape).astype(np.float32)
-    rb.manual_seed(0)
-    net = PairNet()
-    assert net(rb.from_numpy(x[:3])).shape == (3, 2, 10)
-    opt = rb.optim.Adam(net.parameters(), lr=3e-3)
-    for _ in range(60):
-        idx = rng.integers(0, 256, size=64)
-        loss = rb.nn.functional.cross_entropy(net(rb.from_numpy(x[idx])).reshape(-1, 10),
-                                              rb.from_numpy(y[idx].reshape(-1)))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
-    with rb.no_grad():
-        pred = net(rb.from_numpy(x)).numpy().argmax(axis=2)
-    assert (pred == y).mean() > 0.95
+            x[rows, 4 + 2 * d : 6 + 2 * d, 4 + 22 * side : 22 + 22 * side] = 1.0
+    x = (x + rng.normal(0, 0.1, x.shape)).astype(np.float16)  # as the example caches them
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from train_zip_pairs import pair_accuracy, train
+
+    net = train(x[:256], y[:256], x[256:], y[256:], epochs=6, batch=64, lr=3e-3, seed=0)
+    assert not net.training
+    assert net(rb.from_numpy(x[:3, None].astype(np.float32))).shape == (3, 2, 10)
+    assert pair_accuracy(net, x[256:], y[256:])[1] > 0.95
+    assert capsys.readouterr().out.count("validation pairs") == 6
 
 
 def test_pair_detector_gives_one_logit_per_blob_on_arrays_too():

@@ -825,13 +825,18 @@ def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,
 
 
 class _Digits(TensorDataset):
-    """Digits (N, 1, 28, 28) and labels (N,) on the device `where`; with `rng`, half of
-    each batch elastically distorted there (`elastic_distort`)."""
+    """Images (N, 1, H, W) and targets (N, ...) on the device `where`, served in float32
+    batches (float16 images stay half the memory until then); with `elastic` > 0, that
+    fraction of each batch elastically distorted there (`elastic_distort`, by `rng`)."""
 
-    def __init__(self, x: Any, y: Any, where: Any, rng: Any = None) -> None:
-        self.where, self.rng = where, rng
-        super().__init__(self._tensor(np.asarray(x, np.float32)),
-                         self._tensor(np.asarray(y, np.int64)))
+    def __init__(self, x: Any, y: Any, where: Any, elastic: float = 0.0, rng: Any = None) -> None:
+        self.where, self.elastic, self.rng = where, elastic, rng
+        x, y = np.asarray(x), np.asarray(y)
+        if x.dtype != np.float16:
+            x = x.astype(np.float32, copy=False)
+        if y.dtype.kind in "iub":  # class labels, as the losses want them
+            y = y.astype(np.int64, copy=False)
+        super().__init__(self._tensor(x), self._tensor(y))
 
     def _tensor(self, a: Any) -> Any:
         import rosenblatt as rb
@@ -839,22 +844,27 @@ class _Digits(TensorDataset):
         return rb.from_numpy(a) if self.where.type == "cpu" else rb.tensor(a, device=self.where)
 
     def __getbatch__(self, indices: Sequence[int]) -> list:
-        """[inputs, labels] of the rows `indices`, the inputs distorted when asked."""
+        """[inputs, targets] of the rows `indices`, the inputs distorted when asked."""
         x, y = super().__getbatch__(indices)
-        if self.rng is not None:
-            x = self._tensor(elastic_distort(x._data, self.rng))
+        x = x.float()
+        if self.elastic > 0:
+            x = self._tensor(elastic_distort(x._data, self.rng, p=self.elastic))
         return [x, y]
 
 
 def fit_digits(model: Any, x: Any, y: Any, *, epochs: int, lr: float, batch_size: int = 64,
-               seed: int = 0, elastic: bool = False, device: str = "cpu", teacher: Any = None,
+               seed: int = 0, elastic: float = 0.0, device: str = "cpu",
+               loss: Callable[[Any, Any], Any] | None = None,
+               schedule: Callable[[Any, int], Any] | None = None, teacher: Any = None,
                distill: float = 0.7, distill_temperature: float = 2.0,
-               log: Callable[[str], None] | None = None) -> Any:
-    """Train `model` on digits x (N, 1, 28, 28) and labels y (N,) with the library's Trainer:
-    Adam, the rate decaying to 0 on a cosine over the steps, batches shuffled by `seed`.
-    `elastic`: half of each batch elastically distorted; `device` 'cuda' trains on the GPU;
-    `teacher` (a module reading the same inputs): knowledge distillation (Hinton et al.
-    2015, `train.distill`), `distill` the soft targets' weight, T = `distill_temperature`.
+               callbacks: Sequence[Any] = (), log: Callable[[str], None] | None = None) -> Any:
+    """Train `model` on images x (N, 1, H, W) and targets y (N, ...) with the library's
+    Trainer: Adam, batches shuffled by `seed`, the loss `loss` (default cross-entropy), the
+    rate stepped by `schedule(optimizer, total_steps)` after every step (default: a cosine
+    to 0). `elastic`: that fraction of each batch elastically distorted; `device` 'cuda'
+    trains on the GPU; `teacher` (a module reading the same inputs): knowledge distillation
+    (Hinton et al. 2015, `train.distill`), `distill` the soft targets' weight, T =
+    `distill_temperature`; `callbacks`: the Trainer's; `log` gets a line per epoch.
     -> the model, back on the CPU, in eval mode."""
     import rosenblatt as rb
     from rosenblatt._backend import device as parse_device
@@ -862,20 +872,22 @@ def fit_digits(model: Any, x: Any, y: Any, *, epochs: int, lr: float, batch_size
     from rosenblatt.train.distill import DistillationLoss
 
     rb.manual_seed(seed)
-    data = _Digits(x, y, parse_device(device), np.random.default_rng(seed) if elastic else None)
+    data = _Digits(x, y, parse_device(device), elastic, np.random.default_rng(seed))
     loader = rb.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     model.to(device)
     opt = rb.optim.Adam(model.parameters(), lr=lr)
-    sched = rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(loader))
-    loss: Any = F.cross_entropy
+    steps = epochs * len(loader)
+    sched = (schedule(opt, steps) if schedule is not None
+             else rb.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps))
+    loss_fn: Any = loss or F.cross_entropy
     if teacher is not None:
-        loss = DistillationLoss(teacher.to(device), distill_temperature, distill)
-        hook = loss.attach(model)
+        loss_fn = DistillationLoss(teacher.to(device), distill_temperature, distill)
+        hook = loss_fn.attach(model)
     said = [] if log is None else [LambdaCallback(on_epoch_end=lambda _, r: log(
         f"epoch {r['epoch']}/{epochs}: loss {r['train_loss']:.4f} ({r['seconds']:.0f} s)"))]
     try:
-        Trainer(model, loss, opt, sched, scheduler_interval="step", callbacks=said,
-                progress=False, verbose=False).fit(loader, epochs=epochs)
+        Trainer(model, loss_fn, opt, sched, scheduler_interval="step", progress=False,
+                verbose=False, callbacks=[*callbacks, *said]).fit(loader, epochs=epochs)
     finally:
         if teacher is not None:
             hook.remove()
@@ -897,7 +909,7 @@ def train_cnn(x: Any, y: Any, epochs: int = 6, lr: float = 2e-3, batch_size: int
     rb.manual_seed(seed)
     model = init if init is not None else lenet5(**(member or {}))
     fit_digits(model, x, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-               elastic=elastic, device=device, teacher=teacher, distill=distill,
+               elastic=0.5 if elastic else 0.0, device=device, teacher=teacher, distill=distill,
                distill_temperature=distill_temperature, log=log)
     card = {"name": "zip-lenet5", "version": "1", "architecture": "LeNet-5 (ReLU, max pool)",
             "trained_on": "MNIST train file (first 10,000) + digits cut from synthetic ZIP "
