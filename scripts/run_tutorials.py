@@ -40,6 +40,7 @@ import ast
 import contextlib
 import io
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -144,6 +145,8 @@ def run_tutorial(path: Path, fast: bool = True, out_dir: Path | None = None) -> 
     path = Path(path).resolve()
     nb = _read(path)
     files_dir = out_dir / f"{path.stem}_files" if out_dir is not None else None
+    if files_dir is not None and files_dir.is_dir():
+        shutil.rmtree(files_dir)  # no figure left over from an earlier run's cell numbering
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(path)}
     results: list[CellResult] = []
     saved_env = os.environ.get(FAST_VAR)

@@ -85,6 +85,9 @@ def test_runner_executes_cells_in_one_namespace_and_renders(tmp_path: Path):
     assert "![figure](nb_files/cell1_fig1.png)" in text
     assert '??? success "Solution"\n\n    ```python\n    assert x == 42' in text
     assert runner.run_tutorial(nb, fast=False).namespace["fast"] is False
+    nb.write_text(NOTEBOOK.replace("plt.plot([0, 1], [1, 0])", ""))
+    runner.run_tutorial(nb, fast=True, out_dir=tmp_path / "out")
+    assert not list((tmp_path / "out" / "nb_files").glob("*.png"))  # the old figure is gone
 
 
 def test_runner_names_the_failing_cell(tmp_path: Path):
