@@ -53,8 +53,65 @@ def reference_uri(name: str) -> str:
     return f"reference/{name}.md"
 
 
+def _module_file(parts: list[str]) -> Path | None:
+    base = PACKAGE.parent.joinpath(*parts)
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _defined(path: Path) -> set[str]:
+    """Names a module defines at its top level with def or class."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def private_reexports(name: str) -> list[str]:
+    """Public names a module takes from a private module (a path part starting with `_`) and
+    passes on without using them itself (an import list such as nn.functional, or __all__):
+    their only public home is this module, so its reference page documents them."""
+    path = _module_file(name.split("."))
+    assert path is not None, name
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    exported = None
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__"
+                                                for t in node.targets):
+            try:
+                exported = set(ast.literal_eval(node.value))
+            except ValueError:  # a computed __all__: fall back on "imported, not used"
+                exported = None
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        base = package[:len(package) - node.level + 1] if node.level else []
+        target = base + (node.module.split(".") if node.module else [])
+        source = _module_file(target) if target and target[0] == "rosenblatt" else None
+        if source is None or not any(part.startswith("_") for part in target):
+            continue
+        defined = _defined(source)
+        for alias in node.names:
+            shown = alias.asname or alias.name
+            passed_on = shown in exported if exported is not None else shown not in used
+            if alias.name in defined and not shown.startswith("_") and passed_on:
+                found.append(shown)
+    return found
+
+
 def _reference_page(name: str) -> str:
-    return f"# `{name}`\n\n::: {name}\n"
+    page = f"# `{name}`\n\n::: {name}\n"
+    names = private_reexports(name)
+    if names:
+        page += ("\n## Defined in private modules, public here\n\n"
+                 + "\n".join(f"::: {name}.{n}\n    options:\n      heading_level: 3\n"
+                              "      show_root_heading: true\n"
+                              "      show_root_full_path: false\n" for n in names))
+    return page
 
 
 def _reference_index(names: list[str]) -> str:

@@ -48,6 +48,9 @@ def test_every_public_module_has_a_reference_page(site: Path):
         assert (site / "reference" / module / "index.html").is_file(), module
     linear = _text(site / "reference" / "rosenblatt.nn.modules.linear" / "index.html")
     assert "(*, in_features) -&gt; (*, out_features)" in linear  # shapes kept, not italics
+    # names defined in a private module are documented where they are public
+    functional = _text(site / "reference" / "rosenblatt.nn.functional" / "index.html")
+    assert 'id="rosenblatt.nn.functional.leaky_relu"' in functional
     index = _text(site / "reference" / "index.html")
     assert all(f"{m}/" in index for m in modules)
 
