@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ...autograd.tensor import Tensor
 from ...ops import conv as ops_conv
-from ...ops.creation import empty
 from ...ops.resample import pad as pad_op
-from .. import init
-from ..parameter import Parameter
+from .linear import _kaiming_reset, _weight_and_bias
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -57,21 +54,13 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         shape = (in_channels, out_channels // groups) if transposed \
             else (out_channels, in_channels // groups)
-        self.weight = Parameter(empty(shape + self.kernel_size, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape + self.kernel_size, out_channels if bias else None, device,
+                         dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, U(+-1/sqrt(fan_in)) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias)
 
     def _label(self) -> str:
         """'Conv2d(3, 16, kernel_size=(3, 3))', the layer as errors name it."""

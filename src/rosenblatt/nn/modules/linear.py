@@ -13,6 +13,27 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _weight_and_bias(module: Module, shape: tuple[int, ...], bias: int | None, device: Any,
+                     dtype: Any) -> None:
+    """Register an uninitialised `weight` of `shape` and a `bias` of `bias` features (or None)."""
+    module.weight = Parameter(empty(shape, device=device, dtype=dtype))
+    if bias is not None:
+        module.bias = Parameter(empty(bias, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _kaiming_reset(weight: Tensor, bias: Tensor | None, empty_bias: bool = False) -> None:
+    """PyTorch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) weight,
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) bias. With fan_in 0, Conv leaves the bias alone and
+    Linear (`empty_bias`) draws it from U(0, 0), as PyTorch does."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+    if bias is not None and (fan_in or empty_bias):
+        bound = 1 / math.sqrt(fan_in) if fan_in else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input unchanged (arguments are accepted and ignored)."""
 
@@ -32,20 +53,13 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), out_features if bias else None,
+                         device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, U(+-1/sqrt(fan_in)) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias, empty_bias=True)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, in_features) -> (*, out_features); F.linear names both shapes on a mismatch."""
@@ -69,12 +83,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features),
-                                      device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in1_features, in2_features),
+                         out_features if bias else None, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
