@@ -29,7 +29,20 @@ def _new_weight(*shape: int, device: Any = None, dtype: Any = None) -> Parameter
     return Parameter(empty(*shape, device=device, dtype=dtype))
 
 
-class RNNBase(Module):
+class _Recurrent(Module):
+    """What recurrent layers and cells share: PyTorch's initialisation of their parameters."""
+
+    hidden_size: int
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        with no_grad():
+            for weight in self.parameters():
+                weight.uniform_(-bound, bound)
+
+
+class RNNBase(_Recurrent):
     """Shared machinery of RNN, LSTM and GRU: parameters, layers, directions, batch layout."""
 
     def __init__(
@@ -69,13 +82,6 @@ class RNNBase(Module):
                     setattr(self, name + suffix, _new_weight(*shape, device=device, dtype=dtype))
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        with no_grad():
-            for weight in self.parameters():
-                weight.uniform_(-bound, bound)
 
     def flatten_parameters(self) -> None:
         """A no-op kept for PyTorch scripts (there is no cuDNN weight buffer to compact)."""
@@ -307,7 +313,7 @@ class GRU(RNNBase):
         return out, h_n
 
 
-class RNNCellBase(Module):
+class RNNCellBase(_Recurrent):
     """Shared parameters of the single-step cells: weight_ih, weight_hh, bias_ih, bias_hh."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int,
@@ -325,13 +331,6 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        with no_grad():
-            for weight in self.parameters():
-                weight.uniform_(-bound, bound)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
