@@ -130,13 +130,11 @@ def child(suite: str, names: list[str], quick: bool) -> dict:
 
     import rosenblatt as rb
 
-    default = torch.get_num_threads()
     torch.set_num_threads(common.THREADS)
     rb.set_num_threads(common.THREADS)
     values = {name: _seconds(workloads[name].measure(module, quick), common.LIB)
               for name in names}
-    return {"lib": common.LIB, "threads": common.THREADS, "torch_default_threads": default,
-            "values": values}
+    return {"lib": common.LIB, "threads": common.THREADS, "values": values}
 
 
 def _run_child(suite: str, names: list[str], lib: str, threads: int, quick: bool) -> dict:
@@ -280,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--pairs and --threads must be positive")
     results = {t: measure(selection, t, pairs, args.quick, _log) for t in counts}
     for t in counts:
-        what = "all cores" if t == all_cores() else f"{t} thread{'s' if t > 1 else ''}"
+        what = "all cores (the CPUs this process may use)" if t == all_cores() else \
+            f"{t} thread{'s' if t > 1 else ''}"
         print(f"\n{what} ({t} thread(s) each; ratio = rosenblatt / PyTorch, median of {pairs} "
               f"pair(s) of processes)\n")
         print("\n".join(ratio_table(results[t], args.markdown)), flush=True)
