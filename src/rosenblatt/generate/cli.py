@@ -34,7 +34,8 @@ def register(subparsers: Any) -> None:
     budget.add_argument("--minutes", type=_positive_float, default=None,
                         help="time budget: stop before an epoch would pass it")
     budget.add_argument("--epochs", type=_positive_int, default=None,
-                        help="epochs to train (default: 1000, or until --minutes)")
+                        help="epochs in all, counting those before a resume "
+                        "(default: 1000, or until --minutes)")
     t.add_argument("--out", default=None, help="run folder (default runs/generate-MODEL)")
     t.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint")
     t.add_argument("--lr", type=_positive_float, default=None,

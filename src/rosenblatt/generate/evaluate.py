@@ -102,4 +102,7 @@ def evaluate(path: str | os.PathLike, n: int = 1000, steps: int | None = 50,
         result["uniform_noise"] = sample_quality(noise, ref, lenet)
         result["note"] = ("frechet_lenet: Frechet distance on the 84 penultimate features of "
                           "the committed LeNet-5 MNIST classifier, not Inception FID")
+        if config["dataset"] != "mnist":
+            result["note"] += ("; that classifier reads digits, so on other data these scores "
+                               "only compare models with each other")
     return result
