@@ -578,6 +578,12 @@ class Clamp(Function):
     def forward(ctx, x, low, high, rule="clamp"):
         ctx.save_for_backward(x)
         ctx.low, ctx.high, ctx.rule = low, high, rule
+        # NumPy's maximum/minimum return the second operand on a tie, PyTorch's the first:
+        # the bound goes first, so clamp(-0.0, min=0) stays -0.0 as in PyTorch
+        if high is None:
+            return ctx.xp.maximum(low, x)
+        if low is None:
+            return ctx.xp.minimum(high, x)
         return ctx.xp.clip(x, low, high)
 
     @staticmethod
@@ -603,8 +609,8 @@ class ClampTensor(Function):
     def forward(ctx, x, low, high):
         xp = ctx.xp
         ctx.save_for_backward(x, low, high)
-        out = x if low is None else xp.maximum(x, low)
-        return out if high is None else xp.minimum(out, high)
+        out = x if low is None else xp.maximum(low, x)  # (bounds first: see Clamp)
+        return out if high is None else xp.minimum(high, out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -633,7 +639,8 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return iterator_layout(ctx.xp.maximum(a, b), a, b)
+        # b first: NumPy returns the second operand on a tie, PyTorch the first (-0.0 vs 0.0)
+        return iterator_layout(ctx.xp.maximum(b, a), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -647,7 +654,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return iterator_layout(ctx.xp.minimum(a, b), a, b)
+        return iterator_layout(ctx.xp.minimum(b, a), a, b)  # (b first: see Maximum)
 
     @staticmethod
     def backward(ctx, grad):
