@@ -500,6 +500,13 @@ CASES = {
     "rot90_and_flip_layouts": "x = T.ones(4, 3).t(); R = tuple(T.rot90(x, k).stride() for k in "
                               "range(4)) + (x.flip(0).stride(), T.ones(2, 3, 4)"
                               ".permute(2, 0, 1).flip(1).stride())",
+    "var_without_dof_gradient": "g = lambda v: (lambda x: T.autograd.grad(x.var(), x)[0])("
+                                f"T.tensor(v, {F64})); R = (g(.5), g(math.nan), g(math.inf))",
+    "negative_zero_kept": "x = T.tensor([-0., 0.], dtype=T.float64); z = T.zeros(2, "
+                          "dtype=T.float64); R = (1 / x.clamp(min=0), 1 / x.clamp(max=0), "
+                          "1 / T.maximum(x, z), 1 / T.minimum(x, z), 1 / T.clamp(x, z), "
+                          "1 / T.nn.functional.elu(x), 1 / T.nn.functional.selu(x), "
+                          "1 / x[None].cumsum(1))",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

@@ -32,7 +32,8 @@ class Elu(Function):
     def forward(ctx, x, alpha, scale=1.0):
         xp = ctx.xp
         with np.errstate(over="ignore"):
-            negative = alpha * xp.expm1(xp.minimum(x, 0) * scale)
+            # (0 first: on a tie NumPy's minimum returns its second operand, so -0.0 stays)
+            negative = alpha * xp.expm1(xp.minimum(0, x) * scale)
         ctx.save_for_backward(x)
         ctx.alpha, ctx.scale = alpha, scale
         return xp.where(x > 0, x, negative)

@@ -184,13 +184,18 @@ class Var(Function):
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, builtins.max(n - correction, 0)
         with quiet():
             return row_major((centered * centered).sum(axis=axes, keepdims=keepdim)
-                                   / ctx.divisor)
+                             / ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        centered = ctx.saved_tensors[0]
+        centered, x = ctx.saved_tensors
         grad = _keep_dims(grad, centered.shape, ctx.axes, ctx.keepdim)
         with quiet():
+            if ctx.divisor == 0 and ctx.axes is None:
+                # PyTorch's rule for a whole-tensor var without degrees of freedom: 2 / 0
+                # times x - mean, taken as nan where x equals the mean, inf elsewhere (nan x)
+                nan, inf = grad.dtype.type(np.nan), grad.dtype.type(np.inf)
+                return grad * ctx.xp.where(x == x.mean(), nan, inf)
             return grad * centered * (2.0 / ctx.divisor if ctx.divisor else float("inf"))
 
 
@@ -292,7 +297,10 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return row_major(ctx.xp.cumsum(x, axis=axis))
+        out = row_major(ctx.xp.cumsum(x, axis=axis))
+        if out.dtype.kind == "f":  # PyTorch's running sum starts at +0: -0.0 + 0 is +0
+            out += 0.0
+        return out
 
     @staticmethod
     def backward(ctx, grad):
