@@ -1,4 +1,7 @@
-"""Training: the `Trainer` loop, callbacks, metrics, progress bar, plots and transfer learning."""
+"""Training: the `Trainer` loop, callbacks, progress bar, plots and transfer learning.
+
+The metrics (`train.metrics`, `train.fairness`) are public as `rosenblatt.metrics`.
+"""
 
 from .callbacks import (
     Callback,
@@ -9,24 +12,14 @@ from .callbacks import (
     PlotCurves,
     TensorBoardLogger,
 )
-from .metrics import (
-    ClassScores,
-    accuracy,
-    classification_report,
-    confusion_matrix,
-    precision_recall_f1,
-    top_k_accuracy,
-)
-from .plots import plot_confusion_matrix, plot_history
+from .plots import plot_history
 from .progress import ProgressBar
 from .trainer import NonFiniteLossError, Trainer, fit
 from .transfer import GradualUnfreezing, freeze, unfreeze
 
 __all__ = [
     "Callback", "EarlyStopping", "HistoryLogger", "LambdaCallback", "ModelCheckpoint",
-    "PlotCurves", "TensorBoardLogger", "ClassScores", "accuracy", "classification_report",
-    "confusion_matrix",
-    "precision_recall_f1", "top_k_accuracy", "plot_confusion_matrix", "plot_history",
+    "PlotCurves", "TensorBoardLogger", "plot_history",
     "ProgressBar", "NonFiniteLossError", "Trainer", "fit", "GradualUnfreezing", "freeze",
     "unfreeze",
 ]
