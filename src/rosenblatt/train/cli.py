@@ -14,7 +14,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..cli import DATA_ROOT_HELP, command_name
 from ..utils.threads import limit_blas_threads
@@ -53,45 +53,35 @@ COMMITTED = {
 
 
 # --------------------------------------------------------------------- parsers
-def _positive_int(text: str) -> int:
+def _argument(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool],
+              expected: str) -> Any:
+    """`convert(text)` if it succeeds and passes `ok`; else argparse's 'expected ..., got ...'."""
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _argument(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+    return _argument(text, float, lambda v: v > 0 and math.isfinite(v), "a positive number")
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
+    return _argument(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in text.replace("-", ",").split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected layer widths like 512,256, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected layer widths like 512,256, got {text!r}")
-    return sizes
+    def widths(text: str) -> list[int]:
+        return [int(s) for s in text.replace("-", ",").split(",") if s.strip()]
+
+    return _argument(text, widths, lambda v: bool(v) and min(v) >= 1, "layer widths like 512,256")
 
 
 def _add_data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
