@@ -122,32 +122,33 @@ class TorchGPT(tnn.Module):
         return self.head(self.ln_f(x))
 
 
+def _training_steps(ours: rb.nn.Module, theirs: tnn.Module, repeats: int,
+                    logits_of=lambda out: out) -> tuple[float, float]:
+    """Time one Adam step of next-character prediction on the same batch in both libraries."""
+    x = np.random.default_rng(0).integers(0, VOCAB, (BATCH, SEQ + 1))
+
+    def step_of(model, lib, functional):
+        inputs, targets = lib.tensor(x[:, :-1]), lib.tensor(x[:, 1:])
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step():
+            logits = logits_of(model(inputs))
+            loss = functional.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        return step
+
+    return paired_times(step_of(ours, rb, F), step_of(theirs, torch, tF), repeats)
+
+
 def bench_lstm(repeats: int) -> tuple[float, float]:
     rb.manual_seed(0)
     ours = CharLSTM(VOCAB, 64, 256, 2)
     theirs = TorchCharLSTM()
     copy_into_torch(ours, theirs)
-    x = np.random.default_rng(0).integers(0, VOCAB, (BATCH, SEQ + 1))
-    rx, ry = rb.tensor(x[:, :-1]), rb.tensor(x[:, 1:])
-    tx, ty = torch.tensor(x[:, :-1]), torch.tensor(x[:, 1:])
-    opt = rb.optim.Adam(ours.parameters(), lr=1e-3)
-    topt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
-
-    def step_ours():
-        logits, _ = ours(rx)
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), ry.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    def step_torch():
-        logits, _ = theirs(tx)
-        loss = tF.cross_entropy(logits.reshape(-1, VOCAB), ty.reshape(-1))
-        topt.zero_grad()
-        loss.backward()
-        topt.step()
-
-    return paired_times(step_ours, step_torch, repeats)
+    return _training_steps(ours, theirs, repeats, logits_of=lambda out: out[0])
 
 
 def _gpt_pair() -> tuple[GPT, TorchGPT]:
@@ -159,26 +160,7 @@ def _gpt_pair() -> tuple[GPT, TorchGPT]:
 
 
 def bench_gpt(repeats: int) -> tuple[float, float]:
-    ours, theirs = _gpt_pair()
-    x = np.random.default_rng(0).integers(0, VOCAB, (BATCH, SEQ + 1))
-    rx, ry = rb.tensor(x[:, :-1]), rb.tensor(x[:, 1:])
-    tx, ty = torch.tensor(x[:, :-1]), torch.tensor(x[:, 1:])
-    opt = rb.optim.Adam(ours.parameters(), lr=1e-3)
-    topt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
-
-    def step_ours():
-        loss = F.cross_entropy(ours(rx).reshape(-1, VOCAB), ry.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    def step_torch():
-        loss = tF.cross_entropy(theirs(tx).reshape(-1, VOCAB), ty.reshape(-1))
-        topt.zero_grad()
-        loss.backward()
-        topt.step()
-
-    return paired_times(step_ours, step_torch, repeats)
+    return _training_steps(*_gpt_pair(), repeats)
 
 
 def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
