@@ -96,26 +96,27 @@ def _newton_optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return w, loss
 
 
-LOGISTIC_CASES = {
-    "SGD": lambda p: optim.SGD(p, lr=0.5, momentum=0.9),
-    "Adam": lambda p: optim.Adam(p, lr=0.2),
-    "AdamW": lambda p: optim.AdamW(p, lr=0.2, weight_decay=1e-4),
-    "RMSprop": lambda p: optim.RMSprop(p, lr=0.1),
-    "Adagrad": lambda p: optim.Adagrad(p, lr=2.0),
-    "Adadelta": lambda p: optim.Adadelta(p, lr=10.0),
-    "Adamax": lambda p: optim.Adamax(p, lr=0.2),
-    "NAdam": lambda p: optim.NAdam(p, lr=0.2),
+# each optimizer's settings: (for the logistic regression, for XOR)
+SETTINGS = {
+    "SGD": (dict(lr=0.5, momentum=0.9), dict(lr=0.5, momentum=0.9)),
+    "Adam": (dict(lr=0.2), dict(lr=0.05)),
+    "AdamW": (dict(lr=0.2, weight_decay=1e-4), dict(lr=0.05)),
+    "RMSprop": (dict(lr=0.1), dict(lr=0.01)),
+    "Adagrad": (dict(lr=2.0), dict(lr=0.3)),
+    "Adadelta": (dict(lr=10.0), dict(lr=1.0)),
+    "Adamax": (dict(lr=0.2), dict(lr=0.05)),
+    "NAdam": (dict(lr=0.2), dict(lr=0.05)),
 }
 
 
-@pytest.mark.parametrize("name", list(LOGISTIC_CASES))
+@pytest.mark.parametrize("name", list(SETTINGS))
 def test_fits_a_logistic_regression(name):
     x, y = _logistic_data()
     w_star, loss_star = _newton_optimum(x, y)
     X, Y = rb.tensor(x, dtype=rb.float32), rb.tensor(y, dtype=rb.float32)
     w = rb.zeros(5, requires_grad=True)
     bias = rb.zeros(1, requires_grad=True)
-    opt = LOGISTIC_CASES[name]([{"params": [w]}, {"params": [bias]}])
+    opt = getattr(optim, name)([{"params": [w]}, {"params": [bias]}], **SETTINGS[name][0])
     sched = lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
                                     total_steps=300, cycle_momentum=False)
     for _ in range(300):
@@ -133,19 +134,7 @@ def test_fits_a_logistic_regression(name):
     assert accuracy > 0.8
 
 
-XOR_CASES = {
-    "SGD": lambda p: optim.SGD(p, lr=0.5, momentum=0.9),
-    "Adam": lambda p: optim.Adam(p, lr=0.05),
-    "AdamW": lambda p: optim.AdamW(p, lr=0.05),
-    "RMSprop": lambda p: optim.RMSprop(p, lr=0.01),
-    "Adagrad": lambda p: optim.Adagrad(p, lr=0.3),
-    "Adadelta": lambda p: optim.Adadelta(p, lr=1.0),
-    "Adamax": lambda p: optim.Adamax(p, lr=0.05),
-    "NAdam": lambda p: optim.NAdam(p, lr=0.05),
-}
-
-
-@pytest.mark.parametrize("name", list(XOR_CASES))
+@pytest.mark.parametrize("name", list(SETTINGS))
 def test_trains_a_small_network_on_xor(name):
     """nn.Parameters from `named_parameters()`: the usual training loop learns XOR."""
     from rosenblatt import nn
@@ -153,7 +142,7 @@ def test_trains_a_small_network_on_xor(name):
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
     x = rb.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = rb.tensor([0, 1, 1, 0])
-    opt = XOR_CASES[name](model.named_parameters())
+    opt = getattr(optim, name)(model.named_parameters(), **SETTINGS[name][1])
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(300):
         opt.zero_grad()
