@@ -61,22 +61,11 @@ class Adam(Optimizer):
     _functional = staticmethod(adam)
     _state_lists = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step")
 
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         defaults = dict(
             lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay,
             amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,

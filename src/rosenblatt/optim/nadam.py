@@ -63,21 +63,12 @@ class NAdam(Optimizer):
     _functional = staticmethod(nadam)
     _state_lists = ("exp_avg", "exp_avg_sq", "mu_product", "step")
 
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum_decay: float = 4e-3,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
+    def __init__(self, params: ParamsT, lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         # betas are kept as given (no float conversion), as PyTorch's NAdam does
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
