@@ -64,6 +64,7 @@ class ArrayClassifier:
 
     net: Callable[[Any], Any]
     name: str = "arrays"
+    version: str = "1"
     card: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     pair_weight: float = 1.0
@@ -71,11 +72,6 @@ class ArrayClassifier:
     passes: Passes | None = None
     read_pairs: Callable[[Any], Any] | None = None
     detect_pairs: Callable[[Any], Any] | None = None
-
-    @property
-    def version(self) -> str:
-        """The card's version, "1" without one."""
-        return str(self.card.get("version", "1"))
 
     def __call__(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> logits (N, 10)."""
