@@ -33,6 +33,16 @@ class _Recurrent(Module):
     """What recurrent layers and cells share: PyTorch's initialisation of their parameters."""
 
     hidden_size: int
+    input_size: int
+
+    def _check_features(self, x: Tensor, ranks: tuple[int, int], mismatch: str) -> None:
+        """PyTorch's errors for an input of another rank or feature size (`mismatch` names
+        {expected} and {got}: layers and cells word it differently)."""
+        if x.ndim not in ranks:
+            raise ValueError(f"{type(self).__name__}: Expected input to be {ranks[0]}D or "
+                             f"{ranks[1]}D, got {x.ndim}D instead")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(mismatch.format(expected=self.input_size, got=x.shape[-1]))
 
     def reset_parameters(self) -> None:
         """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
@@ -116,12 +126,8 @@ class RNNBase(_Recurrent):
                 for n in names]
 
     def _check_input(self, x: Tensor) -> None:
-        if x.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
-                             f"{x.ndim}D instead")
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {x.shape[-1]}")
+        self._check_features(x, (2, 3), "input.size(-1) must be equal to input_size. "
+                             "Expected {expected}, got {got}")
 
     def _initial(self, hx: Tensor | None, batch: int, like: Tensor, batched: bool) -> Tensor:
         """The (layers * directions, B, H) initial state, zeros when not given."""
@@ -342,12 +348,8 @@ class RNNCellBase(_Recurrent):
 
     def _prepare(self, x: Tensor, hx: Tensor | None) -> tuple[Tensor, Tensor, bool]:
         """Step input as (1, B, I) and state as (B, H); remembers whether it was batched."""
-        if x.ndim not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got "
-                             f"{x.ndim}D instead")
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[-1]} "
-                               f"expected {self.input_size}")
+        self._check_features(x, (1, 2), "input has inconsistent input_size: got {got} "
+                             "expected {expected}")
         batched = x.ndim == 2
         if not batched:
             x = x.unsqueeze(0)
