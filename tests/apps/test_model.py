@@ -405,6 +405,26 @@ def test_pair_net_reads_two_digits_and_learns_a_separable_task(monkeypatch, caps
     assert capsys.readouterr().out.count("validation pairs") == 6
 
 
+def test_the_pair_detector_recipe_learns_one_blob_from_two(monkeypatch, capsys):
+    """train_pair_detector.train (fit_digits with binary cross-entropy on float targets)
+    tells blobs with a bar in each half from blobs with one bar in the middle."""
+    rng = np.random.default_rng(3)
+    is_pair = rng.random(320) < 0.5
+    x = rng.normal(0, 0.1, (320, 28, 48)).astype(np.float32)
+    x[is_pair, 8:20, 8:12] += 1.0
+    x[is_pair, 8:20, 36:40] += 1.0
+    x[~is_pair, 8:20, 22:26] += 1.0
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from train_pair_detector import detector_accuracy, train
+
+    net = train(x[:256], is_pair[:256], x[256:], is_pair[256:], epochs=4, batch=64, lr=3e-3,
+                seed=0)
+    assert isinstance(net, PairDetector) and not net.training
+    accuracy, pairs, singles = detector_accuracy(net, x[256:], is_pair[256:])
+    assert accuracy > 0.95 and pairs > 0.9 and singles > 0.9
+    assert capsys.readouterr().out.count("validation accuracy") == 4
+
+
 def test_pair_detector_gives_one_logit_per_blob_on_arrays_too():
     rb.manual_seed(2)
     net = PairDetector().eval()
