@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ...autograd.tensor import Tensor
 from ...ops import pool as P
@@ -10,6 +10,10 @@ from .module import Module
 
 
 class _MaxPoolNd(Module):
+    """Max over sliding windows, PyTorch's arguments; `_pool` is the 1d, 2d or 3d function."""
+
+    _pool: Callable[..., Any]
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
@@ -21,36 +25,32 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """(N, C, *spatial) -> (N, C, *spatial_out) [, indices]."""
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode, self.return_indices)
+
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
                 f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Max over sliding windows: (N, C, L) -> (N, C, L_out)."""
+    """Max over sliding windows: (N, C, L) -> (N, C, L_out) [, indices]."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        """(N, C, L) -> (N, C, L_out) [, indices]."""
-        return P.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+    _pool = staticmethod(P.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Max over sliding windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
+    """Max over sliding windows: (N, C, H, W) -> (N, C, H_out, W_out) [, indices]."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        """(N, C, H, W) -> (N, C, H_out, W_out) [, indices]."""
-        return P.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+    _pool = staticmethod(P.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over sliding windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    """Max over sliding windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out) [, indices]."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out) [, indices]."""
-        return P.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+    _pool = staticmethod(P.max_pool3d)
 
 
 class AvgPool1d(Module):
@@ -75,6 +75,10 @@ class AvgPool1d(Module):
 
 
 class _AvgPoolNd(Module):
+    """Mean over sliding windows, PyTorch's arguments; `_pool` is the 2d or 3d function."""
+
+    _pool: Callable[..., Any]
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
@@ -86,6 +90,11 @@ class _AvgPoolNd(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(N, C, *spatial) -> (N, C, *spatial_out)."""
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
@@ -93,19 +102,13 @@ class _AvgPoolNd(Module):
 class AvgPool2d(_AvgPoolNd):
     """Mean over sliding windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, H, W) -> (N, C, H_out, W_out)."""
-        return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+    _pool = staticmethod(P.avg_pool2d)
 
 
 class AvgPool3d(_AvgPoolNd):
     """Mean over sliding windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
-        return P.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+    _pool = staticmethod(P.avg_pool3d)
 
 
 class AdaptiveAvgPool2d(Module):
