@@ -89,68 +89,6 @@ class SiLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
-class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.sigmoid(input)
-
-
-class Tanh(Module):
-    """Hyperbolic tangent."""
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.tanh(input)
-
-
-class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, linear above threshold."""
-
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta = beta
-        self.threshold = threshold
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `dim`."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*), rows along dim sum to 1."""
-        return F.softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Module):
-    """log(softmax(x)) along `dim`, computed stably."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
 class Hardtanh(Module):
     """x clamped into [min_val, max_val]."""
 
@@ -178,14 +116,6 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
-
-
-class LogSigmoid(Module):
-    """log(sigmoid(x)), stable."""
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.logsigmoid(input)
 
 
 class Mish(Module):
@@ -241,22 +171,6 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class Softmin(Module):
-    """softmax(-x) along `dim`."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.softmin(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-
 class _Pointwise(Module):
     """An activation with no parameters: forward is F.<function>(input, **settings)."""
 
@@ -269,6 +183,65 @@ class _Pointwise(Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace")
+
+
+class Sigmoid(_Pointwise):
+    """1 / (1 + exp(-x))."""
+
+    function = "sigmoid"
+
+
+class Tanh(_Pointwise):
+    """Hyperbolic tangent."""
+
+    function = "tanh"
+
+
+class LogSigmoid(_Pointwise):
+    """log(sigmoid(x)), stable."""
+
+    function = "logsigmoid"
+
+
+class Softplus(_Pointwise):
+    """log(1 + exp(beta x)) / beta, linear above threshold."""
+
+    function, settings = "softplus", ("beta", "threshold")
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+
+class Softmax(_Pointwise):
+    """exp(x) / sum(exp(x)) along `dim`: (*) -> (*), rows along dim sum to 1."""
+
+    function, settings = "softmax", ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+
+class LogSoftmax(_Pointwise):
+    """log(softmax(x)) along `dim`, computed stably."""
+
+    function, settings = "log_softmax", ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+
+class Softmin(_Pointwise):
+    """softmax(-x) along `dim`."""
+
+    function, settings = "softmin", ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
 
 
 class Hardsigmoid(_Pointwise):
