@@ -158,16 +158,18 @@ class SampleGrid(rb.train.Callback):
 
     def __init__(self, path: Path, every: int, steps: int | None = None) -> None:
         self.path, self.every, self.steps = path, every, steps
+        self.drawn_at = -1
 
     def on_epoch_end(self, trainer: Any, record: dict) -> None:
         if self.every and record["epoch"] % self.every == 0:
             self.draw(trainer)
 
     def on_fit_end(self, trainer: Any) -> None:
-        if trainer.history:
+        if trainer.history and self.drawn_at != trainer.epoch:
             self.draw(trainer)
 
     def draw(self, trainer: Any) -> None:
+        self.drawn_at = trainer.epoch
         was_training = trainer.model.training
         trainer.model.eval()
         try:
