@@ -111,3 +111,14 @@ def test_functional_equals_pytorchs(cls, cls_kwargs, name, keys, hyper):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-10,
                                    atol=1e-12)
     assert [p._version for p in ours] == [STEPS] * len(ours)  # in-place updates are counted
+
+
+def test_an_optimizer_naming_no_functional_must_override_step():
+    class Plain(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=0.1))
+
+    p = rb.zeros(2, requires_grad=True)
+    p.grad = rb.ones(2)
+    with pytest.raises(NotImplementedError, match="Plain names no _functional"):
+        Plain([p]).step()

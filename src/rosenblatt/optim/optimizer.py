@@ -39,7 +39,7 @@ class Optimizer:
     # hyper-parameters checked before anything else, in PyTorch's order (see `_check`)
     _checked: tuple[str, ...] = ()
     # the update rule over lists of tensors, and the state entries it takes, in its order
-    _functional: Callable[..., None]
+    _functional: Callable[..., None] | None = None
     _state_lists: tuple[str, ...] = ()
     _hyper_names: tuple[str, ...] = ()
 
@@ -183,11 +183,15 @@ class Optimizer:
         `_state_lists` entries of each parameter, the keywords the group's values of the
         functional's keyword-only arguments (betas given as beta1, beta2). Returns the lists.
         """
+        if self._functional is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} names no _functional: override step() instead"
+            )
         hyper = {name: group[name] for name in self._hyper_names if name in group}
         if "betas" in group:
             hyper["beta1"], hyper["beta2"] = group["betas"]
         columns = [_column(states, name) for name in self._state_lists]
-        type(self)._functional(params, [p.grad for p in params], *columns, **hyper)
+        self._functional(params, [p.grad for p in params], *columns, **hyper)
         return columns
 
     # -------------------------------------------------------------- state dict
