@@ -38,6 +38,7 @@ EXTRAS = {
     "onnxruntime": "export", "cupy": "gpu", "cupyx": "gpu", "safetensors": "train",
     "tqdm": "train", "matplotlib": "train", "sklearn": "train", "threadpoolctl": "train",
     "tensorboard": "tensorboard", "mpi4py": "distributed", "psycopg": "postgres",
+    "jupytext": "docs", "mkdocs": "docs", "material": "docs", "mkdocstrings": "docs",
 }
 DATA_ROOT_HELP = ("folder holding the data sets (mnist/, fashion-mnist/, tinyshakespeare/); "
                   "default: $ROSENBLATT_DATA, else ~/.rosenblatt/data")

@@ -31,11 +31,10 @@ def find_checkout(start: Path | None = None) -> Path:
 
 
 def _need_docs_tools() -> None:
+    """Fail before any work when a docs tool is missing (the CLI names the 'docs' extra)."""
     for module in ("mkdocs", "material", "mkdocstrings", "jupytext"):
         if importlib.util.find_spec(module) is None:
-            raise ModuleNotFoundError(
-                f"this needs the optional 'docs' dependencies (no module named {module!r}): "
-                f"pip install -e '.[docs]' in the checkout", name=module)
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
 
 
 def render_tutorials(root: Path, mode: str, names: list[str]) -> int:

@@ -70,3 +70,15 @@ def test_architecture_and_the_course_are_on_the_site(site: Path):
         assert (site / "tutorials" / name / "index.html").is_file(), name
     home = _text(site / "index.html")
     assert all(f"tutorials/{name}/" in home for name in chapters)
+
+
+def test_docs_names_the_extra_when_a_tool_is_missing(monkeypatch, capsys, tmp_path):
+    from rosenblatt import docs_cli
+    from rosenblatt.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(docs_cli.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mkdocs" else real(name, *a))
+    assert main(["docs", "--build", str(tmp_path / "site")]) == 1
+    assert "pip install -e '.[docs]'" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
