@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from heapq import heappop, heappush
+from operator import itemgetter
 from typing import Any
 
 from .._backend import as_array, ndarray, writable
@@ -22,6 +23,7 @@ from .grad_mode import state
 from .tensor import Tensor
 
 _new = object.__new__
+_first = itemgetter(0)
 
 # Hooks on leaf tensors, by id(tensor): tensors compare elementwise, so they cannot be dict
 # keys. An entry goes when its tensor does.
@@ -164,28 +166,18 @@ class _Pass:
         self.owned: set[Function] = set()  # buffers the engine allocated: add in place
         self.heap: list[tuple[int, Function]] = []
 
-    def send(self, target: Function | Tensor, grad: Any) -> None:
-        """Add `grad` to what a node (or a leaf tensor) receives in this pass."""
-        if isinstance(target, Function):
-            if self.needed is not None and target not in self.needed:
-                return
-            pending = self.buffers.get(target)
-            if pending is None:
-                self.buffers[target] = grad
-                heappush(self.heap, (-target.seq, target))
-            elif target in self.owned:
-                pending += grad
-            else:
-                self.buffers[target] = as_array(pending + grad)
-                self.owned.add(target)
-        elif _LEAF_HOOKS and id(target) in _LEAF_HOOKS:
-            _hold(self.hooked, target, grad)
-            left = self.waiting.get(id(target), 0) - 1
-            self.waiting[id(target)] = left
+    def leaf(self, tensor: Tensor, grad: Any) -> None:
+        """A gradient for a leaf tensor: held for its hooks, or delivered."""
+        if _LEAF_HOOKS and id(tensor) in _LEAF_HOOKS:
+            _hold(self.hooked, tensor, grad)
+            left = self.waiting.get(id(tensor), 0) - 1
+            self.waiting[id(tensor)] = left
             if left == 0:  # its whole gradient is in: its hooks run now, while the rest of
-                self.complete(target)  # the backward goes on (DDP starts its all-reduce)
+                self.complete(tensor)  # the backward goes on (DDP starts its all-reduce)
+        elif self.catch is None:  # (deliver, inline: this is hot)
+            _accumulate(tensor, grad, self.storage, self.borrowed)
         else:
-            self.deliver(target, grad)
+            self.catch.leaf(tensor, grad)
 
     def deliver(self, leaf: Tensor, grad: Any) -> None:
         """A leaf's gradient: into its .grad, or to autograd.grad's result."""
@@ -234,21 +226,42 @@ def run_backward(
     `.grad` is touched, and only the nodes on a path to them run.
     """
     run = _Pass(roots, capture)
-    for tensor, grad in zip(roots, root_grads):
-        run.send(tensor._node or tensor, grad)
-    anomaly = _Switches.anomaly
+    heap, buffers, owned, needed = run.heap, run.buffers, run.owned, run.needed  # (locals:
+    anomaly = _Switches.anomaly  # the loop below is the hot path of every backward)
     previous_mode = state.enabled
     state.enabled = False  # backward rules run on arrays; nothing below may record a graph
-    heap, buffers, send = run.heap, run.buffers, run.send  # (locals: the loop is hot)
+    edges = zip([t._node or t for t in roots], root_grads)
     try:
-        while heap:
+        while True:
+            for parent, g in edges:  # send each gradient on: sum it into a node's buffer
+                if g is None or parent is None:
+                    continue
+                if g.__class__ is not ndarray:  # (a rule's 0-d result may be a scalar)
+                    g = as_array(g)
+                if not isinstance(parent, Function):
+                    run.leaf(parent, g)
+                elif needed is None or parent in needed:
+                    pending = buffers.get(parent)
+                    if pending is None:
+                        buffers[parent] = g
+                        heappush(heap, (-parent.seq, parent))
+                    elif parent in owned:
+                        pending += g
+                    else:
+                        buffers[parent] = as_array(pending + g)
+                        owned.add(parent)
+            if not heap:
+                break
             node = heappop(heap)[1]
             grad = buffers.pop(node)
             if node.hooks is not None or run.catch is not None:  # rare: hooks, retain_grad
                 grad = run.arrive(node, grad)
                 if run.runs is not None and node not in run.runs:
+                    edges = ()
                     continue  # captured here, and nothing it feeds is wanted: not run
-            _check_saved(node, run)
+            versions = node.versions  # flat (box, version, id) triples; None once freed
+            if versions is None or node.siblings or versions and _stale(versions):
+                _check_saved(node, run)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -259,9 +272,7 @@ def run_backward(
                 node.release()
                 if node.siblings:
                     node.freed_in = run.number  # (a sibling may still run in this pass)
-            for parent, g in zip(node.next_nodes, grads):
-                if g is not None and parent is not None:  # (a rule's 0-d result may be a
-                    send(parent, g if g.__class__ is ndarray else as_array(g))  # scalar)
+            edges = zip(node.next_nodes, grads)
         run.finish()
     finally:
         state.enabled = previous_mode
@@ -308,12 +319,13 @@ def _check_saved(node: Function, run: _Pass) -> None:
         if sibling.versions is None and sibling.__dict__.get("freed_in") != run.number:
             sibling.check_versions()  # raises the 'backward a second time' error
     versions = node.versions  # flat (box, version, id) triples; None once freed
-    if versions:
-        for i in range(0, len(versions), 3):
-            if versions[i][0] != versions[i + 1]:
-                node.check_versions()  # raises if that array was one it saved
-    elif versions is None:
-        node.check_versions()  # raises the 'backward a second time' error
+    if versions is None or _stale(versions):
+        node.check_versions()  # raises if freed, or if a changed array was one it saved
+
+
+def _stale(versions: tuple) -> bool:
+    """Whether any tensor of a node's version snapshot changed in place since."""
+    return [*map(_first, versions[::3])] != [*versions[1::3]]
 
 
 def _hold(hooked: dict[int, tuple[Tensor, Any]], tensor: Tensor, grad: Any) -> None:

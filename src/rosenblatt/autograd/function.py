@@ -67,52 +67,13 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor | None, **params: Any) -> Tensor:
         """Run the op on tensors; record a graph node when any input requires grad."""
-        # The hot path of every op: one- and two-tensor calls take a straight line with
-        # local names only; other arities take the general loop. needs_input_grad is set
-        # before forward, so a forward saves only what the needed gradients use. (Grad mode
-        # is per thread, a slower read: only made when an input requires grad.)
+        # The hot path of every op: a _link per arity runs forward and links the node; the
+        # tail below wraps the output. needs_input_grad is set before forward, so a forward
+        # saves only what the needed gradients use.
         ctx = _new(cls)
         ctx.saved_tensors = ()
-        n = len(inputs)
         try:
-            if n == 2 and inputs[0] is not None and inputs[1] is not None:
-                a, b = inputs
-                need_a, need_b = a.requires_grad, b.requires_grad
-                record = (need_a or need_b) and _state.enabled
-                ctx.needs_input_grad = _NEEDS[need_a][need_b] if record else _NEEDS[0][0]
-                data = a._data
-                ctx.xp = np if data.__class__ is ndarray else array_module(data)
-                out = (cls.forward(ctx, data, b._data, **params) if params
-                       else cls.forward(ctx, data, b._data))
-                if record:
-                    ctx.next_nodes = ((a._node or a) if need_a else None,
-                                      (b._node or b) if need_b else None)
-            elif n == 3 and inputs[0] is not None and inputs[1] is not None:
-                a, b, c = inputs  # (input, weight, optional bias): linear, conv, norms
-                need_a, need_b = a.requires_grad, b.requires_grad
-                need_c = c is not None and c.requires_grad
-                record = (need_a or need_b or need_c) and _state.enabled
-                ctx.needs_input_grad = (need_a, need_b, need_c) if record else _NONE3
-                data = a._data
-                ctx.xp = np if data.__class__ is ndarray else array_module(data)
-                c_data = None if c is None else c._data
-                out = (cls.forward(ctx, data, b._data, c_data, **params) if params
-                       else cls.forward(ctx, data, b._data, c_data))
-                if record:
-                    ctx.next_nodes = ((a._node or a) if need_a else None,
-                                      (b._node or b) if need_b else None,
-                                      (c._node or c) if need_c else None)
-            elif n == 1 and inputs[0] is not None:
-                a = inputs[0]
-                record = a.requires_grad and _state.enabled
-                ctx.needs_input_grad = _ONE[record]
-                data = a._data
-                ctx.xp = np if data.__class__ is ndarray else array_module(data)
-                out = cls.forward(ctx, data, **params) if params else cls.forward(ctx, data)
-                if record:
-                    ctx.next_nodes = (a._node or a,)
-            else:
-                out, record = _apply_general(cls, ctx, inputs, params)
+            out, record = _LINK.get(len(inputs), _link_any)(cls, ctx, inputs, params)
         except ValueError as error:  # NumPy's shape errors, reworded with the op and shapes
             if "broadcast" not in str(error):
                 raise
@@ -121,30 +82,25 @@ class Function:
             out = _as_output_array(ctx, out)
         elif out.base is not None and not cls.view:
             out = _own_memory(out, inputs)
-        result = _new(Tensor)
-        result._data = out
-        result.grad = None
-        result._version_box = [0]
+        # only floating-point results carry gradient (x.long() of such a tensor does not)
+        record = record and cls.differentiable and out.dtype.kind == "f"
+        result = _new(Tensor)  # (Tensor._make's fields, inline: this is every op's path)
+        result._data, result.requires_grad, result.grad = out, record, None
+        result._node, result._version_box = ctx if record else None, [0]
         if cls.view:  # a view and its base count in-place changes together, as in PyTorch
             base = inputs[0]._data
             if out.base is not None and (out.base is base or out.base is base.base):
                 result._version_box = inputs[0]._version_box
                 if _state.enabled:  # an in-place op on the view must reach the base's graph
                     _register_view(inputs[0], result, cls, params)
-        # only floating-point results carry gradient (x.long() of such a tensor does not);
-        # anomaly mode is one switch on the class
-        if record and cls.differentiable and out.dtype.kind == "f":
-            result.requires_grad = True
-            result._node = ctx
+        if record:
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
-            ctx.versions = _snapshot(inputs, result) if ctx.saved_tensors or (
-                ctx.__dict__ and _keeps_arrays(ctx.__dict__)) else ()
-            if _Switches.anomaly:
+            saved = ctx.saved_tensors
+            ctx.versions = _snapshot(inputs, result) if (saved and saved[0] is not None) or \
+                _keeps_arrays(ctx) else ()
+        if _Switches.anomaly:  # (one switch on the class)
+            if record:
                 ctx.creation = _creation_record(cls, inputs)
-        else:
-            result.requires_grad = False
-            result._node = None
-        if _Switches.anomaly:
             _check_finite(out, cls.__name__, inputs, "forward")
         return result
 
@@ -190,23 +146,20 @@ class Function:
     def release(self) -> None:
         """Drop the arrays saved for backward, as PyTorch frees saved tensors.
 
-        A node that kept arrays is marked freed (running it again raises); one that kept
-        none (a view's slice, a sum's shape) stays runnable, so a second backward through a
-        view of a leaf works as in PyTorch."""
-        kept = False
-        for array in self.saved_tensors:
-            if array is not None:
-                kept = True
-                break
-        if kept:  # (a rule that saved only Nones still unpacks them)
-            self.saved_tensors = ()
+        A node that kept arrays (its version snapshot is not empty) is marked freed: running
+        it again raises. One that kept none (a view's slice, a sum's shape) stays runnable,
+        so a second backward through a view of a leaf works as in PyTorch."""
+        if not self.versions:  # kept nothing, or freed already
+            return
+        self.saved_tensors = ()
         state = self.__dict__
-        if state:
-            arrays = [key for key, value in state.items() if _holds_array(value)]
-            for key in arrays:
-                del state[key]
-            kept = kept or bool(arrays)
-        self.versions = None if kept else ()  # None marks the node freed
+        if state:  # the op's state goes (a freed node never runs again); the engine's stays
+            engine_state = state.keys() & _ENGINE_STATE
+            kept = {key: state[key] for key in engine_state} if engine_state else None
+            state.clear()
+            if kept:
+                state.update(kept)
+        self.versions = None
 
 
 class AccumulateGrad:
@@ -266,11 +219,17 @@ def rebind_versions(root: Function, first: int, snapshot: list, box: list) -> No
         stack.extend(p for p in node.next_nodes if isinstance(p, Function))
 
 
-def _keeps_arrays(state: dict) -> bool:
-    """Whether ctx attributes keep array memory (then in-place changes are checked)."""
-    for value in state.values():
-        if _holds_array(value):
+def _keeps_arrays(ctx: Function) -> bool:
+    """Whether a node keeps array memory for backward, saved or as ctx attributes: then
+    in-place changes to it are checked, and release() frees it."""
+    for array in ctx.saved_tensors:
+        if array is not None:  # (a rule may save None for a gradient not needed)
             return True
+    state = ctx.__dict__
+    if state:
+        for value in state.values():
+            if _holds_array(value):
+                return True
     return False
 
 
@@ -290,6 +249,8 @@ def _holds_array(value: Any) -> bool:
 
 
 _PLAIN = {int, float, bool, str, type(None), slice}
+# ctx attributes the engine sets (the rest is the op's): release() keeps these
+_ENGINE_STATE = frozenset({"retained", "siblings", "hooks", "creation", "freed_in"})
 
 
 def _as_output_array(ctx: Function, out: Any) -> Any:
@@ -312,11 +273,66 @@ def _own_memory(out: Any, inputs: tuple) -> Any:
     return out
 
 
-def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
-    """Forward for any number of inputs (some may be None); links the node if recording."""
+# One _link per arity: run forward on the inputs' arrays and, when recording, link the node
+# to the nodes (or leaf tensors) that made the inputs. Each returns (output, recording).
+# (Grad mode is per thread, a slower read: only made when an input requires grad.)
+
+def _link1(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
+    """One tensor input: elementwise ops, reductions, views."""
+    a = inputs[0]
+    if a is None:
+        return _link_any(cls, ctx, inputs, params)
+    record = a.requires_grad and _state.enabled
+    ctx.needs_input_grad = _ONE[record]
+    data = a._data
+    ctx.xp = np if data.__class__ is ndarray else array_module(data)
+    out = cls.forward(ctx, data, **params) if params else cls.forward(ctx, data)
+    if record:
+        ctx.next_nodes = (a._node or a,)
+    return out, record
+
+
+def _link2(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
+    """Two tensor inputs: binary ops, matmul."""
+    a, b = inputs
+    if a is None or b is None:
+        return _link_any(cls, ctx, inputs, params)
+    need_a, need_b = a.requires_grad, b.requires_grad
+    record = (need_a or need_b) and _state.enabled
+    ctx.needs_input_grad = _NEEDS[need_a][need_b] if record else _NONE2
+    data = a._data
+    ctx.xp = np if data.__class__ is ndarray else array_module(data)
+    out = cls.forward(ctx, data, b._data, **params) if params else cls.forward(
+        ctx, data, b._data)
+    if record:
+        ctx.next_nodes = ((a._node or a) if need_a else None, (b._node or b) if need_b else None)
+    return out, record
+
+
+def _link3(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
+    """(input, weight, optional bias): linear, conv, norms."""
+    a, b, c = inputs
+    if a is None or b is None:
+        return _link_any(cls, ctx, inputs, params)
+    need_a, need_b = a.requires_grad, b.requires_grad
+    need_c = c is not None and c.requires_grad
+    record = (need_a or need_b or need_c) and _state.enabled
+    ctx.needs_input_grad = (need_a, need_b, need_c) if record else _NONE3
+    data = a._data
+    ctx.xp = np if data.__class__ is ndarray else array_module(data)
+    c_data = None if c is None else c._data
+    out = cls.forward(ctx, data, b._data, c_data, **params) if params else cls.forward(
+        ctx, data, b._data, c_data)
+    if record:
+        ctx.next_nodes = ((a._node or a) if need_a else None, (b._node or b) if need_b else None,
+                          (c._node or c) if need_c else None)
+    return out, record
+
+
+def _link_any(cls: type, ctx: Function, inputs: tuple, params: dict) -> tuple[Any, bool]:
+    """Any number of inputs, some of which may be None."""
     arrays = [None if t is None else t._data for t in inputs]
-    first = arrays[0] if arrays and arrays[0] is not None else next(
-        (x for x in arrays if x is not None), None)
+    first = next((x for x in arrays if x is not None), None)
     ctx.xp = np if first is None or first.__class__ is ndarray else array_module(first)
     needs = tuple([t is not None and t.requires_grad for t in inputs])
     record = True in needs and _state.enabled
@@ -326,6 +342,9 @@ def _apply_general(cls: type, ctx: Function, inputs: tuple, params: dict) -> tup
         ctx.next_nodes = tuple([(t._node or t) if need else None
                                 for t, need in zip(inputs, needs)])
     return out, record
+
+
+_LINK = {1: _link1, 2: _link2, 3: _link3}
 
 
 def _register_view(base: Tensor, view: Tensor, cls: type, params: dict) -> None:
@@ -351,11 +370,13 @@ def _snapshot(inputs: tuple, output: Tensor) -> tuple:
     keep its memory alive. One flat tuple, because every container a node allocates is more
     work for Python's GC."""
     box = output._version_box
-    snap = [box, box[0], id(_owner(output._data))]
+    base = output._data.base
+    snap = [box, box[0], id(output._data if base is None else base)]
     for t in inputs:
         if t is not None:
             box = t._version_box
-            snap += (box, box[0], id(_owner(t._data)))
+            base = t._data.base  # (the memory's owner, as _owner: inline, this is hot)
+            snap += (box, box[0], id(t._data if base is None else base))
     return tuple(snap)
 
 
@@ -369,7 +390,7 @@ def _owner(array: Any) -> Any:
 # two inputs [a][b], three inputs none needed
 _ONE = ((False,), (True,))
 _NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
-_NONE3 = (False, False, False)
+_NONE2, _NONE3 = _NEEDS[0][0], (False, False, False)
 
 
 def _shape_error(cls: type, inputs: tuple, error: Exception) -> str:

@@ -88,8 +88,13 @@ def iterator_layout(out: Any, *arrays: Any) -> Any:
     gives a new output (so .view(-1) and .is_contiguous() agree). NumPy's 'K' order agrees
     but where operands' layouts conflict: a transposed a plus a row-major b is laid out as a
     in PyTorch (the first operand that orders two dims decides), row-major in NumPy."""
-    if out.ndim < 2 or all(a.flags.c_contiguous for a in arrays):
-        return out  # (both libraries give row-major)
+    if out.ndim < 2:
+        return out
+    for a in arrays:  # (a loop, not all(...): every elementwise op passes here)
+        if not a.flags.c_contiguous:
+            break
+    else:
+        return out  # row-major operands: both libraries give row-major
     order = _iterator_order(out.shape, arrays)  # slowest dim first
     shape = out.shape
     expected, strides = out.itemsize, [0] * out.ndim

@@ -565,7 +565,8 @@ class Relu(Function):
     def backward(ctx, grad):
         # PyTorch's rule: zero where out <= 0 (even an inf or NaN gradient), so a NaN input
         # passes its gradient
-        return ctx.xp.where(ctx.saved_tensors[0] <= 0, grad.dtype.type(0), grad)
+        xp = ctx.xp
+        return xp.where(ctx.saved_tensors[0] <= 0, _zero(grad.dtype) if xp is np else 0, grad)
 
 
 class Clamp(Function):
