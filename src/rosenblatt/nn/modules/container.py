@@ -189,7 +189,60 @@ class ModuleList(Module):
         raise NotImplementedError("ModuleList is not callable: iterate over it in forward")
 
 
-class ModuleDict(Module):
+class _NamedDict(Module):
+    """The dict methods ModuleDict and ParameterDict share, over the registry `_members`
+    names (`_modules` or `_parameters`); each class registers a new value its own way."""
+
+    _members = "_modules"
+
+    def _store(self) -> dict[str, Any]:
+        return getattr(self, self._members)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._store()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._store()[key]
+
+    def __len__(self) -> int:
+        return len(self._store())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._store()
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._store().clear()
+
+    def pop(self, key: str) -> Any:
+        """Remove and return the entry under `key`."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def keys(self) -> Iterable[str]:
+        """The names."""
+        return self._store().keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        """(name, value) pairs."""
+        return self._store().items()
+
+    def values(self) -> Iterable[Any]:
+        """The values."""
+        return self._store().values()
+
+    def update(self, entries: Mapping[str, Any] | Iterable) -> None:
+        """Add entries from a mapping or an iterable of (name, value) pairs."""
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for key, value in pairs:
+            self[key] = value
+
+
+class ModuleDict(_NamedDict):
     """An ordered dict of modules whose parameters are registered."""
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
@@ -197,51 +250,8 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        """Remove every module."""
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        """Remove and return the module under `key`."""
-        value = self[key]
-        del self[key]
-        return value
-
-    def keys(self) -> Iterable[str]:
-        """The names."""
-        return self._modules.keys()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        """(name, module) pairs."""
-        return self._modules.items()
-
-    def values(self) -> Iterable[Module]:
-        """The modules."""
-        return self._modules.values()
-
-    def update(self, modules: Mapping[str, Module] | Iterable) -> None:
-        """Add modules from a mapping or an iterable of (name, module) pairs."""
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for key, module in pairs:
-            self[key] = module
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict is not callable: index it in forward")
@@ -285,43 +295,18 @@ class ParameterList(Module):
                          f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedDict):
     """An ordered dict of parameters."""
 
-    def __init__(self, parameters: Mapping[str, Any] | None = None) -> None:
-        super().__init__()
-        for key, value in (parameters or {}).items():
-            self[key] = value
+    _members = "_parameters"
 
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
+    def __init__(self, parameters: Mapping[str, Any] | Iterable | None = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.register_parameter(key, _as_param(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> Iterable[str]:
-        """The names."""
-        return self._parameters.keys()
-
-    def items(self) -> Iterable[tuple[str, Parameter]]:
-        """(name, parameter) pairs."""
-        return self._parameters.items()
-
-    def values(self) -> Iterable[Parameter]:
-        """The parameters."""
-        return self._parameters.values()
 
 
 def _as_param(value: Any) -> Parameter:
