@@ -58,6 +58,32 @@ def test_low_confidence_reasons_name_positions():
     assert positions == list(range(len(r.text)))
 
 
+def test_reading_turns_classify_output_into_the_answer():
+    """`ZipReader.reading`: calibrated probabilities (softmax(z / T)), the decision and its
+    reasons, boxes scaled back to the image's pixels, the inputs passed through."""
+    reader = ZipReader(ArrayClassifier(lambda x: x), temperature=2.0, threshold=0.9)
+    z = np.zeros((2, 10), np.float32)
+    z[0, 7], z[1, 2] = 20.0, 2.0  # sure of a 7; a 2 at softmax(1, 0 x 9) / T = 2: ~0.23
+    inputs = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    seg = Segmentation(inputs, scale=0.5)
+    r = reader.reading(seg, (z, inputs, [(1, 2, 10, 20), (11, 3, 21, 19)]), 2, 0.9,
+                       {"network": 1.5})
+    want = np.exp(z / 2) / np.exp(z / 2).sum(axis=1, keepdims=True)
+    assert r.text == "72" and r.decision == "review"
+    np.testing.assert_allclose(r.probabilities, want, rtol=1e-6)
+    np.testing.assert_allclose(r.confidences, want.max(axis=1), rtol=1e-6)
+    assert r.reasons == [{"reason": "low_confidence", "position": 1,
+                          "confidence": round(float(want[1].max()), 6)}]
+    assert r.boxes == [(2, 4, 20, 40), (22, 6, 42, 38)] and r.inputs is inputs
+    assert r.timings_ms == {"network": 1.5}
+    # the expected count is checked; a field with no ink is only that
+    assert {"reason": "digit_count", "count": 2} in reader.reading(seg, (z, inputs, []), 5,
+                                                                   0.9).reasons
+    blank = reader.reading(Segmentation(inputs[:0], no_ink=True),
+                           (z[:0], inputs[:0], []), 5, 0.9)
+    assert (blank.text, blank.decision, blank.reasons) == ("", "review", [{"reason": "no_ink"}])
+
+
 def test_blank_field_is_no_ink(zip_reader):
     r = zip_reader.read_field(np.full((48, 150, 3), (240, 235, 220), np.uint8))
     assert r.decision == "review" and r.reasons == [{"reason": "no_ink"}] and r.text == ""

@@ -18,7 +18,7 @@ import io
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
@@ -38,6 +38,9 @@ from .common import (
     ready_line,
     run_server,
 )
+
+if TYPE_CHECKING:
+    from rosenblatt.apps.digits.reader import Reading
 
 
 class ZipService:
@@ -80,7 +83,7 @@ class ZipService:
     def info(self) -> dict[str, Any]:
         """/v1/model: the classifier, its calibration and card."""
         rd = self.reader
-        card = dict(getattr(rd.classifier, "card", {}) or {})
+        card = dict(rd.classifier.card)
         return {"name": rd.classifier.name, "version": rd.classifier.version,
                 "input_shape": [None, 1, 28, 28], "output_shape": [None, 10],
                 "temperature": rd.temperature, "threshold": rd.threshold,
@@ -88,16 +91,16 @@ class ZipService:
                 "accuracy": card.get("accuracy", card.get("test_accuracy")),
                 "validation": rd.calibration.get("validation", {}), "card": card}
 
-    def queue_review(self, kind: str, data: bytes, image: Any, reading: str, probs: Any,
-                     reasons: list, inputs: Any) -> int:
-        """Queue a piece for review (as PNG: other formats are re-encoded); its id."""
+    def queue_review(self, kind: str, data: bytes, image: Any, r: Reading) -> int:
+        """Queue a piece and its reading for review (as PNG: other formats are re-encoded);
+        its id."""
         png = data
         if image.format != "PNG":
             buf = io.BytesIO()
             keep = image.mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I")
             (image if keep else image.convert("RGB")).save(buf, "PNG")
             png = buf.getvalue()
-        return self.queue.add(kind, png, reading, probs, reasons, inputs)
+        return self.queue.add(kind, png, r.text, r.probabilities, r.reasons, r.inputs)
 
 
 def _service(request: Request) -> ZipService:
@@ -128,26 +131,22 @@ async def read(request: Request, kind: str) -> dict[str, Any]:
     expected, threshold = (1, rd.digit_threshold) if kind == "digit" \
         else (rd.expected, rd.threshold)
     t2 = time.perf_counter()
-    logits, inputs, boxes = await svc.batcher.submit((seg, expected))
-    probs = rd.probabilities(logits)
+    read = await svc.batcher.submit((seg, expected))
     t3 = time.perf_counter()
-    decision, reasons = rd.decide(probs, seg.no_ink, expected, threshold)
-    svc.metrics.decision(kind, decision)
-    text = "".join(str(int(d)) for d in probs.argmax(axis=1))
-    inv = 1.0 / seg.scale
+    r = rd.reading(seg, read, expected, threshold)  # as the batch reader reads
+    svc.metrics.decision(kind, r.decision)
     result: dict[str, Any] = {
-        "reading": text, "decision": decision, "reasons": reasons,
-        "digits": [{"digit": int(p.argmax()), "confidence": round(float(p.max()), 6),
-                    "probabilities": [round(float(v), 6) for v in p],
-                    "box": [int(round(v * inv)) for v in box],
+        "reading": r.text, "decision": r.decision, "reasons": r.reasons,
+        "digits": [{"digit": int(d), "confidence": round(c, 6),
+                    "probabilities": [round(v, 6) for v in p], "box": list(box),
                     "input_png": png_base64(x[0])}
-                   for p, box, x in zip(probs, boxes, inputs)],
+                   for d, c, p, box, x in zip(r.text, r.confidences, r.probabilities, r.boxes,
+                                              r.inputs)],
         "model": {"name": rd.classifier.name, "version": rd.classifier.version},
         "review_id": None,
     }
-    if decision == "review":
-        result["review_id"] = await asyncio.to_thread(
-            svc.queue_review, kind, data, image, text, probs, reasons, inputs)
+    if r.decision == "review":
+        result["review_id"] = await asyncio.to_thread(svc.queue_review, kind, data, image, r)
     t4 = time.perf_counter()
     result["timings_ms"] = {"decode": round(1000 * (t1 - t0), 3),
                             "preprocess": round(1000 * (t2 - t1), 3),

@@ -303,19 +303,24 @@ class ZipReader:
         t_pre = time.perf_counter() - t0
         read = self.classify(segs, expected)
         t_net = time.perf_counter() - t0 - t_pre
-        out = []
         n = max(len(segs), 1)
-        for s, (z, inputs, boxes) in zip(segs, read):
-            p = self.probabilities(z)
-            decision, reasons = self.decide(p, s.no_ink, expected, threshold)
-            inv = 1.0 / s.scale
-            boxes = [tuple(int(round(v * inv)) for v in b) for b in boxes]
-            out.append(Reading("".join(map(str, p.argmax(axis=1).tolist())),
-                               p.max(axis=1).tolist(), p.tolist(), decision, reasons,
-                               boxes, inputs,
-                               {"preprocess": round(1000 * t_pre / n, 3),
-                                "network": round(1000 * t_net / n, 3)}))
-        return out
+        timings = {"preprocess": round(1000 * t_pre / n, 3), "network": round(1000 * t_net / n, 3)}
+        return [self.reading(s, r, expected, threshold, dict(timings))
+                for s, r in zip(segs, read)]
+
+    def reading(self, seg: Segmentation, read: _Read, expected: int | None, threshold: float,
+                timings_ms: dict[str, float] | None = None) -> Reading:
+        """One field's Reading from its `classify` output (logits (k, 10), inputs (k, 1, 28,
+        28), boxes): calibrated probabilities, accept/review, boxes in the image's pixels. The
+        batch reader and the service both read through here."""
+        z, inputs, boxes = read
+        p = self.probabilities(z)
+        decision, reasons = self.decide(p, seg.no_ink, expected, threshold)
+        inv = 1.0 / seg.scale
+        return Reading("".join(map(str, p.argmax(axis=1).tolist())), p.max(axis=1).tolist(),
+                       p.tolist(), decision, reasons,
+                       [tuple(int(round(v * inv)) for v in b) for b in boxes], inputs,
+                       timings_ms or {})
 
     def read_fields(self, images: Sequence[Any], workers: int = 1) -> list[Reading]:
         """Read ZIP-field images (arrays, PIL images or encoded bytes): one network call per
