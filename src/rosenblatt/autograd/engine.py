@@ -116,13 +116,20 @@ class _Capture:
                 stack.extend(waiting)
                 continue
             stack.pop()
+            # (a tied node's edge to a sibling's output carries no gradient: PyTorch's one
+            # node has no such edge, so a captured sibling is not below it)
+            siblings = node.siblings or ()
+            tied = {id(sibling) for sibling in siblings}
             below = any(reaches[p] if isinstance(p, Function) else id(p) in self.ids
-                        for p in node.next_nodes if p is not None)
+                        for p in node.next_nodes if p is not None and id(p) not in tied)
             reaches[node] = below or id(node) in self.nodes or any(
-                id(sibling) in self.nodes for sibling in node.siblings or ())
+                id(sibling) in self.nodes for sibling in siblings)
             if below:
                 runs.add(node)
-        return {node for node, hit in reaches.items() if hit}, runs
+        needed = {node for node, hit in reaches.items() if hit}
+        if len(roots) == 1 and roots[0]._node is not None:  # as PyTorch's engine, whose one
+            needed.add(roots[0]._node)  # root node always gets its gradient: its hooks and
+        return needed, runs  # retain_grad see it, though it runs only if needed
 
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         if id(tensor) in self.ids:

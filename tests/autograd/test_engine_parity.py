@@ -1,0 +1,66 @@
+"""Engine-level regression lines from the fuzzer (issue 19): autograd.grad's pruning, root
+hooks and the nodes of multi-output ops (var_mean, std_mean, aminmax, split, chunk, unbind),
+each run under PyTorch and Rosenblatt and compared as in test_edge_parity."""
+
+from __future__ import annotations
+
+import pytest
+from test_edge_parity import F64, assert_same, normalise, run, torch
+
+import rosenblatt
+
+X2 = f"x = T.tensor([[-0.37, -0.07, -0.45, -0.5], [1.1, 2.16, 1.68, 0.78]], {F64}); "
+
+CASES = {
+    # a single root's node always gets its gradient in PyTorch's engine, even where
+    # autograd.grad does not need it: its retain_grad and hooks see it
+    "grad_retained_root": f"y = T.tensor(1.91, {F64}) * 1; v = T.tensor(0., {F64}); "
+                          "y.retain_grad(); g = T.autograd.grad(y, [v], allow_unused=True); "
+                          "R = (g[0], y.grad)",
+    "grad_retained_root_view": f"x_ = T.tensor(-0.51, {F64}); x = x_.view(()); "
+                               f"v = T.tensor(0., {F64}); x.retain_grad(); "
+                               "T.autograd.grad(x, [v], allow_unused=True); R = x.grad",
+    "grad_root_hook": f"y = T.tensor(1.5, {F64}) * 2; v = T.tensor(0., {F64}); h = []; "
+                      "y.register_hook(lambda g: h.append(g * 1)); "
+                      "T.autograd.grad(y, [v], allow_unused=True); R = tuple(h)",
+    # ... but with two roots, neither unneeded root does
+    "grad_two_roots_not_retained": f"a = T.tensor(1., {F64}) * 2; b = T.tensor(1., {F64}) * 3; "
+                                   f"v = T.tensor(0., {F64}); a.retain_grad(); b.retain_grad(); "
+                                   "T.autograd.grad([a, b], [v], allow_unused=True); "
+                                   "R = (a.grad, b.grad)",
+    "grad_unneeded_intermediate": f"x = T.tensor(1., {F64}); w = T.tensor(2., {F64}); "
+                                  "h = x * 3; h.retain_grad(); g = T.autograd.grad(h * w, [w]); "
+                                  "R = (g[0], h.grad)",
+    # one PyTorch node for both outputs: asking for one output's gradient does not run it
+    "var_mean_grad_of_var_after_backward": X2 + "y = T.var_mean(x, 1); v = y[1].clone(); "
+                                           "y[1].sum().backward(); "
+                                           "R = T.autograd.grad((v * v).sum(), [y[0]], "
+                                           "allow_unused=True)",
+    "std_mean_grad_then_backward": X2 + "y = T.std_mean(x, 1, correction=0, keepdim=True); "
+                                   "g = T.autograd.grad((y[1] * y[1]).sum(), [y[0]], "
+                                   "allow_unused=True); y[0].sum().backward(); R = (g, x.grad)",
+    "std_mean_grad_of_mean_then_backward": X2 + "y = T.std_mean(x, 1); "
+                                           "g = T.autograd.grad((y[1] * y[1]).sum(), [y[1]]); "
+                                           "y[0].sum().backward(); R = (g, x.grad)",
+    "var_mean_backward_twice": X2 + "v, m = T.var_mean(x, 0); v.sum().backward(); "
+                               "m.sum().backward(); R = x.grad",
+    "var_mean_inplace_outputs": X2 + "v, m = T.var_mean(x, 0); v.mul_(2); m.add_(1); "
+                                "(v.sum() + m.sum()).backward(); R = x.grad",
+    "aminmax_retain_grad": X2 + "mn, mx = T.aminmax(x); mn.retain_grad(); "
+                           "(mx * 2 + mn * 3).backward(); R = (mn.grad, x.grad)",
+    "split_grad_of_unused_piece": "x = T.tensor([1., 2., 3., 4.], " + F64 + "); "
+                                  "a, b = (x * 1).split(2); R = T.autograd.grad((a * a).sum(), "
+                                  "[b], allow_unused=True, materialize_grads=True)",
+    "chunk_grad_of_piece_and_leaf": "x = T.tensor([1., 2., 3., 4.], " + F64 + "); "
+                                    "a, b = (x * 2).chunk(2); "
+                                    "R = T.autograd.grad(a.sum() + b.sum() * 3, [a, x])",
+    "unbind_retain_grads": "x = T.tensor([[1., 2.], [3., 4.]], " + F64 + "); "
+                           "a, b = x.unbind(0); a.retain_grad(); b.retain_grad(); "
+                           "(a * b).sum().backward(); R = (a.grad, b.grad, x.grad)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_pytorch(name: str) -> None:
+    code = CASES[name]
+    assert_same(normalise(run(torch, code)), normalise(run(rosenblatt, code)))
