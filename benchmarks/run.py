@@ -278,10 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--pairs and --threads must be positive")
     results = {t: measure(selection, t, pairs, args.quick, _log) for t in counts}
     for t in counts:
-        what = "all cores (the CPUs this process may use)" if t == all_cores() else \
-            f"{t} thread{'s' if t > 1 else ''}"
-        print(f"\n{what} ({t} thread(s) each; ratio = rosenblatt / PyTorch, median of {pairs} "
-              f"pair(s) of processes)\n")
+        what = "all cores, the CPUs this process may use: " if t == all_cores() else ""
+        print(f"\n{what}{t} thread(s) each; ratio = rosenblatt / PyTorch, median of {pairs} "
+              f"pair(s) of processes\n")
         print("\n".join(ratio_table(results[t], args.markdown)), flush=True)
     many = max(counts)
     if 1 in results and many > 1:
