@@ -235,13 +235,13 @@ def test_jpeg_cmyk_upload_is_queued_as_png(client):
     assert base64.b64decode(item["image_png"])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_serve_model_lenet5_mnist_reads_with_the_committed_weights():
-    """`serve --model lenet5-mnist` serves the committed MNIST LeNet-5 (with its committed
-    calibration: nothing is trained or calibrated on start)."""
+def test_the_zip_reader_on_lenet5_mnist_reads_with_the_committed_weights():
+    """`serve --model zip-reader:lenet5-mnist` reads with the committed MNIST LeNet-5 (with its
+    committed calibration: nothing is trained or calibrated on start)."""
     from rosenblatt.apps.digits.model import WEIGHTS_DIR
     from rosenblatt.serve.app import create_app, serve_reader
 
-    reader = serve_reader("lenet5-mnist")
+    reader = serve_reader("zip-reader:lenet5-mnist")
     assert reader.classifier.name == "lenet5" and reader.calibration
     assert str(WEIGHTS_DIR) in str(reader.classifier.path)
     pngs, labels = mnist_pngs(5)
@@ -253,8 +253,8 @@ def test_serve_model_lenet5_mnist_reads_with_the_committed_weights():
         read = [client.post("/v1/digit", content=p, headers={"content-type": "image/png"})
                 .json()["reading"] for p in pngs]
     assert sum(r == str(y) for r, y in zip(read, labels)) >= 4
-    with pytest.raises(ValueError, match="zip-reader or lenet5-mnist"):
-        serve_reader("lenet5-cifar")
+    with pytest.raises(ValueError, match="zip-reader or zip-reader:lenet5-mnist"):
+        serve_reader("lenet5-mnist")  # a plain image classifier: `create_classifier_app`
 
 
 def test_service_readings_are_the_batch_readers(app, zip_reader):

@@ -191,6 +191,23 @@ def test_a_model_file_that_is_not_an_image_classifier_is_refused(tmp_path, capsy
     assert "not the ZIP reader" in capsys.readouterr().err
 
 
+def test_serve_model_names_mean_what_they_mean_elsewhere(monkeypatch):
+    """`serve --model lenet5-mnist` serves the committed LeNet-5 as an image classifier (as
+    `evaluate`, `export` and bench_serve.py name it); the ZIP reader is `zip-reader[:...]`."""
+    import rosenblatt.serve.app
+    import rosenblatt.serve.common
+
+    served: list = []
+    monkeypatch.setattr(rosenblatt.serve.common, "run_server",
+                        lambda app, host, port, name: served.append(("classifier", name)))
+    monkeypatch.setattr(rosenblatt.serve.app, "run",
+                        lambda **kw: served.append(("zip", kw["model"])))
+    for model in ("lenet5-mnist", "zip-reader", "zip-reader:lenet5-mnist"):
+        assert main(["serve", "--model", model]) == 0
+    assert served == [("classifier", "lenet5-mnist (rosenblatt)"), ("zip", "zip-reader"),
+                      ("zip", "zip-reader:lenet5-mnist")]
+
+
 def test_a_model_trained_by_the_cli_is_served(tmp_path, capsys):
     """`rosenblatt train` on the 8x8 digits (a few seconds), then served: each test image sent
     as a PNG gets the class the model itself gives its tensor."""

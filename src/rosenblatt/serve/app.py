@@ -276,18 +276,20 @@ def app_from_env() -> Any:
 
 def serve_reader(model: str = "zip-reader", log: Any = None) -> Any:
     """The ZipReader of `serve --model`: 'zip-reader' (the reader's own model) or
-    'lenet5-mnist' (the committed MNIST LeNet-5 with its committed calibration)."""
+    'zip-reader:lenet5-mnist' (the committed MNIST LeNet-5 with its committed calibration)."""
     from rosenblatt.apps.digits.model import committed_classifier
     from rosenblatt.apps.digits.reader import ZipReader
 
+    from .cli import ZIP_MODELS
+
     if model == "zip-reader":
         return ZipReader.load(log=log)
-    if model == "lenet5-mnist":
+    if model == "zip-reader:lenet5-mnist":
         classifier = committed_classifier()
         if classifier is None:
             raise FileNotFoundError("the committed LeNet-5 weights are missing")
         return ZipReader.load(classifier, log=log)
-    raise ValueError(f"unknown model {model!r}; choose zip-reader or lenet5-mnist")
+    raise ValueError(f"unknown ZIP reader model {model!r}; choose {' or '.join(ZIP_MODELS)}")
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,

@@ -6,9 +6,11 @@ import argparse
 import os
 from typing import Any
 
-# `serve --model` by name: the ZIP reader's model (the committed cascade, or what `zip retrain`
-# or `zip train-cnn` made), or the ZIP reader on the committed MNIST LeNet-5
-ZIP_MODELS = ("zip-reader", "lenet5-mnist")
+# `serve --model` names of the ZIP reader: on its own model (the committed cascade, or what
+# `zip retrain` or `zip train-cnn` made), or on the committed MNIST LeNet-5. Any other MODEL is
+# an image classifier, as for `evaluate` and `export`: `lenet5-mnist` (the committed LeNet-5)
+# or a checkpoint of `rosenblatt train`.
+ZIP_MODELS = ("zip-reader", "zip-reader:lenet5-mnist")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -56,8 +58,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--model", default="zip-reader", metavar="MODEL",
-                   help=f"{' or '.join(ZIP_MODELS)} (the ZIP reader on that model), or a "
-                   "checkpoint of `rosenblatt train` (an image classifier)")
+                   help="zip-reader (the ZIP reader: POST /v1/zip, /v1/digit), "
+                   "zip-reader:lenet5-mnist (the ZIP reader on the committed MNIST LeNet-5), "
+                   "or an image classifier (POST /v1/predict): lenet5-mnist (the committed "
+                   "LeNet-5) or a checkpoint of `rosenblatt train`")
     p.add_argument("--backend", choices=("rosenblatt", "onnxruntime"), default="rosenblatt",
                    help="what runs a checkpoint: Rosenblatt, or onnxruntime on its ONNX export")
     p.add_argument("--onnx", default=None, metavar="FILE",
