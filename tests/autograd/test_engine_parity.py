@@ -48,6 +48,11 @@ CASES = {
                                 "(v.sum() + m.sum()).backward(); R = x.grad",
     "aminmax_retain_grad": X2 + "mn, mx = T.aminmax(x); mn.retain_grad(); "
                            "(mx * 2 + mn * 3).backward(); R = (mn.grad, x.grad)",
+    # PyTorch's aminmax node saves both outputs: changing either in place fails both
+    "aminmax_inplace_other_output": X2 + "mn, mx = T.aminmax(x, dim=1, keepdim=True); "
+                                    "mx[0].mul_(2); (mn - x).sum().backward(); R = x.grad",
+    "aminmax_inplace_own_output": X2 + "mn, mx = T.aminmax(x, dim=1); mn.mul_(2); "
+                                  "mn.sum().backward(); R = x.grad",
     "split_grad_of_unused_piece": "x = T.tensor([1., 2., 3., 4.], " + F64 + "); "
                                   "a, b = (x * 1).split(2); R = T.autograd.grad((a * a).sum(), "
                                   "[b], allow_unused=True, materialize_grads=True)",

@@ -182,15 +182,24 @@ _new = object.__new__
 _sequence = itertools.count()
 
 
-def tie_outputs(*tensors: Tensor) -> tuple[Tensor, ...]:
+def tie_outputs(*tensors: Tensor, saved: bool = False) -> tuple[Tensor, ...]:
     """Tie the nodes that made the outputs of one PyTorch op (var_mean's two, a split's
     pieces): PyTorch has one node for them, so once one was freed by a backward pass, a
     later pass through another raises as through that one node, and autograd.grad treats
-    them as one. Returns the tensors."""
+    them as one. With `saved` (PyTorch's node saves every output, as aminmax's), each node
+    also keeps the others: an in-place change to any output fails every backward through
+    them. Returns the tensors."""
     nodes = tuple(t._node for t in tensors if t._node is not None)
     if len(nodes) > 1:
         for node in nodes:
             node.siblings = nodes
+        if saved:
+            for t in tensors:
+                others = [o for o in tensors if o is not t]
+                node = t._node
+                node.tied_outputs = tuple(o._data for o in others)
+                node.versions = (node.versions or ()) + tuple(itertools.chain.from_iterable(
+                    (o._version_box, o._version_box[0], id(_owner(o._data))) for o in others))
     return tensors
 
 

@@ -940,7 +940,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         if input.ndim and input.shape[axis] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
         axes = axis if input.ndim else ()
-    return aminmax_result(*tie_outputs(amin(input, axes, keepdim), amax(input, axes, keepdim)))
+    return aminmax_result(*tie_outputs(amin(input, axes, keepdim), amax(input, axes, keepdim),
+                                       saved=True))
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
