@@ -87,67 +87,95 @@ def cached_pairs(fields: int, seed: int, cache: str | None, part: str = "train",
     return x, y
 
 
-def pair_accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tuple[float, float]:
-    """(both digits right, each digit right) of the PairNet on blobs x (N, 28, 48)."""
+def outputs(model, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """The model's outputs on blobs x (N, 28, 48), in batches, in eval mode (then back)."""
     import rosenblatt as rb
 
     model.eval()
-    preds = []
     with rb.no_grad():
-        for i in range(0, len(x), batch):
-            z = model(rb.from_numpy(np.ascontiguousarray(x[i : i + batch, None], np.float32)))
-            preds.append(z.numpy().argmax(axis=2))
+        out = [model(rb.from_numpy(np.ascontiguousarray(x[i : i + batch, None], np.float32)))
+               .numpy() for i in range(0, len(x), batch)]
     model.train()
-    right = np.concatenate(preds) == y
+    return np.concatenate(out)
+
+
+def pair_accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tuple[float, float]:
+    """(both digits right, each digit right) of the PairNet on blobs x (N, 28, 48)."""
+    right = outputs(model, x, batch).argmax(axis=2) == y
     return float(right.all(axis=1).mean()), float(right.mean())
+
+
+def fit_one_cycle(model, x: np.ndarray, y: np.ndarray, epochs: int, batch: int, lr: float,
+                  seed: int, validation, **fit):
+    """The pair models' recipe: Adam at a one-cycle rate peaking at `lr` through the Trainer
+    (`fit_digits`, more settings in `fit`), a line per epoch with the loss and `validation()`
+    (a phrase); returns the model."""
+    from rosenblatt import optim
+    from rosenblatt.apps.digits.model import fit_digits
+    from rosenblatt.train import LambdaCallback
+
+    t0 = time.time()
+
+    def report(trainer, record: dict) -> None:
+        print(f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}, validation "
+              f"{validation()}, {time.time() - t0:.0f} s", flush=True)
+
+    return fit_digits(model, x[:, None], y, epochs=epochs, lr=lr, batch_size=batch, seed=seed,
+                      schedule=lambda opt, steps: optim.lr_scheduler.OneCycleLR(
+                          opt, max_lr=lr, total_steps=steps),
+                      callbacks=[LambdaCallback(on_epoch_end=report)], **fit)
 
 
 def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
           batch: int, lr: float, seed: int, init: str | None = None, elastic: float = 0.0):
     """Adam with a one-cycle schedule, cross-entropy on both digits, through the Trainer
-    (`fit_digits`); returns the PairNet. init: weights to start from; elastic: the fraction
-    of each batch elastically distorted."""
+    (`fit_one_cycle`); returns the PairNet. init: weights to start from; elastic: the
+    fraction of each batch elastically distorted."""
     import rosenblatt as rb
-    from rosenblatt import optim
-    from rosenblatt.apps.digits.model import PairNet, fit_digits
+    from rosenblatt.apps.digits.model import PairNet
     from rosenblatt.nn import functional as F
-    from rosenblatt.train import LambdaCallback
 
     rb.manual_seed(seed)
     model = PairNet()
     if init:
         model.load_state_dict(rb.load(init))
-    t0 = time.time()
+    return fit_one_cycle(
+        model, x, y, epochs, batch, lr, seed,
+        lambda: "pairs {:.4f}, digits {:.4f}".format(*pair_accuracy(model, xv, yv)),
+        elastic=elastic, loss=lambda z, t: F.cross_entropy(z.reshape(-1, 10), t.reshape(-1)))
 
-    def report(trainer, record: dict) -> None:
-        both, each = pair_accuracy(model, xv, yv)
-        print(f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}, validation "
-              f"pairs {both:.4f}, digits {each:.4f}, {time.time() - t0:.0f} s", flush=True)
 
-    return fit_digits(model, x[:, None], y, epochs=epochs, lr=lr, batch_size=batch, seed=seed,
-                      elastic=elastic,
-                      loss=lambda z, t: F.cross_entropy(z.reshape(-1, 10), t.reshape(-1)),
-                      schedule=lambda opt, steps: optim.lr_scheduler.OneCycleLR(
-                          opt, max_lr=lr, total_steps=steps),
-                      callbacks=[LambdaCallback(on_epoch_end=report)])
+def arguments(description: str, fields: int, seed: int, epochs: int,
+              batch: int) -> argparse.ArgumentParser:
+    """The options both pair models' trainers take, with these defaults."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--fields", type=int, default=fields)
+    ap.add_argument("--seed", type=int, default=seed, help="first generator seed")
+    ap.add_argument("--cache", help=".npz of the generated blobs (read if it exists)")
+    ap.add_argument("--validation", type=int, default=8000,
+                    help="fields of the CALIBRATION half of MNIST test (reported only)")
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--batch", type=int, default=batch)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--train-seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    return ap
+
+
+def save(model, path: str) -> None:
+    """The model's weights as safetensors."""
+    import rosenblatt as rb
+
+    rb.save(model.state_dict(), path)
+    print(f"wrote {path}")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--fields", type=int, default=240000)
-    ap.add_argument("--seed", type=int, default=1000, help="first generator seed")
-    ap.add_argument("--cache", help=".npz of the generated pairs (read if it exists)")
+    ap = arguments(__doc__.split("\n")[0], fields=240000, seed=1000, epochs=5, batch=128)
     ap.add_argument("--extra", nargs="*", default=[], help="more cached pair .npz files")
-    ap.add_argument("--validation", type=int, default=8000,
-                    help="fields of the CALIBRATION half of MNIST test (reported only)")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--train-seed", type=int, default=0)
     ap.add_argument("--init", help="start from these PairNet weights (.safetensors)")
     ap.add_argument("--elastic", type=float, default=0.0,
                     help="fraction of each batch elastically distorted (alpha 34, sigma 4)")
-    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", required=True, help="weights .safetensors, or - to only generate")
     args = ap.parse_args()
     x, y = cached_pairs(args.fields, args.seed, args.cache, workers=args.workers)
@@ -157,12 +185,8 @@ def main() -> None:
     if args.out == "-":
         return
     xv, yv = touching_pairs(args.validation, 60, "calibration", args.workers)
-    model = train(x, y, xv, yv, args.epochs, args.batch, args.lr, args.train_seed, args.init,
-                  args.elastic)
-    import rosenblatt as rb
-
-    rb.save(model.state_dict(), args.out)
-    print(f"wrote {args.out}")
+    save(train(x, y, xv, yv, args.epochs, args.batch, args.lr, args.train_seed, args.init,
+               args.elastic), args.out)
 
 
 if __name__ == "__main__":

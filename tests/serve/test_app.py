@@ -54,18 +54,29 @@ def mnist_pngs(n=10):
     return [png(np.pad(255 - img, 6, constant_values=255)) for img in images[:n]], labels[:n]
 
 
+def post_files(client, path: str, pngs: list[bytes]) -> list[dict]:
+    """Each PNG posted to `path` as a multipart file; the JSON answers (each a 200)."""
+    out = []
+    for data in pngs:
+        r = client.post(path, files={"file": ("d.png", data, "image/png")})
+        assert r.status_code == 200, r.text
+        out.append(r.json())
+    return out
+
+
+def png_size(b64: str) -> tuple[int, int]:
+    """(width, height) of a base64 PNG."""
+    return Image.open(io.BytesIO(base64.b64decode(b64))).size
+
+
 def test_digits_are_read_through_the_api(client):
     pngs, labels = mnist_pngs(12)
     right = 0
-    for data, label in zip(pngs, labels):
-        r = client.post("/v1/digit", files={"file": ("d.png", data, "image/png")})
-        assert r.status_code == 200, r.text
-        body = r.json()
+    for body, label in zip(post_files(client, "/v1/digit", pngs), labels):
         right += body["reading"] == str(label)
         d = body["digits"][0]
         assert len(d["probabilities"]) == 10 and np.isclose(sum(d["probabilities"]), 1, atol=1e-4)
-        seen = Image.open(io.BytesIO(base64.b64decode(d["input_png"])))
-        assert seen.size == (28, 28)
+        assert png_size(d["input_png"]) == (28, 28)
         assert body["decision"] in ("accept", "review") and "total" in body["timings_ms"]
     assert right >= 10
 
@@ -146,7 +157,7 @@ def test_review_needs_the_token_and_labels_items(client):
     assert listing.status_code == 200
     items = listing.json()["items"]
     assert [i["id"] for i in items] == [item]
-    assert Image.open(io.BytesIO(base64.b64decode(items[0]["image_png"]))).size == (160, 50)
+    assert png_size(items[0]["image_png"]) == (160, 50)
     assert client.post(f"/v1/review/{item}", json={"label": "12a"}, headers=auth).status_code == 422
     assert client.post("/v1/review/9999", json={"label": "1"}, headers=auth).status_code == 404
     done = client.post(f"/v1/review/{item}", json={"label": "90210"}, headers=auth)

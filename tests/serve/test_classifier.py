@@ -3,13 +3,11 @@ own, the onnxruntime backend agrees within 1e-5, and every bad input or model fi
 with one line."""
 
 import base64
-import io
 import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
-from test_app import mnist_pngs, png
+from test_app import mnist_pngs, png, png_size, post_files
 
 from rosenblatt.cli import main
 from rosenblatt.serve.classifier import (
@@ -55,16 +53,13 @@ def _probs(body):
 def test_predict_gives_the_top_k_classes(client):
     pngs, labels = mnist_pngs(12)
     right = 0
-    for data, label in zip(pngs, labels):
-        r = client.post("/v1/predict", files={"file": ("d.png", data, "image/png")})
-        assert r.status_code == 200, r.text
-        preds = r.json()["predictions"]
+    for body, label in zip(post_files(client, "/v1/predict", pngs), labels):
+        preds = body["predictions"]
         assert len(preds) == 5 and [p["class"] for p in preds] == [str(p["index"]) for p in preds]
         probs = [p["probability"] for p in preds]
         assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
         right += preds[0]["class"] == str(label)
-        seen = Image.open(io.BytesIO(base64.b64decode(r.json()["input_png"])))
-        assert seen.size == (28, 28)
+        assert png_size(body["input_png"]) == (28, 28)
     assert right >= 11
     raw = client.post("/v1/predict?k=3", content=pngs[0], headers={"content-type": "image/png"})
     b64 = client.post("/v1/predict?k=10", json={"image": base64.b64encode(pngs[0]).decode()})
