@@ -1,10 +1,16 @@
-"""`torch.compile` without a compiler: rosenblatt runs every op eagerly on NumPy, so
-compiling is the identity. It exists so PyTorch 2 programs that call `torch.compile`
-(as a function or as a decorator) run unchanged."""
+"""`torch.compile`: a module comes back wrapped in an `OptimizedModule` (as in PyTorch) whose
+no-grad calls run a captured plan of the ops' array kernels (see `rosenblatt._compile`); a
+plain function comes back unchanged (it runs eagerly). As a function or as a decorator, with
+PyTorch's arguments, so PyTorch 2 programs run unchanged."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
+
+from ._compile.optimized import OptimizedModule
+from .nn.modules.module import Module
+
+__all__ = ["OptimizedModule", "compile"]
 
 
 def compile(  # noqa: A001 - PyTorch's name
@@ -21,14 +27,17 @@ def compile(  # noqa: A001 - PyTorch's name
     isolate_recompiles: bool = False,
     shapes_spec: Any = None,
 ) -> Any:
-    """Return `model` (a module or function) unchanged; with no model, a decorator that does."""
+    """`model` compiled: a module as an OptimizedModule, a function unchanged (also with
+    `disable`); with no model, a decorator that compiles what it decorates."""
     if mode is not None and options is not None:
         # PyTorch rejects this combination too: a program that passes it would fail there
         raise RuntimeError("Either mode or options can be specified, but both can't be specified "
                            "at the same time.")
     if model is None:
-        return lambda fn: fn
+        return lambda fn: compile(fn, disable=disable, recompile_limit=recompile_limit)
     if not callable(model):
         # PyTorch's exception type, so code that catches it behaves the same
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
-    return model
+    if disable or not isinstance(model, Module):
+        return model
+    return OptimizedModule(model, 8 if recompile_limit is None else recompile_limit)

@@ -1,0 +1,304 @@
+"""Capture: run a module's forward once while recording every `Function.apply`, and turn the
+record into a plan, one generated Python function that calls the same ops' forwards on raw
+arrays, in order, with no Tensor, Module or autograd work between them.
+
+A value in the plan is an input, a parameter or buffer (read live at each run, so optimizer
+updates and `load_state_dict` are seen), the output of an earlier step, or a constant (a
+tensor the forward made without an op: `arange` positions, a causal mask). Constants are
+what can go wrong: one computed from the input's values outside the ops would be stale on the
+next input. So a capture fails (with a reason) when the forward reads a tensor's values
+(`item`, `bool`, `tolist`, `numpy`...), draws random numbers, writes a tensor in place or
+changes a module; and `probe` checks the plan on a second, different input against eager.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from .._backend import array_module, as_array, np
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..nn.modules import _inference
+from ..nn.modules.module import Changes, Module
+from ..random import default_generator
+
+
+class CaptureError(Exception):
+    """The forward cannot be captured; the message says why."""
+
+
+class _Ctx:
+    """Stands in for a graph node when an op's forward runs in a plan: nothing is saved.
+    (One per input count: `needs_input_grad` has one False per input.)"""
+
+    needs_input_grad: tuple = ()
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Nothing is kept: no backward will run."""
+
+
+_CTX: dict[int, type] = {}
+
+
+def _ctx_class(n: int) -> type:
+    """The _Ctx class for ops of `n` inputs."""
+    if n not in _CTX:
+        _CTX[n] = type(f"_Ctx{n}", (_Ctx,), {"needs_input_grad": (False,) * n})
+    return _CTX[n]
+
+
+# Tensor methods that hand a tensor's values to Python: a forward that calls one may branch
+# on them or build constants from them, which a plan cannot follow.
+_VALUE_READS = ("item", "tolist", "numpy", "__array__", "__bool__", "__float__", "__int__",
+                "__index__")
+
+
+class _Recorder:
+    """The ops one thread applies, as (op class, input tensors, params, output tensor)."""
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        # (op class, input tensors, params, output, inputs' versions, output's version)
+        self.steps: list[tuple] = []
+        self.depth = 0  # > 0 inside an op (an op built of ops is recorded once, whole)
+        self.problem: str | None = None
+
+    def mine(self) -> bool:
+        """Whether the calling thread is the one capturing, outside any op."""
+        return self.depth == 0 and threading.get_ident() == self.thread
+
+
+@contextmanager
+def _recording() -> Iterator[_Recorder]:
+    """Record the ops of this thread; Sequential's own no-grad shortcut (which runs outside
+    the ops) and value reads are intercepted too. Other threads run as usual."""
+    rec = _Recorder()
+    apply = Function.__dict__["apply"]
+    planned = _inference.run_planned
+    reads = {name: Tensor.__dict__[name] for name in _VALUE_READS if name in Tensor.__dict__}
+
+    def recorded(cls: type, *inputs: Any, **params: Any) -> Any:
+        if not rec.mine():
+            return apply.__func__(cls, *inputs, **params)
+        seen = tuple(None if t is None else t._version_box[0] for t in inputs)
+        rec.depth += 1
+        try:
+            out = apply.__func__(cls, *inputs, **params)
+        finally:
+            rec.depth -= 1
+        rec.steps.append((cls, inputs, params, out, seen, out._version_box[0]))
+        return out
+
+    def unplanned(seq: Module, input: Any) -> Any:  # noqa: A002
+        return None if rec.mine() else planned(seq, input)
+
+    def flagged(name: str, method: Callable) -> Callable:
+        def read(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+            if rec.mine() and rec.problem is None:
+                rec.problem = f"the forward reads a tensor's values (Tensor.{name})"
+            return method(self, *args, **kwargs)
+        return read
+
+    Function.apply = classmethod(recorded)  # type: ignore[method-assign]
+    _inference.run_planned = unplanned
+    for name, method in reads.items():
+        setattr(Tensor, name, flagged(name, method))
+    try:
+        yield rec
+    finally:
+        Function.apply = apply  # type: ignore[method-assign]
+        _inference.run_planned = planned
+        for name, method in reads.items():
+            setattr(Tensor, name, method)
+
+
+def flatten(value: Any, tensors: list) -> Any:
+    """The structure of `value` (nested tuples/lists/dicts) with each tensor replaced by its
+    index in `tensors` (appended); raises CaptureError for what cannot be guarded."""
+    if isinstance(value, Tensor):
+        tensors.append(value)
+        return (_TENSOR, len(tensors) - 1, value.shape, value.dtype, value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(flatten(v, tensors) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, flatten(v, tensors)) for k, v in value.items()))
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise CaptureError(f"an argument of type {type(value).__name__} cannot be guarded")
+
+
+_TENSOR = "tensor"
+
+
+def rebuild(spec: Any, tensors: list) -> Any:
+    """The inverse of `flatten`: `spec` with its tensor entries taken from `tensors`."""
+    if isinstance(spec, tuple) and spec:
+        if spec[0] == _TENSOR:
+            return tensors[spec[1]]
+        if spec[0] in (tuple, list):
+            return spec[0](rebuild(s, tensors) for s in spec[1])
+        if spec[0] is dict:
+            return {k: rebuild(s, tensors) for k, s in spec[1]}
+    return spec
+
+
+class Plan:
+    """A captured forward: `run(args, kwargs)` gives what the forward gave, computed by
+    one generated function over raw arrays (`source` shows it)."""
+
+    def __init__(self, source: str, scope: dict, out_spec: Any, out_fixed: dict) -> None:
+        self.source = source
+        exec(compile(source, "<rosenblatt.compile plan>", "exec"), scope)  # noqa: S102
+        self.kernel = scope["plan"]
+        self.xp = scope["xp"]
+        self.out_spec = out_spec
+        self.out_fixed = out_fixed  # output position -> tensor returned as is (an input...)
+        self.single = out_spec[0] == _TENSOR and not out_fixed  # one new tensor
+
+    def run(self, inputs: list | tuple) -> Any:
+        """The forward's result for the flattened input tensors `inputs`."""
+        arrays = self.kernel(self.xp, *[t._data for t in inputs])
+        if self.single:
+            return Tensor._make(arrays[0], False, None)
+        fixed, make = self.out_fixed, Tensor._make
+        outs = [fixed[i] if i in fixed else make(a, False, None) for i, a in enumerate(arrays)]
+        return rebuild(self.out_spec, outs)
+
+
+def capture(module: Module, args: tuple, kwargs: dict) -> tuple[Any, Plan | str]:
+    """Run `module(*args, **kwargs)` once, recording; returns its result and the plan, or
+    the reason the forward cannot become one."""
+    inputs: list = []
+    flatten((args, kwargs), inputs)
+    state = list(module.parameters()) + list(module.buffers())
+    versions = [t._version_box[0] for t in state + inputs]
+    buffers = [t._data.copy() for t in module.buffers()]
+    changes, rng = Changes.count, default_generator.get_state()._data.copy()
+    with _recording() as rec:
+        result = module(*args, **kwargs)
+    if rec.problem:
+        return result, rec.problem
+    if Changes.count != changes:
+        return result, "the forward changes a module (sets an attribute, parameter or hook)"
+    if not np.array_equal(default_generator.get_state()._data, rng):
+        return result, "the forward draws random numbers (dropout in training mode?)"
+    if [t._version_box[0] for t in state + inputs] != versions or any(
+            not np.array_equal(b, t._data, equal_nan=True)
+            for b, t in zip(buffers, module.buffers())):
+        return result, ("the forward writes a tensor in place (an input, a parameter or a "
+                        "buffer: batch norm in training mode?)")
+    try:
+        return result, _build(rec.steps, inputs, state, versions, result)
+    except CaptureError as error:
+        return result, str(error)
+
+
+def _build(steps: list, inputs: list, state: list, versions: list, result: Any) -> Plan:
+    """Generate the plan's function from the recorded steps; `versions`: those of `state`
+    and `inputs` before the forward ran."""
+    names: dict[int, str] = {}  # id(tensor) -> its variable or expression in the source
+    # id(tensor) -> its version when made (or first read): a later read at another version
+    # means an in-place write in between, which the plan would not repeat
+    version = {id(t): v for t, v in zip(state + inputs, versions)}
+    scope: dict[str, Any] = {"as_array": as_array, "own": _own}
+    keep: list = []  # the tensors named, alive until the plan is built (ids stay unique)
+    for i, t in enumerate(inputs):
+        names.setdefault(id(t), f"a{i}")
+    for i, t in enumerate(state):
+        scope[f"p{i}"] = t
+        names.setdefault(id(t), f"p{i}._data")
+    lines = []
+
+    def name_of(t: Any, seen: int) -> str:
+        if t is None:
+            return "None"
+        key = id(t)
+        if key not in names:  # made outside the ops: a constant of this capture
+            scope[f"c{len(keep)}"] = t._data
+            names[key] = f"c{len(keep)}"
+        keep.append(t)
+        if version.setdefault(key, seen) != seen:
+            raise CaptureError("the forward writes a tensor in place (a later op reads it)")
+        return names[key]
+
+    arities = sorted({len(step[1]) for step in steps})
+    for k in arities:  # a forward may keep values on its ctx: fresh ones per run
+        scope[f"Ctx{k}"] = _ctx_class(k)
+        lines.append(f"    ctx{k} = Ctx{k}(xp)")
+    for n, (op, args, params, out, seen, made) in enumerate(steps):
+        scope[f"f{n}"] = op.forward
+        call = ", ".join([f"ctx{len(args)}"] + [name_of(t, v) for t, v in zip(args, seen)])
+        if params:
+            scope[f"k{n}"] = params
+            call += f", **k{n}"
+        lines.append(f"    v{n} = f{n}({call})  # {op.__name__}")
+        if out._data.ndim == 0:  # NumPy gives a scalar: the op's path turns it into an array
+            lines.append(f"    v{n} = as_array(v{n})")
+        elif not op.view:  # a NumPy view of an input where the op copies (Function.apply)
+            inputs_of = call.split(", ", 1)[1] if args else ""
+            lines.append(f"    if v{n}.base is not None: v{n} = own(v{n}, {inputs_of})")
+        names[id(out)], version[id(out)] = f"v{n}", made
+        keep.append(out)
+    outs: list = []
+    out_spec = flatten(result, outs)
+    fixed = {i: t for i, t in enumerate(outs) if names.get(id(t), "v").startswith(("a", "p"))}
+    returned = "".join(_fresh(name_of(t, t._version_box[0])) + ", " for t in outs)
+    head = ", ".join(["xp"] + [f"a{i}" for i in range(len(inputs))])
+    source = "\n".join([f"def plan({head}):", *lines, f"    return ({returned})", ""])
+    first = inputs[0]._data if inputs else (state[0]._data if state else np.empty(0))
+    scope["xp"] = array_module(first)
+    return Plan(source, scope, out_spec, fixed)
+
+
+def _own(out: Any, *inputs: Any, **params: Any) -> Any:
+    """`out`, copied when it is a view of one of the input arrays (as `Function.apply`)."""
+    base = out.base
+    for a in inputs:
+        if a is not None and (base is a or base is a.base):
+            return out.copy()
+    return out
+
+
+def _fresh(name: str) -> str:
+    """A returned constant is copied: the caller may write into its result."""
+    return f"{name}.copy()" if name.startswith("c") else name
+
+
+def probe(module: Module, args: tuple, kwargs: dict, plan: Plan) -> str | None:
+    """Run eager and the plan on other inputs of the same shapes; the reason they differ,
+    or None. (Catches constants computed from the input's values outside the ops.)"""
+    inputs: list = []
+    spec = flatten((args, kwargs), inputs)
+    rng = np.random.default_rng(0)
+    others = [Tensor._make(_other(t._data, rng), False, None) for t in inputs]
+    p_args, p_kwargs = rebuild(spec, others)
+    expected: list = []
+    flatten(module(*p_args, **p_kwargs), expected)
+    got: list = []
+    flatten(plan.run(others), got)
+    for e, g in zip(expected, got):
+        if e.shape != g.shape or e.dtype != g.dtype or not np.array_equal(
+                np.asarray(e._data), np.asarray(g._data), equal_nan=e._data.dtype.kind in "fc"):
+            return ("on a second input the plan differs from the forward: it uses a value "
+                    "computed outside the ops from the input's values")
+    return None
+
+
+def _other(array: Any, rng: Any) -> Any:
+    """Another array of the same shape and dtype, valid where `array` is (indices stay in
+    range): normal draws for floats, a shuffled range for integers, coin flips for bools."""
+    host = np.asarray(array)
+    if host.dtype.kind == "b":
+        new = rng.random(host.shape) < 0.5
+    elif host.dtype.kind in "iu":
+        top = int(host.max()) if host.size else 0
+        new = rng.integers(min(0, int(host.min()) if host.size else 0), top + 1, host.shape)
+    else:
+        new = rng.standard_normal(host.shape)
+    new = new.astype(host.dtype)
+    return new if host is array else array_module(array).asarray(new)

@@ -1,0 +1,240 @@
+"""rosenblatt.compile: captured plans give exactly eager's results, re-capture when what they
+depend on changes, and fall back to eager with a reason for what they cannot capture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rosenblatt as rb
+from rosenblatt import nn
+from rosenblatt.models.cnn import CNN3
+from rosenblatt.models.lenet import LeNet5
+from rosenblatt.text.models import GPT
+
+
+class LayerNormMLP(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.norm, self.act = nn.Linear(12, 32), nn.LayerNorm(32), nn.GELU()
+        self.fc2, self.out = nn.Linear(32, 5), nn.LogSoftmax(dim=-1)
+
+    def forward(self, x):
+        return self.out(self.fc2(self.act(self.norm(self.fc1(x)))))
+
+
+class Encoder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.1,
+                                                batch_first=True)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, ids):
+        return self.head(self.layer(self.emb(ids)).mean(dim=1))
+
+
+class Attention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attn(x, x, x)  # (output, averaged weights)
+
+
+def _cases():
+    return {
+        "mlp_softmax": (lambda: nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4),
+                                              nn.Softmax(dim=1)), lambda n: rb.randn(n, 20)),
+        "lenet5": (LeNet5, lambda n: rb.randn(n, 1, 28, 28)),
+        "cnn_batchnorm": (lambda: CNN3(), lambda n: rb.randn(n, 1, 28, 28)),
+        "layernorm_gelu": (LayerNormMLP, lambda n: rb.randn(n, 12)),
+        "embedding_encoder": (Encoder, lambda n: rb.randint(0, 50, (n, 7))),
+        "attention": (Attention, lambda n: rb.randn(n, 5, 16)),
+        "lstm": (lambda: nn.LSTM(6, 8, num_layers=2, batch_first=True),
+                 lambda n: rb.randn(n, 4, 6)),
+        "gpt": (lambda: GPT(40, block_size=16, n_layer=2, n_head=2, n_embd=16),
+                lambda n: rb.randint(0, 40, (n, 9))),
+    }
+
+
+def _same(a, b) -> None:
+    """a and b are the same structure of tensors with the same dtypes, shapes and values."""
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("dtype", [rb.float64, rb.float32])
+@pytest.mark.parametrize("name", list(_cases()))
+def test_compiled_output_equals_eager_exactly(name, dtype):
+    make, example = _cases()[name]
+    rb.manual_seed(0)
+    model = make().to(dtype).eval()
+    compiled = rb.compile(model)
+    with rb.no_grad():
+        for n in (1, 3):
+            x = example(n)
+            x = x.to(dtype) if x.is_floating_point() else x
+            expected = model(x)
+            _same(compiled(x), expected)  # the capturing call
+            _same(compiled(x), expected)  # the plan
+            _same(compiled(x), expected)
+    assert "eager" not in compiled.explain(), compiled.explain()
+    assert compiled.explain().startswith("2 captured plan(s)")
+
+
+
+def _mlp():
+    rb.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3),
+                         nn.Softmax(dim=1))
+
+
+def test_recaptures_on_a_new_batch_size_and_a_train_eval_switch():
+    model = _mlp().eval()
+    compiled = rb.compile(model)
+    with rb.no_grad():
+        for n in (1, 4, 1):
+            x = rb.randn(n, 6)
+            _same(compiled(x), model(x))
+        assert compiled.explain().startswith("2 captured plan(s)")
+        model.train()  # dropout draws masks now: eager, with the reason
+        compiled(rb.randn(2, 6))
+        assert "draws random numbers" in compiled.explain()
+        compiled.eval()
+        assert not model.training
+        x = rb.randn(2, 6)
+        _same(compiled(x), model(x))
+        assert compiled.explain().startswith("1 captured plan(s)")  # the old plans went
+
+
+def test_parameter_updates_are_seen_without_recapture():
+    model = _mlp().eval()
+    compiled = rb.compile(model)
+    x = rb.randn(3, 6)
+    optimizer = rb.optim.SGD(model.parameters(), lr=0.5)
+    with rb.no_grad():
+        before = compiled(x)
+    for _ in range(2):  # training through the compiled module runs eagerly
+        optimizer.zero_grad()
+        compiled(x).log().mean().neg().backward()
+        optimizer.step()
+    assert "backward is not captured" in compiled.explain()
+    with rb.no_grad():
+        after = compiled(x)
+        _same(after, model(x))
+        assert not np.array_equal(after.numpy(), before.numpy())
+        model.load_state_dict({k: v * 2 for k, v in model.state_dict().items()})
+        _same(compiled(x), model(x))
+    assert compiled.explain().startswith("1 captured plan(s)")
+
+
+class ReadsValues(nn.Module):
+    def forward(self, x):
+        return x * 2 if x.sum().item() > 0 else x * 3
+
+
+class ComputesOutsideTheOps(nn.Module):
+    def forward(self, x):
+        return x + rb.tensor(np.sort(x.detach().numpy(), axis=1))
+
+
+class ReadsTheArray(nn.Module):
+    def forward(self, x):  # as library code may: the array itself, no Tensor method
+        return x + rb.tensor(np.sort(x._data, axis=1))
+
+
+class Inplace(nn.Module):
+    def forward(self, x):
+        y = x * 2
+        y += 1
+        return y.relu()
+
+
+class NamedArgument(nn.Module):
+    def forward(self, x, scale=1.0, cache=None):
+        return x * scale
+
+
+@pytest.mark.parametrize("module, reason", [
+    (ReadsValues(), "reads a tensor's values (Tensor.item)"),
+    (ComputesOutsideTheOps(), "reads a tensor's values (Tensor.numpy)"),
+    (Inplace(), "writes a tensor in place"),
+    (ReadsTheArray(), "on a second input the plan differs from the forward"),
+])
+def test_what_cannot_be_captured_runs_eagerly_with_a_reason(module, reason):
+    compiled = rb.compile(module)
+    with rb.no_grad():
+        for sign in (1, -1, 1):
+            x = rb.randn(2, 3) * sign
+            _same(compiled(x), module(x))
+    assert f"eager: {'' if 'second' in reason else 'the forward '}{reason}" in \
+        compiled.explain(), compiled.explain()
+
+
+def test_hooks_and_unguardable_arguments_run_eagerly():
+    model = _mlp().eval()
+    compiled = rb.compile(model)
+    seen = []
+    handle = model[0].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    with rb.no_grad():
+        compiled(rb.randn(1, 6))
+        compiled(rb.randn(1, 6))
+    assert len(seen) == 2 and "module 0 has hooks" in compiled.explain()
+    handle.remove()
+    with rb.no_grad():
+        compiled(rb.randn(1, 6))
+    assert compiled.explain().startswith("1 captured plan(s)")
+    named = rb.compile(NamedArgument())
+    x = rb.randn(2)
+    with rb.no_grad():
+        _same(named(x, scale=3.0), x * 3.0)
+        _same(named(x, scale=3.0), x * 3.0)
+        _same(named(x, scale=2.0), x * 2.0)  # another value, another plan
+        assert named.explain().startswith("2 captured plan(s)")
+        _same(named(x, cache=object()), x)
+    assert "argument of type object cannot be guarded" in named.explain()
+
+
+def test_recompile_limit_as_pytorch():
+    model = rb.compile(nn.Linear(2, 2), recompile_limit=2)
+    with rb.no_grad():
+        for n in (1, 2, 3):
+            model(rb.randn(n, 2))
+    assert "recompile_limit (2) reached" in model.explain()
+
+
+def test_the_wrapper_is_pytorchs_optimized_module():
+    model = _mlp()
+    compiled = rb.compile(model)
+    assert isinstance(compiled, rb.compiler.OptimizedModule) and compiled._orig_mod is model
+    assert list(compiled.state_dict()) == ["_orig_mod." + k for k in model.state_dict()]
+    assert all(a is b for a, b in zip(compiled.parameters(), model.parameters(), strict=True))
+    assert getattr(compiled, "0") is model[0]
+    compiled.eval()
+    assert not model.training and not compiled.training
+    compiled.extra = 3  # attributes write through to the module, as PyTorch's
+    assert model.extra == 3 and compiled.extra == 3
+    assert rb.compile(model, disable=True) is model
+    assert repr(compiled).startswith("OptimizedModule(\n  (_orig_mod): Sequential(")
+
+
+def test_outputs_do_not_share_memory_with_the_plan():
+    class Constant(nn.Module):
+        def forward(self, x):
+            return x.sum() + rb.zeros(3), rb.ones(2)  # the second is a constant of the plan
+
+    compiled = rb.compile(Constant())
+    with rb.no_grad():
+        x = rb.randn(3)
+        compiled(x)
+        _, ones = compiled(x)
+        ones.add_(1)
+        _same(compiled(x)[1], rb.ones(2))
