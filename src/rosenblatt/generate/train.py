@@ -184,7 +184,8 @@ def plot_losses(history: list[dict], path: str | os.PathLike, title: str = "") -
 
     fig = _figure(6, 4)
     ax = fig.subplots()
-    keys = [k for k in history[0] if k.startswith("train_") and k.endswith("loss")]
+    keys = [k for k in history[0] if k.startswith("train_") and k.endswith("_loss")
+            and k != "train_loss"] or ["train_loss"]  # a GAN's loss is its D loss again
     for key in keys:
         ax.plot([r["epoch"] for r in history], [r[key] for r in history], "-o", markersize=3,
                 label=key.removeprefix("train_"))
