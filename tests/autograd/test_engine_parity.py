@@ -31,6 +31,33 @@ CASES = {
     "grad_unneeded_intermediate": f"x = T.tensor(1., {F64}); w = T.tensor(2., {F64}); "
                                   "h = x * 3; h.retain_grad(); g = T.autograd.grad(h * w, [w]); "
                                   "R = (g[0], h.grad)",
+    # autograd.grad captures a node's gradient before its hooks where the node runs on, after
+    # them where it does not (PyTorch's evaluate_function)
+    "grad_capture_before_hooks": f"x = T.tensor([1., 2.], {F64}); y = x * 2; "
+                                 "y.register_hook(lambda g: g * 3); "
+                                 "R = T.autograd.grad((y * y).sum(), [x, y])",
+    "grad_capture_after_hooks": f"x = T.tensor([1., 2.], {F64}); y = x * 2; "
+                                "y.register_hook(lambda g: g * 3); "
+                                "R = T.autograd.grad((y * y).sum(), [y])",
+    "grad_capture_retained_hooked": f"x = T.tensor([1., 2.], {F64}); y = x * 2; y.retain_grad(); "
+                                    "y.register_hook(lambda g: g * 3); "
+                                    "g = T.autograd.grad((y * y).sum(), [x, y]); R = (g, y.grad)",
+    "cummin_hook_capture": "x = T.tensor([[0.7], [-0.96], [-0.35], [0.9]], " + F64 + "); "
+                           "y = T.cummin(x, 0); y[0].register_hook(lambda g: g * 2); "
+                           "R = T.autograd.grad(y[0].sum(), [x, y[0]])",
+    # the hooks of a multi-output op's outputs all run when its node does: None where an
+    # output got no gradient (a hook that then returns a tensor is an error)
+    "var_mean_hook_sees_none": X2 + "y = T.var_mean(x, 1); "
+                               "y[1].register_hook(lambda g: g.clamp(-1, 1)); "
+                               "(y[0] * y[0]).sum().backward()",
+    "split_hook_sees_none": X2 + "a, b = (x * 1).split(1); h = []; "
+                            "b.register_hook(lambda g: h.append(g is None)); "
+                            "a.sum().backward(); R = (tuple(h), x.grad)",
+    "aminmax_hook_replaces_none": X2 + "mn, mx = T.aminmax(x); "
+                                  "mx.register_hook(lambda g: T.ones(())); mn.backward()",
+    "split_hook_with_gradient": X2 + "a, b = (x * 1).split(1); h = []; "
+                                "b.register_hook(lambda g: h.append(g * 1)); "
+                                "(a.sum() + b.sum()).backward(); R = tuple(h)",
     # one PyTorch node for both outputs: asking for one output's gradient does not run it
     "var_mean_grad_of_var_after_backward": X2 + "y = T.var_mean(x, 1); v = y[1].clone(); "
                                            "y[1].sum().backward(); "

@@ -172,6 +172,7 @@ class _Pass:
         self.buffers: dict[Function, Any] = {}
         self.owned: set[Function] = set()  # buffers the engine allocated: add in place
         self.heap: list[tuple[int, Function]] = []
+        self.tied_seen: set[Function] = set()  # tied nodes whose hooks ran this pass
 
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         """A gradient for a leaf tensor: held for its hooks, or delivered."""
@@ -195,7 +196,13 @@ class _Pass:
 
     def arrive(self, node: Function, grad: Any) -> Any:
         """A node's whole gradient, before its backward: the node's tensor hooks may replace
-        it, retain_grad() keeps it, autograd.grad captures it."""
+        it, retain_grad() keeps it, autograd.grad captures it (as PyTorch: before the hooks
+        where the node runs on, after them where it does not)."""
+        runs = self.runs is None or node in self.runs
+        if self.catch is not None and runs:
+            self.catch.node(node, grad)
+        if node.siblings:
+            self.tied_without_gradient(node)
         grad = _through_hooks(node.hooks or (), grad)
         keeper = node.retained
         retained = None if keeper is None else keeper()
@@ -203,9 +210,22 @@ class _Pass:
             # from a copy, since what autograd.grad returns must not grow with this .grad)
             _accumulate(retained, grad if self.catch is None else grad.copy(), self.storage,
                         self.borrowed)
-        if self.catch is not None:
+        if self.catch is not None and not runs:
             self.catch.node(node, grad)
         return grad
+
+    def tied_without_gradient(self, node: Function) -> None:
+        """PyTorch's one node of a multi-output op calls the hooks of every output when it
+        runs, with None for an output that got no gradient: so do the tied nodes, once per
+        pass (a node's gradient is complete when the newest of its tied nodes pops)."""
+        self.tied_seen.add(node)
+        for sibling in node.siblings:
+            if sibling in self.buffers or sibling in self.tied_seen:
+                continue  # (it gets its gradient, or has had its hooks called)
+            self.tied_seen.add(sibling)
+            for hook in sibling.hooks or ():
+                if hook(None) is not None:
+                    raise RuntimeError("can't replace a None gradient with a non-None value")
 
     def complete(self, leaf: Tensor) -> None:
         """A leaf with hooks has its whole gradient of the pass: the hooks see it (and may
@@ -261,7 +281,7 @@ def run_backward(
                 break
             node = heappop(heap)[1]
             grad = buffers.pop(node)
-            if node.hooks is not None or run.catch is not None:  # rare: hooks, retain_grad
+            if node.hooks is not None or run.catch is not None or node.siblings:  # (rare)
                 grad = run.arrive(node, grad)
                 if run.runs is not None and node not in run.runs:
                     edges = ()
