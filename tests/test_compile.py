@@ -238,3 +238,15 @@ def test_outputs_do_not_share_memory_with_the_plan():
         _, ones = compiled(x)
         ones.add_(1)
         _same(compiled(x)[1], rb.ones(2))
+
+
+def test_a_compiled_module_inside_a_compiled_module_is_captured_into_the_outer_plan():
+    inner = rb.compile(nn.Sequential(nn.Linear(4, 4), nn.Tanh()))
+    outer = rb.compile(nn.Sequential(inner, nn.Linear(4, 2), nn.LogSoftmax(dim=1)))
+    x = rb.randn(3, 4)
+    with rb.no_grad():
+        inner(x)  # the inner one has a plan of its own already
+        expected = outer._orig_mod(x)
+        _same(outer(x), expected)
+        _same(outer(x), expected)
+    assert outer.explain() == "1 captured plan(s), 4 op(s) in all", outer.explain()

@@ -73,11 +73,28 @@ class _Recorder:
         return self.depth == 0 and threading.get_ident() == self.thread
 
 
+# One capture at a time (it swaps class attributes); while one runs, compiled modules called
+# inside it run eagerly, so that their ops are recorded into it (`capturing`).
+_LOCK = threading.Lock()
+capturing: list[_Recorder | None] = [None]
+
+
 @contextmanager
 def _recording() -> Iterator[_Recorder]:
     """Record the ops of this thread; Sequential's own no-grad shortcut (which runs outside
     the ops) and value reads are intercepted too. Other threads run as usual."""
-    rec = _Recorder()
+    with _LOCK:
+        capturing[0] = rec = _Recorder()
+        try:
+            with _intercepting(rec):
+                yield rec
+        finally:
+            capturing[0] = None
+
+
+@contextmanager
+def _intercepting(rec: _Recorder) -> Iterator[None]:
+    """Swap in the recording Function.apply, Sequential shortcut and value reads."""
     apply = Function.__dict__["apply"]
     planned = _inference.run_planned
     reads = {name: Tensor.__dict__[name] for name in _VALUE_READS if name in Tensor.__dict__}
@@ -109,7 +126,7 @@ def _recording() -> Iterator[_Recorder]:
     for name, method in reads.items():
         setattr(Tensor, name, flagged(name, method))
     try:
-        yield rec
+        yield
     finally:
         Function.apply = apply  # type: ignore[method-assign]
         _inference.run_planned = planned

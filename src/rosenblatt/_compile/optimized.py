@@ -17,7 +17,7 @@ from typing import Any
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.tensor import Tensor
 from ..nn.modules.module import Changes, Module
-from .capture import CaptureError, Plan, capture, flatten, probe
+from .capture import CaptureError, Plan, capture, capturing, flatten, probe
 
 
 class OptimizedModule(Module):
@@ -63,6 +63,8 @@ class OptimizedModule(Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The module's forward: through a plan when one applies, else eagerly."""
         mod = self._orig_mod
+        if capturing[0] is not None:  # inside a capture (of an outer module): be recorded
+            return mod(*args, **kwargs)
         if grad_state.enabled:
             reason = _needs_grad(mod, args, kwargs)
             if reason:
