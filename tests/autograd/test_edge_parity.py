@@ -507,6 +507,16 @@ CASES = {
                           "1 / T.maximum(x, z), 1 / T.minimum(x, z), 1 / T.clamp(x, z), "
                           "1 / T.nn.functional.elu(x), 1 / T.nn.functional.selu(x), "
                           "1 / x[None].cumsum(1))",
+    "expanded_assigned_its_source": "v = T.ones(3, 5) * 1; w = v.expand(2, 3, 5); w[...] = v; "
+                                    "R = w",
+    "clone_of_expanded_is_row_major": "x = T.ones(1, 4, dtype=T.float64).expand(3, 4); "
+                                      "R = (x.clone().stride(), x.clone().view(-1).shape)",
+    "addmm_result_row_major": "a = T.ones(5, 3).t(); R = T.addmm(a, T.zeros(3, 0), "
+                              "T.zeros(0, 5)).view(-1)",
+    "cosine_similarity_0d_other_dtype": "R = T.nn.functional.cosine_similarity(T.ones(2, 3), "
+                                        "T.tensor(2., dtype=T.float64), dim=-1)",
+    "softmax_of_transposed_is_row_major": "x = T.ones(4, 3).t(); R = (T.softmax(x, 0).stride(), "
+                                          "T.log_softmax(x, 1).stride())",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

@@ -943,7 +943,7 @@ def write_changed(data: Any, new: Any) -> None:
 def same_place(a: Any, b: Any) -> bool:
     """Whether two arrays are the same elements of the same memory (views alike in all)."""
     return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
-                      and a.__array_interface__["data"] == b.__array_interface__["data"])
+                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def _norm_dim(dim: int, ndim: int) -> int:

@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, scalar_as_vector
 from .elementwise import cast, quiet
+from .shape import row_major
 
 
 def log_softmax_array(xp: Any, x: Any, axis: int) -> Any:
@@ -21,7 +22,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         shifted = ctx.xp.exp(x - kept_max(x, axis))
-        out = shifted / shifted.sum(axis=axis, keepdims=True)
+        # row-major, as PyTorch's kernel writes it (it reads x.contiguous())
+        out = row_major(shifted / shifted.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -35,7 +37,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        out = log_softmax_array(ctx.xp, x, axis)
+        out = row_major(log_softmax_array(ctx.xp, x, axis))  # (as Softmax's)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

@@ -154,7 +154,10 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         # basic indexing writes one view: PyTorch refuses it if its elements share memory
         # (advanced indexing is index_put_, which PyTorch lets into an expanded tensor)
         region = x._data[converted if Ellipsis in converted else converted + (Ellipsis,)]
-        if not same_place(region, value._data):
+        source = value._data  # (broadcast first, as PyTorch does: v.expand(2, 3)[...] = v)
+        if source.shape != region.shape and source.ndim <= region.ndim:
+            source = array_module(source).broadcast_to(source, region.shape)
+        if not same_place(region, source):
             refuse_self_overlap(region)
     tracked = state.enabled and (x.requires_grad or value.requires_grad)
     if not tracked:

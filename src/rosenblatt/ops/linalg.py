@@ -485,9 +485,10 @@ def _add_scaled(x: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
         x = expand(x, tuple(product.shape))
 
     scaled = product if alpha == 1 else mul(product, alpha)
+    # the product first: the sum takes its row-major layout, as PyTorch's result has
     if beta == 0:  # x's values (nan too) are not read
-        return add(Unread.apply(x), scaled)
-    return add(x if beta == 1 else mul(x, beta), scaled)
+        return add(scaled, Unread.apply(x))
+    return add(scaled, x if beta == 1 else mul(x, beta))
 
 
 def _check_addmm(op: str, input: Any, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002

@@ -95,7 +95,9 @@ class Copy(Function):
 
     @staticmethod
     def forward(ctx, x, order="C"):
-        return ctx.xp.array(x, copy=True, order=order)
+        out = ctx.xp.array(x, copy=True, order=order)
+        # "K" keeps a dense layout; an expanded or gappy source gets PyTorch's order for it
+        return out if order == "C" else iterator_layout(out, x)
 
     @staticmethod
     def backward(ctx, grad):

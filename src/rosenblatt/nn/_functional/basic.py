@@ -92,12 +92,13 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     As PyTorch: both are broadcast to one shape first (so a 0-d or size-1 operand is repeated
     along dim), each is divided by its norm, and the eps floor is applied without autograd,
     so the gradient flows through the norm as if unclamped."""
-    common = dtypes.result_type(x1, x2)
+    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    a, b = (x.expand(shape) for x in (x1, x2))  # (then a 0-d operand's dtype counts in full)
+    common = dtypes.result_type(a, b)
     if not common.is_floating_point:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{dtypes.scalar_type_name(common)}")
-    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
-    a, b = (ew.cast(x, common).expand(shape) for x in (x1, x2))
+    a, b = ew.cast(a, common), ew.cast(b, common)
     return reduce.sum((a / _norm_floored(a, dim, eps)) * (b / _norm_floored(b, dim, eps)), dim)
 
 
