@@ -239,6 +239,12 @@ INPLACE: list[tuple[str, str, int]] = [  # name, statement, number of inputs
     ("setitem_mask", "_a0[_a0 > 0] = 1.0", 1),
     ("setitem_first", "_a0[..., :1] = 2.0", 1),
     ("setitem_tensor", "_a0[...] = _a1", 2),
+    # in place on a view of the tensor (PyTorch's CopySlices): a row, a slice, a transpose
+    ("view_row_mul_", "_a0[0].mul_(2)", 1),
+    ("view_tail_add_", "_a0[..., 1:].add_(_a1[..., 1:])", 2),
+    ("view_t_relu_", "_a0.t().relu_()", 1),
+    ("view_flat_fill_", "_a0.view(-1)[:1].fill_(0.5)", 1),
+    ("expanded_fill_", "_a0.unsqueeze(0).expand(2, *_a0.shape).fill_(0.25)", 1),
 ]
 
 VIEWS: list[tuple[str, str]] = [
@@ -272,6 +278,20 @@ COMBINE: list[tuple[str, str]] = [
     ("normalise", "(_a0 - _a0.mean()) / ((_a0 - _a0.mean()).pow(2).mean() + 0.01).sqrt()"
                   " + _a0.mean()"),
     ("square_minus", "_a0 * _a0 - _a1"),
+    # dtype promotion: bool and integer tensors, 0-d tensors of other dtypes, float32
+    ("times_mask", "_a0 * (_a1 > 0)"),
+    ("plus_int_0d", "_a0 + T.tensor(2)"),
+    ("plus_bool_0d", "_a1 - T.tensor(True)"),
+    ("float32_times", "_a0.float() * _a1"),
+    ("float32_times_0d_double", "_a0.float() * T.tensor(1.5, dtype=T.float64)"),
+    ("where_mask", "T.where(_a1 > 0, _a0, 0.5)"),
+]
+
+# Hooks on tensors that require grad: one that changes the gradient, one that only looks.
+HOOKS: list[tuple[str, str]] = [
+    ("hook_scale", "_a0.register_hook(lambda g: g * 2)"),
+    ("hook_observe", "_a0.register_hook(lambda g: None)"),
+    ("hook_clamp", "_a0.register_hook(lambda g: g.clamp(-1, 1))"),
 ]
 
 # nan_to_num's default replaces inf by the dtype's largest value: whatever follows overflows
