@@ -1,6 +1,6 @@
-"""Engine-level regression lines from the fuzzer (issue 19): autograd.grad's pruning, root
-hooks and the nodes of multi-output ops (var_mean, std_mean, aminmax, split, chunk, unbind),
-each run under PyTorch and Rosenblatt and compared as in test_edge_parity."""
+"""Regression lines from the fuzzer (issue 19), mostly engine-level: autograd.grad's pruning,
+root hooks and the nodes of multi-output ops (var_mean, std_mean, aminmax, split, chunk,
+unbind); each run under PyTorch and Rosenblatt and compared as in test_edge_parity."""
 
 from __future__ import annotations
 
@@ -89,6 +89,12 @@ CASES = {
     "unbind_retain_grads": "x = T.tensor([[1., 2.], [3., 4.]], " + F64 + "); "
                            "a, b = x.unbind(0); a.retain_grad(); b.retain_grad(); "
                            "(a * b).sum().backward(); R = (a.grad, b.grad, x.grad)",
+    # ops: each input's own size along cross's dim must be 3 (not the broadcast size)
+    "cross_size_one_dim_raises": f"y = T.cross(T.tensor([[-0.62]], {F64}), "
+                                 f"T.tensor([[0.18, 0.47, -0.4]], {F64}), dim=1)",
+    "cross_broadcast_other_dim": f"a = T.tensor([[1., 2., 3.]], {F64}); "
+                                 f"b = T.tensor([[0.5, -1., 2.], [1., 1., 0.]], {F64}); "
+                                 "T.cross(a, b, dim=1).sum().backward(); R = (a.grad, b.grad)",
 }
 
 

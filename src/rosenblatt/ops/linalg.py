@@ -581,7 +581,6 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
                            f"{dtypes.scalar_type_name(b.dtype)}")
     if a._data.dtype.kind == "b":
         raise NotImplementedError("\"cross\" not implemented for 'Bool'")
-    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     if dim is None:  # PyTorch's deprecated default: the first dimension of size 3
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
                       "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
@@ -589,9 +588,10 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
                       "linalg.cross in a future release.", UserWarning, stacklevel=2)
         dim = next((i for i, n in enumerate(shape) if n == 3), -1)
     axis = normalize_dim(dim, len(shape))
-    if shape[axis] != 3:
+    if a.shape[axis] != 3 or b.shape[axis] != 3:  # each input's own size (not broadcast)
         raise RuntimeError(f"linalg.cross: inputs dimension {axis} must have length 3. "
                            f"Got {a.shape[axis]} and {b.shape[axis]}")
+    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     a0, a1, a2 = a.unbind(axis)
     b0, b1, b2 = b.unbind(axis)
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)
