@@ -32,11 +32,14 @@ def get_float32_matmul_precision() -> str:
 
 
 def set_num_threads(threads: int) -> None:
-    """Cap the BLAS/OpenMP thread pools that do the CPU work (threadpoolctl, when installed)."""
+    """Use `threads` threads for the CPU work: the kernels' own pool (_backend/parallel.py)
+    and the BLAS/OpenMP pools (threadpoolctl, when installed)."""
     if not isinstance(threads, int) or threads <= 0:
         raise RuntimeError(f"set_num_threads expects a positive integer, got {threads!r}")
+    from .._backend.parallel import set_threads
     from ..utils.threads import limit_blas_threads
 
+    set_threads(threads)
     limit_blas_threads(threads)
 
 

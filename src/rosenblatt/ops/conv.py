@@ -13,6 +13,8 @@ import itertools
 import math
 from typing import Any
 
+from .._backend import array_module
+from .._backend.parallel import chunk_arrays
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -95,18 +97,37 @@ def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
 
 
 def im2col_into(cols: Any, x: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
-    """Copy windows of padded `x` (C, N, Hp, Wp) into `cols` (C, kh, kw, N, Ho, Wo)."""
+    """Copy windows of padded `x` (C, N, Hp, Wp) into `cols` (C, kh, kw, N, Ho, Wo);
+    channels split over the threads."""
     out = cols.shape[len(kernel) + 2:]
-    for offset, windows in kernel_offsets(kernel, stride, dilation, out):
-        cols[(slice(None), *offset)] = x[(slice(None), slice(None), *windows)]
+
+    def copy(cols: Any, x: Any) -> None:
+        for offset, windows in kernel_offsets(kernel, stride, dilation, out):
+            cols[(slice(None), *offset)] = x[(slice(None), slice(None), *windows)]
+
+    chunk_arrays(copy, cols, x, xp=array_module(cols))
     return cols
 
 
 def col2im_into(out: Any, cols: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
-    """Add `cols` (C, kh, kw, N, Ho, Wo) into the padded image `out` (C, N, Hp, Wp)."""
+    """Add `cols` (C, kh, kw, N, Ho, Wo) into the padded image `out` (C, N, Hp, Wp);
+    channels split over the threads (each pixel's sum keeps the kernel-offset order)."""
     size = cols.shape[len(kernel) + 2:]
-    for offset, windows in kernel_offsets(kernel, stride, dilation, size):
-        out[(slice(None), slice(None), *windows)] += cols[(slice(None), *offset)]
+
+    def add(out: Any, cols: Any) -> None:
+        for offset, windows in kernel_offsets(kernel, stride, dilation, size):
+            out[(slice(None), slice(None), *windows)] += cols[(slice(None), *offset)]
+
+    chunk_arrays(add, out, cols, work=cols.size, xp=array_module(cols))
+    return out
+
+
+def copy_into(out: Any, x: Any) -> Any:
+    """out[...] = x for same-shape arrays (broadcasting allowed), split along axis 0."""
+    def copy(out: Any, x: Any) -> None:
+        out[...] = x
+
+    chunk_arrays(copy, out, x, xp=array_module(out))
     return out
 
 
@@ -116,7 +137,7 @@ def padded_cn(xp: Any, x: Any, padding: tuple, layout: str) -> Any:
     shape = (c, n) + tuple(s + before + after for s, (before, after) in zip(size, padding))
     zeros = any(before or after for before, after in padding)
     out = alloc(xp, shape, image_order(layout, len(size)), x.dtype, zeros=zeros)
-    crop(out, padding, size)[...] = x.swapaxes(0, 1)
+    copy_into(crop(out, padding, size), x.swapaxes(0, 1))
     return out
 
 
@@ -134,10 +155,12 @@ def out_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> in
 def to_nchw(xp: Any, y: Any, bias: Any = None) -> Any:
     """Canonical (C, N, H, W) view -> contiguous (N, C, H, W), adding bias in the same pass."""
     yt = y.swapaxes(0, 1)
-    if bias is None:
-        return xp.ascontiguousarray(yt)
     out = xp.empty(yt.shape, dtype=y.dtype)
-    return xp.add(yt, bias.reshape((1, -1) + (1,) * (y.ndim - 2)), out=out)
+    if bias is None:
+        return copy_into(out, yt)
+    bias = bias.reshape((1, -1) + (1,) * (y.ndim - 2))
+    chunk_arrays(lambda out, yt: xp.add(yt, bias, out=out), out, yt, xp=xp)
+    return out
 
 
 # ----------------------------------------------------------------------- functions
@@ -174,7 +197,8 @@ class ConvNd(Function):
         if layout == "NCHW":  # per-sample products are already (N, O, Ho*Wo)
             y = y.reshape(n, o, *out)
             if bias is not None:
-                y += bias.reshape((1, -1) + (1,) * k)
+                bias = bias.reshape((1, -1) + (1,) * k)
+                chunk_arrays(lambda y: xp.add(y, bias, out=y), y, xp=xp)
             return y
         order = image_order(layout, k)
         y = y.reshape(_buffer_shape((o, n, *out), order))
@@ -193,8 +217,7 @@ class ConvNd(Function):
         if layout == "NCHW":
             g2 = xp.ascontiguousarray(grad).reshape(n, groups, o // groups, math.prod(out))
         else:
-            g2 = alloc(xp, (o, n, *out), order, grad.dtype)
-            g2[...] = grad.swapaxes(0, 1)
+            g2 = copy_into(alloc(xp, (o, n, *out), order, grad.dtype), grad.swapaxes(0, 1))
             g2 = as_matrix(g2, order, o).reshape(groups, o // groups, -1)
         grad_x = grad_w = grad_b = None
         if need_b:
@@ -245,8 +268,7 @@ class ConvTranspose2d(Function):
             (h, w), stride, padding, dilation, (kh, kw), output_padding))
         layout = pick_transposed_layout(cin, (kh, kw), cout)
         order = image_order(layout)
-        x2 = alloc(xp, (cin, n, h, w), order, x.dtype)
-        x2[...] = x.transpose(1, 0, 2, 3)
+        x2 = copy_into(alloc(xp, (cin, n, h, w), order, x.dtype), x.transpose(1, 0, 2, 3))
         x2 = as_matrix(x2, order, cin).reshape(groups, cin // groups, -1)
         w2 = weight.reshape(groups, cin // groups, cog * kh * kw)
         cols = xp.matmul(w2.transpose(0, 2, 1), x2)
