@@ -62,9 +62,8 @@ def dataset(name: str, train: bool = True) -> Any:
 def sample_images(model: Any, n: int, steps: int | None = None, seed: int = 0) -> Any:
     """n generated images (n, 1, 28, 28) in [0, 1] from any of the four models.
 
-    The autoencoder has no prior: its 'samples' decode codes drawn from a Gaussian fitted to
-    nothing (standard normal), shown only for comparison. `steps`: DDIM steps for diffusion
-    (None: all T ancestral steps).
+    An autoencoder has no prior: its 'samples' decode standard-normal codes, shown only for
+    comparison. `steps`: DDIM steps for diffusion (None: all T ancestral steps).
     """
     from rosenblatt.models import DDPM, Autoencoder
 
@@ -97,6 +96,7 @@ class Optimizers:
         self.optimizers = optimizers
 
     def __getitem__(self, name: str) -> Any:
+        """The optimizer registered as `name`."""
         return self.optimizers[name]
 
     @property
@@ -105,17 +105,21 @@ class Optimizers:
         return next(iter(self.optimizers.values())).param_groups
 
     def zero_grad(self) -> None:
+        """Zero every optimizer's gradients."""
         for opt in self.optimizers.values():
             opt.zero_grad()
 
     def step(self) -> None:
+        """Step every optimizer."""
         for opt in self.optimizers.values():
             opt.step()
 
     def state_dict(self) -> dict:
+        """{name: that optimizer's state_dict()}."""
         return {name: opt.state_dict() for name, opt in self.optimizers.items()}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore `state_dict()`."""
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state[name])
 
@@ -220,8 +224,9 @@ def train(model_name: str, dataset_name: str = "mnist", out_dir: str | os.PathLi
     if model_name not in DEFAULTS:
         raise ValueError(f"unknown generative model {model_name!r}; choose one of {list(MODELS)}")
     d = DEFAULTS[model_name]
-    if resume is not None:
-        options = (rb.load(resume).get("config") or {}).get("generate", {}).get("options")
+    saved = rb.load(resume) if resume is not None else None
+    if saved is not None:
+        options = (saved.get("config") or {}).get("generate", {}).get("options")
     rb.manual_seed(seed)
     model = build_model(model_name, **(options or {}))
     data = dataset(dataset_name)
@@ -260,8 +265,8 @@ def train(model_name: str, dataset_name: str = "mnist", out_dir: str | os.PathLi
     trainer = rb.train.Trainer(model, _objective, opt, out_dir=out, progress=progress,
                                config=config, callbacks=callbacks, train_step=step)
     total = epochs if epochs is not None else 1000
-    if resume is not None and epochs is None:  # a budget continues from where it stopped
-        total = int(rb.load(resume)["epoch"]) + 1000
+    if saved is not None and epochs is None:  # a budget continues from where it stopped
+        total = int(saved["epoch"]) + 1000
     trainer.fit(loader, epochs=total, resume=resume)
     if trainer.history:
         plot_losses(trainer.history, out / "losses.png", f"{model_name} on {dataset_name}")
