@@ -158,6 +158,45 @@ class Inplace(nn.Module):
         return y.relu()
 
 
+class Masked(nn.Module):
+    def forward(self, x):
+        return rb.where(x > 0.5, x, x.new_zeros(())).masked_fill(x < -1, 2.0)
+
+
+def test_comparisons_on_the_input_are_captured():
+    compiled = rb.compile(Masked())
+    with rb.no_grad():
+        for _ in range(3):
+            x = rb.randn(3, 5)
+            _same(compiled(x), compiled._orig_mod(x))
+    assert compiled.explain().startswith("1 captured plan(s)"), compiled.explain()
+    assert "_Compare" in next(iter(compiled._plans.values())).source
+
+
+class PaddingMask(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 8, padding_idx=0)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, ids):
+        x = self.emb(ids)
+        return self.attn(x, x, x, key_padding_mask=ids == 0, need_weights=False)[0]
+
+
+def test_a_mask_made_outside_the_ops_is_caught_by_the_probe():
+    # MultiheadAttention turns a boolean mask into an additive one with NumPy directly
+    # (ops/attention.py attention_bias): no op records it, so the plan would keep it fixed
+    rb.manual_seed(0)
+    model = PaddingMask().eval()
+    compiled = rb.compile(model)
+    with rb.no_grad():
+        for ids in ([[3, 4, 0, 0]], [[5, 0, 0, 0]], [[1, 2, 3, 4]]):
+            ids = rb.tensor(ids)
+            _same(compiled(ids), model(ids))
+    assert "eager: on a second input the plan differs" in compiled.explain()
+
+
 class NamedArgument(nn.Module):
     def forward(self, x, scale=1.0, cache=None):
         return x * scale
@@ -241,7 +280,7 @@ def test_outputs_do_not_share_memory_with_the_plan():
 
 
 def test_a_compiled_module_inside_a_compiled_module_is_captured_into_the_outer_plan():
-    inner = rb.compile(nn.Sequential(nn.Linear(4, 4), nn.Tanh()))
+    inner = rb.compile(nn.Sequential(nn.Linear(4, 4), nn.ReLU()))
     outer = rb.compile(nn.Sequential(inner, nn.Linear(4, 2), nn.LogSoftmax(dim=1)))
     x = rb.randn(3, 4)
     with rb.no_grad():

@@ -22,6 +22,8 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..nn.modules import _inference
 from ..nn.modules.module import Changes, Module
+from ..ops import elementwise as ew
+from ..ops._util import iterator_layout
 from ..random import default_generator
 
 
@@ -29,27 +31,23 @@ class CaptureError(Exception):
     """The forward cannot be captured; the message says why."""
 
 
-class _Ctx:
-    """Stands in for a graph node when an op's forward runs in a plan: nothing is saved.
-    (One per input count: `needs_input_grad` has one False per input.)"""
-
-    needs_input_grad: tuple = ()
-
-    def __init__(self, xp: Any) -> None:
-        self.xp = xp
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        """Nothing is kept: no backward will run."""
+def _fresh_ctx(op: type, xp: Any, inputs: int) -> Any:
+    """A ctx for a plan's run of `op`'s forward, as `Function.apply` makes one (an instance
+    of the op: forwards read class settings through it), with no input needing grad."""
+    ctx = object.__new__(op)
+    ctx.xp, ctx.needs_input_grad, ctx.saved_tensors = xp, (False,) * inputs, ()
+    return ctx
 
 
-_CTX: dict[int, type] = {}
+class _Compare:
+    """A comparison as a plan step (it is no Function: a bool result has no gradient)."""
 
+    view = False
 
-def _ctx_class(n: int) -> type:
-    """The _Ctx class for ops of `n` inputs."""
-    if n not in _CTX:
-        _CTX[n] = type(f"_Ctx{n}", (_Ctx,), {"needs_input_grad": (False,) * n})
-    return _CTX[n]
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, op: str) -> Any:
+        """`a op b` on arrays, laid out as `ops.elementwise`'s comparisons."""
+        return iterator_layout(getattr(a, op)(b), a, b)
 
 
 # Tensor methods that hand a tensor's values to Python: a forward that calls one may branch
@@ -95,21 +93,30 @@ def _recording() -> Iterator[_Recorder]:
 @contextmanager
 def _intercepting(rec: _Recorder) -> Iterator[None]:
     """Swap in the recording Function.apply, Sequential shortcut and value reads."""
-    apply = Function.__dict__["apply"]
+    apply, compare = Function.__dict__["apply"], ew._compare
     planned = _inference.run_planned
     reads = {name: Tensor.__dict__[name] for name in _VALUE_READS if name in Tensor.__dict__}
 
-    def recorded(cls: type, *inputs: Any, **params: Any) -> Any:
-        if not rec.mine():
-            return apply.__func__(cls, *inputs, **params)
+    def record(cls: type, inputs: tuple, params: dict, run: Callable[[], Tensor]) -> Tensor:
         seen = tuple(None if t is None else t._version_box[0] for t in inputs)
         rec.depth += 1
         try:
-            out = apply.__func__(cls, *inputs, **params)
+            out = run()
         finally:
             rec.depth -= 1
         rec.steps.append((cls, inputs, params, out, seen, out._version_box[0]))
         return out
+
+    def recorded(cls: type, *inputs: Any, **params: Any) -> Any:
+        if not rec.mine():
+            return apply.__func__(cls, *inputs, **params)
+        return record(cls, inputs, params, lambda: apply.__func__(cls, *inputs, **params))
+
+    def compared(op: str, a: Any, b: Any) -> Tensor:
+        if not rec.mine():
+            return compare(op, a, b)
+        a, b = ew._operands(a, b)
+        return record(_Compare, (a, b), {"op": op}, lambda: compare(op, a, b))
 
     def unplanned(seq: Module, input: Any) -> Any:  # noqa: A002
         return None if rec.mine() else planned(seq, input)
@@ -122,6 +129,7 @@ def _intercepting(rec: _Recorder) -> Iterator[None]:
         return read
 
     Function.apply = classmethod(recorded)  # type: ignore[method-assign]
+    ew._compare = compared
     _inference.run_planned = unplanned
     for name, method in reads.items():
         setattr(Tensor, name, flagged(name, method))
@@ -129,6 +137,7 @@ def _intercepting(rec: _Recorder) -> Iterator[None]:
         yield
     finally:
         Function.apply = apply  # type: ignore[method-assign]
+        ew._compare = compare
         _inference.run_planned = planned
         for name, method in reads.items():
             setattr(Tensor, name, method)
@@ -170,6 +179,7 @@ class Plan:
 
     def __init__(self, source: str, scope: dict, out_spec: Any, out_fixed: dict) -> None:
         self.source = source
+        self.ops = source.count("  # ")  # one comment per op: its name
         exec(compile(source, "<rosenblatt.compile plan>", "exec"), scope)  # noqa: S102
         self.kernel = scope["plan"]
         self.xp = scope["xp"]
@@ -222,7 +232,7 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
     # id(tensor) -> its version when made (or first read): a later read at another version
     # means an in-place write in between, which the plan would not repeat
     version = {id(t): v for t, v in zip(state + inputs, versions)}
-    scope: dict[str, Any] = {"as_array": as_array, "own": _own}
+    scope: dict[str, Any] = {"as_array": as_array, "own": _own, "fresh": _fresh_ctx}
     keep: list = []  # the tensors named, alive until the plan is built (ids stay unique)
     for i, t in enumerate(inputs):
         names.setdefault(id(t), f"a{i}")
@@ -243,13 +253,15 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
             raise CaptureError("the forward writes a tensor in place (a later op reads it)")
         return names[key]
 
-    arities = sorted({len(step[1]) for step in steps})
-    for k in arities:  # a forward may keep values on its ctx: fresh ones per run
-        scope[f"Ctx{k}"] = _ctx_class(k)
-        lines.append(f"    ctx{k} = Ctx{k}(xp)")
+    ctxs: dict[tuple, str] = {}  # (op, input count) -> its ctx, fresh at each run
+    for op, args, *_ in steps:
+        if (op, len(args)) not in ctxs:
+            ctxs[op, len(args)] = name = f"ctx{len(ctxs)}"
+            scope[f"O{name}"] = op
+            lines.append(f"    {name} = fresh(O{name}, xp, {len(args)})")
     for n, (op, args, params, out, seen, made) in enumerate(steps):
         scope[f"f{n}"] = op.forward
-        call = ", ".join([f"ctx{len(args)}"] + [name_of(t, v) for t, v in zip(args, seen)])
+        call = ", ".join([ctxs[op, len(args)]] + [name_of(t, v) for t, v in zip(args, seen)])
         if params:
             scope[f"k{n}"] = params
             call += f", **k{n}"

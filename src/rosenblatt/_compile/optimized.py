@@ -128,7 +128,7 @@ class OptimizedModule(Module):
         """What runs as a plan and why a call ran eagerly (one line per reason)."""
         plans = [p for p in self._plans.values() if p.__class__ is Plan]
         lines = [f"{len(plans)} captured plan(s), "
-                 f"{sum(p.source.count(' = f') for p in plans)} op(s) in all"]
+                 f"{sum(p.ops for p in plans)} op(s) in all"]
         lines += [f"eager: {reason}" for reason in self._reasons]
         return "\n".join(lines)
 
