@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ...autograd.tensor import Tensor
 from ...ops.creation import empty
@@ -12,19 +12,56 @@ from ..parameter import Parameter
 from .module import Module
 
 
-class ReLU(Module):
-    """max(0, x), elementwise."""
+class _Pointwise(Module):
+    """An activation with no parameters: forward is `_function(input, *settings)`, the
+    settings being the named attributes (extra_repr shows them, but for inplace)."""
+
+    _function: Callable[..., Tensor]
+    settings: tuple[str, ...] = ()
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(*) -> (*)."""
+        return self._function(input, *[getattr(self, k) for k in self.settings])
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace")
+
+
+class _InplaceOnly(_Pointwise):
+    """An activation whose one setting is `inplace` (shown by extra_repr when set)."""
+
+    settings = ("inplace",)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.relu(input, inplace=self.inplace)
-
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_InplaceOnly):
+    """max(0, x), elementwise."""
+
+    _function = staticmethod(F.relu)
+
+
+class SiLU(_InplaceOnly):
+    """x * sigmoid(x)."""
+
+    _function = staticmethod(F.silu)
+
+
+class Mish(_InplaceOnly):
+    """x * tanh(softplus(x))."""
+
+    _function = staticmethod(F.mish)
+
+
+class SELU(_InplaceOnly):
+    """Self-normalising ELU: scale * elu(x, alpha) with fixed constants."""
+
+    _function = staticmethod(F.selu)
 
 
 class LeakyReLU(Module):
@@ -74,21 +111,6 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
-    """x * sigmoid(x)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
 class Hardtanh(Module):
     """x clamped into [min_val, max_val]."""
 
@@ -118,36 +140,6 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
-class Mish(Module):
-    """x * tanh(softplus(x))."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.mish(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
-class SELU(Module):
-    """Self-normalising ELU: scale * elu(x, alpha) with fixed constants."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
 class PReLU(Module):
     """x if x > 0 else a * x, with a learnable a (shared or one per channel)."""
 
@@ -171,42 +163,30 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class _Pointwise(Module):
-    """An activation with no parameters: forward is F.<function>(input, **settings)."""
-
-    function = "identity"
-    settings: tuple[str, ...] = ()
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return getattr(F, self.function)(input, *(getattr(self, k) for k in self.settings))
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace")
 
 
 class Sigmoid(_Pointwise):
     """1 / (1 + exp(-x))."""
 
-    function = "sigmoid"
+    _function = staticmethod(F.sigmoid)
 
 
 class Tanh(_Pointwise):
     """Hyperbolic tangent."""
 
-    function = "tanh"
+    _function = staticmethod(F.tanh)
 
 
 class LogSigmoid(_Pointwise):
     """log(sigmoid(x)), stable."""
 
-    function = "logsigmoid"
+    _function = staticmethod(F.logsigmoid)
 
 
 class Softplus(_Pointwise):
     """log(1 + exp(beta x)) / beta, linear above threshold."""
 
-    function, settings = "softplus", ("beta", "threshold")
+    _function, settings = staticmethod(F.softplus), ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -217,7 +197,7 @@ class Softplus(_Pointwise):
 class Softmax(_Pointwise):
     """exp(x) / sum(exp(x)) along `dim`: (*) -> (*), rows along dim sum to 1."""
 
-    function, settings = "softmax", ("dim",)
+    _function, settings = staticmethod(F.softmax), ("dim",)
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -227,7 +207,7 @@ class Softmax(_Pointwise):
 class LogSoftmax(_Pointwise):
     """log(softmax(x)) along `dim`, computed stably."""
 
-    function, settings = "log_softmax", ("dim",)
+    _function, settings = staticmethod(F.log_softmax), ("dim",)
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -237,7 +217,7 @@ class LogSoftmax(_Pointwise):
 class Softmin(_Pointwise):
     """softmax(-x) along `dim`."""
 
-    function, settings = "softmin", ("dim",)
+    _function, settings = staticmethod(F.softmin), ("dim",)
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -247,7 +227,7 @@ class Softmin(_Pointwise):
 class Hardsigmoid(_Pointwise):
     """relu6(x + 3) / 6."""
 
-    function, settings = "hardsigmoid", ("inplace",)
+    _function, settings = staticmethod(F.hardsigmoid), ("inplace",)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -257,13 +237,13 @@ class Hardsigmoid(_Pointwise):
 class Hardswish(Hardsigmoid):
     """x * relu6(x + 3) / 6."""
 
-    function = "hardswish"
+    _function = staticmethod(F.hardswish)
 
 
 class CELU(_Pointwise):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
 
-    function, settings = "celu", ("alpha", "inplace")
+    _function, settings = staticmethod(F.celu), ("alpha", "inplace")
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -273,35 +253,38 @@ class CELU(_Pointwise):
 class Softsign(_Pointwise):
     """x / (1 + |x|)."""
 
-    function = "softsign"
+    _function = staticmethod(F.softsign)
 
 
 class Tanhshrink(_Pointwise):
     """x - tanh(x)."""
 
-    function = "tanhshrink"
+    _function = staticmethod(F.tanhshrink)
 
 
 class Softshrink(_Pointwise):
     """Shrink towards 0 by lambd; 0 within [-lambd, lambd]."""
 
-    function, settings = "softshrink", ("lambd",)
+    _function, settings = staticmethod(F.softshrink), ("lambd",)
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
+    def extra_repr(self) -> str:
+        return str(self.lambd)  # PyTorch's: Softshrink(0.5)
+
 
 class Hardshrink(Softshrink):
     """x outside [-lambd, lambd], 0 inside."""
 
-    function = "hardshrink"
+    _function = staticmethod(F.hardshrink)
 
 
 class Threshold(_Pointwise):
     """x where x > threshold, else value."""
 
-    function, settings = "threshold", ("threshold", "value", "inplace")
+    _function, settings = staticmethod(F.threshold), ("threshold", "value", "inplace")
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
@@ -311,7 +294,7 @@ class Threshold(_Pointwise):
 class GLU(_Pointwise):
     """a * sigmoid(b) over the two halves of dim."""
 
-    function, settings = "glu", ("dim",)
+    _function, settings = staticmethod(F.glu), ("dim",)
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
