@@ -123,3 +123,37 @@ def test_set_num_threads_sets_the_kernel_pool(split_everything) -> None:
     assert parallel.get_threads() == 1 and len(seen) == 1
     rb.set_num_threads(parallel.default_threads())  # the default, BLAS's included
     assert parallel.get_threads() == parallel.default_threads()
+
+
+def _train(make_optimizer, steps: int = 3) -> list:
+    """Parameters after a few optimizer steps on a fixed loss (one of each: large, small)."""
+    rng = np.random.default_rng(1)
+    params = [rb.tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True)
+              for shape in ((40, 30), (30,), (7, 3), ())]
+    opt = make_optimizer(params)
+    for _ in range(steps):
+        opt.zero_grad()
+        sum(((p * p).sum() * 0.5 + p.sin().sum() for p in params), rb.tensor(0.0)).backward()
+        opt.step()
+    return [p.detach().numpy().copy() for p in params]
+
+
+OPTIMIZERS = {
+    "adam": lambda ps: rb.optim.Adam(ps, lr=0.1, weight_decay=0.1, amsgrad=True),
+    "adamw": lambda ps: rb.optim.AdamW(ps, lr=0.1, maximize=True),
+    "sgd": lambda ps: rb.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
+    "nesterov": lambda ps: rb.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "plain_sgd": lambda ps: rb.optim.SGD(ps, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("min_work", [0, 40])  # every parameter split / the list split
+def test_optimizer_steps_are_bitwise_the_same_at_two_threads(split_everything, name,
+                                                             min_work) -> None:
+    parallel.MIN_WORK = min_work
+    serial = at_threads(1, lambda: _train(OPTIMIZERS[name]))
+    split = at_threads(2, lambda: _train(OPTIMIZERS[name]))
+    for a, b in zip(serial, split):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(serial[0], _train(OPTIMIZERS[name], steps=2)[0])

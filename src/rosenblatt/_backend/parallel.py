@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["MIN_WORK", "default_threads", "get_threads", "set_threads", "partition",
-           "run_chunks", "chunk_arrays"]
+           "run_chunks", "chunk_arrays", "map_tasks"]
 
 # Measured on the 2-core CI machine: a float32 copy or elementwise pass runs ~3 elements/ns
 # (131k elements, two passes: 42 us); handing chunks to the pool and waiting costs ~20 us on
@@ -142,3 +142,30 @@ def chunk_arrays(fn: Callable[..., Any], *arrays: Any, axis: int = 0,
         fn(*(a[lead + (slice(start, stop),)] for a in arrays))
 
     run_chunks(piece, length, arrays[0].size if work is None else work, xp)
+
+
+def map_tasks(fn: Callable[..., Any], tasks: list[tuple], xp: Any = None) -> None:
+    """fn(*args) for every args tuple in `tasks` (independent updates, such as one per
+    parameter), spread over the threads.
+
+    A task whose arrays (its ndarray arguments, all of one shape) reach MIN_WORK elements is
+    split into flat contiguous pieces; the small tasks are split as a list, a contiguous run
+    of tasks per thread. Other arguments (scalars, None) go to every call as they are.
+    """
+    small = []
+    for args in tasks:
+        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        size = arrays[0].size if arrays else 0
+        if size < MIN_WORK or not all(a.flags.c_contiguous and a.size == size for a in arrays):
+            small.append(args)
+            continue
+        flat = [a.reshape(-1) if isinstance(a, np.ndarray) else a for a in args]
+        run_chunks(lambda start, stop, flat=flat: fn(*(
+            a[start:stop] if isinstance(a, np.ndarray) else a for a in flat)), size, size, xp)
+    work = sum(next((a.size for a in args if isinstance(a, np.ndarray)), 0) for args in small)
+
+    def run(start: int, stop: int) -> None:
+        for args in small[start:stop]:
+            fn(*args)
+
+    run_chunks(run, len(small), work, xp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import array_module
+from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
 from .optimizer import Optimizer, ParamsT, _updates
 
@@ -39,12 +40,12 @@ def adam(
     """
     lr = float(lr)
     decay = (maximize, weight_decay, lr, decoupled_weight_decay)
-    for i, array, grad, step in _updates(params, grads, state_steps, *decay):
+
+    def update(array: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any,
+               step: float) -> None:
         xp = array_module(array)
-        exp_avg, exp_avg_sq = exp_avgs[i]._data, exp_avg_sqs[i]._data
         _update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
         if amsgrad:
-            max_exp_avg_sq = max_exp_avg_sqs[i]._data
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             exp_avg_sq = max_exp_avg_sq
         step_size = lr / (1 - beta1**step)
@@ -52,6 +53,11 @@ def adam(
         denom /= (1 - beta2**step) ** 0.5
         denom += eps
         array += -step_size * exp_avg / denom
+
+    tasks = [(array, grad, exp_avgs[i]._data, exp_avg_sqs[i]._data,
+              max_exp_avg_sqs[i]._data if amsgrad else None, step)
+             for i, array, grad, step in _updates(params, grads, state_steps, *decay)]
+    map_tasks(update, tasks, array_module(params[0]._data) if params else None)
 
 
 class Adam(Optimizer):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import array_module
+from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
 from .optimizer import Optimizer, ParamsT, _state_tensor, _updates
 
@@ -30,16 +32,24 @@ def sgd(
     A None in `momentum_buffer_list` is replaced by the new buffer, as PyTorch does.
     """
     lr = float(lr)
-    for i, array, grad, _ in _updates(params, d_p_list, None, maximize, weight_decay):
-        if momentum != 0:
-            buf = momentum_buffer_list[i]
-            if buf is None:
-                buf = momentum_buffer_list[i] = _state_tensor(grad.copy())
-            else:
-                buf._data *= momentum
-                buf._data += grad if dampening == 0 else (1 - dampening) * grad
-            grad = grad + momentum * buf._data if nesterov else buf._data
+
+    def update(array: Any, grad: Any, buf: Any, first: bool) -> None:
+        if buf is not None:
+            if not first:
+                buf *= momentum
+                buf += grad if dampening == 0 else (1 - dampening) * grad
+            grad = grad + momentum * buf if nesterov else buf
         array -= lr * grad
+
+    tasks = []
+    for i, array, grad, _ in _updates(params, d_p_list, None, maximize, weight_decay):
+        buf, first = None, False
+        if momentum != 0:
+            if momentum_buffer_list[i] is None:
+                momentum_buffer_list[i], first = _state_tensor(grad.copy()), True
+            buf = momentum_buffer_list[i]._data
+        tasks.append((array, grad, buf, first))
+    map_tasks(update, tasks, array_module(params[0]._data) if params else None)
 
 
 class SGD(Optimizer):
