@@ -21,6 +21,8 @@ class _Pointwise(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*) -> (*)."""
+        if not self.settings:  # the common cases first: they run in every training step
+            return self._function(input)
         return self._function(input, *[getattr(self, k) for k in self.settings])
 
     def extra_repr(self) -> str:
@@ -35,6 +37,10 @@ class _InplaceOnly(_Pointwise):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """(*) -> (*)."""
+        return self._function(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
