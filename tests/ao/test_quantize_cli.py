@@ -42,6 +42,10 @@ def test_static_with_onnx(checkpoint, tmp_path, capsys):
     assert abs(float(accuracy[0].rstrip("%")) - float(accuracy[1].rstrip("%"))) < 5
     assert _row(text, "latency, batch 256 (ms, Rosenblatt)")[0]
     assert _row(text, "latency, batch 256 (ms, onnxruntime)")[0]
+    best, median = _row(text, "best-of latency, batch 256 (ms, Rosenblatt)"), \
+        _row(text, "latency, batch 256 (ms, Rosenblatt)")
+    assert all(float(b.replace(",", "")) <= float(m.replace(",", ""))
+               for b, m in zip(best[:2], median[:2]))
     card = json.loads(out.with_suffix(".card.json").read_text())
     assert card["made"]["by"] == "rosenblatt quantize" and card["made"]["mode"] == "static"
     assert card["bytes"] == out.stat().st_size and card["trained_on"] == "digits"
@@ -50,7 +54,7 @@ def test_static_with_onnx(checkpoint, tmp_path, capsys):
     report = card["made"]["report_float_int8"]
     assert report["weights (bytes)"] == [int(v.replace(",", "")) for v in size[:2]]
     row = text.strip().splitlines()[-1]
-    assert row.startswith("| mlp (digits) | static |") and row.count(" -> ") == 5
+    assert row.startswith("| mlp (digits) | static |") and row.count(" -> ") == 7
 
 
 def test_dynamic(checkpoint, capsys):

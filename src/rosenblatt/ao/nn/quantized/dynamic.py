@@ -16,7 +16,20 @@ import rosenblatt as rb
 from rosenblatt._backend import np
 from rosenblatt.nn import Module
 
-__all__ = ["Linear", "LSTM", "quantize_weight", "choose_qparams", "linear_dynamic"]
+__all__ = ["Linear", "LSTM", "quantize_weight", "choose_qparams", "linear_dynamic",
+           "float_weight"]
+
+
+def float_weight(module: Any, name: str, dtype: Any) -> Any:
+    """The int8 buffer `name` of `module` as a `dtype` array, converted once per change of the
+    buffer (a fresh conversion each call doubled a large layer's product time)."""
+    tensor = module._buffers[name]
+    array = tensor.numpy()
+    key = (id(tensor), id(array), tensor._version, np.dtype(dtype))
+    cache = module.__dict__.setdefault("_float_weights", {})
+    if name not in cache or cache[name][0] != key:
+        cache[name] = (key, array.astype(dtype))
+    return cache[name][1]
 
 
 def quantize_weight(w: Any) -> tuple[Any, float]:
@@ -42,11 +55,13 @@ def choose_qparams(lo: float, hi: float, qmin: int = 0, qmax: int = 127) -> tupl
 
 
 def linear_dynamic(a: Any, weight: Any, weight_scale: float, bias: Any) -> Any:
-    """a W^T + b with `a` quantized for this call and W int8: (*, in) -> (*, out) float32."""
+    """a W^T + b with `a` quantized for this call and W int8 (or its values as float32):
+    (*, in) -> (*, out) float32."""
     scale, zero = choose_qparams(float(a.min()), float(a.max())) if a.size else (1.0, 0)
     inverse = np.float32(1) / np.float32(scale)
     xq = np.clip(np.rint(a * inverse) + zero, 0, 127)  # integers, held in float32
-    acc = (xq - np.float32(zero)) @ weight.astype(np.float32).T  # exact integers up to 2**24
+    w = weight if weight.dtype == np.float32 else weight.astype(np.float32)  # integer values
+    acc = (xq - np.float32(zero)) @ w.T  # exact integers up to 2**24
     out = acc * np.float32(scale * weight_scale)
     return (out if bias is None else out + bias).astype(np.float32)
 
@@ -91,8 +106,8 @@ class Linear(Module):
             raise RuntimeError(f"DynamicQuantizedLinear: expected input with last dimension "
                                f"{self.in_features}, got shape {tuple(a.shape)}")
         bias = None if self._bias is None else self._bias.numpy()
-        return rb.as_tensor(linear_dynamic(a, self._weight_int8.numpy(), float(self.scale),
-                                           bias))
+        weight = float_weight(self, "_weight_int8", np.float32)
+        return rb.as_tensor(linear_dynamic(a, weight, float(self.scale), bias))
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -142,7 +157,9 @@ class LSTM(Module):
         s_hh = float(self._buffers["weight_hh" + suffix + "_scale"])
         b_ih, b_hh = (None if self._buffers[n + suffix] is None else
                       self._buffers[n + suffix].numpy() for n in ("bias_ih", "bias_hh"))
-        w_ih, w_hh, size = w_ih.numpy(), w_hh.numpy(), self.hidden_size
+        w_ih, w_hh = (float_weight(self, n + suffix, np.float32) for n in ("weight_ih",
+                                                                        "weight_hh"))
+        size = self.hidden_size
         out = np.empty(x.shape[:2] + (size,), np.float32)
         # as PyTorch's CPU kernel: the input projection of all steps at once (one quantization
         # of the whole sequence), the hidden one step by step

@@ -11,6 +11,7 @@ from rosenblatt._backend import np
 from rosenblatt.nn import Module
 
 from ...quantization.static import ConvReLU2d, LinearReLU, quantize_array
+from .dynamic import float_weight
 
 
 def _output_qparams(mod: Any) -> tuple[float, int, int, int]:
@@ -73,7 +74,7 @@ class _Weighted(Module):
         # the input holds dequantized uint8 values (x_int - zero) * scale, so its product with
         # the int8 weight in float64 is PyTorch's int32 accumulation times the input scale
         a = np.asarray(x.detach().cpu().numpy(), np.float64)
-        w = self.weight_int8.numpy().astype(np.float64)
+        w = float_weight(self, "weight_int8", np.float64)
         scale = self.weight_scale.numpy().astype(np.float64)
         acc = self._product(a, w)
         shape = (1, -1) + (1,) * (acc.ndim - 2)
