@@ -136,6 +136,42 @@ def test_parameter_updates_are_seen_without_recapture():
     assert compiled.explain().startswith("1 captured plan(s)")
 
 
+def test_batch_norm_statistics_are_watched():
+    # eval-mode batch norm turns its running statistics into the op's arguments with NumPy,
+    # outside the ops: the plan keeps those, watches the buffers, and captures again
+    rb.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).eval()
+    compiled = rb.compile(model)
+    x = rb.randn(1, 1, 5, 5)
+    with rb.no_grad():
+        compiled(x)
+        _same(compiled(x), model(x))
+        model.load_state_dict({k: v + 1 for k, v in model.state_dict().items()})
+        _same(compiled(x), model(x))
+        model[1].running_var.mul_(3.0)
+        _same(compiled(x), model(x))
+    assert compiled.explain().startswith("1 captured plan(s)"), compiled.explain()
+
+
+class WeightNormalized(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(rb.randn(3, 3))
+
+    def forward(self, x):  # the weight read outside the ops
+        return x @ rb.tensor(self.weight._data / np.abs(self.weight._data).sum())
+
+
+def test_parameters_used_outside_the_ops_end_the_capture():
+    compiled = rb.compile(WeightNormalized())
+    with rb.no_grad():
+        x = rb.randn(2, 3)
+        _same(compiled(x), compiled._orig_mod(x))
+        compiled.weight.mul_(2.0)
+        _same(compiled(x), compiled._orig_mod(x))
+    assert "computes from parameters outside the ops" in compiled.explain()
+
+
 class ReadsValues(nn.Module):
     def forward(self, x):
         return x * 2 if x.sum().item() > 0 else x * 3

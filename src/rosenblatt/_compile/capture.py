@@ -13,6 +13,7 @@ changes a module; and `probe` checks the plan on a second, different input again
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -186,6 +187,15 @@ class Plan:
         self.out_spec = out_spec
         self.out_fixed = out_fixed  # output position -> tensor returned as is (an input...)
         self.single = out_spec[0] == _TENSOR and not out_fixed  # one new tensor
+        # (buffer, its array, a copy) whose values the plan's constants were computed from
+        self.watched: list[tuple[Tensor, Any, Any]] = []
+
+    def stale(self) -> bool:
+        """Whether a buffer the plan's constants came from changed since the capture."""
+        for t, array, copy in self.watched:
+            if t._data is not array or not np.array_equal(array, copy):
+                return True
+        return False
 
     def run(self, inputs: list | tuple) -> Any:
         """The forward's result for the flattened input tensors `inputs`."""
@@ -253,15 +263,11 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
             raise CaptureError("the forward writes a tensor in place (a later op reads it)")
         return names[key]
 
-    ctxs: dict[tuple, str] = {}  # (op, input count) -> its ctx, fresh at each run
-    for op, args, *_ in steps:
-        if (op, len(args)) not in ctxs:
-            ctxs[op, len(args)] = name = f"ctx{len(ctxs)}"
-            scope[f"O{name}"] = op
-            lines.append(f"    {name} = fresh(O{name}, xp, {len(args)})")
     for n, (op, args, params, out, seen, made) in enumerate(steps):
-        scope[f"f{n}"] = op.forward
-        call = ", ".join([ctxs[op, len(args)]] + [name_of(t, v) for t, v in zip(args, seen)])
+        # a fresh ctx per step, dropped after it: what a forward keeps there goes with it
+        scope[f"f{n}"], scope[f"O{n}"] = op.forward, op
+        ctx = f"fresh(O{n}, xp, {len(args)})"
+        call = ", ".join([ctx] + [name_of(t, v) for t, v in zip(args, seen)])
         if params:
             scope[f"k{n}"] = params
             call += f", **k{n}"
@@ -269,7 +275,7 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
         if out._data.ndim == 0:  # NumPy gives a scalar: the op's path turns it into an array
             lines.append(f"    v{n} = as_array(v{n})")
         elif not op.view:  # a NumPy view of an input where the op copies (Function.apply)
-            inputs_of = call.split(", ", 1)[1] if args else ""
+            inputs_of = call[len(ctx) + 2:]
             lines.append(f"    if v{n}.base is not None: v{n} = own(v{n}, {inputs_of})")
         names[id(out)], version[id(out)] = f"v{n}", made
         keep.append(out)
@@ -278,10 +284,30 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
     fixed = {i: t for i, t in enumerate(outs) if names.get(id(t), "v").startswith(("a", "p"))}
     returned = "".join(_fresh(name_of(t, t._version_box[0])) + ", " for t in outs)
     head = ", ".join(["xp"] + [f"a{i}" for i in range(len(inputs))])
+    lines = _released(lines, set(_VALUE.findall(returned)))
     source = "\n".join([f"def plan({head}):", *lines, f"    return ({returned})", ""])
     first = inputs[0]._data if inputs else (state[0]._data if state else np.empty(0))
     scope["xp"] = array_module(first)
     return Plan(source, scope, out_spec, fixed)
+
+
+_VALUE = re.compile(r"\bv\d+\b")
+
+
+def _released(lines: list[str], kept: set[str]) -> list[str]:
+    """`lines` with `del v` after each value's last use (but those `kept`), so its memory
+    can serve the next allocations instead of living to the end of the run."""
+    last = {name: i for i, line in enumerate(lines) for name in _VALUE.findall(line)}
+    done: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in kept:
+            done.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in done:
+            out.append(f"    del {', '.join(sorted(done[i]))}")
+    return out
 
 
 def _own(out: Any, *inputs: Any, **params: Any) -> Any:
@@ -299,23 +325,52 @@ def _fresh(name: str) -> str:
 
 
 def probe(module: Module, args: tuple, kwargs: dict, plan: Plan) -> str | None:
-    """Run eager and the plan on other inputs of the same shapes; the reason they differ,
-    or None. (Catches constants computed from the input's values outside the ops.)"""
+    """Check the plan against eager where its constants could go stale; the reason it
+    cannot be used, or None. Constants computed outside the ops from the input's values
+    (a second, different input), or from parameters (each shifted by one) make it unusable;
+    from buffers (shifted likewise: batch norm's statistics) make the plan watch them
+    (`Plan.watched`), and a run after they change captures again."""
     inputs: list = []
     spec = flatten((args, kwargs), inputs)
     rng = np.random.default_rng(0)
     others = [Tensor._make(_other(t._data, rng), False, None) for t in inputs]
-    p_args, p_kwargs = rebuild(spec, others)
-    expected: list = []
-    flatten(module(*p_args, **p_kwargs), expected)
-    got: list = []
-    flatten(plan.run(others), got)
-    for e, g in zip(expected, got):
-        if e.shape != g.shape or e.dtype != g.dtype or not np.array_equal(
-                np.asarray(e._data), np.asarray(g._data), equal_nan=e._data.dtype.kind in "fc"):
-            return ("on a second input the plan differs from the forward: it uses a value "
-                    "computed outside the ops from the input's values")
+    if not _agree(module, plan, rebuild(spec, others), others):
+        return ("on a second input the plan differs from the forward: it uses a value "
+                "computed outside the ops from the input's values")
+    same = rebuild(spec, inputs)
+    if not _agree_shifted(module, plan, same, inputs, list(module.parameters())):
+        return "the forward computes from parameters outside the ops (the plan would not follow)"
+    buffers = [t for t in module.buffers() if t._data.dtype.kind == "f"]
+    if not _agree_shifted(module, plan, same, inputs, buffers):
+        plan.watched = [(t, t._data, t._data.copy()) for t in buffers]
     return None
+
+
+def _agree_shifted(module: Module, plan: Plan, call: tuple, inputs: list, state: list) -> bool:
+    """Whether eager and the plan agree with each of `state`'s floating arrays shifted by
+    one (rebound for the check, then restored: the caller's arrays are not written)."""
+    state = [t for t in state if t._data.dtype.kind == "f"]
+    if not state:
+        return True
+    old = [t._data for t in state]
+    try:
+        for t in state:
+            t._data = t._data + 1
+        return _agree(module, plan, call, inputs)
+    finally:
+        for t, array in zip(state, old):
+            t._data = array
+
+
+def _agree(module: Module, plan: Plan, call: tuple, inputs: list) -> bool:
+    """Whether eager on `call` (args, kwargs) and the plan on `inputs` give the same."""
+    expected: list = []
+    flatten(module(*call[0], **call[1]), expected)
+    got: list = []
+    flatten(plan.run(inputs), got)
+    return all(e.shape == g.shape and e.dtype == g.dtype and np.array_equal(
+        np.asarray(e._data), np.asarray(g._data), equal_nan=e._data.dtype.kind in "fc")
+        for e, g in zip(expected, got))
 
 
 def _other(array: Any, rng: Any) -> Any:

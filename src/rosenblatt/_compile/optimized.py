@@ -82,8 +82,10 @@ class OptimizedModule(Module):
             self._revalidate()
         plan = self._plans.get(key)
         if plan.__class__ is Plan:
-            return plan.run(tensors)
-        if plan is not None:  # a reason this guard's forward cannot be captured
+            if not (plan.watched and plan.stale()):
+                return plan.run(tensors)
+            del self._plans[key]  # a buffer its constants came from changed: capture again
+        elif plan is not None:  # a reason this guard's forward cannot be captured
             return self._eager(plan, args, kwargs)
         if len(self._plans) >= self._limit:
             return self._eager(f"recompile_limit ({self._limit}) reached: plans for "
