@@ -16,6 +16,7 @@ from rosenblatt._backend import parallel
 def split_everything(monkeypatch: pytest.MonkeyPatch):
     """Every kernel splits, whatever its size; the thread count is restored afterwards."""
     monkeypatch.setattr(parallel, "MIN_WORK", 0)
+    monkeypatch.setattr(parallel, "BLOCK", 100)  # large updates run in several blocks
     monkeypatch.setattr(parallel, "_threads", parallel._threads)
 
 

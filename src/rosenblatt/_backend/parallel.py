@@ -26,6 +26,10 @@ __all__ = ["MIN_WORK", "default_threads", "get_threads", "set_threads", "partiti
 # an idle machine (90 us under load 14). At 2^18 elements a pass takes ~80 us, so splitting
 # it over two threads saves more than the hand-off costs; below that it is at best even.
 MIN_WORK = 1 << 18
+# Elements per call of an elementwise chain in map_tasks: a few such float32 arrays and their
+# temporaries fit in the L2 cache. An Adam step over 10M parameters, one thread, CPU time:
+# 70 ms whole, 38-45 ms in blocks of 2^15-2^17, 105 ms in blocks of 2^18.
+BLOCK = 1 << 16
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -144,13 +148,23 @@ def chunk_arrays(fn: Callable[..., Any], *arrays: Any, axis: int = 0,
     run_chunks(piece, length, arrays[0].size if work is None else work, xp)
 
 
+def _blocks(fn: Callable[..., Any], flat: list, start: int, stop: int) -> None:
+    """fn on the [start, stop) range of the flat arrays in `flat`, BLOCK elements at a time."""
+    for begin in range(start, stop, BLOCK):
+        end = min(begin + BLOCK, stop)
+        fn(*(a[begin:end] if isinstance(a, np.ndarray) else a for a in flat))
+
+
 def map_tasks(fn: Callable[..., Any], tasks: list[tuple], xp: Any = None) -> None:
     """fn(*args) for every args tuple in `tasks` (independent updates, such as one per
     parameter), spread over the threads.
 
     A task whose arrays (its ndarray arguments, all of one shape) reach MIN_WORK elements is
-    split into flat contiguous pieces; the small tasks are split as a list, a contiguous run
-    of tasks per thread. Other arguments (scalars, None) go to every call as they are.
+    split into flat contiguous pieces, one range per thread, each run BLOCK elements at a time
+    (an elementwise chain's temporaries then stay in cache: Adam's step over 10M parameters
+    takes ~40% less CPU time on one thread); the small tasks are split as a list, a
+    contiguous run of tasks per thread. Other arguments (scalars, None) go to every call as
+    they are.
     """
     small = []
     for args in tasks:
@@ -160,8 +174,8 @@ def map_tasks(fn: Callable[..., Any], tasks: list[tuple], xp: Any = None) -> Non
             small.append(args)
             continue
         flat = [a.reshape(-1) if isinstance(a, np.ndarray) else a for a in args]
-        run_chunks(lambda start, stop, flat=flat: fn(*(
-            a[start:stop] if isinstance(a, np.ndarray) else a for a in flat)), size, size, xp)
+        run_chunks(lambda start, stop, flat=flat: _blocks(fn, flat, start, stop), size, size,
+                   xp)
     work = sum(next((a.size for a in args if isinstance(a, np.ndarray)), 0) for args in small)
 
     def run(start: int, stop: int) -> None:
