@@ -89,6 +89,16 @@ CASES = {
     "unbind_retain_grads": "x = T.tensor([[1., 2.], [3., 4.]], " + F64 + "); "
                            "a, b = x.unbind(0); a.retain_grad(); b.retain_grad(); "
                            "(a * b).sum().backward(); R = (a.grad, b.grad, x.grad)",
+    # a sum's gradient is an expanded view, as PyTorch's: writing into what autograd.grad
+    # returns is refused; a leaf's .grad is a copy with the leaf's layout
+    "sum_grad_is_expanded": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); "
+                            "g = T.autograd.grad(x.sum(), [x])[0]; R = (g.stride(), g)",
+    "sum_grad_inplace_raises": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); "
+                               "g = T.autograd.grad(x.sum(), [x])[0]; g.neg_()",
+    "sum_dim_grad_inplace_raises": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); "
+                                   "g = T.autograd.grad(x.sum(1).sum(), [x])[0]; g.mul_(2)",
+    "sum_leaf_grad_is_dense": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); x.sum().backward(); "
+                              "x.grad.mul_(2); R = (x.grad.stride(), x.grad)",
     # ops: each input's own size along cross's dim must be 3 (not the broadcast size)
     "cross_size_one_dim_raises": f"y = T.cross(T.tensor([[-0.62]], {F64}), "
                                  f"T.tensor([[0.18, 0.47, -0.4]], {F64}), dim=1)",

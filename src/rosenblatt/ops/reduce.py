@@ -7,7 +7,7 @@ from collections import namedtuple
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module, np
+from .._backend import array_module, broadcast_view, np
 from ..autograd.function import Function, tie_outputs
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
@@ -56,11 +56,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.axes is None:  # the whole-tensor sum (every loss): fill with the one value
-            out = ctx.xp.empty(ctx.shape, dtype=grad.dtype)
-            out[...] = grad
-            return out
-        return _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
+        return _expanded(grad, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 class SumAll(Function):
@@ -75,9 +71,18 @@ class SumAll(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.xp.empty(ctx.shape, dtype=grad.dtype)
-        out[...] = grad
-        return out
+        return _expanded(grad, ctx.shape, None, False)
+
+
+def _expanded(grad: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
+    """A sum's gradient: `grad` expanded over the reduced axes of `shape`, a view with zero
+    strides as PyTorch's expand (so an in-place change of what autograd.grad returns is
+    refused as there; the engine copies such a view before it becomes a .grad)."""
+    kept = _keep_dims(grad, shape, axes, keepdim)
+    if kept.ndim == 0 and kept.__class__ is np.ndarray and kept.flags.writeable:
+        # (the whole-tensor sum of every loss: a direct view, cheaper than broadcast_view)
+        return np.ndarray(shape, kept.dtype, buffer=kept, strides=(0,) * len(shape))
+    return broadcast_view(kept, shape)
 
 
 class Mean(Function):
