@@ -158,3 +158,40 @@ def test_optimizer_steps_are_bitwise_the_same_at_two_threads(split_everything, n
     for a, b in zip(serial, split):
         assert np.array_equal(a, b)
     assert not np.array_equal(serial[0], _train(OPTIMIZERS[name], steps=2)[0])
+
+
+def test_workers_take_the_callers_numpy_error_state(split_everything) -> None:
+    parallel.set_threads(2)
+    x = np.zeros(4)
+
+    def divide(start: int, stop: int) -> None:
+        np.log(x[start:stop])
+
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        parallel.run_chunks(lambda start, stop: divide(max(start, 2), stop), 4, work=4)
+    with np.errstate(divide="ignore"):
+        parallel.run_chunks(divide, 4, work=4)
+
+
+@pytest.mark.parametrize("shape, dim", [((37, 10), -1), ((3, 5, 64), 2), ((6, 7), 0)])
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_is_bitwise_the_same_at_two_threads_and_as_one_call(
+        split_everything, shape, dim, op) -> None:
+    from rosenblatt.ops import fused
+
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    g = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+
+    def run() -> list:
+        t = rb.tensor(x, requires_grad=True)
+        y = getattr(F, op)(t, dim=dim)
+        y.backward(rb.tensor(g))
+        return [y.detach().numpy().copy(), t.grad.numpy().copy()]
+
+    serial, split = at_threads(1, run), at_threads(2, run)
+    kernel = fused.softmax_array if op == "softmax" else fused.log_softmax_array
+    whole = kernel(np, x, dim % x.ndim)  # the formula in one NumPy call per step
+    assert np.array_equal(serial[0], whole) and np.array_equal(split[0], whole)
+    grad = fused._softmax_grad if op == "softmax" else fused._log_softmax_grad
+    assert np.array_equal(serial[1], split[1])
+    assert np.array_equal(split[1], grad(np, whole, g, dim % x.ndim))

@@ -117,7 +117,8 @@ def run_chunks(fn: Callable[[int, int], Any], length: int, work: int, xp: Any = 
         fn(0, length)
         return
     pool = _executor(threads - 1)
-    futures = [pool.submit(fn, start, stop) for start, stop in parts[1:]]
+    errors = np.geterr()  # NumPy's error state is per thread: the workers take the caller's
+    futures = [pool.submit(_in_errstate, errors, fn, start, stop) for start, stop in parts[1:]]
     error = None
     try:
         fn(*parts[0])
@@ -132,20 +133,30 @@ def run_chunks(fn: Callable[[int, int], Any], length: int, work: int, xp: Any = 
         raise error
 
 
+def _in_errstate(errors: dict, fn: Callable[[int, int], Any], start: int, stop: int) -> Any:
+    with np.errstate(**errors):
+        return fn(start, stop)
+
+
 def chunk_arrays(fn: Callable[..., Any], *arrays: Any, axis: int = 0,
-                 work: int | None = None, xp: Any = None) -> None:
+                 work: int | None = None, xp: Any = None, blocked: bool = False) -> None:
     """Call fn(*pieces) on matching contiguous slices of `arrays` along `axis`, in parallel.
 
     The arrays share their length along `axis`; fn writes its results into its pieces (views).
-    `work` defaults to the first array's size.
+    `work` defaults to the first array's size. `blocked`: each thread's slice is handed to fn
+    about BLOCK elements at a time (a chain of NumPy calls then works in cache).
     """
-    length = arrays[0].shape[axis]
+    length, size = arrays[0].shape[axis], arrays[0].size
     lead = (slice(None),) * (axis % arrays[0].ndim)
+    blocked = blocked and (xp is None or xp is np)  # CuPy: one launch, not one per block
+    step = max(1, BLOCK * length // max(1, size)) if blocked else max(1, length)
 
     def piece(start: int, stop: int) -> None:
-        fn(*(a[lead + (slice(start, stop),)] for a in arrays))
+        for begin in range(start, stop, step):
+            end = min(begin + step, stop)
+            fn(*(a[lead + (slice(begin, end),)] for a in arrays))
 
-    run_chunks(piece, length, arrays[0].size if work is None else work, xp)
+    run_chunks(piece, length, size if work is None else work, xp)
 
 
 def _blocks(fn: Callable[..., Any], flat: list, start: int, stop: int) -> None:

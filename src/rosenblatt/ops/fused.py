@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import array_module
+from .._backend.parallel import MIN_WORK, chunk_arrays
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, scalar_as_vector
@@ -18,12 +20,44 @@ def log_softmax_array(xp: Any, x: Any, axis: int) -> Any:
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def softmax_array(xp: Any, x: Any, axis: int) -> Any:
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability."""
+    shifted = xp.exp(x - kept_max(x, axis))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def by_rows(kernel: Any, axis: int, *arrays: Any) -> Any:
+    """kernel(xp, *arrays, axis) (same-shape arrays, a result of that shape, each slice along
+    `axis` on its own), row-major; a large contiguous input with `axis` last runs in blocks
+    of rows across the threads (rows are independent: the same bits as one call)."""
+    x = arrays[0]
+    xp = array_module(x)
+    if (x.ndim == 0 or axis != x.ndim - 1 or x.size < MIN_WORK
+            or not all(a.flags.c_contiguous and a.dtype == x.dtype for a in arrays)):
+        # row-major, as PyTorch's kernel writes it (it reads x.contiguous())
+        return row_major(kernel(xp, *arrays, axis))
+    out = xp.empty(x.shape, dtype=x.dtype)
+    rows = [a.reshape(-1, x.shape[-1]) for a in (out, *arrays)]
+
+    def run(out: Any, *pieces: Any) -> None:
+        out[...] = kernel(xp, *pieces, 1)
+
+    chunk_arrays(run, *rows, xp=xp, blocked=True)
+    return out
+
+
+def _softmax_grad(xp: Any, out: Any, grad: Any, axis: int) -> Any:
+    return out * (grad - (grad * out).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_grad(xp: Any, out: Any, grad: Any, axis: int) -> Any:
+    return grad - xp.exp(out) * grad.sum(axis=axis, keepdims=True)
+
+
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = ctx.xp.exp(x - kept_max(x, axis))
-        # row-major, as PyTorch's kernel writes it (it reads x.contiguous())
-        out = row_major(shifted / shifted.sum(axis=axis, keepdims=True))
+        out = by_rows(softmax_array, axis, x)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -31,13 +65,13 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
+        return by_rows(_softmax_grad, ctx.axis, out, grad)
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        out = row_major(log_softmax_array(ctx.xp, x, axis))  # (as Softmax's)
+        out = by_rows(log_softmax_array, axis, x)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -45,7 +79,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad - ctx.xp.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+        return by_rows(_log_softmax_grad, ctx.axis, out, grad)
 
 
 def _softmax_input(x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
