@@ -300,16 +300,8 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """Move and/or cast: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`."""
-        dtype = kwargs.get("dtype")
-        target = kwargs.get("device")
+        target, dtype = parse_to(args, kwargs)
         copy = kwargs.get("copy", False)
-        for a in args:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, (str, Device)):
-                target = a
-            elif isinstance(a, Tensor):
-                dtype, target = a.dtype, a.device
         out = self
         if target is not None and parse_device(target) != self.device:
             out = ops_shape.to_device(out, parse_device(target))
@@ -938,6 +930,21 @@ def write_changed(data: Any, new: Any) -> None:
         same &= xp.signbit(data) == xp.signbit(new)
         same |= xp.isnan(data) & xp.isnan(new)
     xp.copyto(data, new, casting="unsafe", where=~same)
+
+
+def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """(device or None, dtype or None) from the arguments of `Tensor.to` / `Module.to`:
+    `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`, or keywords."""
+    dtype = kwargs.get("dtype")
+    device = kwargs.get("device")
+    for a in args:
+        if isinstance(a, dtypes.dtype):
+            dtype = a
+        elif isinstance(a, (str, Device)):
+            device = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+    return device, dtype
 
 
 def same_place(a: Any, b: Any) -> bool:

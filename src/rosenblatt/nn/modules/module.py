@@ -13,10 +13,10 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
 from ... import dtypes
-from ..._backend import Device, array_module, np, to_device
+from ..._backend import array_module, np, to_device
 from ..._backend import device as parse_device
 from ...autograd.grad_mode import no_grad
-from ...autograd.tensor import Tensor
+from ...autograd.tensor import Tensor, parse_to
 from ..parameter import Parameter, _copy_tensor
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -459,15 +459,7 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move to a device and/or cast floating-point parameters and buffers to a dtype."""
-        dtype = kwargs.get("dtype")
-        target = kwargs.get("device")
-        for a in args:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, (str, Device)):
-                target = a
-            elif isinstance(a, Tensor):
-                dtype, target = a.dtype, a.device
+        target, dtype = parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                             f"desired dtype={dtype}")
