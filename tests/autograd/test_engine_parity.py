@@ -99,6 +99,12 @@ CASES = {
                                    "g = T.autograd.grad(x.sum(1).sum(), [x])[0]; g.mul_(2)",
     "sum_leaf_grad_is_dense": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); x.sum().backward(); "
                               "x.grad.mul_(2); R = (x.grad.stride(), x.grad)",
+    # ops: the sorting-based selections have no Bool kernel in PyTorch (mode has one)
+    "median_bool_raises": "y = T.tensor(True).median(0, keepdim=True)",
+    "median_all_bool_raises": "y = T.tensor([True, False]).median()",
+    "nanmedian_bool_raises": "y = T.tensor([True, False]).nanmedian(0)",
+    "kthvalue_bool_raises": "y = T.tensor([True, False]).kthvalue(1)",
+    "mode_bool_works": "R = tuple(T.tensor([True, False, True]).mode(0))",
     # ops: each input's own size along cross's dim must be 3 (not the broadcast size)
     "cross_size_one_dim_raises": f"y = T.cross(T.tensor([[-0.62]], {F64}), "
                                  f"T.tensor([[0.18, 0.47, -0.4]], {F64}), dim=1)",

@@ -731,8 +731,15 @@ class MedianAll(Function):
         return _shared(ctx.xp, mask, grad, mask.sum())
 
 
+def _refuse_bool(x: Tensor, kernel: str) -> None:
+    """PyTorch's sorting-based selections have no Bool kernel (mode has)."""
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _median(x: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     name = "nanmedian()" if ignore_nan else "median()"
+    _refuse_bool(x, "median_cpu" if dim is None else "median_out")
     if dim is None:
         return MedianAll.apply(x, ignore_nan=ignore_nan)
     if x.ndim:
@@ -782,6 +789,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
 @scalar_as_vector
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """(values, indices) of the k-th smallest element (k from 1) along `dim` (nan is largest)."""
+    _refuse_bool(input, "kthvalue_cpu")
     axis = normalize_dim(dim, builtins.max(input.ndim, 1))
     size = input.shape[axis] if input.ndim else 1
     if not 1 <= k <= size:
