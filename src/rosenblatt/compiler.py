@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ._compile.optimized import OptimizedModule
-from .nn.modules.module import Module
+__all__ = ["OptimizedModule", "compile"]  # noqa: F822 - OptimizedModule: see __getattr__
 
-__all__ = ["OptimizedModule", "compile"]
+
+def __getattr__(name: str) -> Any:
+    if name == "OptimizedModule":  # loaded on first use: `import rosenblatt` stays lean
+        from ._compile.optimized import OptimizedModule
+
+        return OptimizedModule
+    raise AttributeError(f"module 'rosenblatt.compiler' has no attribute '{name}'")
 
 
 def compile(  # noqa: A001 - PyTorch's name
@@ -38,6 +43,10 @@ def compile(  # noqa: A001 - PyTorch's name
     if not callable(model):
         # PyTorch's exception type, so code that catches it behaves the same
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    from .nn.modules.module import Module
+
     if disable or not isinstance(model, Module):
         return model
+    from ._compile.optimized import OptimizedModule
+
     return OptimizedModule(model, 8 if recompile_limit is None else recompile_limit)
