@@ -325,3 +325,16 @@ def test_a_compiled_module_inside_a_compiled_module_is_captured_into_the_outer_p
         _same(outer(x), expected)
         _same(outer(x), expected)
     assert outer.explain() == "1 captured plan(s), 4 op(s) in all", outer.explain()
+
+
+def test_plans_run_on_the_inputs_device(device):
+    rb.manual_seed(0)
+    model = LayerNormMLP().to(device).eval()
+    compiled = rb.compile(model)
+    with rb.no_grad():
+        x = rb.randn(2, 12, device=device)
+        compiled(x)
+        out = compiled(x)
+        assert out.device == x.device
+        np.testing.assert_array_equal(out.cpu().numpy(), model(x).cpu().numpy())
+    assert compiled.explain().startswith("1 captured plan(s)"), compiled.explain()

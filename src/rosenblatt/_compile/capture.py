@@ -193,7 +193,7 @@ class Plan:
     def stale(self) -> bool:
         """Whether a buffer the plan's constants came from changed since the capture."""
         for t, array, copy in self.watched:
-            if t._data is not array or not np.array_equal(array, copy):
+            if t._data is not array or not _equal(array, copy):
                 return True
         return False
 
@@ -225,7 +225,7 @@ def capture(module: Module, args: tuple, kwargs: dict) -> tuple[Any, Plan | str]
     if not np.array_equal(default_generator.get_state()._data, rng):
         return result, "the forward draws random numbers (dropout in training mode?)"
     if [t._version_box[0] for t in state + inputs] != versions or any(
-            not np.array_equal(b, t._data, equal_nan=True)
+            not _equal(b, t._data)
             for b, t in zip(buffers, module.buffers())):
         return result, ("the forward writes a tensor in place (an input, a parameter or a "
                         "buffer: batch norm in training mode?)")
@@ -368,15 +368,22 @@ def _agree(module: Module, plan: Plan, call: tuple, inputs: list) -> bool:
     flatten(module(*call[0], **call[1]), expected)
     got: list = []
     flatten(plan.run(inputs), got)
-    return all(e.shape == g.shape and e.dtype == g.dtype and np.array_equal(
-        np.asarray(e._data), np.asarray(g._data), equal_nan=e._data.dtype.kind in "fc")
-        for e, g in zip(expected, got))
+    return all(e.shape == g.shape and e.dtype == g.dtype and _equal(e._data, g._data)
+               for e, g in zip(expected, got))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two arrays (on one device) hold the same values, NaN equal to NaN."""
+    xp = array_module(a)
+    return bool(xp.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def _other(array: Any, rng: Any) -> Any:
     """Another array of the same shape and dtype, valid where `array` is (indices stay in
-    range): normal draws for floats, a shuffled range for integers, coin flips for bools."""
-    host = np.asarray(array)
+    range): normal draws for floats, integers drawn from 0 (or the least) to the largest,
+    coin flips for bools."""
+    xp = array_module(array)
+    host = array if xp is np else xp.asnumpy(array)
     if host.dtype.kind == "b":
         new = rng.random(host.shape) < 0.5
     elif host.dtype.kind in "iu":
@@ -385,4 +392,4 @@ def _other(array: Any, rng: Any) -> Any:
     else:
         new = rng.standard_normal(host.shape)
     new = new.astype(host.dtype)
-    return new if host is array else array_module(array).asarray(new)
+    return new if xp is np else xp.asarray(new)
