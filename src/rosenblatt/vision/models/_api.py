@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 __all__ = ["Weights", "weights_enum", "no_weights", "get_model", "list_models",
-           "get_model_weights", "get_weight", "register_model"]
+           "get_model_weights", "get_weight", "register_model", "model_builder"]
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 _MODELS: dict[str, Callable[..., Any]] = {}
@@ -51,6 +51,20 @@ def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Make a builder findable by get_model / list_models under its own name."""
     _MODELS[fn.__name__] = fn
     return fn
+
+
+def model_builder(name: str, build: Callable[..., Any], doc: str) -> Callable[..., Any]:
+    """A registered torchvision builder `name(*, weights=None, progress=True, **kwargs)` that
+    refuses weights and returns `build(**kwargs)`."""
+
+    def builder(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> Any:
+        no_weights(name, weights, **kwargs)
+        kwargs.pop("pretrained", None)
+        return build(**kwargs)
+
+    builder.__name__ = builder.__qualname__ = name
+    builder.__doc__ = doc
+    return register_model(builder)
 
 
 def no_weights(name: str, weights: Any = None, **kwargs: Any) -> None:

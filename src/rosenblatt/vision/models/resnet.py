@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights, register_model, weights_enum
+from ._api import model_builder, weights_enum
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
            "resnet152", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights",
@@ -145,13 +145,6 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def _resnet(name: str, block: type, layers: Sequence[int], weights: Any, kwargs: dict) -> ResNet:
-    no_weights(name, weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    kwargs.pop("progress", None)
-    return ResNet(block, layers, **kwargs)
-
-
 ResNet18_Weights = weights_enum("ResNet18_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 ResNet34_Weights = weights_enum("ResNet34_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 ResNet50_Weights = weights_enum("ResNet50_Weights", {"IMAGENET1K_V1": 256, "IMAGENET1K_V2": 232},
@@ -162,31 +155,14 @@ ResNet152_Weights = weights_enum("ResNet152_Weights", {"IMAGENET1K_V1": 256, "IM
                                  "IMAGENET1K_V2")
 
 
-@register_model
-def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-18 (11,689,512 parameters with 1000 classes)."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
+def _resnet(name: str, block: type, layers: Sequence[int], doc: str) -> Any:
+    """The registered builder of one depth: ResNet(block, layers)."""
+    return model_builder(name, lambda **kwargs: ResNet(block, layers, **kwargs), doc)
 
 
-@register_model
-def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-34 (21,797,672 parameters)."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
-
-
-@register_model
-def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-50 (25,557,032 parameters)."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
-
-
-@register_model
-def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-101 (44,549,160 parameters)."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
-
-
-@register_model
-def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-152 (60,192,808 parameters)."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
+resnet18 = _resnet("resnet18", BasicBlock, [2, 2, 2, 2],
+                   "ResNet-18 (11,689,512 parameters with 1000 classes).")
+resnet34 = _resnet("resnet34", BasicBlock, [3, 4, 6, 3], "ResNet-34 (21,797,672 parameters).")
+resnet50 = _resnet("resnet50", Bottleneck, [3, 4, 6, 3], "ResNet-50 (25,557,032 parameters).")
+resnet101 = _resnet("resnet101", Bottleneck, [3, 4, 23, 3], "ResNet-101 (44,549,160 parameters).")
+resnet152 = _resnet("resnet152", Bottleneck, [3, 8, 36, 3], "ResNet-152 (60,192,808 parameters).")

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights, register_model, weights_enum
+from ._api import model_builder, weights_enum
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
            "vgg19", "vgg19_bn", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights",
@@ -69,13 +69,6 @@ def make_layers(cfg: Sequence[Any], batch_norm: bool = False) -> Any:
     return nn.Sequential(*layers)
 
 
-def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> VGG:
-    no_weights(name, weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    kwargs.pop("progress", None)
-    return VGG(make_layers(CFGS[cfg], batch_norm), **kwargs)
-
-
 VGG11_Weights = weights_enum("VGG11_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 VGG11_BN_Weights = weights_enum("VGG11_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 VGG13_Weights = weights_enum("VGG13_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
@@ -86,49 +79,17 @@ VGG19_Weights = weights_enum("VGG19_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1
 VGG19_BN_Weights = weights_enum("VGG19_BN_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 
 
-@register_model
-def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-11, configuration A (132,863,336 parameters)."""
-    return _vgg("vgg11", "A", False, weights, kwargs)
+def _vgg(name: str, cfg: str, batch_norm: bool, doc: str) -> Any:
+    """The registered builder of one configuration: VGG(make_layers(CFGS[cfg], batch_norm))."""
+    return model_builder(name, lambda **kwargs: VGG(make_layers(CFGS[cfg], batch_norm), **kwargs),
+                         doc)
 
 
-@register_model
-def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-11 with BatchNorm."""
-    return _vgg("vgg11_bn", "A", True, weights, kwargs)
-
-
-@register_model
-def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-13, configuration B."""
-    return _vgg("vgg13", "B", False, weights, kwargs)
-
-
-@register_model
-def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-13 with BatchNorm."""
-    return _vgg("vgg13_bn", "B", True, weights, kwargs)
-
-
-@register_model
-def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-16, configuration D (138,357,544 parameters)."""
-    return _vgg("vgg16", "D", False, weights, kwargs)
-
-
-@register_model
-def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-16 with BatchNorm."""
-    return _vgg("vgg16_bn", "D", True, weights, kwargs)
-
-
-@register_model
-def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-19, configuration E."""
-    return _vgg("vgg19", "E", False, weights, kwargs)
-
-
-@register_model
-def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-19 with BatchNorm."""
-    return _vgg("vgg19_bn", "E", True, weights, kwargs)
+vgg11 = _vgg("vgg11", "A", False, "VGG-11, configuration A (132,863,336 parameters).")
+vgg11_bn = _vgg("vgg11_bn", "A", True, "VGG-11 with BatchNorm.")
+vgg13 = _vgg("vgg13", "B", False, "VGG-13, configuration B.")
+vgg13_bn = _vgg("vgg13_bn", "B", True, "VGG-13 with BatchNorm.")
+vgg16 = _vgg("vgg16", "D", False, "VGG-16, configuration D (138,357,544 parameters).")
+vgg16_bn = _vgg("vgg16_bn", "D", True, "VGG-16 with BatchNorm.")
+vgg19 = _vgg("vgg19", "E", False, "VGG-19, configuration E.")
+vgg19_bn = _vgg("vgg19_bn", "E", True, "VGG-19 with BatchNorm.")
