@@ -13,8 +13,9 @@ from .module import Module
 
 
 class _Pointwise(Module):
-    """An activation with no parameters: forward is `_function(input, *settings)`, the
-    settings being the named attributes (extra_repr shows them, but for inplace)."""
+    """A layer with no parameters (activations, pixel shuffles): forward is
+    `_function(input, *settings)`, the settings being the named attributes (extra_repr shows
+    them, but for inplace)."""
 
     _function: Callable[..., Tensor]
     settings: tuple[str, ...] = ()
