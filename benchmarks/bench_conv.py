@@ -21,6 +21,7 @@ import sys
 import time
 
 from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
+from common import inference_calls, parse_repeats, repeats_parser
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -119,21 +120,8 @@ def bench_train(name: str, batch: int, repeats: int) -> tuple[float, float]:
 
 
 def bench_inference(repeats: int, batch: int = 256) -> tuple[float, float]:
-    ours, theirs = _pair("lenet5")
-    ours.eval()
-    theirs.eval()
     x, _ = _batch(batch)
-    rx, tx = rb.tensor(x), torch.tensor(x)
-
-    def infer_ours():
-        with rb.no_grad():
-            ours(rx)
-
-    def infer_torch():
-        with torch.no_grad():
-            theirs(tx)
-
-    return median_times(infer_ours, infer_torch, repeats)
+    return median_times(*inference_calls(*_pair("lenet5"), x), repeats)
 
 
 def _status_kib(field: str) -> int:
@@ -171,17 +159,11 @@ def bench_memory() -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of --repeats")
-    parser.add_argument("--only", default="cnn,lenet,infer,memory")
+    parser = repeats_parser(__doc__, "cnn,lenet,infer,memory")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall time (default) or process CPU time (for busy machines)")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = 3
+    args = parse_repeats(parser)
     global CLOCK
     if args.clock == "cpu":
         CLOCK = time.process_time

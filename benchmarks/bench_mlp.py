@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
-from common import interleaved
+from common import inference_calls, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"train_step": 1.1, "latency": 0.5, "throughput": 1.0, "peak_rss": 1.0}
@@ -97,24 +97,9 @@ def bench_train_step(rounds: int, quick: bool) -> dict:
 
 def _inference_fns(batch: int) -> dict:
     import numpy as np
-    import torch
 
-    import rosenblatt as rb
-
-    ours, theirs = _twins([784, 100, 100, 10], 0.0)
-    ours.eval()
-    theirs.eval()
     x = np.random.default_rng(1).random((batch, 784), dtype=np.float32)
-    rx, tx = rb.tensor(x), torch.tensor(x)
-
-    def r_infer():
-        with rb.no_grad():
-            ours(rx)
-
-    def t_infer():
-        with torch.no_grad():
-            theirs(tx)
-
+    r_infer, t_infer = inference_calls(*_twins([784, 100, 100, 10], 0.0), x)
     return {"rosenblatt": r_infer, "torch": t_infer}
 
 

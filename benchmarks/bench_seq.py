@@ -10,12 +10,12 @@ per-round ratios (rosenblatt / torch, the two alternating; lower is better, goal
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
 
 from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
+from common import parse_repeats, repeats_parser
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -201,14 +201,7 @@ def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of --repeats")
-    parser.add_argument("--only", default="lstm,gpt,gen")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = 3
+    args = parse_repeats(repeats_parser(__doc__, "lstm,gpt,gen"))
     torch.set_num_threads(args.threads)
     which = set(args.only.split(","))
     rows = []

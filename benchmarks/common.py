@@ -13,7 +13,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
+from typing import Any, Callable
 
 LIBRARIES = ("rosenblatt", "torch")
 
@@ -84,3 +84,47 @@ def one_library(ours: Callable[[], object], theirs: Callable[[], object], repeat
         times.append(time.perf_counter() - start)
     nan, median = float("nan"), statistics.median(times)
     return (median, nan, nan) if LIB == "rosenblatt" else (nan, median, nan)
+
+
+def inference_calls(ours: object, theirs: object, x: object) -> tuple[Callable[[], None],
+                                                                    Callable[[], None]]:
+    """(rosenblatt call, torch call): each twin model, put in eval mode, run on the NumPy
+    batch x under its library's no_grad."""
+    import torch
+
+    import rosenblatt as rb
+
+    ours.eval()  # type: ignore[attr-defined]
+    theirs.eval()  # type: ignore[attr-defined]
+    rx, tx = rb.tensor(x), torch.tensor(x)
+
+    def infer_ours() -> None:
+        with rb.no_grad():
+            ours(rx)  # type: ignore[operator]
+
+    def infer_torch() -> None:
+        with torch.no_grad():
+            theirs(tx)  # type: ignore[operator]
+
+    return infer_ours, infer_torch
+
+
+def repeats_parser(doc: str, only: str) -> Any:
+    """The argument parser of a paired-timing suite: --threads, --repeats (7), --quick (3
+    repeats) and --only (comma-separated rows, default `only`); parse with parse_repeats."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of --repeats")
+    parser.add_argument("--only", default=only)
+    return parser
+
+
+def parse_repeats(parser: Any) -> Any:
+    """The parsed arguments of a repeats_parser, --quick applied to repeats."""
+    args = parser.parse_args()
+    if args.quick:
+        args.repeats = 3
+    return args
