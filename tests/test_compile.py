@@ -349,3 +349,19 @@ def test_plans_run_on_the_inputs_device(device):
         assert out.device == x.device
         np.testing.assert_array_equal(out.cpu().numpy(), model(x).cpu().numpy())
     assert compiled.explain().startswith("1 captured plan(s)"), compiled.explain()
+
+
+def test_a_failing_forward_raises_as_eager_and_leaves_the_ops_as_they_were():
+    from rosenblatt.autograd.function import Function
+    from rosenblatt.autograd.tensor import Tensor
+    from rosenblatt.ops import elementwise
+
+    originals = (Function.__dict__["apply"], elementwise._compare, Tensor.__dict__["_write"],
+                 Tensor.__dict__["_ufunc_"], Tensor.__dict__["item"])
+    compiled = rb.compile(_mlp().eval())
+    with rb.no_grad():
+        with pytest.raises(RuntimeError, match="7 features"):
+            compiled(rb.randn(2, 7))
+        compiled(rb.randn(2, 6))
+    assert (Function.__dict__["apply"], elementwise._compare, Tensor.__dict__["_write"],
+            Tensor.__dict__["_ufunc_"], Tensor.__dict__["item"]) == originals
