@@ -217,7 +217,10 @@ def test_repr_matches_torch():
                        ("Bilinear", (2, 3, 4)), ("CrossEntropyLoss", ()), ("Identity", ()),
                        ("BatchNorm2d", (4,)), ("Dropout", (0.25,)), ("GroupNorm", (2, 4)),
                        ("ReLU6", ()), ("Hardtanh", (-2, 2)), ("PReLU", (3,)), ("Mish", ()),
-                       ("SELU", ()), ("LogSigmoid", ()), ("Softmin", (1,))]:
+                       ("SELU", ()), ("LogSigmoid", ()), ("Softmin", (1,)),
+                       ("CELU", (1.0, True)), ("Threshold", (0.1, 2.0, True)),
+                       ("Hardsigmoid", (True,)), ("ELU", (0.5, True)), ("LeakyReLU", (0.2, True)),
+                       ("Hardtanh", (-2, 2, True)), ("ReLU6", (True,))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args)), name
 
     class Net(nn.Module):

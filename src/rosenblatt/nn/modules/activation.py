@@ -27,11 +27,12 @@ class _Pointwise(Module):
         return self._function(input, *[getattr(self, k) for k in self.settings])
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace")
+        shown = [f"{k}={getattr(self, k)}" for k in self.settings if k != "inplace"]
+        return ", ".join(shown + ["inplace=True"] * bool(getattr(self, "inplace", False)))
 
 
 class _InplaceOnly(_Pointwise):
-    """An activation whose one setting is `inplace` (shown by extra_repr when set)."""
+    """An activation whose one setting is `inplace`."""
 
     settings = ("inplace",)
 
@@ -42,9 +43,6 @@ class _InplaceOnly(_Pointwise):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*) -> (*)."""
         return self._function(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class ReLU(_InplaceOnly):
@@ -71,36 +69,24 @@ class SELU(_InplaceOnly):
     _function = staticmethod(F.selu)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Pointwise):
     """x for x > 0, negative_slope * x otherwise."""
+
+    _function, settings = staticmethod(F.leaky_relu), ("negative_slope", "inplace")
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+        self.negative_slope, self.inplace = negative_slope, inplace
 
 
-class ELU(Module):
+class ELU(_Pointwise):
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+
+    _function, settings = staticmethod(F.elu), ("alpha", "inplace")
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+        self.alpha, self.inplace = alpha, inplace
 
 
 class GELU(Module):
@@ -118,23 +104,15 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Hardtanh(Module):
+class Hardtanh(_Pointwise):
     """x clamped into [min_val, max_val]."""
+
+    _function, settings = staticmethod(F.hardtanh), ("min_val", "max_val", "inplace")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
                  inplace: bool = False) -> None:
         super().__init__()
-        self.min_val = min_val
-        self.max_val = max_val
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(*) -> (*)."""
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
 
 class ReLU6(Hardtanh):
@@ -239,6 +217,9 @@ class Hardsigmoid(_Pointwise):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's shows no settings, inplace or not
 
 
 class Hardswish(Hardsigmoid):
