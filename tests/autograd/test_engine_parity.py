@@ -105,6 +105,18 @@ CASES = {
     "nanmedian_bool_raises": "y = T.tensor([True, False]).nanmedian(0)",
     "kthvalue_bool_raises": "y = T.tensor([True, False]).kthvalue(1)",
     "mode_bool_works": "R = tuple(T.tensor([True, False, True]).mode(0))",
+    # ops: addcdiv refuses two integral factors, and its backward an integral divisor when
+    # tensor1 needs a gradient (PyTorch's rule divides into the divisor's dtype)
+    "addcdiv_bool_divisor_backward": f"x = T.tensor([[-0.49, 1.21], [0.63, 0.61]], {F64}); "
+                                     "b = T.tensor([[True, True], [True, False]]); "
+                                     "y = x.addcdiv(x, b, value=-2); y.sum().backward()",
+    "addcdiv_long_divisor_input_only": f"x = T.tensor([1., 2.], {F64}); "
+                                       "y = T.addcdiv(x, T.ones(2, dtype=T.float64), "
+                                       "T.tensor([1, 2])); y.sum().backward(); R = (y, x.grad)",
+    "addcdiv_integral_factors": "y = T.addcdiv(T.ones(2), T.tensor([1, 2]), T.tensor([2, 2]))",
+    "addcdiv_bool_dividend": f"x = T.tensor([1., 2.], {F64}); "
+                             "y = T.addcdiv(x, T.tensor([True, False]), x); y.sum().backward(); "
+                             "R = (y, x.grad)",
     # ops: each input's own size along cross's dim must be 3 (not the broadcast size)
     "cross_size_one_dim_raises": f"y = T.cross(T.tensor([[-0.62]], {F64}), "
                                  f"T.tensor([[0.18, 0.47, -0.4]], {F64}), dim=1)",

@@ -389,8 +389,9 @@ class AddcOp(Function):
     0 * inf) and keeps each factor only where another's gradient needs it."""
 
     @staticmethod
-    def forward(ctx, x, t1, t2, value, divide):
+    def forward(ctx, x, t1, t2, value, divide, integral_divisor=None):
         _, need_1, need_2 = ctx.needs_input_grad
+        ctx.integral_divisor = integral_divisor
         ctx.save_for_backward(t1 if need_2 else None, t2 if need_1 or need_2 else None)
         ctx.shapes, ctx.value, ctx.divide = (x.shape, t1.shape, t2.shape), value, divide
         with quiet():
@@ -404,6 +405,9 @@ class AddcOp(Function):
         g = grad * ctx.value
         with quiet():
             if ctx.divide:
+                if need_1 and ctx.integral_divisor:  # PyTorch's rule divides into t2's dtype
+                    raise RuntimeError("result type Float can't be cast to the desired output "
+                                       f"type {ctx.integral_divisor}")
                 g1 = g / t2 if need_1 else None
                 g2 = -g * t1 / (t2 * t2) if need_2 else None
             else:
@@ -429,11 +433,13 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
     """input + value * tensor1 / tensor2, broadcasting, in the dtype of the three tensors."""
+    integral = [t._data.dtype.kind in "biu" for t in (tensor1, tensor2)]
     x, t1, t2 = _common(input, tensor1, tensor2)
-    if not x.is_floating_point():
+    if not x.is_floating_point() or all(integral):
         raise RuntimeError("Integer division with addcdiv is no longer supported; use "
                            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype)")
-    return AddcOp.apply(x, t1, t2, value=value, divide=True)
+    divisor = dtypes.scalar_type_name(tensor2.dtype) if integral[1] else None
+    return AddcOp.apply(x, t1, t2, value=value, divide=True, integral_divisor=divisor)
 
 
 def _common(*tensors: Tensor) -> tuple[Tensor, ...]:
