@@ -9,18 +9,33 @@ from ...ops import pool as P
 from .module import Module
 
 
-class _MaxPoolNd(Module):
-    """Max over sliding windows, PyTorch's arguments; `_pool` is the 1d, 2d or 3d function."""
+class _Window(Module):
+    """What the sliding-window layers share: kernel_size, stride (kernel_size when None) and
+    padding, kept as given or, where `ndim` is set, as ndim-tuples (as PyTorch's AvgPool1d and
+    MaxUnpool keep them); extra_repr shows the three. `_pool` is the layer's function."""
 
     _pool: Callable[..., Any]
+
+    def __init__(self, kernel_size: Any, stride: Any, padding: Any,
+                 ndim: int | None = None) -> None:
+        super().__init__()
+        stride = stride if stride is not None else kernel_size
+        if ndim is not None:
+            kernel_size, stride, padding = (P._ntuple(value, ndim, name) for value, name in (
+                (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding")))
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPoolNd(_Window):
+    """Max over sliding windows, PyTorch's arguments; `_pool` is the 1d, 2d or 3d function."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -31,8 +46,7 @@ class _MaxPoolNd(Module):
                           self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -53,15 +67,12 @@ class MaxPool3d(_MaxPoolNd):
     _pool = staticmethod(P.max_pool3d)
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_Window):
     """Mean over sliding windows: (N, C, L) -> (N, C, L_out)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
-        super().__init__()
-        self.kernel_size = P._ntuple(kernel_size, 1, "kernel_size")
-        self.stride = P._ntuple(stride if stride is not None else kernel_size, 1, "stride")
-        self.padding = P._ntuple(padding, 1, "padding")
+        super().__init__(kernel_size, stride, padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -70,22 +81,14 @@ class AvgPool1d(Module):
         return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class _AvgPoolNd(Module):
+class _AvgPoolNd(_Window):
     """Mean over sliding windows, PyTorch's arguments; `_pool` is the 2d or 3d function."""
-
-    _pool: Callable[..., Any]
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
@@ -94,9 +97,6 @@ class _AvgPoolNd(Module):
         """(N, C, *spatial) -> (N, C, *spatial_out)."""
         return self._pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -158,20 +158,14 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
         return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class MaxUnpool2d(Module):
+class MaxUnpool2d(_Window):
     """Partial inverse of MaxPool2d: values back at their max positions, zeros elsewhere."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        self.kernel_size = P._ntuple(kernel_size, 2, "kernel_size")
-        self.stride = P._ntuple(stride if stride is not None else kernel_size, 2, "stride")
-        self.padding = P._ntuple(padding, 2, "padding")
+        super().__init__(kernel_size, stride, padding, 2)
 
     def forward(self, input: Tensor, indices: Tensor,  # noqa: A002
                 output_size: Any = None) -> Tensor:
         """(N, C, h, w), indices from MaxPool2d(return_indices=True) -> (N, C, H, W)."""
         return P.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
