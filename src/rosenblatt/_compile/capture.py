@@ -7,8 +7,10 @@ updates and `load_state_dict` are seen), the output of an earlier step, or a con
 tensor the forward made without an op: `arange` positions, a causal mask). Constants are
 what can go wrong: one computed from the input's values outside the ops would be stale on the
 next input. So a capture fails (with a reason) when the forward reads a tensor's values
-(`item`, `bool`, `tolist`, `numpy`...), draws random numbers, writes a tensor in place or
-changes a module; and `probe` checks the plan on a second, different input against eager.
+(`item`, `bool`, `tolist`, `numpy`...), draws random numbers, changes a module, or writes in
+place into a tensor it did not compute (an in-place op on its own intermediate is fine: in
+the plan the tensor takes the written result's name); and `probe` runs eager and the plan
+on a second, different input, and with parameters and buffers shifted, and compares.
 """
 
 from __future__ import annotations
