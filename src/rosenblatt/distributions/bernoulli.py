@@ -8,20 +8,17 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn import functional as F
 from ..ops.creation import bernoulli
-from .distribution import Distribution, as_float, clamp_probs
+from .distribution import Distribution, as_float, clamp_probs, probs_or_logits
 
 __all__ = ["Bernoulli"]
 
 
 def _probs_and_logits(probs: Any, logits: Any) -> tuple[Tensor, Tensor]:
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    if probs is not None:
-        probs = as_float(probs)
-        clamped = clamp_probs(probs)
-        return probs, clamped.log() - (1 - clamped).log()
-    logits = as_float(logits)
-    return logits.sigmoid(), logits
+    given_probs, value = probs_or_logits(probs, logits)
+    if given_probs:
+        clamped = clamp_probs(value)
+        return value, clamped.log() - (1 - clamped).log()
+    return value.sigmoid(), value
 
 
 class Bernoulli(Distribution):

@@ -9,7 +9,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..dtypes import finfo
 from ..ops.creation import multinomial
-from .distribution import Distribution, as_float, clamp_probs
+from .distribution import Distribution, clamp_probs, probs_or_logits
 
 __all__ = ["Categorical"]
 
@@ -19,19 +19,15 @@ class Categorical(Distribution):
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            probs = as_float(probs)
-            if probs.ndim < 1:
-                raise ValueError("`probs` parameter must be at least one-dimensional.")
-            self.probs = probs / probs.sum(-1, keepdim=True)
+        given_probs, value = probs_or_logits(probs, logits)
+        if value.ndim < 1:
+            name = "probs" if given_probs else "logits"
+            raise ValueError(f"`{name}` parameter must be at least one-dimensional.")
+        if given_probs:
+            self.probs = value / value.sum(-1, keepdim=True)
             self.logits = clamp_probs(self.probs).log()
         else:
-            logits = as_float(logits)
-            if logits.ndim < 1:
-                raise ValueError("`logits` parameter must be at least one-dimensional.")
-            self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            self.logits = value - value.logsumexp(-1, keepdim=True)
             self.probs = self.logits.softmax(-1)
         self._num_events = int(self.probs.shape[-1])
         super().__init__(tuple(self.probs.shape[:-1]))

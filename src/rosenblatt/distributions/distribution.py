@@ -23,6 +23,14 @@ def as_float(value: Any, like: Tensor | None = None) -> Tensor:
     return as_tensor(float(value))
 
 
+def probs_or_logits(probs: Any, logits: Any) -> tuple[bool, Tensor]:
+    """(whether probs is the one given, it as a float tensor); raises unless exactly one of
+    probs and logits is given."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    return probs is not None, as_float(logits if probs is None else probs)
+
+
 def broadcast_all(*values: Any) -> list[Tensor]:
     """Tensors (numbers made tensors) broadcast to one shape, as torch.distributions.utils."""
     like = next((v for v in values if isinstance(v, Tensor)), None)
