@@ -32,6 +32,12 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
+def _cosine(base_lrs: list[float], eta_min: float, t: float, period: float) -> list[float]:
+    """eta_min + (base_lr - eta_min) (1 + cos(pi t / period)) / 2 for each group's base_lr."""
+    cos = 1 + math.cos(math.pi * t / period)
+    return [eta_min + (base - eta_min) * cos / 2 for base in base_lrs]
+
+
 class LRScheduler:
     """Base class of the schedulers: subclasses give `get_lr()` for `last_epoch`."""
 
@@ -110,20 +116,24 @@ class LRScheduler:
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Compute the learning rates (recurrence, or closed form for an explicit epoch)."""
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._set_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _set_lrs(self, compute: Callable[[], list[float]]) -> None:
+        """Write compute()'s learning rates (get_lr is called inside a step there) into the
+        groups, and keep them for get_last_lr."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                closed_form = getattr(self, "_get_closed_form_lr", None)
-                values = closed_form() if closed_form is not None else self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def _current_lrs(self) -> list[float]:
         """The optimizer's learning rates as they are now."""
@@ -346,10 +356,7 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         if self._step_count == 1 and t > 0:
-            return [
-                eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / period)) / 2
-                for base in self.base_lrs
-            ]
+            return _cosine(self.base_lrs, eta_min, t, period)
         if (t - 1 - period) % (2 * period) == 0:
             return [
                 lr + (base - eta_min) * (1 - math.cos(math.pi / period)) / 2
@@ -360,8 +367,7 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self) -> list[float]:
-        cos = 1 + math.cos(math.pi * self.last_epoch / self.T_max)
-        return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+        return _cosine(self.base_lrs, self.eta_min, self.last_epoch, self.T_max)
 
 
 class ConstantLR(LRScheduler):
@@ -440,8 +446,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def get_lr(self) -> list[float]:
         self._warn_outside_step()
-        cos = 1 + math.cos(math.pi * self.T_cur / self.T_i)
-        return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+        return _cosine(self.base_lrs, self.eta_min, self.T_cur, self.T_i)
 
     def step(self, epoch: float | None = None) -> None:
         """Advance one epoch, or jump to a (possibly fractional) `epoch`, e.g. per batch."""
@@ -466,14 +471,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+        self._set_lrs(self.get_lr)
 
 
 def _wrapper_state_dict(self: Any) -> dict[str, Any]:
