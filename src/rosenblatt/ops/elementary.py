@@ -1,9 +1,9 @@
 """More elementary functions: trigonometric and hyperbolic, the log/exp family, and the
 binary functions built on them (atan2, hypot, logaddexp, xlogy, copysign, ...).
 
-Each unary function is one line of the table `UNARY`: its value and its derivative, side by
-side, so the forward and the backward rule are read together. Integer inputs become the
-default float type first, as in PyTorch.
+Each unary function is one line of the table `UNARY` in elementwise.py (with exp, log, sin,
+tanh, ...): its value and its gradient rule, side by side, so the forward and the backward rule
+are read together. Integer inputs become the default float type first, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ..autograd.tensor import Tensor
 from ._util import unbroadcast
 from .elementwise import (
     NEGATION_OF_BOOL,
+    UNARY_OPS,
     _float_input,
     _float_operands,
     _no_grad_result,
@@ -33,60 +34,12 @@ from .elementwise import (
 )
 from .elementwise import pow as power
 
-# name: (value f(xp, x), derivative f'(xp, x, y) with y = f(x), what backward keeps). As in
-# PyTorch, backward keeps the input "x" or the output "y", not both: the one it keeps may not
-# change in place before backward, and the other may (the one not kept is passed as None).
-UNARY: dict[str, tuple[Callable[..., Any], Callable[..., Any], str]] = {
-    "tan": (lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y, "y"),
-    "asin": (lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x), "x"),
-    "acos": (lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x), "x"),
-    "atan": (lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x), "x"),
-    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x), "x"),
-    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x), "x"),
-    "asinh": (lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1), "x"),
-    "acosh": (lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1), "x"),
-    "atanh": (lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x), "x"),
-    "log2": (lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2.0)), "x"),
-    "log10": (lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10.0)), "x"),
-    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), "x"),
-    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1, "y"),
-    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, x, y: y * np.log(2.0), "y"),
-    "reciprocal": (lambda xp, x: 1 / x, lambda xp, x, y: -y * y, "y"),
-    # sin(pi x) / (pi x), 1 at 0; its derivative (cos(pi x) - sinc(x)) / x, 0 at 0
-    "sinc": (lambda xp, x: xp.sinc(x),
-             lambda xp, x, y: xp.where(x == 0, 0, (xp.cos(np.pi * x) - xp.sinc(x))
-                                       / xp.where(x == 0, 1, x)), "x"),
-    "deg2rad": (lambda xp, x: x * (np.pi / 180), lambda xp, x, y: np.pi / 180, ""),
-    "rad2deg": (lambda xp, x: x * (180 / np.pi), lambda xp, x, y: 180 / np.pi, ""),
-    # x - trunc(x): slope 1, as PyTorch has it
-    "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, x, y: 1, ""),
-}
-
-
-class Elementary(Function):
-    """One function of the table UNARY, elementwise: its value forward, f'(x) * grad back."""
-
-    @staticmethod
-    def forward(ctx, x, name):
-        value, _, keeps = UNARY[name]
-        with quiet():
-            out = value(ctx.xp, x)
-        out = out.astype(x.dtype, copy=False)
-        ctx.function = name
-        ctx.save_for_backward(x if "x" in keeps else None, out if "y" in keeps else None)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        _, derivative, _ = UNARY[ctx.function]
-        with quiet():
-            return (grad * derivative(ctx.xp, x, out)).astype(grad.dtype, copy=False)
-
 
 def _unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
+    function = UNARY_OPS[name]
+
     def op(x: Tensor) -> Tensor:
-        return Elementary.apply(_float_input(x), name=name)
+        return function.apply(_float_input(x))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc

@@ -411,69 +411,13 @@ fmod_python = remainder
 
 
 # ------------------------------------------------------------- unary functions
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with quiet():
-            out = ctx.xp.exp(x)
-        ctx.save_for_backward(out)
-        return out
+class Unary(Function):
+    """An elementwise function of one tensor: one line of the table UNARY (the class
+    attributes `value`, `grad`, `keeps`, `quiet`); _unary_class writes its forward and
+    backward from them."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.saved_tensors[0]
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with quiet():
-            return ctx.xp.log(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        with quiet():
-            return grad / ctx.saved_tensors[0]
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with quiet():
-            out = ctx.xp.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        with quiet():
-            return grad / (2 * ctx.saved_tensors[0])
-
-
-class Rsqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with quiet():
-            out = 1 / ctx.xp.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out = ctx.saved_tensors[0]
-        return -0.5 * grad * out * out * out
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.abs(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * sign_array(ctx.xp, ctx.saved_tensors[0])
+    keeps = ""  # what backward reads: "x" the input, "y" the output, "" nothing
+    quiet = ""  # the passes ("f" forward, "b" backward) that may make inf/nan of finite values
 
 
 def sign_array(xp: Any, x: Any) -> Any:
@@ -485,58 +429,90 @@ def sign_array(xp: Any, x: Any) -> Any:
     return (x > 0).astype(x.dtype) - (x < 0)
 
 
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.xp.cos(ctx.saved_tensors[0])
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad * ctx.xp.sin(ctx.saved_tensors[0])
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = ctx.xp.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out = ctx.saved_tensors[0]
-        return grad * (1 - out * out)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = sigmoid_array(ctx.xp, x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out = ctx.saved_tensors[0]
-        return grad * out * (1 - out)
-
-
 def sigmoid_array(xp: Any, x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow for large |x|."""
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_LN2, _LN10, _DEGREE, _RADIAN = math.log(2.0), math.log(10.0), math.pi / 180, 180 / math.pi
+
+# name: (value f(xp, x), gradient (xp, g, v) -> g f'(x) from v, the kept x or y, what backward
+# keeps, the quiet passes). Forward and backward rules side by side; each line becomes a Unary
+# class named after it (Exp, Log2, ...). Python-float constants keep float32 float32.
+UNARY: dict[str, tuple[Any, Any, str, str]] = {
+    "exp": (lambda xp, x: xp.exp(x), lambda xp, g, y: g * y, "y", "f"),
+    "log": (lambda xp, x: xp.log(x), lambda xp, g, x: g / x, "x", "fb"),
+    "sqrt": (lambda xp, x: xp.sqrt(x), lambda xp, g, y: g / (2 * y), "y", "fb"),
+    "rsqrt": (lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, y: -0.5 * g * y * y * y, "y", "f"),
+    "abs": (lambda xp, x: xp.abs(x), lambda xp, g, x: g * sign_array(xp, x), "x", ""),
+    "sin": (lambda xp, x: xp.sin(x), lambda xp, g, x: g * xp.cos(x), "x", ""),
+    "cos": (lambda xp, x: xp.cos(x), lambda xp, g, x: -g * xp.sin(x), "x", ""),
+    "tanh": (lambda xp, x: xp.tanh(x), lambda xp, g, y: g * (1 - y * y), "y", ""),
+    "sigmoid": (sigmoid_array, lambda xp, g, y: g * y * (1 - y), "y", ""),
+    "tan": (lambda xp, x: xp.tan(x), lambda xp, g, y: g * (1 + y * y), "y", "fb"),
+    "asin": (lambda xp, x: xp.arcsin(x), lambda xp, g, x: g * (1 / xp.sqrt(1 - x * x)), "x",
+             "fb"),
+    "acos": (lambda xp, x: xp.arccos(x), lambda xp, g, x: g * (-1 / xp.sqrt(1 - x * x)), "x",
+             "fb"),
+    "atan": (lambda xp, x: xp.arctan(x), lambda xp, g, x: g * (1 / (1 + x * x)), "x", "fb"),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, g, x: g * xp.cosh(x), "x", "fb"),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, g, x: g * xp.sinh(x), "x", "fb"),
+    "asinh": (lambda xp, x: xp.arcsinh(x), lambda xp, g, x: g * (1 / xp.sqrt(x * x + 1)), "x",
+              "fb"),
+    "acosh": (lambda xp, x: xp.arccosh(x), lambda xp, g, x: g * (1 / xp.sqrt(x * x - 1)), "x",
+              "fb"),
+    "atanh": (lambda xp, x: xp.arctanh(x), lambda xp, g, x: g * (1 / (1 - x * x)), "x", "fb"),
+    "log2": (lambda xp, x: xp.log2(x), lambda xp, g, x: g * (1 / (x * _LN2)), "x", "fb"),
+    "log10": (lambda xp, x: xp.log10(x), lambda xp, g, x: g * (1 / (x * _LN10)), "x", "fb"),
+    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, g, x: g * (1 / (1 + x)), "x", "fb"),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, g, y: g * (y + 1), "y", "fb"),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, g, y: g * (y * _LN2), "y", "fb"),
+    "reciprocal": (lambda xp, x: 1 / x, lambda xp, g, y: g * (-y * y), "y", "fb"),
+    # sin(pi x) / (pi x), 1 at 0; its derivative (cos(pi x) - sinc(x)) / x, 0 at 0
+    "sinc": (lambda xp, x: xp.sinc(x),
+             lambda xp, g, x: g * xp.where(x == 0, 0, (xp.cos(math.pi * x) - xp.sinc(x))
+                                           / xp.where(x == 0, 1, x)), "x", "fb"),
+    "deg2rad": (lambda xp, x: x * _DEGREE, lambda xp, g, _: g * _DEGREE, "", "fb"),
+    "rad2deg": (lambda xp, x: x * _RADIAN, lambda xp, g, _: g * _RADIAN, "", "fb"),
+    # x - trunc(x): slope 1, as PyTorch has it
+    "frac": (lambda xp, x: x - xp.trunc(x), lambda xp, g, _: g * 1, "", "fb"),
+}
+
+
+def _unary_class(name: str) -> type:
+    """The Unary class of one line of UNARY (its forward and backward are closures over the
+    line: as fast as hand-written ones)."""
+    value, grad, keeps, passes = UNARY[name]
+    loud_forward, loud_backward = "f" not in passes, "b" not in passes
+
+    def forward(ctx: Any, x: Any) -> Any:
+        if loud_forward:
+            out = value(ctx.xp, x)
+        else:
+            with quiet():
+                out = value(ctx.xp, x)
+        if keeps:  # as PyTorch, one of x and y, so the other may change in place
+            ctx.save_for_backward(out if keeps == "y" else x)
+        return out
+
+    def backward(ctx: Any, g: Any) -> Any:
+        kept = ctx.saved_tensors[0] if keeps else None
+        if loud_backward:
+            return grad(ctx.xp, g, kept)
+        with quiet():
+            return grad(ctx.xp, g, kept)
+
+    return type(name.capitalize(), (Unary,), {
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "value": staticmethod(value), "grad": staticmethod(grad), "keeps": keeps,
+        "quiet": passes, "__module__": __name__,
+        "__doc__": f"{name}, elementwise (a line of the table UNARY)."})
+
+
+UNARY_OPS: dict[str, type] = {name: _unary_class(name) for name in UNARY}
+Exp, Log, Sqrt, Rsqrt, Abs = (UNARY_OPS[n] for n in ("exp", "log", "sqrt", "rsqrt", "abs"))
+Sin, Cos, Tanh, Sigmoid = (UNARY_OPS[n] for n in ("sin", "cos", "tanh", "sigmoid"))
 
 
 _ZEROS: dict = {}

@@ -44,9 +44,14 @@ def _reduced_count(shape: tuple, axes: tuple | None) -> int:
 
 
 class Sum(Function):
+    """Sum over `axes` (every axis when None). Every loss ends in the whole-tensor sum: applied
+    without parameters, it takes the shortest path."""
+
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
+    def forward(ctx, x, axes=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if axes is None and not keepdim:  # one number: nothing to lay out
+            return np.add.reduce(x, None) if ctx.xp is np else x.sum()
         # reductions and scans return row_major(...) as PyTorch's (NumPy lays them out like a
         # transposed input), made in forward: what backward saves is then the very result a
         # later in-place op changes, so that op is caught
@@ -57,21 +62,6 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         return _expanded(grad, ctx.shape, ctx.axes, ctx.keepdim)
-
-
-class SumAll(Function):
-    """x.sum() over every element (every loss ends in one): no parameters to pass around."""
-
-    name = "SumBackward"  # shown as PyTorch names it
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.shape = x.shape
-        return np.add.reduce(x, None) if ctx.xp is np else x.sum()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _expanded(grad, ctx.shape, None, False)
 
 
 def _expanded(grad: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
@@ -375,7 +365,7 @@ def _sum_dtype(x: Tensor, dtype: dtypes.dtype | None) -> Tensor:
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over `dim` (int, tuple, or all); (...) -> reduced shape."""
     if dim is None and dtype is None and not keepdim and x._data.dtype.kind == "f":
-        return SumAll.apply(x)  # loss.sum(): the fast path
+        return Sum.apply(x)  # loss.sum(): the fast path
     x = _sum_dtype(x, dtype)
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
