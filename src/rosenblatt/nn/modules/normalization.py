@@ -43,7 +43,15 @@ def _reset_affine(module: Module) -> None:
         init.zeros_(module.bias)
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """A norm layer whose affine `weight` (and `bias`), where it has them, start at 1 (and 0)."""
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0 (where they exist)."""
+        _reset_affine(self)
+
+
+class LayerNorm(_AffineNorm):
     """Normalise over the trailing normalized_shape dims, then a per-element affine map."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
@@ -51,10 +59,6 @@ class LayerNorm(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         _shape_norm_init(self, normalized_shape, eps, elementwise_affine, bias, device, dtype)
-
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, *normalized_shape) -> same shape."""
@@ -65,7 +69,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise groups of channels of (N, C, *) input; per-channel weight and bias."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
@@ -81,10 +85,6 @@ class GroupNorm(Module):
         _add_affine(self, num_channels, affine, bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        _reset_affine(self)
-
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C, *) -> (N, C, *)."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -94,7 +94,7 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class RMSNorm(Module):
+class RMSNorm(_AffineNorm):
     """Root-mean-square normalisation over the trailing normalized_shape dims, then a
     per-element weight (Zhang & Sennrich, 2019)."""
 
@@ -102,10 +102,6 @@ class RMSNorm(Module):
                  elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         _shape_norm_init(self, normalized_shape, eps, elementwise_affine, False, device, dtype)
-
-    def reset_parameters(self) -> None:
-        """Weight 1."""
-        _reset_affine(self)
 
     def forward(self, x: Tensor) -> Tensor:
         """(*, *normalized_shape) -> same shape."""
