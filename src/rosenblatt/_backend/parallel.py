@@ -26,10 +26,12 @@ __all__ = ["MIN_WORK", "default_threads", "get_threads", "set_threads", "partiti
 # an idle machine (90 us under load 14). At 2^18 elements a pass takes ~80 us, so splitting
 # it over two threads saves more than the hand-off costs; below that it is at best even.
 MIN_WORK = 1 << 18
-# Elements per call of an elementwise chain in map_tasks: a few such float32 arrays and their
-# temporaries fit in the L2 cache. An Adam step over 10M parameters, one thread, CPU time:
-# 70 ms whole, 38-45 ms in blocks of 2^15-2^17, 105 ms in blocks of 2^18.
-BLOCK = 1 << 16
+# Elements per call of an elementwise chain (map_tasks, chunk_arrays(blocked=True)): Adam's
+# ~9 float32 arrays and temporaries of 2^14 elements (590 KB) fit in one core's 1 MB L2 cache.
+# An AdamW step over 10M parameters, one thread, CPU time on the loaded CI machine (its
+# shared L3 is contended): 63 ms whole, 33 ms in blocks of 2^14, 87-100 ms in blocks of
+# 2^15-2^16 (on a quieter moment 2^15-2^17 gave 40 ms: L3 still held them).
+BLOCK = 1 << 14
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -173,7 +175,7 @@ def map_tasks(fn: Callable[..., Any], tasks: list[tuple], xp: Any = None) -> Non
     A task whose arrays (its ndarray arguments, all of one shape) reach MIN_WORK elements is
     split into flat contiguous pieces, one range per thread, each run BLOCK elements at a time
     (an elementwise chain's temporaries then stay in cache: Adam's step over 10M parameters
-    takes ~40% less CPU time on one thread); the small tasks are split as a list, a
+    takes ~half the CPU time on one thread); the small tasks are split as a list, a
     contiguous run of tasks per thread. Other arguments (scalars, None) go to every call as
     they are.
     """

@@ -7,7 +7,7 @@ from typing import Any
 from .._backend import array_module
 from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _updates
+from .optimizer import Optimizer, ParamsT, _decay, _updates
 
 
 def adam(
@@ -39,11 +39,12 @@ def adam(
     The moments and the steps advance in place; `max_exp_avg_sqs` is read only with amsgrad.
     """
     lr = float(lr)
-    decay = (maximize, weight_decay, lr, decoupled_weight_decay)
 
     def update(array: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any,
                step: float) -> None:
         xp = array_module(array)
+        grad = -grad if maximize else grad  # here, not in _updates: within the block
+        grad = _decay(array, grad, weight_decay, lr, decoupled_weight_decay)
         _update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
         if amsgrad:
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -56,7 +57,7 @@ def adam(
 
     tasks = [(array, grad, exp_avgs[i]._data, exp_avg_sqs[i]._data,
               max_exp_avg_sqs[i]._data if amsgrad else None, step)
-             for i, array, grad, step in _updates(params, grads, state_steps, *decay)]
+             for i, array, grad, step in _updates(params, grads, state_steps, False, 0)]
     map_tasks(update, tasks, array_module(params[0]._data) if params else None)
 
 

@@ -349,16 +349,23 @@ def _updates(
     (g + λθ, a new array: the gradient is read-only) or decoupled (AdamW, NAdamW: θ ← θ (1 − γλ)
     in place). Once the caller has updated the array in place, counts the parameter's change.
     """
-    l2 = weight_decay != 0 and not decoupled
-    shrink = 1 - lr * weight_decay if weight_decay != 0 and decoupled else None
     for i, param in enumerate(params):
         array, grad = param._data, grads[i]._data
         step = 0.0 if state_steps is None else _next_step(state_steps[i])
         if maximize:
             grad = -grad
-        if l2:
-            grad = grad + weight_decay * array
-        elif shrink is not None:
-            array *= shrink
+        grad = _decay(array, grad, weight_decay, lr, decoupled)
         yield i, array, grad, step
         param._version_box[0] += 1
+
+
+def _decay(array: Any, grad: Any, weight_decay: float, lr: float = 0.0,
+           decoupled: bool = False) -> Any:
+    """Weight decay of one parameter: L2 returns g + λθ (a new array: the gradient is
+    read-only), decoupled shrinks θ ← θ (1 − γλ) in place and returns g."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        array *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * array

@@ -7,7 +7,7 @@ from typing import Any
 from .._backend import array_module
 from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _state_tensor, _updates
+from .optimizer import Optimizer, ParamsT, _decay, _state_tensor, _updates
 
 
 def sgd(
@@ -34,19 +34,24 @@ def sgd(
     lr = float(lr)
 
     def update(array: Any, grad: Any, buf: Any, first: bool) -> None:
+        grad = -grad if maximize else grad  # here, not in _updates: within the block
+        grad = _decay(array, grad, weight_decay)
         if buf is not None:
-            if not first:
+            if first:
+                buf[...] = grad
+            else:
                 buf *= momentum
                 buf += grad if dampening == 0 else (1 - dampening) * grad
             grad = grad + momentum * buf if nesterov else buf
         array -= lr * grad
 
     tasks = []
-    for i, array, grad, _ in _updates(params, d_p_list, None, maximize, weight_decay):
+    for i, array, grad, _ in _updates(params, d_p_list, None, False, 0):
         buf, first = None, False
         if momentum != 0:
             if momentum_buffer_list[i] is None:
-                momentum_buffer_list[i], first = _state_tensor(grad.copy()), True
+                new = array_module(grad).empty(grad.shape, dtype=grad.dtype)
+                momentum_buffer_list[i], first = _state_tensor(new), True
             buf = momentum_buffer_list[i]._data
         tasks.append((array, grad, buf, first))
     map_tasks(update, tasks, array_module(params[0]._data) if params else None)
