@@ -195,3 +195,21 @@ def test_softmax_is_bitwise_the_same_at_two_threads_and_as_one_call(
     grad = fused._softmax_grad if op == "softmax" else fused._log_softmax_grad
     assert np.array_equal(serial[1], split[1])
     assert np.array_equal(split[1], grad(np, whole, g, dim % x.ndim))
+
+
+def test_a_forked_child_makes_its_own_pool(split_everything) -> None:
+    import multiprocessing
+
+    parallel.set_threads(2)
+    parallel.run_chunks(lambda a, b: None, 4, work=4)  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        # the parent's dead pool would hang the child: a timeout makes that a failure
+        assert pool.apply_async(_sum_in_chunks, (1000,)).get(timeout=30) == sum(range(1000))
+
+
+def _sum_in_chunks(n: int) -> int:
+    parallel.MIN_WORK = 0
+    parts: list[int] = []
+    parallel.run_chunks(lambda start, stop: parts.append(sum(range(start, stop))), n, work=n)
+    return sum(parts)

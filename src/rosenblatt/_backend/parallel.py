@@ -84,6 +84,16 @@ def _mark_worker() -> None:
     _local.worker = True
 
 
+def _forget_pool() -> None:
+    """In a forked child (a DataLoader worker): the parent's threads are not there."""
+    global _pool, _pool_lock, _pool_size
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def partition(length: int, parts: int) -> list[tuple[int, int]]:
     """`range(length)` cut into at most `parts` contiguous (start, stop) ranges of near-equal
     size, the first ones one longer; empty ranges are left out."""
