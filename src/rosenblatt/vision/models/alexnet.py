@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights, register_model, weights_enum
+from ._api import model_builder, weights_enum
 
 __all__ = ["AlexNet", "alexnet", "AlexNet_Weights"]
 
@@ -39,9 +37,4 @@ class AlexNet(nn.Module):
 AlexNet_Weights = weights_enum("AlexNet_Weights", {"IMAGENET1K_V1": 256}, "IMAGENET1K_V1")
 
 
-@register_model
-def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:
-    """AlexNet (61,100,840 parameters)."""
-    no_weights("alexnet", weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    return AlexNet(**kwargs)
+alexnet = model_builder("alexnet", AlexNet, "AlexNet (61,100,840 parameters).")

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from ... import nn
 from ...autograd.tensor import Tensor
-from ._api import no_weights, register_model, weights_enum
+from ._api import model_builder, weights_enum
 
 __all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2",
            "MobileNet_V2_Weights"]
@@ -114,9 +114,4 @@ MobileNet_V2_Weights = weights_enum("MobileNet_V2_Weights",
                                     {"IMAGENET1K_V1": 256, "IMAGENET1K_V2": 232}, "IMAGENET1K_V2")
 
 
-@register_model
-def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:
-    """MobileNetV2 (3,504,872 parameters)."""
-    no_weights("mobilenet_v2", weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    return MobileNetV2(**kwargs)
+mobilenet_v2 = model_builder("mobilenet_v2", MobileNetV2, "MobileNetV2 (3,504,872 parameters).")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ... import nn
 from ...autograd.tensor import Tensor
 from ...ops.shape import cat
-from ._api import no_weights, register_model, weights_enum
+from ._api import model_builder, weights_enum
 
 __all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1", "SqueezeNet1_0_Weights",
            "SqueezeNet1_1_Weights"]
@@ -81,17 +79,8 @@ SqueezeNet1_1_Weights = weights_enum("SqueezeNet1_1_Weights", {"IMAGENET1K_V1": 
                                      "IMAGENET1K_V1")
 
 
-@register_model
-def squeezenet1_0(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.0 (1,248,424 parameters)."""
-    no_weights("squeezenet1_0", weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    return SqueezeNet("1_0", **kwargs)
-
-
-@register_model
-def squeezenet1_1(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.1 (1,235,496 parameters; 2.4x less computation than 1.0)."""
-    no_weights("squeezenet1_1", weights, **kwargs)
-    kwargs.pop("pretrained", None)
-    return SqueezeNet("1_1", **kwargs)
+squeezenet1_0 = model_builder("squeezenet1_0", lambda **kwargs: SqueezeNet("1_0", **kwargs),
+                              "SqueezeNet 1.0 (1,248,424 parameters).")
+squeezenet1_1 = model_builder("squeezenet1_1", lambda **kwargs: SqueezeNet("1_1", **kwargs),
+                              "SqueezeNet 1.1 (1,235,496 parameters; 2.4x less computation "
+                              "than 1.0).")
