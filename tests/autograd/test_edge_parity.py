@@ -517,6 +517,14 @@ CASES = {
                                         "T.tensor(2., dtype=T.float64), dim=-1)",
     "softmax_of_transposed_is_row_major": "x = T.ones(4, 3).t(); R = (T.softmax(x, 0).stride(), "
                                           "T.log_softmax(x, 1).stride())",
+    "overlap_of_gappy_view_too_hard": "y = T.ones(3, 4) * 1; y.unsqueeze(0)[..., 1:]"
+                                      ".add_(y[..., 1:]); R = y",
+    "overlap_of_gappy_columns_too_hard": "x = T.ones(4, 4); x[:, 1:].add_(x[:, :-1]); R = 1",
+    "overlap_partial_refused": "x = T.ones(5); x[1:].add_(x[:-1])",
+    "overlap_same_span_other_strides_refused": "x = T.ones(3, 3); x.add_(x.t())",
+    "masked_fill_of_transposed_is_row_major": "x = T.ones(4, 3).t(); R = (x.masked_fill(x > 0, "
+                                              "2.).stride(), x.masked_fill(x > 0, "
+                                              "T.tensor(2., requires_grad=True)).stride())",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

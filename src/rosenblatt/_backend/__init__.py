@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["np", "Device", "device", "array_module", "to_device", "cuda_is_available",
-           "writable", "overlaps_itself", "broadcast_view"]
+           "writable", "overlaps_itself", "broadcast_view", "dense"]
 
 _cupy: Any = None
 
@@ -126,6 +126,18 @@ def overlaps_itself(array: Any) -> bool:
     dimension of size > 1, as an expanded view has)."""
     return 0 in array.strides and array.size > 0 and any(
         stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
+def dense(array: Any) -> bool:
+    """PyTorch's is_non_overlapping_and_dense: some order of the dims is row-major, no gaps."""
+    if array.flags.c_contiguous or array.flags.f_contiguous:
+        return True
+    expected = array.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(array.strides, array.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def writable(array: Any) -> bool:

@@ -12,7 +12,16 @@ import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 from .. import dtypes
-from .._backend import Device, array_module, as_array, device_of, np, overlaps_itself, to_device
+from .._backend import (
+    Device,
+    array_module,
+    as_array,
+    dense,
+    device_of,
+    np,
+    overlaps_itself,
+    to_device,
+)
 from .._backend import device as parse_device
 from .grad_mode import state
 
@@ -699,7 +708,9 @@ class Tensor:
 
     def _refuse_partial_overlap(self, others: Any) -> None:
         """An in-place op reading a tensor that overlaps this one's memory in part (x[1:]
-        into x[:-1]) has no defined result: PyTorch refuses it, and so does this."""
+        into x[:-1]) has no defined result: PyTorch refuses it, and so does this, where
+        PyTorch can tell: both dense, their spans of memory overlapping, not the same span
+        with the same strides."""
         data = self._data
         for other in others:
             if not isinstance(other, Tensor) or other is self:
@@ -707,7 +718,9 @@ class Tensor:
             theirs = other._data
             if theirs is data or data.__class__ is not np.ndarray:
                 continue
-            if np.may_share_memory(theirs, data) and not same_place(theirs, data):
+            if np.may_share_memory(theirs, data) and not same_place(theirs, data) and (
+                    dense(theirs) and dense(data) and (
+                        _span(theirs) != _span(data) or theirs.strides != data.strides)):
                 raise RuntimeError(
                     "unsupported operation: some elements of the input tensor and the "
                     "written-to tensor refer to a single memory location. Please clone() the "
@@ -945,6 +958,11 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
         elif isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
     return device, dtype
+
+
+def _span(a: Any) -> tuple:
+    """The bytes a dense array's elements occupy, as (first, end)."""
+    return np.lib.array_utils.byte_bounds(a)
 
 
 def same_place(a: Any, b: Any) -> bool:

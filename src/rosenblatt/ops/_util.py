@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from .._backend import array_module
+from .._backend import array_module, dense
 
 
 def unbroadcast(grad: Any, shape: tuple) -> Any:
@@ -109,23 +109,11 @@ def iterator_layout(out: Any, *arrays: Any) -> Any:
     return laid
 
 
-def _dense(a: Any) -> bool:
-    """PyTorch's is_non_overlapping_and_dense: some order of the dims is row-major."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return True
-    expected = a.itemsize
-    for stride, size in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
 def _iterator_order(shape: tuple, arrays: Sequence[Any]) -> list[int]:
     """The dims of a new output of TensorIterator, slowest first (aten's reorder_dimensions
     after its fast setup: same-shape dense operands with equal strides give those strides)."""
     nd = len(shape)
-    if all(a.shape == shape for a in arrays) and all(map(_dense, arrays)) and all(
+    if all(a.shape == shape for a in arrays) and all(map(dense, arrays)) and all(
             a.strides == arrays[0].strides for a in arrays):
         return sorted(range(nd), key=lambda d: -arrays[0].strides[d])
     strides = []

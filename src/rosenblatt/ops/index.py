@@ -20,6 +20,7 @@ from ..autograd.tensor import (
 from ._util import normalize_dim, scalar_as_vector, unbroadcast
 from .elementwise import _no_grad_result, cast, constant, where
 from .reduce import values_indices
+from .shape import clone, contiguous_format, row_major
 
 
 def _convert_key(key: Any, xp: Any) -> tuple[Any, bool]:
@@ -172,7 +173,8 @@ class MaskedFill(Function):
     def forward(ctx, x, mask, value):
         ctx.save_for_backward(mask)
         ctx.shape = x.shape
-        return ctx.xp.where(mask, x.dtype.type(value), x)
+        # row-major whatever x's layout, as PyTorch's (it fills a contiguous clone of x)
+        return row_major(ctx.xp.where(mask, x.dtype.type(value), x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,7 +193,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
                                f"tensor with {value.ndim} dimension(s).")
         if value.requires_grad and state.enabled:  # the filled places' gradient goes to value
             _refuse_grad_into(x)
-            return where(mask, cast(value, x.dtype), x)
+            return clone(where(mask, cast(value, x.dtype), x), memory_format=contiguous_format)
         value = value.item()
     kind = x._data.dtype.kind
     if kind in "iu" and isinstance(value, float):  # truncated, as PyTorch, if it fits
