@@ -145,6 +145,10 @@ OPTIMIZERS = {
     "sgd": lambda ps: rb.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
     "nesterov": lambda ps: rb.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
     "plain_sgd": lambda ps: rb.optim.SGD(ps, lr=0.1),
+    "rmsprop": lambda ps: rb.optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True,
+                                           weight_decay=0.1, maximize=True),
+    "nadamw": lambda ps: rb.optim.NAdam(ps, lr=0.1, weight_decay=0.1,
+                                        decoupled_weight_decay=True),
 }
 
 

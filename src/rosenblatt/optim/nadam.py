@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import array_module
+from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
 from .adam import _update_moments
-from .optimizer import Optimizer, ParamsT, _updates
+from .optimizer import Optimizer, ParamsT, _decay, _updates
 
 
 def nadam(
@@ -38,22 +39,28 @@ def nadam(
         θ ← θ − γ (1 − μ_t) / (1 − Π) · g / d − γ μ_{t+1} / (1 − Π μ_{t+1}) · m / d
     """
     lr = float(lr)
-    decay = (maximize, weight_decay, lr, decoupled_weight_decay)
-    for i, array, grad, step in _updates(params, grads, state_steps, *decay):
+
+    def update(array: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: float, mu: float,
+               mu_next: float, product: float) -> None:
+        grad = -grad if maximize else grad  # here, not in _updates: within the block
+        grad = _decay(array, grad, weight_decay, lr, decoupled_weight_decay)
+        _update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
+        denom = array_module(array).sqrt(exp_avg_sq / (1 - beta2**step))  # (0-d: a scalar)
+        denom += eps
+        array += -lr * (1.0 - mu) / (1.0 - product) * grad / denom
+        array += -lr * mu_next / (1.0 - product * mu_next) * exp_avg / denom
+
+    tasks = []
+    for i, array, grad, step in _updates(params, grads, state_steps, False, 0):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         # the product is a float32 scalar, as in PyTorch, so it rounds as theirs does
         mu_product = mu_products[i]
         mu_product._data *= mu
         mu_product._version_box[0] += 1
-        product = float(mu_product._data)
-        exp_avg, exp_avg_sq = exp_avgs[i]._data, exp_avg_sqs[i]._data
-        _update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
-        denom = exp_avg_sq / (1 - beta2**step)
-        array_module(array).sqrt(denom, out=denom)
-        denom += eps
-        array += -lr * (1.0 - mu) / (1.0 - product) * grad / denom
-        array += -lr * mu_next / (1.0 - product * mu_next) * exp_avg / denom
+        tasks.append((array, grad, exp_avgs[i]._data, exp_avg_sqs[i]._data, step, mu, mu_next,
+                      float(mu_product._data)))
+    map_tasks(update, tasks, array_module(params[0]._data) if params else None)
 
 
 class NAdam(Optimizer):

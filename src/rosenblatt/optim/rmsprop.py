@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import array_module
+from .._backend.parallel import map_tasks
 from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _updates
+from .optimizer import Optimizer, ParamsT, _decay, _updates
 
 
 def rmsprop(
@@ -36,26 +37,30 @@ def rmsprop(
     `grad_avgs` is read only when centered, `momentum_buffer_list` only with momentum.
     """
     lr = float(lr)
-    for i, array, grad, _ in _updates(params, grads, state_steps, maximize, weight_decay):
+
+    def update(array: Any, grad: Any, square_avg: Any, grad_avg: Any, buf: Any) -> None:
         xp = array_module(array)
-        square_avg = square_avgs[i]._data
+        grad = -grad if maximize else grad  # here, not in _updates: within the block
+        grad = _decay(array, grad, weight_decay)
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
         if centered:
-            grad_avg = grad_avgs[i]._data
             grad_avg += (1 - alpha) * (grad - grad_avg)  # PyTorch's lerp, same rounding
-            avg = square_avg - grad_avg * grad_avg
-            xp.sqrt(avg, out=avg)
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg)  # (a 0-d difference is a scalar)
         else:
             avg = xp.sqrt(square_avg)
         avg += eps
         if momentum > 0:
-            buf = momentum_buffer_list[i]._data
             buf *= momentum
             buf += grad / avg
             array -= lr * buf
         else:
             array += -lr * grad / avg
+
+    tasks = [(array, grad, square_avgs[i]._data, grad_avgs[i]._data if centered else None,
+              momentum_buffer_list[i]._data if momentum > 0 else None)
+             for i, array, grad, _ in _updates(params, grads, state_steps, False, 0)]
+    map_tasks(update, tasks, array_module(params[0]._data) if params else None)
 
 
 class RMSprop(Optimizer):
