@@ -8,7 +8,7 @@ are read together. Integer inputs become the default float type first, as in PyT
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .. import dtypes
 from .._backend import np
@@ -17,7 +17,6 @@ from ..autograd.tensor import Tensor
 from ._util import unbroadcast
 from .elementwise import (
     NEGATION_OF_BOOL,
-    UNARY_OPS,
     _float_input,
     _float_operands,
     _no_grad_result,
@@ -31,40 +30,29 @@ from .elementwise import (
     refuse_bool,
     refuse_non_float,
     require_tensor,
+    unary,
 )
 from .elementwise import pow as power
 
-
-def _unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
-    function = UNARY_OPS[name]
-
-    def op(x: Tensor) -> Tensor:
-        return function.apply(_float_input(x))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
-
-
-tan = _unary("tan", "Tangent, elementwise; same shape.")
-asin = _unary("asin", "Inverse sine (nan outside [-1, 1]); same shape.")
-acos = _unary("acos", "Inverse cosine (nan outside [-1, 1]); same shape.")
-atan = _unary("atan", "Inverse tangent; same shape.")
-sinh = _unary("sinh", "Hyperbolic sine; same shape.")
-cosh = _unary("cosh", "Hyperbolic cosine; same shape.")
-asinh = _unary("asinh", "Inverse hyperbolic sine; same shape.")
-acosh = _unary("acosh", "Inverse hyperbolic cosine (nan below 1); same shape.")
-atanh = _unary("atanh", "Inverse hyperbolic tangent (nan outside [-1, 1]); same shape.")
-log2 = _unary("log2", "Base-2 logarithm; same shape.")
-log10 = _unary("log10", "Base-10 logarithm; same shape.")
-log1p = _unary("log1p", "log(1 + x), accurate for small x; same shape.")
-expm1 = _unary("expm1", "exp(x) - 1, accurate for small x; same shape.")
-exp2 = _unary("exp2", "2 ** x; same shape.")
-reciprocal = _unary("reciprocal", "1 / x; same shape.")
-sinc = _unary("sinc", "The normalized sinc, sin(pi x) / (pi x) (1 at 0); same shape.")
-deg2rad = _unary("deg2rad", "Degrees to radians; same shape.")
-rad2deg = _unary("rad2deg", "Radians to degrees; same shape.")
-_frac = _unary("frac", "The fractional part x - trunc(x) (sign of x); same shape.")
+tan = unary("tan", "Tangent, elementwise; same shape.")
+asin = unary("asin", "Inverse sine (nan outside [-1, 1]); same shape.")
+acos = unary("acos", "Inverse cosine (nan outside [-1, 1]); same shape.")
+atan = unary("atan", "Inverse tangent; same shape.")
+sinh = unary("sinh", "Hyperbolic sine; same shape.")
+cosh = unary("cosh", "Hyperbolic cosine; same shape.")
+asinh = unary("asinh", "Inverse hyperbolic sine; same shape.")
+acosh = unary("acosh", "Inverse hyperbolic cosine (nan below 1); same shape.")
+atanh = unary("atanh", "Inverse hyperbolic tangent (nan outside [-1, 1]); same shape.")
+log2 = unary("log2", "Base-2 logarithm; same shape.")
+log10 = unary("log10", "Base-10 logarithm; same shape.")
+log1p = unary("log1p", "log(1 + x), accurate for small x; same shape.")
+expm1 = unary("expm1", "exp(x) - 1, accurate for small x; same shape.")
+exp2 = unary("exp2", "2 ** x; same shape.")
+reciprocal = unary("reciprocal", "1 / x; same shape.")
+sinc = unary("sinc", "The normalized sinc, sin(pi x) / (pi x) (1 at 0); same shape.")
+deg2rad = unary("deg2rad", "Degrees to radians; same shape.")
+rad2deg = unary("rad2deg", "Radians to degrees; same shape.")
+_frac = unary("frac", "The fractional part x - trunc(x) (sign of x); same shape.")
 
 
 def frac(x: Tensor) -> Tensor:

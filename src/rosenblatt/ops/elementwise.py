@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 from .. import dtypes
 from .._backend import array_module, ndarray, np
@@ -706,24 +706,26 @@ def _float_input(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
-def exp(x: Tensor) -> Tensor:
-    """e ** x."""
-    return Exp.apply(_float_input(x))
+def unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
+    """The public function of the line `name` of UNARY (integers become floats first)."""
+    function = UNARY_OPS[name]
+
+    def op(x: Tensor) -> Tensor:
+        return function.apply(_float_input(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
 
 
-def log(x: Tensor) -> Tensor:
-    """Natural logarithm (nan below 0, -inf at 0)."""
-    return Log.apply(_float_input(x))
-
-
-def sqrt(x: Tensor) -> Tensor:
-    """Square root."""
-    return Sqrt.apply(_float_input(x))
-
-
-def rsqrt(x: Tensor) -> Tensor:
-    """1 / sqrt(x)."""
-    return Rsqrt.apply(_float_input(x))
+exp = unary("exp", "e ** x; same shape.")
+log = unary("log", "Natural logarithm (nan below 0, -inf at 0); same shape.")
+sqrt = unary("sqrt", "Square root; same shape.")
+rsqrt = unary("rsqrt", "1 / sqrt(x); same shape.")
+sin = unary("sin", "Sine; same shape.")
+cos = unary("cos", "Cosine; same shape.")
+tanh = unary("tanh", "Hyperbolic tangent; same shape.")
+sigmoid = unary("sigmoid", "1 / (1 + e ** -x), computed without overflow; same shape.")
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -741,26 +743,6 @@ def sign(x: Tensor) -> Tensor:
 
 
 sgn = sign
-
-
-def sin(x: Tensor) -> Tensor:
-    """Sine."""
-    return Sin.apply(_float_input(x))
-
-
-def cos(x: Tensor) -> Tensor:
-    """Cosine."""
-    return Cos.apply(_float_input(x))
-
-
-def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return Tanh.apply(_float_input(x))
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e ** -x), computed without overflow."""
-    return Sigmoid.apply(_float_input(x))
 
 
 def relu(x: Tensor) -> Tensor:
