@@ -45,6 +45,13 @@ def _convert_key(key: Any, xp: Any) -> tuple[Any, bool]:
     return tuple(out), has_int_array
 
 
+def _overwritten(grad: Any, key: Any) -> Any:
+    """The gradient of a tensor whose elements at `key` an op overwrote: none reaches them."""
+    out = grad.copy()
+    out[key] = 0
+    return out
+
+
 def _advanced(key: Any) -> bool:
     """Whether an index (as _convert_key returns it) has arrays: NumPy's advanced indexing."""
     return any(getattr(k, "ndim", None) is not None for k in key) if isinstance(key, tuple) \
@@ -90,8 +97,7 @@ class SetItem(Function):
         need_x, need_value = ctx.needs_input_grad
         grad_x = grad_value = None
         if need_x:
-            grad_x = grad.copy()
-            grad_x[ctx.key] = 0
+            grad_x = _overwritten(grad, ctx.key)
         if need_value:
             grad_value = unbroadcast(grad[ctx.key], ctx.value_shape)
         return grad_x, grad_value
@@ -305,8 +311,7 @@ class Scatter(Function):
         need_x, _, need_src = ctx.needs_input_grad
         grad_x = grad_src = None
         if need_x:
-            grad_x = grad.copy()
-            grad_x[ctx.full_index] = 0
+            grad_x = _overwritten(grad, ctx.full_index)
         if need_src:
             grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
             picked = grad[ctx.full_index]
@@ -580,8 +585,7 @@ class IndexCopy(Function):
         need_x, _, need_src = ctx.needs_input_grad
         grad_x = grad_src = None
         if need_x:  # the copied-over values reach nothing
-            grad_x = grad.copy()
-            grad_x[ctx.key] = 0
+            grad_x = _overwritten(grad, ctx.key)
         if need_src:  # as PyTorch: every source slice gets its position's gradient
             grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
         return grad_x, None, grad_src
@@ -649,8 +653,7 @@ class IndexFill(Function):
         need_x, _, need_value = ctx.needs_input_grad
         grad_x = grad_value = None
         if need_x:
-            grad_x = grad.copy()
-            grad_x[ctx.key] = 0
+            grad_x = _overwritten(grad, ctx.key)
         if need_value:  # each filled position once, however often the index repeats it
             index = ctx.key[-1] % max(grad.shape[ctx.axis], 1)
             picked = ctx.xp.take(grad, ctx.xp.unique(index), axis=ctx.axis)
