@@ -508,7 +508,7 @@ CASES = {
                           "1 / T.nn.functional.elu(x), 1 / T.nn.functional.selu(x), "
                           "1 / x[None].cumsum(1))",
     "expanded_assigned_its_source": "v = T.ones(3, 5) * 1; w = v.expand(2, 3, 5); w[...] = v; "
-                                    "R = w",
+                                    "u = T.ones(4, 1) * 1; u.expand(2, 4, 1)[...] = u; R = w",
     "clone_of_expanded_is_row_major": "x = T.ones(1, 4, dtype=T.float64).expand(3, 4); "
                                       "R = (x.clone().stride(), x.clone().view(-1).shape)",
     "addmm_result_row_major": "a = T.ones(5, 3).t(); R = T.addmm(a, T.zeros(3, 0), "

@@ -966,9 +966,11 @@ def _span(a: Any) -> tuple:
 
 
 def same_place(a: Any, b: Any) -> bool:
-    """Whether two arrays are the same elements of the same memory (views alike in all)."""
-    return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
-                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+    """Whether two arrays are the same elements of the same memory (views alike in all; a
+    size-1 dim's stride, which NumPy's broadcast_to sets to 0, does not count)."""
+    return a is b or (a.shape == b.shape and a.dtype == b.dtype and all(
+        sa == sb or n == 1 for sa, sb, n in zip(a.strides, b.strides, a.shape))
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def _norm_dim(dim: int, ndim: int) -> int:
