@@ -525,6 +525,9 @@ CASES = {
     "masked_fill_of_transposed_is_row_major": "x = T.ones(4, 3).t(); R = (x.masked_fill(x > 0, "
                                               "2.).stride(), x.masked_fill(x > 0, "
                                               "T.tensor(2., requires_grad=True)).stride())",
+    "kl_div_zero_target_gradient": f"t = T.tensor([0., .5, -1.], {F64}); "
+                                   "T.nn.functional.kl_div(T.zeros(3, dtype=T.float64), t, "
+                                   "reduction='sum').backward(); R = t.grad",
     "expanded_grad_not_accumulated_into": f"a = T.ones(2, {F64}); g = T.ones(2, "
                                           "dtype=T.float64).expand(3, 2); y = a.expand(3, 2); "
                                           "y.backward(g); y.backward(g); R = (a.grad, g)",

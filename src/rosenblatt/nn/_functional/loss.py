@@ -8,6 +8,7 @@ from typing import Any
 from ... import dtypes
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
+from ...ops import elementary
 from ...ops import elementwise as ew
 from ...ops import loss as ops_loss
 from ...ops import reduce as ops_reduce
@@ -298,9 +299,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A00
     if log_target:
         losses = ew.exp(target) * (target - input)
     else:
-        positive = target > 0
-        safe = ew.where(positive, target, 1.0)
-        losses = ew.where(positive, target * ew.log(safe), 0.0) - target * input
+        # PyTorch's formula: a zero target contributes 0, and gradient nan (xlogy's rule)
+        losses = elementary.xlogy(target, target) - target * input
     if reduction == "batchmean":
         total = ops_reduce.sum(losses)
         return total / input.shape[0] if input.ndim else total
