@@ -89,6 +89,30 @@ CASES = {
     "unbind_retain_grads": "x = T.tensor([[1., 2.], [3., 4.]], " + F64 + "); "
                            "a, b = x.unbind(0); a.retain_grad(); b.retain_grad(); "
                            "(a * b).sum().backward(); R = (a.grad, b.grad, x.grad)",
+    # PyTorch's CopySlices (x[key] = v, an in-place op on a view) runs once: a second backward
+    # raises even where nothing was saved; a whole-tensor in-place op keeps nothing
+    "setitem_backward_twice": f"w = T.tensor([1.], {F64}); z = T.zeros(3, dtype=T.float64); "
+                              "z[:1] = w; L = z.sum(); L.backward(); L.backward()",
+    "setitem_retain_graph": f"w = T.tensor([1.], {F64}); z = T.zeros(3, dtype=T.float64); "
+                            "z[:1] = w; L = z.sum(); L.backward(retain_graph=True); "
+                            "L.backward(); R = w.grad",
+    "view_fill_backward_twice": f"x = T.tensor([1., 2.], {F64}); y = x + 2; y[:1].fill_(.5); "
+                                "L = y.sum(); L.backward(); L.backward()",
+    "view_flat_fill_backward_twice": f"x = T.tensor([1.], {F64}); y = T.diag(x); "
+                                     "y.view(-1)[:1].fill_(.5); L = y.sum(); L.backward(); "
+                                     "L.backward()",
+    "whole_fill_backward_twice": f"x = T.tensor([1., 2.], {F64}); y = x + 2; y.fill_(.5); "
+                                 "L = y.sum(); L.backward(); L.backward(); R = x.grad",
+    # rot90 by a quarter turn is a new tensor (PyTorch transposes its flipped copy in place),
+    # not a view: an in-place op on it is no CopySlices
+    "rot90_inplace_backward_twice": f"x = T.tensor([[.4, -.54, -.12], [2.15, .91, -1.12]], {F64}); "
+                                    "y = T.rot90(x); y.neg_(); L = y.sum(); L.backward(); "
+                                    "L.backward(); R = (x.grad, y.stride())",
+    "rot90_k3_layout": f"x = T.tensor([[.4, -.54, -.12], [2.15, .91, -1.12]], {F64}); "
+                       "y = T.rot90(x, 3, (1, 0)); (y * y).sum().backward(); "
+                       "R = (y, y.stride(), x.grad)",
+    "copy_backward_twice": f"w = T.tensor([1., 2.], {F64}); z = T.zeros(2, dtype=T.float64); "
+                           "z.copy_(w); L = z.sum(); L.backward(); L.backward(); R = w.grad",
     # a sum's gradient is an expanded view, as PyTorch's: writing into what autograd.grad
     # returns is refused; a leaf's .grad is a copy with the leaf's layout
     "sum_grad_is_expanded": f"x = T.tensor([[1., 2.], [3., 4.]], {F64}); "

@@ -29,6 +29,7 @@ class Function:
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, ==)
     view = False  # True for ops whose output may share the input's memory (reshape, x[0:2])
+    once = False  # True for nodes PyTorch frees after one backward even if they keep nothing
     # Defaults read through the class until a node sets its own (most nodes never do).
     retained: Any = None  # weakref to the tensor whose .grad retain_grad() keeps
     siblings: Any = None  # nodes making the other outputs of one PyTorch op (see tie_outputs)
@@ -97,7 +98,7 @@ class Function:
             ctx.seq = next(_sequence)  # creation order: backward runs newest first
             saved = ctx.saved_tensors
             ctx.versions = _snapshot(inputs, result) if (saved and saved[0] is not None) or \
-                _keeps_arrays(ctx) else ()
+                cls.once or _keeps_arrays(ctx) else ()
         if _Switches.anomaly:  # (one switch on the class)
             if record:
                 ctx.creation = _creation_record(cls, inputs)
@@ -146,9 +147,10 @@ class Function:
     def release(self) -> None:
         """Drop the arrays saved for backward, as PyTorch frees saved tensors.
 
-        A node that kept arrays (its version snapshot is not empty) is marked freed: running
-        it again raises. One that kept none (a view's slice, a sum's shape) stays runnable,
-        so a second backward through a view of a leaf works as in PyTorch."""
+        A node that kept arrays, or whose class is `once` (its version snapshot is not empty),
+        is marked freed: running it again raises. One that kept none (a view's slice, a sum's
+        shape) stays runnable, so a second backward through a view of a leaf works as in
+        PyTorch."""
         if not self.versions:  # kept nothing, or freed already
             return
         self.saved_tensors = ()

@@ -85,6 +85,8 @@ class GetItem(Function):
 class SetItem(Function):
     """x with x[key] replaced by value: the graph version of `x[key] = value`."""
 
+    once = True  # PyTorch's CopySlices frees the op it wraps: a second backward raises
+
     @staticmethod
     def forward(ctx, x, value, key):
         ctx.key, ctx.value_shape = key, value.shape
@@ -126,6 +128,8 @@ class CopySlices(Function):
     """base with the region a view op selects replaced by value: the graph of an in-place op
     on a view (PyTorch's CopySlices). `view` is the view's Function class, `params` its
     arguments; replaying its forward on a copy of base finds the region again."""
+
+    once = True  # PyTorch's CopySlices frees the op it wraps: a second backward raises
 
     @staticmethod
     def forward(ctx, base, value, view, params):

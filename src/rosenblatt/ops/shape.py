@@ -186,6 +186,19 @@ class Flip(Function):
         return ctx.xp.flip(grad, ctx.axes).copy()  # its own memory, as PyTorch's
 
 
+class QuarterTurn(Function):
+    """rot90 by 1 or 3 quarter turns: `flipped` reversed, then the two dims swapped."""
+
+    @staticmethod
+    def forward(ctx, x, flipped, dims):
+        ctx.flipped, ctx.dims = flipped, dims
+        return iterator_layout(ctx.xp.flip(x, flipped).copy(), x).swapaxes(*dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.flip(grad.swapaxes(*ctx.dims), ctx.flipped).copy()
+
+
 # ------------------------------------------------------------------- functions
 def _shape_arg(shape: Sequence[Any]) -> tuple:
     """Accept `f(2, 3)`, `f((2, 3))` and `f(Size)`; ints only."""
@@ -730,12 +743,10 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
                            f"and dim1 = {dims[1]}")
     d0, d1 = normalize_dim(dims[0], input.ndim), normalize_dim(dims[1], input.ndim)
     k %= 4  # Python's % is already non-negative: k = -1 is k = 3
-    if k == 1:
-        return transpose(flip(input, d1), d0, d1)
     if k == 2:
         return flip(input, d0, d1)
-    if k == 3:
-        return transpose(flip(input, d0), d0, d1)
+    if k:  # PyTorch: a flipped copy transposed in place, a new tensor (not a view)
+        return QuarterTurn.apply(input, flipped=d1 if k == 1 else d0, dims=(d0, d1))
     return clone(input, memory_format=contiguous_format)  # PyTorch: a row-major copy
 
 
