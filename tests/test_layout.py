@@ -46,3 +46,13 @@ def test_a_checkout_folder_named_like_the_package_is_not_imported(tmp_path) -> N
         cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert found.stdout.strip().endswith(str(Path("src", "rosenblatt", "__init__.py")))
+
+
+def test_test_files_have_unique_names() -> None:
+    """tests/ has no __init__.py files, so pytest imports each test file by its basename:
+    two files with one name (tests/a/test_cli.py, tests/b/test_cli.py) fail collection."""
+    tests = Path(__file__).parent
+    seen: dict[str, Path] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        assert path.name not in seen, f"{path} and {seen[path.name]} share a name"
+        seen[path.name] = path
