@@ -141,6 +141,18 @@ CASES = {
     "addcdiv_bool_dividend": f"x = T.tensor([1., 2.], {F64}); "
                              "y = T.addcdiv(x, T.tensor([True, False]), x); y.sum().backward(); "
                              "R = (y, x.grad)",
+    # what autograd.grad returns can be written in place, even where a rule's gradient was a
+    # read-only broadcast (einsum against a broadcast operand)
+    "grad_result_writable": f"x = T.tensor([[-2.11, -2.92], [0.14, -1.]], {F64}); "
+                            f"w = T.tensor([[-0.88, 0.76]], {F64}); "
+                            "g = T.autograd.grad(T.einsum('ij,ij->i', x, w).sum(), [x])[0]; "
+                            "g.exp_(); R = g",
+    # nansum/nanmean keep their input itself: an in-place change of it fails backward
+    "nanmean_input_changed": f"y = T.tensor([[-.6, 6.82], [-.46, -.07]], {F64}) * 1; "
+                             "m = T.nanmean(y, 1, keepdim=True); y.t().relu_(); "
+                             "m.sum().backward()",
+    "nansum_gradient": f"x = T.tensor([1., float('nan'), 2.], {F64}); "
+                       "T.nansum(x * 2).backward(); R = x.grad",
     # ops: each input's own size along cross's dim must be 3 (not the broadcast size)
     "cross_size_one_dim_raises": f"y = T.cross(T.tensor([[-0.62]], {F64}), "
                                  f"T.tensor([[0.18, 0.47, -0.4]], {F64}), dim=1)",

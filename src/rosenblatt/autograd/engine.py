@@ -133,6 +133,7 @@ class _Capture:
 
     def leaf(self, tensor: Tensor, grad: Any) -> None:
         if id(tensor) in self.ids:
+            grad = _returnable(grad)
             previous = self.found.get(id(tensor))
             self.found[id(tensor)] = grad if previous is None else as_array(previous + grad)
 
@@ -141,7 +142,7 @@ class _Capture:
         if tensor is not None:  # (a copy where retain_grad also keeps it: .grad may grow;
             # otherwise results share memory exactly where PyTorch's do: a view op's backward
             # hands a view of this array on)
-            self.found[id(tensor)] = grad if node.retained is None else grad.copy()
+            self.found[id(tensor)] = _returnable(grad) if node.retained is None else grad.copy()
 
     def result(self) -> list[Any]:
         return [self.found.get(id(t)) for t in self.tensors]
@@ -304,6 +305,15 @@ def run_backward(
     finally:
         state.enabled = previous_mode
     return None if run.catch is None else run.catch.result()
+
+
+def _returnable(grad: Any) -> Any:
+    """A gradient autograd.grad may return: a read-only array (a rule's broadcast view) is
+    copied, since PyTorch's results can be written in place (its expanded views stay views,
+    and writing into those raises PyTorch's overlap error)."""
+    if grad.__class__ is ndarray and not grad.flags.writeable:
+        return grad.copy()
+    return grad
 
 
 def _through_hooks(hooks: Any, grad: Any) -> Any:

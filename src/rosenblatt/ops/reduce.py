@@ -611,14 +611,15 @@ class NanSum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        ctx.keep = None if x.dtype.kind != "f" else ~ctx.xp.isnan(x)
+        ctx.save_for_backward(x)  # (x itself, as PyTorch: an in-place change of it is caught)
         return row_major(ctx.xp.nansum(x, axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
         out = _expand_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
+        x, = ctx.saved_tensors
         with quiet():  # a multiplication, not a where: an inf grad over nans gives nan
-            return out * ctx.keep
+            return out * ~ctx.xp.isnan(x)
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
