@@ -54,10 +54,16 @@ def _log_softmax_grad(xp: Any, out: Any, grad: Any, axis: int) -> Any:
     return grad - xp.exp(out) * grad.sum(axis=axis, keepdims=True)
 
 
-class Softmax(Function):
+class _RowWise(Function):
+    """softmax and log_softmax: one kernel for the value, one for the gradient, run over rows
+    (split across the kernel threads when large); backward keeps the output."""
+
+    value: Any
+    gradient: Any
+
     @staticmethod
     def forward(ctx, x, axis):
-        out = by_rows(softmax_array, axis, x)
+        out = by_rows(ctx.value, axis, x)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -65,21 +71,15 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return by_rows(_softmax_grad, ctx.axis, out, grad)
+        return by_rows(ctx.gradient, ctx.axis, out, grad)
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
-        out = by_rows(log_softmax_array, axis, x)
-        ctx.save_for_backward(out)
-        ctx.axis = axis
-        return out
+class Softmax(_RowWise):
+    value, gradient = staticmethod(softmax_array), staticmethod(_softmax_grad)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return by_rows(_log_softmax_grad, ctx.axis, out, grad)
+
+class LogSoftmax(_RowWise):
+    value, gradient = staticmethod(log_softmax_array), staticmethod(_log_softmax_grad)
 
 
 def _softmax_input(x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
