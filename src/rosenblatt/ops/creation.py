@@ -187,22 +187,26 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     return _finish(np.eye(n, m), dtype or dtypes.get_default_dtype(), device, requires_grad)
 
 
+def _float_samples(draw: str, size: Sequence[Any], generator: Any, dtype: Any, device: Any,
+                   requires_grad: bool) -> Tensor:
+    """Samples from the NumPy Generator method `draw` (it takes a float32 or float64 dtype;
+    other float dtypes are drawn in float64 and cast)."""
+    d = _float(dtype)
+    sample_dtype = d if d in (np.float32, np.float64) else np.float64
+    array = getattr(rnd.gen(generator), draw)(_size(size), dtype=sample_dtype)
+    return _finish(array, _as_dtype(d), device, requires_grad)
+
+
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    d = _float(dtype)
-    sample_dtype = d if d in (np.float32, np.float64) else np.float64
-    array = rnd.gen(generator).random(_size(size), dtype=sample_dtype)
-    return _finish(array, _as_dtype(d), device, requires_grad)
+    return _float_samples("random", size, generator, dtype, device, requires_grad)
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    d = _float(dtype)
-    sample_dtype = d if d in (np.float32, np.float64) else np.float64
-    array = rnd.gen(generator).standard_normal(_size(size), dtype=sample_dtype)
-    return _finish(array, _as_dtype(d), device, requires_grad)
+    return _float_samples("standard_normal", size, generator, dtype, device, requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Any = None,
