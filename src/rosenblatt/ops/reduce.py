@@ -303,16 +303,24 @@ class CumSum(Function):
         return xp.flip(xp.cumsum(xp.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
 
 
-class CumProd(Function):
-    """Running product; the backward avoids dividing by x, so zeros get exact gradients."""
+class _Scan(Function):
+    """A running reduction along `axis` whose backward reads its input and output: forward is
+    the subclass's `scan(xp, x, axis)` made row-major, keeping x, out and the axis."""
 
     @staticmethod
     def forward(ctx, x, axis):
-        # (NumPy makes a 0-d input 1-d)
-        out = row_major(ctx.xp.cumprod(x, axis=axis).reshape(x.shape))
+        out = row_major(ctx.scan(ctx.xp, x, axis))
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out
+
+
+class CumProd(_Scan):
+    """Running product; the backward avoids dividing by x, so zeros get exact gradients."""
+
+    @staticmethod
+    def scan(xp, x, axis):
+        return xp.cumprod(x, axis=axis).reshape(x.shape)  # (NumPy makes a 0-d input 1-d)
 
     @staticmethod
     def backward(ctx, grad):
@@ -894,14 +902,11 @@ def _logaddexp_scan(xp: Any, x: Any, axis: int) -> Any:
     return _accumulate(xp, "logaddexp", x, axis)
 
 
-class LogCumSumExp(Function):
+class LogCumSumExp(_Scan):
     @staticmethod
-    def forward(ctx, x, axis):
+    def scan(xp, x, axis):
         with quiet():
-            out = row_major(_logaddexp_scan(ctx.xp, x, axis))
-        ctx.save_for_backward(x, out)
-        ctx.axis = axis
-        return out
+            return _logaddexp_scan(xp, x, axis)
 
     @staticmethod
     def backward(ctx, grad):
