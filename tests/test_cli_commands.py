@@ -27,6 +27,11 @@ def _one_line_error(capsys, argv, code=2):
     (["train", "--dataset", "xor", "--hidden", "12,x"], "layer widths"),
     (["train", "--dataset", "xor", "--dropout", "1.5"], "[0, 1)"),
     (["summary", "--model", "vgg"], "invalid choice"),
+    # text and generate check their values with the same shared argument types
+    (["text", "train", "--steps", "0"], "--steps: expected a positive integer, got '0'"),
+    (["text", "generate", "x", "-n", "many"], "expected a positive integer, got 'many'"),
+    (["generate", "train", "--model", "ae", "--minutes", "inf"], "expected a positive number"),
+    (["generate", "sample", "x", "--n", "-3"], "expected a positive integer, got '-3'"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, words):
     assert words in _one_line_error(capsys, argv)

@@ -8,11 +8,13 @@ imported inside those callables, so `rosenblatt --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
+import math
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 COMMAND_MODULES = (
     "rosenblatt.train.cli",  # train, evaluate, summary
@@ -56,6 +58,39 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 def add_data_root(parser: argparse.ArgumentParser) -> None:
     """The --data-root option, with the one rule every command follows."""
     parser.add_argument("--data-root", default=None, metavar="FOLDER", help=DATA_ROOT_HELP)
+
+
+def add_command_group(subparsers: Any, name: str, dest: str, metavar: str = "ACTION",
+                      **kwargs: Any) -> Any:
+    """Add `rosenblatt NAME ACTION ...`: the parser NAME (kwargs: help, description) and its
+    required subcommands, whose `add_parser` makes each ACTION's parser (with DefaultsHelp)."""
+    parser = subparsers.add_parser(name, **kwargs)
+    action_parser = functools.partial(type(parser), formatter_class=DefaultsHelp)
+    group = parser.add_subparsers(dest=dest, metavar=metavar, parser_class=action_parser)
+    group.required = True
+    return group
+
+
+def argument_type(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool],
+                  expected: str) -> Any:
+    """`convert(text)` if it succeeds and passes `ok`; else argparse's 'expected ..., got ...'."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An option's value that must be an integer >= 1 (argparse `type=`)."""
+    return argument_type(text, int, lambda v: v >= 1, "a positive integer")
+
+
+def positive_float(text: str) -> float:
+    """An option's value that must be a finite number > 0 (argparse `type=`)."""
+    return argument_type(text, float, lambda v: v > 0 and math.isfinite(v), "a positive number")
 
 
 def use_data_root(args: argparse.Namespace) -> None:

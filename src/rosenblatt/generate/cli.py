@@ -8,8 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..cli import DefaultsHelp, add_data_root, use_data_root
-from ..text.cli import _positive_float, _positive_int  # the same argument checks
+from ..cli import (
+    add_command_group,
+    add_data_root,
+    positive_float,
+    positive_int,
+    use_data_root,
+)
 from ..utils.threads import limit_blas_threads
 
 
@@ -17,38 +22,36 @@ def register(subparsers: Any) -> None:
     """Add `generate` with its train, sample and evaluate subcommands."""
     from .train import DATASETS, MODELS
 
-    g = subparsers.add_parser("generate", help="generative models: autoencoder, VAE, DCGAN, "
-                              "diffusion", description="Train, sample and measure generative "
-                              "models of 28x28 images.")
-    sub = g.add_subparsers(dest="generate_command", metavar="ACTION")
-    sub.required = True
-    fmt = {"formatter_class": DefaultsHelp}
+    sub = add_command_group(subparsers, "generate", "generate_command",
+                            help="generative models: autoencoder, VAE, DCGAN, diffusion",
+                            description="Train, sample and measure generative models of 28x28 "
+                            "images.")
 
-    t = sub.add_parser("train", help="train a generative model", **fmt,
+    t = sub.add_parser("train", help="train a generative model",
                        description="Train with the Trainer (progress bar, checkpoints, resume, "
                        "history, curves.png); also write losses.png and samples.png to --out.")
     t.add_argument("--model", choices=MODELS, required=True, help="which model")
     t.add_argument("--dataset", choices=sorted(DATASETS), default="mnist", help="training data")
     add_data_root(t)
     budget = t.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=_positive_float, default=None,
+    budget.add_argument("--minutes", type=positive_float, default=None,
                         help="time budget: stop before an epoch would pass it")
-    budget.add_argument("--epochs", type=_positive_int, default=None,
+    budget.add_argument("--epochs", type=positive_int, default=None,
                         help="epochs in all, counting those before a resume "
                         "(default: 1000, or until --minutes)")
     t.add_argument("--out", default=None, help="run folder (default runs/generate-MODEL)")
     t.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint")
-    t.add_argument("--lr", type=_positive_float, default=None,
+    t.add_argument("--lr", type=positive_float, default=None,
                    help="Adam learning rate (ae/vae 1e-3, dcgan 2e-4, ddpm 1e-3)")
-    t.add_argument("--batch-size", type=_positive_int, default=None,
+    t.add_argument("--batch-size", type=positive_int, default=None,
                    help="images per step (ae/vae 128, dcgan 64, ddpm 32)")
-    t.add_argument("--epoch-size", type=_positive_int, default=None,
+    t.add_argument("--epoch-size", type=positive_int, default=None,
                    help="images per epoch (ae/vae 20000, dcgan/ddpm 3200)")
-    t.add_argument("--limit", type=_positive_int, default=None,
+    t.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training images")
     t.add_argument("--kind", choices=("dense", "conv"), default=None,
                    help="ae/vae: dense or convolutional (ae: conv, vae: dense)")
-    t.add_argument("--latent", type=_positive_int, default=None,
+    t.add_argument("--latent", type=positive_int, default=None,
                    help="latent size (ae 16, vae 2, dcgan 100)")
     t.add_argument("--noise", type=float, default=None,
                    help="ae: denoising, std of the Gaussian noise added to the input")
@@ -57,7 +60,7 @@ def register(subparsers: Any) -> None:
     t.add_argument("--beta", type=float, default=None, help="vae: weight of the KL term (1)")
     t.add_argument("--binarize", action="store_const", const=True, default=None,
                    help="vae: train on dynamically binarized images")
-    t.add_argument("--width", type=_positive_int, default=None, help="dcgan: base width (32)")
+    t.add_argument("--width", type=positive_int, default=None, help="dcgan: base width (32)")
     t.add_argument("--channels", default=None,
                    help="ddpm: U-Net channels per level (default 16,32,32)")
     t.add_argument("--schedule", choices=("linear", "cosine"), default=None,
@@ -65,20 +68,20 @@ def register(subparsers: Any) -> None:
     t.add_argument("--ema", type=float, default=0.995, help="ddpm: weight-average decay")
     t.add_argument("--grid-every", type=int, default=None,
                    help="epochs between sample grids (ddpm 5, others 1; 0: only at the end)")
-    t.add_argument("--grid-steps", type=_positive_int, default=20,
+    t.add_argument("--grid-steps", type=positive_int, default=20,
                    help="ddpm: DDIM steps for the grids drawn during training")
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("sample", help="draw a grid of samples from a checkpoint", **fmt,
+    s = sub.add_parser("sample", help="draw a grid of samples from a checkpoint",
                        description="Write --n samples as one PNG grid; for AE/VAE also "
                        "interpolations and a 2-D latent scatter of the test set.")
     s.add_argument("checkpoint", metavar="CKPT", help="a checkpoint of `generate train`")
-    s.add_argument("--n", type=_positive_int, default=64, help="how many images")
+    s.add_argument("--n", type=positive_int, default=64, help="how many images")
     s.add_argument("--out", default="grid.png", help="PNG to write")
-    s.add_argument("--steps", type=_positive_int, default=None,
+    s.add_argument("--steps", type=positive_int, default=None,
                    help="ddpm: DDIM steps (default: all T ancestral steps)")
     s.add_argument("--interpolate", action="store_true",
                    help="ae/vae: rows of 10 decoded points between two test images' codes")
@@ -89,14 +92,14 @@ def register(subparsers: Any) -> None:
     add_data_root(s)
     s.set_defaults(func=cmd_sample)
 
-    e = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set", **fmt,
+    e = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set",
                        description="AE/VAE: reconstruction error and (VAE) negative ELBO on "
                        "the test set; VAE/DCGAN/DDPM: Frechet distance on LeNet-5 features "
                        "(not Inception FID), share of samples read with p >= 0.9 and the class "
                        "histogram, with the real images' own values as the floor.")
     e.add_argument("checkpoint", metavar="CKPT", help="a checkpoint of `generate train`")
-    e.add_argument("--n", type=_positive_int, default=1000, help="samples to generate")
-    e.add_argument("--steps", type=_positive_int, default=50, help="ddpm: DDIM steps")
+    e.add_argument("--n", type=positive_int, default=1000, help="samples to generate")
+    e.add_argument("--steps", type=positive_int, default=50, help="ddpm: DDIM steps")
     e.add_argument("--out", default=None, help="also write the numbers to this JSON file")
     e.add_argument("--seed", type=int, default=0, help="random seed")
     e.add_argument("--threads", type=int, default=1, help="BLAS threads")

@@ -7,60 +7,43 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import DefaultsHelp, add_data_root
+from ..cli import add_command_group, add_data_root, positive_float, positive_int
 from ..utils.threads import limit_blas_threads
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def register(subparsers: Any) -> None:
     """Add `text` with its train, generate and attention subcommands."""
-    text = subparsers.add_parser("text", help="character-level language models (LSTM, GPT)",
-                                 description="Train and sample character language models.")
-    sub = text.add_subparsers(dest="text_command", metavar="ACTION")
-    sub.required = True
-
-    fmt = {"formatter_class": DefaultsHelp}
-    t = sub.add_parser("train", help="train an LSTM or GPT on a text file", **fmt,
+    sub = add_command_group(subparsers, "text", "text_command",
+                            help="character-level language models (LSTM, GPT)",
+                            description="Train and sample character language models.")
+    t = sub.add_parser("train", help="train an LSTM or GPT on a text file",
                        description="Train a character language model; the checkpoint goes to "
                        "runs/text-MODEL.safetensors unless --out says otherwise.")
     t.add_argument("--corpus", default=None,
                    help="text file (default: tinyshakespeare/input.txt in the data root)")
     add_data_root(t)
     t.add_argument("--model", choices=("lstm", "gpt"), default="lstm", help="the network")
-    t.add_argument("--steps", type=_positive_int, default=2000, help="optimizer steps")
-    t.add_argument("--minutes", type=_positive_float, default=None,
+    t.add_argument("--steps", type=positive_int, default=2000, help="optimizer steps")
+    t.add_argument("--minutes", type=positive_float, default=None,
                    help="stop after this many minutes (time budget)")
-    t.add_argument("--batch-size", type=_positive_int, default=32, help="windows per step")
-    t.add_argument("--seq-len", type=_positive_int, default=64,
+    t.add_argument("--batch-size", type=positive_int, default=32, help="windows per step")
+    t.add_argument("--seq-len", type=positive_int, default=64,
                    help="characters per window (TBPTT length / GPT context)")
-    t.add_argument("--lr", type=_positive_float, default=None,
+    t.add_argument("--lr", type=positive_float, default=None,
                    help="peak learning rate (3e-3 LSTM, 1e-3 GPT)")
     t.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     t.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (0: off)")
     t.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
-    t.add_argument("--eval-every", type=_positive_int, default=200,
+    t.add_argument("--eval-every", type=positive_int, default=200,
                    help="steps between validation losses")
     t.add_argument("--sample-every", type=int, default=500,
                    help="steps between printed samples (0: never)")
-    t.add_argument("--embed-dim", type=_positive_int, default=64, help="LSTM embedding width")
-    t.add_argument("--hidden-size", type=_positive_int, default=256, help="LSTM hidden size")
-    t.add_argument("--layers", type=_positive_int, default=None,
+    t.add_argument("--embed-dim", type=positive_int, default=64, help="LSTM embedding width")
+    t.add_argument("--hidden-size", type=positive_int, default=256, help="LSTM hidden size")
+    t.add_argument("--layers", type=positive_int, default=None,
                    help="LSTM layers (2) / GPT blocks (4)")
-    t.add_argument("--heads", type=_positive_int, default=4, help="GPT attention heads")
-    t.add_argument("--width", type=_positive_int, default=128, help="GPT width")
+    t.add_argument("--heads", type=positive_int, default=4, help="GPT attention heads")
+    t.add_argument("--width", type=positive_int, default=128, help="GPT width")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout probability")
     t.add_argument("--out", default=None,
                    help="checkpoint path (default runs/text-MODEL.safetensors)")
@@ -69,23 +52,22 @@ def register(subparsers: Any) -> None:
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    g = sub.add_parser("generate", help="sample text from a checkpoint", **fmt,
+    g = sub.add_parser("generate", help="sample text from a checkpoint",
                        description="Stream characters sampled from a `text train` checkpoint.")
     g.add_argument("checkpoint", help="e.g. runs/text-gpt.safetensors")
     g.add_argument("--prompt", default="", help="text the sample continues")
-    g.add_argument("--max-new-tokens", "-n", type=_positive_int, default=500,
+    g.add_argument("--max-new-tokens", "-n", type=positive_int, default=500,
                    help="characters to sample")
-    g.add_argument("--temperature", type=_positive_float, default=0.8,
+    g.add_argument("--temperature", type=positive_float, default=0.8,
                    help="below 1: safer choices, above 1: more varied")
-    g.add_argument("--top-k", type=_positive_int, default=None,
+    g.add_argument("--top-k", type=positive_int, default=None,
                    help="sample among the k likeliest characters only (default: all)")
-    g.add_argument("--top-p", type=_positive_float, default=None,
+    g.add_argument("--top-p", type=positive_float, default=None,
                    help="sample among the likeliest characters covering this probability")
     g.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     g.set_defaults(func=cmd_generate)
 
-    a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG",
-                       **fmt)
+    a = sub.add_parser("attention", help="save a GPT checkpoint's attention maps as a PNG")
     a.add_argument("checkpoint", help="a GPT checkpoint of `text train --model gpt`")
     a.add_argument("--text", required=True, help="the text to attend over")
     a.add_argument("--out", default="attention.png", help="the PNG to write")

@@ -14,9 +14,12 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..cli import DATA_ROOT_HELP, command_name
+from ..cli import argument_type as _argument
+from ..cli import positive_float as _positive_float
+from ..cli import positive_int as _positive_int
 from ..utils.threads import limit_blas_threads
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "moons", "xor")
@@ -53,26 +56,6 @@ COMMITTED = {
 
 
 # --------------------------------------------------------------------- parsers
-def _argument(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool],
-              expected: str) -> Any:
-    """`convert(text)` if it succeeds and passes `ok`; else argparse's 'expected ..., got ...'."""
-    try:
-        value = convert(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if not ok(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    return _argument(text, int, lambda v: v >= 1, "a positive integer")
-
-
-def _positive_float(text: str) -> float:
-    return _argument(text, float, lambda v: v > 0 and math.isfinite(v), "a positive number")
-
-
 def _fraction(text: str) -> float:
     return _argument(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
