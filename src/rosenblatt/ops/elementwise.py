@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Callable
 
 from .. import dtypes
-from .._backend import array_module, ndarray, np
+from .._backend import array_module, ndarray, np, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import iterator_layout, unbroadcast
@@ -484,6 +484,7 @@ def _unary_class(name: str) -> type:
     """The Unary class of one line of UNARY (its forward and backward are closures over the
     line: as fast as hand-written ones)."""
     value, grad, keeps, passes = UNARY[name]
+    value, grad = parallel.elementwise(value), parallel.elementwise(grad)  # large: threads
     loud_forward, loud_backward = "f" not in passes, "b" not in passes
 
     def forward(ctx: Any, x: Any) -> Any:
@@ -505,7 +506,8 @@ def _unary_class(name: str) -> type:
 
     return type(name.capitalize(), (Unary,), {
         "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "value": staticmethod(value), "grad": staticmethod(grad), "keeps": keeps,
+        "value": staticmethod(value.__wrapped__), "grad": staticmethod(grad.__wrapped__),
+        "keeps": keeps,
         "quiet": passes, "__module__": __name__,
         "__doc__": f"{name}, elementwise (a line of the table UNARY)."})
 
@@ -533,7 +535,7 @@ class Relu(Function):
         xp = ctx.xp
         # a 0-d zero of x's dtype spares NumPy converting a Python 0 on every call; zero
         # first, so a tie keeps x: relu(-0.0) is -0.0, as PyTorch's
-        out = xp.maximum(_zero(x.dtype) if xp is np else 0, x)
+        out = _MAXIMUM(_zero(x.dtype) if xp is np else 0, x)
         ctx.save_for_backward(out)
         return out
 
@@ -542,7 +544,11 @@ class Relu(Function):
         # PyTorch's rule: zero where out <= 0 (even an inf or NaN gradient), so a NaN input
         # passes its gradient
         xp = ctx.xp
-        return xp.where(ctx.saved_tensors[0] <= 0, _zero(grad.dtype) if xp is np else 0, grad)
+        return _RELU_GRAD(xp, ctx.saved_tensors[0], _zero(grad.dtype) if xp is np else 0, grad)
+
+
+_MAXIMUM = parallel.elementwise(lambda low, x: array_module(x).maximum(low, x))
+_RELU_GRAD = parallel.elementwise(lambda xp, out, zero, grad: xp.where(out <= 0, zero, grad))
 
 
 class Clamp(Function):
@@ -706,6 +712,13 @@ def _float_input(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
+def _named(function: Callable, name: str, doc: str) -> Callable:
+    """A function made by a factory (unary, _comparison) as the public function `name`."""
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
+
+
 def unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
     """The public function of the line `name` of UNARY (integers become floats first)."""
     function = UNARY_OPS[name]
@@ -713,9 +726,7 @@ def unary(name: str, doc: str) -> Callable[[Tensor], Tensor]:
     def op(x: Tensor) -> Tensor:
         return function.apply(_float_input(x))
 
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
+    return _named(op, name, doc)
 
 
 exp = unary("exp", "e ** x; same shape.")
@@ -863,35 +874,21 @@ def _compare(op: str, a: Any, b: Any) -> Tensor:
     return _no_grad_result(iterator_layout(getattr(a._data, op)(b._data), a._data, b._data))
 
 
-def eq(a: Any, b: Any) -> Tensor:
-    """a == b elementwise (bool tensor)."""
-    return _compare("__eq__", a, b)
+def _comparison(method: str, symbol: str) -> Callable[[Any, Any], Tensor]:
+    """The public function `a <symbol> b` elementwise (bool tensor), e.g. eq for "__eq__"."""
+
+    def compare(a: Any, b: Any) -> Tensor:
+        return _compare(method, a, b)  # looked up at each call: graph capture replaces it
+
+    return _named(compare, method.strip("_"), f"a {symbol} b elementwise (bool tensor).")
 
 
-def ne(a: Any, b: Any) -> Tensor:
-    """a != b elementwise (bool tensor)."""
-    return _compare("__ne__", a, b)
-
-
-def lt(a: Any, b: Any) -> Tensor:
-    """a < b elementwise (bool tensor)."""
-    return _compare("__lt__", a, b)
-
-
-def le(a: Any, b: Any) -> Tensor:
-    """a <= b elementwise (bool tensor)."""
-    return _compare("__le__", a, b)
-
-
-def gt(a: Any, b: Any) -> Tensor:
-    """a > b elementwise (bool tensor)."""
-    return _compare("__gt__", a, b)
-
-
-def ge(a: Any, b: Any) -> Tensor:
-    """a >= b elementwise (bool tensor)."""
-    return _compare("__ge__", a, b)
-
+eq = _comparison("__eq__", "==")
+ne = _comparison("__ne__", "!=")
+lt = _comparison("__lt__", "<")
+le = _comparison("__le__", "<=")
+gt = _comparison("__gt__", ">")
+ge = _comparison("__ge__", ">=")
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
