@@ -8,7 +8,8 @@ import json
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.cli import main
+from rosenblatt.cli import build_parser, main
+from rosenblatt.generate.cli import _options
 from rosenblatt.generate.train import load_model, train
 
 TINY_GAN = {"latent_dim": 8, "width": 4}
@@ -115,3 +116,24 @@ def test_denoising_autoencoder_is_scored_on_noisy_inputs(tmp_path, data_dir):
     clean = MNIST(train=False).data.float()[:, None] / 255
     noisy = (clean + 0.5 * rb.randn(tuple(clean.shape))).clamp(0, 1)
     assert numbers["denoise_mse"] < 0.8 * float(((noisy - clean) ** 2).mean())
+
+
+@pytest.mark.parametrize("argv,options", [
+    (["--model", "ae", "--kind", "dense", "--latent", "3", "--noise", "0.5"],
+     {"kind": "dense", "latent_dim": 3, "noise": 0.5}),
+    (["--model", "vae", "--likelihood", "gaussian", "--beta", "2", "--binarize"],
+     {"likelihood": "gaussian", "beta": 2.0, "binarize": True}),
+    (["--model", "dcgan", "--latent", "8", "--width", "4"], {"latent_dim": 8, "width": 4}),
+    (["--model", "ddpm", "--channels", "4,8,8", "--schedule", "cosine"],
+     {"channels": (4, 8, 8), "schedule": "cosine"}),
+    (["--model", "ae"], {}),
+])
+def test_model_flags_become_the_models_keywords(argv, options):
+    assert _options(build_parser().parse_args(["generate", "train", *argv])) == options
+
+
+def test_the_first_flag_that_does_not_apply_is_named():
+    args = build_parser().parse_args(["generate", "train", "--model", "ae", "--width", "4",
+                                      "--beta", "1", "--schedule", "linear"])
+    with pytest.raises(ValueError, match="^--beta does not apply to --model ae$"):
+        _options(args)

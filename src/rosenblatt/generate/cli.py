@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..cli import (
     add_command_group,
@@ -16,6 +16,38 @@ from ..cli import (
     use_data_root,
 )
 from ..utils.threads import limit_blas_threads
+
+
+class ModelFlag(NamedTuple):
+    """A `generate train` flag that sets a model option; not given, the model's default holds."""
+
+    models: tuple[str, ...]  # the models it applies to
+    keyword: str  # the model's keyword argument
+    settings: dict[str, Any]  # add_argument's, besides default=None
+
+
+MODEL_FLAGS = {
+    "kind": ModelFlag(("ae", "vae"), "kind", {
+        "choices": ("dense", "conv"),
+        "help": "ae/vae: dense or convolutional (ae: conv, vae: dense)"}),
+    "latent": ModelFlag(("ae", "vae", "dcgan"), "latent_dim", {
+        "type": positive_int, "help": "latent size (ae 16, vae 2, dcgan 100)"}),
+    "noise": ModelFlag(("ae",), "noise", {
+        "type": float, "help": "ae: denoising, std of the Gaussian noise added to the input"}),
+    "likelihood": ModelFlag(("vae",), "likelihood", {
+        "choices": ("bernoulli", "gaussian"),
+        "help": "vae: decoder likelihood (default bernoulli)"}),
+    "beta": ModelFlag(("vae",), "beta", {"type": float, "help": "vae: weight of the KL term (1)"}),
+    "binarize": ModelFlag(("vae",), "binarize", {
+        "action": "store_const", "const": True,
+        "help": "vae: train on dynamically binarized images"}),
+    "width": ModelFlag(("dcgan",), "width", {
+        "type": positive_int, "help": "dcgan: base width (32)"}),
+    "channels": ModelFlag(("ddpm",), "channels", {
+        "help": "ddpm: U-Net channels per level (default 16,32,32)"}),
+    "schedule": ModelFlag(("ddpm",), "schedule", {
+        "choices": ("linear", "cosine"), "help": "ddpm: noise schedule (default linear)"}),
+}
 
 
 def register(subparsers: Any) -> None:
@@ -49,22 +81,8 @@ def register(subparsers: Any) -> None:
                    help="images per epoch (ae/vae 20000, dcgan/ddpm 3200)")
     t.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training images")
-    t.add_argument("--kind", choices=("dense", "conv"), default=None,
-                   help="ae/vae: dense or convolutional (ae: conv, vae: dense)")
-    t.add_argument("--latent", type=positive_int, default=None,
-                   help="latent size (ae 16, vae 2, dcgan 100)")
-    t.add_argument("--noise", type=float, default=None,
-                   help="ae: denoising, std of the Gaussian noise added to the input")
-    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
-                   help="vae: decoder likelihood (default bernoulli)")
-    t.add_argument("--beta", type=float, default=None, help="vae: weight of the KL term (1)")
-    t.add_argument("--binarize", action="store_const", const=True, default=None,
-                   help="vae: train on dynamically binarized images")
-    t.add_argument("--width", type=positive_int, default=None, help="dcgan: base width (32)")
-    t.add_argument("--channels", default=None,
-                   help="ddpm: U-Net channels per level (default 16,32,32)")
-    t.add_argument("--schedule", choices=("linear", "cosine"), default=None,
-                   help="ddpm: noise schedule (default linear)")
+    for flag, option in MODEL_FLAGS.items():
+        t.add_argument(f"--{flag}", default=None, **option.settings)
     t.add_argument("--ema", type=float, default=0.995, help="ddpm: weight-average decay")
     t.add_argument("--grid-every", type=int, default=None,
                    help="epochs between sample grids (ddpm 5, others 1; 0: only at the end)")
@@ -109,19 +127,12 @@ def register(subparsers: Any) -> None:
 
 def _options(args: argparse.Namespace) -> dict:
     """The model options given on the command line (the model's defaults for the rest)."""
-    names = {"ae": {"kind": "kind", "latent": "latent_dim", "noise": "noise"},
-             "vae": {"kind": "kind", "latent": "latent_dim", "likelihood": "likelihood",
-                     "beta": "beta", "binarize": "binarize"},
-             "dcgan": {"latent": "latent_dim", "width": "width"},
-             "ddpm": {"channels": "channels", "schedule": "schedule"}}[args.model]
-    given = {arg: getattr(args, arg) for arg in ("kind", "latent", "noise", "likelihood",
-                                                 "beta", "binarize", "width", "channels",
-                                                 "schedule")
-             if getattr(args, arg) is not None}
-    unused = sorted(set(given) - set(names))
+    given = {flag: getattr(args, flag) for flag in MODEL_FLAGS
+             if getattr(args, flag) is not None}
+    unused = sorted(flag for flag in given if args.model not in MODEL_FLAGS[flag].models)
     if unused:
         raise ValueError(f"--{unused[0]} does not apply to --model {args.model}")
-    options = {names[arg]: value for arg, value in given.items()}
+    options = {MODEL_FLAGS[flag].keyword: value for flag, value in given.items()}
     if "channels" in options:
         options["channels"] = tuple(int(c) for c in options["channels"].split(","))
         if len(options["channels"]) != 3:
