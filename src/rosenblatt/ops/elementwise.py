@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Callable
 
 from .. import dtypes
-from .._backend import array_module, ndarray, np, parallel
+from .._backend import array_module, ndarray, np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import iterator_layout, unbroadcast
@@ -484,7 +484,6 @@ def _unary_class(name: str) -> type:
     """The Unary class of one line of UNARY (its forward and backward are closures over the
     line: as fast as hand-written ones)."""
     value, grad, keeps, passes = UNARY[name]
-    value, grad = parallel.elementwise(value), parallel.elementwise(grad)  # large: threads
     loud_forward, loud_backward = "f" not in passes, "b" not in passes
 
     def forward(ctx: Any, x: Any) -> Any:
@@ -506,8 +505,7 @@ def _unary_class(name: str) -> type:
 
     return type(name.capitalize(), (Unary,), {
         "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "value": staticmethod(value.__wrapped__), "grad": staticmethod(grad.__wrapped__),
-        "keeps": keeps,
+        "value": staticmethod(value), "grad": staticmethod(grad), "keeps": keeps,
         "quiet": passes, "__module__": __name__,
         "__doc__": f"{name}, elementwise (a line of the table UNARY)."})
 
@@ -535,7 +533,7 @@ class Relu(Function):
         xp = ctx.xp
         # a 0-d zero of x's dtype spares NumPy converting a Python 0 on every call; zero
         # first, so a tie keeps x: relu(-0.0) is -0.0, as PyTorch's
-        out = _MAXIMUM(_zero(x.dtype) if xp is np else 0, x)
+        out = xp.maximum(_zero(x.dtype) if xp is np else 0, x)
         ctx.save_for_backward(out)
         return out
 
@@ -544,11 +542,7 @@ class Relu(Function):
         # PyTorch's rule: zero where out <= 0 (even an inf or NaN gradient), so a NaN input
         # passes its gradient
         xp = ctx.xp
-        return _RELU_GRAD(xp, ctx.saved_tensors[0], _zero(grad.dtype) if xp is np else 0, grad)
-
-
-_MAXIMUM = parallel.elementwise(lambda low, x: array_module(x).maximum(low, x))
-_RELU_GRAD = parallel.elementwise(lambda xp, out, zero, grad: xp.where(out <= 0, zero, grad))
+        return xp.where(ctx.saved_tensors[0] <= 0, _zero(grad.dtype) if xp is np else 0, grad)
 
 
 class Clamp(Function):
