@@ -20,7 +20,46 @@ def _normalize_backward(xp: Any, dx_hat: Any, x_hat: Any, invstd: Any, axes: tup
     return invstd * (dx_hat - mean_dx - x_hat * mean_dx_xhat)
 
 
-class BatchNorm(Function):
+def _scale_shift(ctx: Any, x_hat: Any, invstd: Any, weight: Any, bias: Any, shape: tuple,
+                 sum_axes: tuple) -> Any:
+    """y = x_hat * weight + bias, weight and bias viewed in `shape`; keeps what backward reads
+    (`sum_axes`: the axes weight and bias are broadcast along, summed for their gradients)."""
+    out = x_hat
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape) if out is x_hat else \
+            ctx.xp.add(out, bias.reshape(shape), out=out)
+    if out is x_hat:  # backward keeps x_hat: an in-place change of the output must not
+        out = x_hat.copy()
+    ctx.save_for_backward(weight)
+    ctx.x_hat, ctx.invstd, ctx.shape, ctx.sum_axes = x_hat, invstd, shape, sum_axes
+    return out
+
+
+class _Normalize(Function):
+    """A norm: the subclass's forward makes x_hat and invstd and ends in `_scale_shift`; its
+    `grad_input` gives x's gradient. The gradients of weight and bias are the same for all:
+    sums of grad * x_hat and of grad over `sum_axes`."""
+
+    sums_for_x = False  # whether grad_input uses those two sums (batch norm's batch statistics)
+
+    @staticmethod
+    def grad_input(ctx, grad, weight, sum_g, sum_gx):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w, need_b = ctx.needs_input_grad
+        (weight,) = ctx.saved_tensors
+        sums = need_x and ctx.sums_for_x
+        sum_g = grad.sum(axis=ctx.sum_axes) if need_b or sums else None
+        sum_gx = (grad * ctx.x_hat).sum(axis=ctx.sum_axes) if need_w or sums else None
+        grad_x = ctx.grad_input(ctx, grad, weight, sum_g, sum_gx) if need_x else None
+        return grad_x, sum_gx if need_w else None, sum_g if need_b else None
+
+
+class BatchNorm(_Normalize):
     """(N, C, *) normalised per channel with given mean/invstd arrays of shape (C,).
 
     `batch_stats` says whether mean/invstd came from this batch (training: gradient flows
@@ -33,44 +72,26 @@ class BatchNorm(Function):
         invstd = invstd.reshape(shape)
         x_hat = x - mean.reshape(shape)
         x_hat *= invstd  # in place: one temporary fewer
-        out = x_hat
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape) if out is x_hat else \
-                ctx.xp.add(out, bias.reshape(shape), out=out)
-        if out is x_hat:  # backward keeps x_hat: an in-place change of the output must not
-            out = x_hat.copy()
-        ctx.save_for_backward(weight)
-        ctx.x_hat, ctx.invstd, ctx.shape = x_hat, invstd, shape
-        ctx.batch_stats = batch_stats
-        return out
+        ctx.sums_for_x = batch_stats
+        return _scale_shift(ctx, x_hat, invstd, weight, bias, shape,
+                            (0,) + tuple(range(2, x.ndim)))
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, need_w, need_b = ctx.needs_input_grad
-        (weight,) = ctx.saved_tensors
-        x_hat, shape = ctx.x_hat, ctx.shape
-        axes = (0,) + tuple(range(2, grad.ndim))
-        batch = need_x and ctx.batch_stats
-        # the two channel sums serve the weight, the bias and the batch-statistics terms
-        sum_g = grad.sum(axis=axes) if need_b or batch else None
-        sum_gx = (grad * x_hat).sum(axis=axes) if need_w or batch else None
-        grad_x = None
-        if need_x:
-            scale = ctx.invstd if weight is None else ctx.invstd * weight.reshape(shape)
-            if batch:  # scale * (grad - mean(grad) - x_hat * mean(grad * x_hat))
-                m = grad.size // grad.shape[1]
-                grad_x = x_hat * (-sum_gx / m).reshape(shape)
-                grad_x += grad
-                grad_x -= (sum_g / m).reshape(shape)
-                grad_x *= scale
-            else:
-                grad_x = grad * scale
-        return grad_x, sum_gx if need_w else None, sum_g if need_b else None
+    def grad_input(ctx, grad, weight, sum_g, sum_gx):
+        shape = ctx.shape
+        scale = ctx.invstd if weight is None else ctx.invstd * weight.reshape(shape)
+        if not ctx.sums_for_x:  # running statistics are constants
+            return grad * scale
+        # scale * (grad - mean(grad) - x_hat * mean(grad * x_hat))
+        m = grad.size // grad.shape[1]
+        grad_x = ctx.x_hat * (-sum_gx / m).reshape(shape)
+        grad_x += grad
+        grad_x -= (sum_g / m).reshape(shape)
+        grad_x *= scale
+        return grad_x
 
 
-class LayerNorm(Function):
+class LayerNorm(_Normalize):
     """(*, *normalized_shape) normalised over the last `k` dims, then affine per element."""
 
     @staticmethod
@@ -84,30 +105,11 @@ class LayerNorm(Function):
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
         invstd = 1 / xp.sqrt(var + eps)
-        x_hat = centred * invstd
-        out = x_hat
-        if weight is not None:
-            out = out * weight
-        if bias is not None:
-            out = out + bias
-        if out is x_hat:  # backward keeps x_hat: an in-place change of the output must not
-            out = x_hat.copy()
-        ctx.save_for_backward(weight)
-        ctx.x_hat, ctx.invstd, ctx.axes = x_hat, invstd, axes
-        return out
+        ctx.axes = axes
+        return _scale_shift(ctx, centred * invstd, invstd, weight, bias, x.shape[x.ndim - k:],
+                            tuple(range(x.ndim - k)))
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, need_w, need_b = ctx.needs_input_grad
-        (weight,) = ctx.saved_tensors
-        x_hat, axes = ctx.x_hat, ctx.axes
-        batch_axes = tuple(range(grad.ndim - len(axes)))
-        grad_x = grad_w = grad_b = None
-        if need_x:
-            dx_hat = grad if weight is None else grad * weight
-            grad_x = _normalize_backward(ctx.xp, dx_hat, x_hat, ctx.invstd, axes)
-        if need_w:
-            grad_w = (grad * x_hat).sum(axis=batch_axes)
-        if need_b:
-            grad_b = grad.sum(axis=batch_axes)
-        return grad_x, grad_w, grad_b
+    def grad_input(ctx, grad, weight, sum_g, sum_gx):
+        dx_hat = grad if weight is None else grad * weight
+        return _normalize_backward(ctx.xp, dx_hat, ctx.x_hat, ctx.invstd, ctx.axes)
