@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._backend import array_module
 from ..autograd.tensor import Tensor
 from .optimizer import Optimizer, ParamsT, _updates
@@ -60,6 +58,3 @@ class Adamax(Optimizer):
             maximize=maximize, differentiable=differentiable, capturable=capturable,
         )
         super().__init__(params, defaults)
-
-    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        return dict.fromkeys(("step", "exp_avg", "exp_inf"), 0.0)

@@ -171,8 +171,12 @@ class Optimizer:
         return state
 
     def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
-        """A parameter's state before its first update: each name with its initial value."""
-        return {}
+        """A parameter's state before its first update: each name with its initial value.
+
+        By default every `_state_lists` entry at 0, 'step' first (PyTorch's order); an
+        optimizer with other initial values or entries that depend on the group overrides it.
+        """
+        return dict.fromkeys(sorted(self._state_lists, key=lambda name: name != "step"), 0.0)
 
     def _step_group(
         self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]

@@ -75,6 +75,9 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _new_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {}  # no state before the first step: it makes the momentum buffers (PyTorch's)
+
     def _step_group(
         self, group: dict[str, Any], params: list[Tensor], states: list[dict[str, Any]]
     ) -> list[list[Any]]:
