@@ -22,7 +22,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +68,7 @@ WORKLOADS = {"cnn": ("3-block CNN train step, b64", _cnn_step),
 def child(name: str, variant: str, repeats: int) -> float:
     """Median seconds of `repeats` calls of a workload, in this (fresh) process."""
     sys.path.insert(0, str(HERE))
-    import common  # noqa: F401 - pins BLAS/OMP threads from --threads before numpy loads
+    import common  # pins BLAS/OMP threads from --threads before numpy loads
 
     lib = "torch" if variant == "torch" else "rosenblatt"
     fn = WORKLOADS[name][1](lib)
@@ -77,14 +76,7 @@ def child(name: str, variant: str, repeats: int) -> float:
         from rosenblatt._backend import parallel
 
         parallel.set_threads(1)
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return common.median_seconds(fn, repeats)
 
 
 def measure(name: str, variant: str, threads: int, repeats: int) -> float:

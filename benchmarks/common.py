@@ -74,7 +74,13 @@ def one_library(ours: Callable[[], object], theirs: Callable[[], object], repeat
                 warmup: int = 2) -> tuple[float, float, float]:
     """What run.py puts in place of a suite's paired timer under `--lib`: (rosenblatt median
     seconds, torch median seconds, NaN ratio), NaN for the library this process does not run."""
-    fn = ours if LIB == "rosenblatt" else theirs
+    median = median_seconds(ours if LIB == "rosenblatt" else theirs, repeats, warmup)
+    nan = float("nan")
+    return (median, nan, nan) if LIB == "rosenblatt" else (nan, median, nan)
+
+
+def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+    """Median seconds of `repeats` timed calls of `fn`, after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -82,8 +88,7 @@ def one_library(ours: Callable[[], object], theirs: Callable[[], object], repeat
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    nan, median = float("nan"), statistics.median(times)
-    return (median, nan, nan) if LIB == "rosenblatt" else (nan, median, nan)
+    return statistics.median(times)
 
 
 def inference_calls(ours: object, theirs: object, x: object) -> tuple[Callable[[], None],
