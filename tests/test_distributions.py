@@ -80,6 +80,10 @@ def test_moments_and_reparameterised_samples() -> None:
     draws.sum().backward()  # d(loc + eps scale)/d loc = 1 per draw
     np.testing.assert_allclose(normal.loc.grad.numpy(), 2000.0)
     assert rb.allclose(normal.variance, normal.scale ** 2)
+    theirs = torch.distributions.Normal(torch.tensor(LOC), torch.tensor(SCALE))
+    for moment in ("mean", "mode", "stddev", "variance"):
+        np.testing.assert_allclose(getattr(normal, moment).detach().numpy(),
+                                   getattr(theirs, moment).numpy(), rtol=1e-6, err_msg=moment)
 
 
 def test_discrete_samples_follow_the_probabilities() -> None:
