@@ -26,6 +26,7 @@ from .elementwise import (
     cast,
     clamp,
     mul,
+    predicate,
     quiet,
     refuse_bool,
     refuse_non_float,
@@ -120,19 +121,10 @@ def positive(x: Tensor) -> Tensor:
     return x
 
 
-def signbit(x: Tensor) -> Tensor:
-    """True where the sign bit is set (negative numbers and -0.0); bool, same shape."""
-    return _no_grad_result(_xp(x).signbit(x._data))
-
-
-def isposinf(x: Tensor) -> Tensor:
-    """True where x is +inf; bool, same shape."""
-    return _no_grad_result(_xp(x).isposinf(x._data))
-
-
-def isneginf(x: Tensor) -> Tensor:
-    """True where x is -inf; bool, same shape."""
-    return _no_grad_result(_xp(x).isneginf(x._data))
+signbit = predicate("signbit", "True where the sign bit is set (negative numbers and -0.0); "
+                    "bool, same shape.", __name__)
+isposinf = predicate("isposinf", "True where x is +inf; bool, same shape.", __name__)
+isneginf = predicate("isneginf", "True where x is -inf; bool, same shape.", __name__)
 
 
 def isreal(x: Tensor) -> Tensor:

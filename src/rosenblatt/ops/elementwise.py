@@ -706,10 +706,11 @@ def _float_input(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
-def _named(function: Callable, name: str, doc: str) -> Callable:
-    """A function made by a factory (unary, _comparison) as the public function `name`."""
+def _named(function: Callable, name: str, doc: str, module: str = __name__) -> Callable:
+    """A function made by a factory (unary, predicate, ...) as the public `module.name`."""
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
+    function.__module__ = module
     return function
 
 
@@ -838,19 +839,18 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's nam
 
 
 
-def isnan(x: Tensor) -> Tensor:
-    """True where x is NaN."""
-    return _no_grad_result(_xp(x).isnan(x._data))
+def predicate(name: str, doc: str, module: str = __name__) -> Callable[[Tensor], Tensor]:
+    """The public bool test `name` of the array module (isnan, signbit, ...): no gradient."""
+
+    def test(x: Tensor) -> Tensor:
+        return _no_grad_result(getattr(_xp(x), name)(x._data))
+
+    return _named(test, name, doc, module)
 
 
-def isinf(x: Tensor) -> Tensor:
-    """True where x is +-inf."""
-    return _no_grad_result(_xp(x).isinf(x._data))
-
-
-def isfinite(x: Tensor) -> Tensor:
-    """True where x is neither NaN nor inf."""
-    return _no_grad_result(_xp(x).isfinite(x._data))
+isnan = predicate("isnan", "True where x is NaN.")
+isinf = predicate("isinf", "True where x is +-inf.")
+isfinite = predicate("isfinite", "True where x is neither NaN nor inf.")
 
 
 def _xp(x: Tensor) -> Any:
