@@ -59,6 +59,21 @@ def test_attribute_registration_and_traversal():
         m.scale = rb.ones(2)
 
 
+def test_get_submodule_parameter_and_buffer_by_dotted_path():
+    m = nn.Sequential(Block())
+    assert m.get_submodule("0.bn") is m[0].bn
+    assert m.get_parameter("0.fc.weight") is m[0].fc.weight
+    assert m.get_parameter("0.scale") is m[0].scale
+    assert m.get_buffer("0.bn.running_var") is m[0].bn.running_var
+    assert m.get_buffer("0.steps") is m[0].steps
+    with pytest.raises(AttributeError, match="BatchNorm1d has no parameter `running_var`"):
+        m.get_parameter("0.bn.running_var")
+    with pytest.raises(AttributeError, match="Linear has no buffer `weight`"):
+        m.get_buffer("0.fc.weight")
+    with pytest.raises(AttributeError, match="Block has no attribute `conv`"):
+        m.get_buffer("0.conv.steps")
+
+
 def test_shared_parameters_are_listed_once():
     shared = nn.Linear(2, 2)
     model = nn.Sequential(shared, nn.ReLU(), shared)

@@ -390,19 +390,20 @@ class Module:
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path like 'encoder.0.weight'."""
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if name not in module._parameters:
-            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
-        return module._parameters[name]
+        return self._get_member(target, "parameter")
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path like 'bn.running_mean'."""
+        return self._get_member(target, "buffer")
+
+    def _get_member(self, target: str, kind: str) -> Any:
+        """The parameter or buffer (`kind`) at a dotted path: its module's `_{kind}s` entry."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
-        if name not in module._buffers:
-            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
-        return module._buffers[name]
+        members = getattr(module, f"_{kind}s")
+        if name not in members:
+            raise AttributeError(f"{module._get_name()} has no {kind} `{name}`")
+        return members[name]
 
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
