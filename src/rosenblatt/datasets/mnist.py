@@ -29,6 +29,16 @@ from .idx import IDXError, read_idx
 __all__ = ["MNIST", "FashionMNIST"]
 
 
+# the four IDX files of an MNIST-like data set (without .gz): train images and labels, then test
+IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte")
+
+
+def idx_md5s(*md5s: str) -> dict[str, str]:
+    """{file stem: md5 of the published .gz} from the four md5s in IDX_STEMS' order."""
+    return dict(zip(IDX_STEMS, md5s, strict=True))
+
+
 def images_to_float(images: Any) -> Tensor:
     """uint8 images (N, H, W) or (H, W) -> float32 tensor (N, 1, H, W) or (1, H, W) / 255."""
     array = images.astype(np.float32) / np.float32(255)
@@ -43,12 +53,8 @@ class MNIST(Dataset):
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     ]
-    resources = {  # file stem -> md5 of the published .gz file
-        "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
-        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
-        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
-    }
+    resources = idx_md5s("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                         "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c")
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
@@ -70,8 +76,8 @@ class MNIST(Dataset):
     # ------------------------------------------------------------------ files
     def _stems(self, train: bool) -> tuple[str, str]:
         """The IDX file names (without .gz) of the split's images and labels."""
-        split = "train" if train else "t10k"
-        return f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
+        images, labels = IDX_STEMS[:2] if train else IDX_STEMS[2:]
+        return images, labels
 
     def _candidates(self, stem: str) -> list[Path]:
         raw = self.root / type(self).__name__ / "raw"
@@ -135,11 +141,7 @@ class FashionMNIST(MNIST):
 
     folder = "fashion-mnist"
     mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-    resources = {
-        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
-        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
-        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
-    }
+    resources = idx_md5s("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]

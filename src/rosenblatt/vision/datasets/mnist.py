@@ -7,7 +7,7 @@ import os
 import string
 from typing import Any, Callable
 
-from ...datasets.mnist import MNIST, FashionMNIST
+from ...datasets.mnist import MNIST, FashionMNIST, idx_md5s
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST"]
 
@@ -17,12 +17,8 @@ class KMNIST(MNIST):
 
     folder = "kmnist"
     mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
-    resources = {
-        "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
-        "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
-        "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
-        "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
-    }
+    resources = idx_md5s("bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
+                         "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134")
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
 
 
