@@ -235,7 +235,8 @@ def test_repr_matches_torch():
                        ("SELU", ()), ("LogSigmoid", ()), ("Softmin", (1,)),
                        ("CELU", (1.0, True)), ("Threshold", (0.1, 2.0, True)),
                        ("Hardsigmoid", (True,)), ("ELU", (0.5, True)), ("LeakyReLU", (0.2, True)),
-                       ("Hardtanh", (-2, 2, True)), ("ReLU6", (True,))]:
+                       ("Hardtanh", (-2, 2, True)), ("ReLU6", (True,)), ("Softmax", ()),
+                       ("LogSoftmax", (1,)), ("LogSoftmax", ())]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args)), name
 
     class Net(nn.Module):

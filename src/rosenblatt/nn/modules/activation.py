@@ -45,6 +45,16 @@ class _InplaceOnly(_Pointwise):
         return self._function(input, self.inplace)
 
 
+class _AlongDim(_Pointwise):
+    """An activation over one dimension, whose one setting is `dim`."""
+
+    settings = ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+
 class ReLU(_InplaceOnly):
     """max(0, x), elementwise."""
 
@@ -179,34 +189,22 @@ class Softplus(_Pointwise):
         self.threshold = threshold
 
 
-class Softmax(_Pointwise):
+class Softmax(_AlongDim):
     """exp(x) / sum(exp(x)) along `dim`: (*) -> (*), rows along dim sum to 1."""
 
-    _function, settings = staticmethod(F.softmax), ("dim",)
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+    _function = staticmethod(F.softmax)
 
 
-class LogSoftmax(_Pointwise):
+class LogSoftmax(_AlongDim):
     """log(softmax(x)) along `dim`, computed stably."""
 
-    _function, settings = staticmethod(F.log_softmax), ("dim",)
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+    _function = staticmethod(F.log_softmax)
 
 
-class Softmin(_Pointwise):
+class Softmin(_AlongDim):
     """softmax(-x) along `dim`."""
 
-    _function, settings = staticmethod(F.softmin), ("dim",)
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+    _function = staticmethod(F.softmin)
 
 
 class Hardsigmoid(_Pointwise):
