@@ -80,7 +80,19 @@ def test_classification_report_lists_every_class(preds):
 
 
 def test_rosenblatt_metrics_alias():
+    from rosenblatt.train import fairness, plots
+
     assert rb.metrics.accuracy is M.accuracy
+    public = {"ClassScores", "RunningMean", "accuracy", "classification_report",
+              "confusion_matrix", "precision_recall_f1", "top_k_accuracy", "plot_confusion_matrix",
+              "GroupScores", "Reliability", "demographic_parity_difference",
+              "equal_opportunity_thresholds", "equalized_odds_difference",
+              "expected_calibration_error", "fairness_report", "group_metrics", "load_groups",
+              "plot_reliability_diagram", "reliability_diagram", "reweighing_weights"}
+    assert set(rb.metrics.__all__) == public and len(rb.metrics.__all__) == len(public)
+    for name in public:  # the very objects of the modules that define them
+        home = M if name in M.__all__ else fairness if name in fairness.__all__ else plots
+        assert getattr(rb.metrics, name) is getattr(home, name), name
 
 
 def _is_png(path):

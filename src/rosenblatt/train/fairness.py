@@ -30,6 +30,11 @@ from rosenblatt._backend import np
 
 from .metrics import _array, _labels, _safe_div, precision_recall_f1
 
+__all__ = ["GroupScores", "Reliability", "demographic_parity_difference",
+           "equal_opportunity_thresholds", "equalized_odds_difference",
+           "expected_calibration_error", "fairness_report", "group_metrics", "load_groups",
+           "plot_reliability_diagram", "reliability_diagram", "reweighing_weights"]
+
 
 def probabilities(scores: Any) -> Any:
     """(N, C) probabilities from probabilities or logits (softmax unless rows sum to 1), or

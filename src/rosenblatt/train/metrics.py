@@ -14,6 +14,9 @@ from typing import Any, Sequence
 
 from rosenblatt._backend import np
 
+__all__ = ["ClassScores", "RunningMean", "accuracy", "classification_report", "confusion_matrix",
+           "precision_recall_f1", "top_k_accuracy"]
+
 
 def _array(x: Any) -> Any:
     """A NumPy array from a tensor (detached, on the CPU), array or list."""
