@@ -23,18 +23,6 @@ def _add_affine(module: Module, shape: Any, affine: bool, bias: bool, device: An
     module.register_parameter("bias", make() if affine and bias else None)
 
 
-def _shape_norm_init(module: Module, normalized_shape: int | Sequence[int], eps: Any,
-                     elementwise_affine: bool, bias: bool, device: Any, dtype: Any) -> None:
-    """What LayerNorm and RMSNorm set up: the trailing shape, eps, and the affine weights."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    module.normalized_shape = tuple(normalized_shape)
-    module.eps = eps
-    module.elementwise_affine = elementwise_affine
-    _add_affine(module, module.normalized_shape, elementwise_affine, bias, device, dtype)
-    module.reset_parameters()
-
-
 def _reset_affine(module: Module) -> None:
     """Weight 1, bias 0 (where they exist)."""
     if module.weight is not None:
@@ -51,22 +39,40 @@ class _AffineNorm(Module):
         _reset_affine(self)
 
 
-class LayerNorm(_AffineNorm):
+class _ShapeNorm(_AffineNorm):
+    """A norm over the trailing `normalized_shape` dims with an optional per-element affine
+    map: what LayerNorm and RMSNorm share (settings, parameters, repr)."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: Any, elementwise_affine: bool,
+                 bias: bool, device: Any, dtype: Any) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        _add_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class LayerNorm(_ShapeNorm):
     """Normalise over the trailing normalized_shape dims, then a per-element affine map."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
-        super().__init__()
-        _shape_norm_init(self, normalized_shape, eps, elementwise_affine, bias, device, dtype)
+        super().__init__(normalized_shape, eps, elementwise_affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, *normalized_shape) -> same shape."""
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+        return f"{super().extra_repr()}, bias={self.bias is not None}"
 
 
 class GroupNorm(_AffineNorm):
@@ -94,19 +100,14 @@ class GroupNorm(_AffineNorm):
                 f"bias={self.bias is not None}")
 
 
-class RMSNorm(_AffineNorm):
+class RMSNorm(_ShapeNorm):
     """Root-mean-square normalisation over the trailing normalized_shape dims, then a
     per-element weight (Zhang & Sennrich, 2019)."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
                  elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        _shape_norm_init(self, normalized_shape, eps, elementwise_affine, False, device, dtype)
+        super().__init__(normalized_shape, eps, elementwise_affine, False, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         """(*, *normalized_shape) -> same shape."""
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
