@@ -197,6 +197,19 @@ def test_page_and_static_files(client):
     assert client.get("/static/app.js").status_code == 200
 
 
+def test_pages_share_one_head_and_fill_in_their_parts(client):
+    reader, review = client.get("/").text, client.get("/review").text
+    for text, title, scripts in ((reader, "Rosenblatt ZIP reader", ["pad.js", "app.js"]),
+                                 (review, "Review queue — Rosenblatt ZIP reader", ["review.js"])):
+        head = text[:text.index("<body>")]
+        assert text.startswith("<!doctype html>") and text.endswith("</body>\n</html>\n")
+        assert f"<title>{title}</title>" in head and 'href="/static/style.css"' in head
+        tail = "".join(f'<script src="/static/{name}"></script>\n' for name in scripts)
+        assert text.endswith(tail + "</body>\n</html>\n") and "$" not in text
+    assert '<button id="read">Read</button>\n    <button id="clear">' in reader
+    assert 'id="token"' in review and "<canvas" not in review
+
+
 def test_openapi_schema_is_valid(app):
     schema = app.openapi()
     try:

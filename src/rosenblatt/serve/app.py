@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse
 
 from rosenblatt._backend import np
 from rosenblatt.apps.digits.images import MAX_BYTES, BadInputError, decode_image
 
 from .common import (
     IMAGE_BODY,
-    STATIC,
     Metrics,
     MicroBatcher,
     build_app,
+    drawing_pad,
     image_bytes,
     json_body,
+    page,
     png_base64,
     ready_line,
     run_server,
@@ -239,13 +239,14 @@ pages = APIRouter(include_in_schema=False)
 @pages.get("/")
 async def index() -> Any:
     """The page: draw or upload a digit or a ZIP field."""
-    return FileResponse(STATIC / "index.html")
+    return page("index.html", "Rosenblatt ZIP reader", ["pad.js", "app.js"],
+                pad=drawing_pad("read", "Read"))
 
 
 @pages.get("/review")
 async def review_page() -> Any:
     """The reviewers' page."""
-    return FileResponse(STATIC / "review.html")
+    return page("review.html", "Review queue — Rosenblatt ZIP reader", ["review.js"])
 
 
 def create_app(reader: Any = None, token: str | None = None, db_path: str | Path | None = None,

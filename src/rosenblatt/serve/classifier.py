@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
 
 from rosenblatt._backend import np
 from rosenblatt.apps.digits.images import MAX_BYTES, BadInputError, decode_image
@@ -259,7 +258,8 @@ pages = APIRouter(include_in_schema=False)
 @pages.get("/")
 async def index() -> Any:
     """The page: draw or upload an image, see the top-5 classes as bars."""
-    return FileResponse(common.STATIC / "predict.html")
+    return common.page("predict.html", "Rosenblatt image classifier", ["pad.js", "predict.js"],
+                       pad=common.drawing_pad("predict", "Predict"))
 
 
 def create_classifier_app(classifier: ImageClassifier, window_ms: float = 3.0,

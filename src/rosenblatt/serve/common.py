@@ -13,6 +13,7 @@ import base64
 import binascii
 import io
 import json
+import string
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,6 +49,26 @@ IMAGE_BODY = {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+
+
+def _fill(name: str, **parts: str) -> str:
+    """static/NAME with its $names filled from `parts`; a part's last newline is dropped (the
+    template's line ends it)."""
+    template = string.Template((STATIC / name).read_text(encoding="utf-8"))
+    return template.substitute({key: text.removesuffix("\n") for key, text in parts.items()})
+
+
+def drawing_pad(action: str, label: str) -> str:
+    """The drawing pad's controls (static/pad.html, run by pad.js) with the page's own action
+    button `<button id=action>label</button>`."""
+    return _fill("pad.html", action=action, label=label)
+
+
+def page(body: str, title: str, scripts: Sequence[str], **parts: str) -> HTMLResponse:
+    """A web page: static/page.html's head (`title`, style.css) around static/BODY, whose
+    $names are filled from `parts`, then the `scripts` (files in static/)."""
+    tags = "\n".join(f'<script src="/static/{name}"></script>' for name in scripts)
+    return HTMLResponse(_fill("page.html", title=title, body=_fill(body, **parts), scripts=tags))
 
 
 def png_base64(a: Any) -> str:
