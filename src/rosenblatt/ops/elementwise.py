@@ -706,11 +706,13 @@ def _float_input(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
-def _named(function: Callable, name: str, doc: str, module: str = __name__) -> Callable:
-    """A function made by a factory (unary, predicate, ...) as the public `module.name`."""
+def _named(function: Callable, name: str, doc: str, module: str | None = None) -> Callable:
+    """A function made by a factory (unary, predicate, ...) as the public function `name` of
+    its factory's module, or of `module` when given."""
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    function.__module__ = module
+    if module is not None:
+        function.__module__ = module
     return function
 
 
@@ -839,7 +841,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's nam
 
 
 
-def predicate(name: str, doc: str, module: str = __name__) -> Callable[[Tensor], Tensor]:
+def predicate(name: str, doc: str, module: str | None = None) -> Callable[[Tensor], Tensor]:
     """The public bool test `name` of the array module (isnan, signbit, ...): no gradient."""
 
     def test(x: Tensor) -> Tensor:

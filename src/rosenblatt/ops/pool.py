@@ -8,13 +8,13 @@ interpolation are separable linear maps along H and W, applied as two matrix pro
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple, kernel_offsets
-from .elementwise import refuse_bool_kernel, refuse_non_float
+from .elementwise import _named, refuse_bool_kernel, refuse_non_float
 
 
 # --------------------------------------------------------------------------- helpers
@@ -84,6 +84,20 @@ def _first_hits(xp: Any, xpad: Any, best: Any, kernel: tuple, stride: tuple,
         yield k, windows, hit
 
 
+def _keep_maxima(ctx: Any, x: Any, best: Any) -> Any:
+    """Keep the input and the window maxima for backward, which finds each window's first
+    maximum again by comparing the two; returns the maxima (the output)."""
+    ctx.save_for_backward(x)
+    ctx.best = best.copy()  # the output may change in place (ReLU(inplace=True)); the
+    # window maxima backward compares with must not
+    return best
+
+
+def _kept_maxima(ctx: Any) -> tuple:
+    """(input, window maxima) as `_keep_maxima` kept them."""
+    return ctx.saved_tensors[0], ctx.best
+
+
 class MaxPoolNd(Function):
     """Max over each window: (N, C, *S) -> (N, C, *S_out), e.g. (N, C, H, W) -> (N, C, Ho, Wo).
 
@@ -96,17 +110,13 @@ class MaxPoolNd(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
         _, best = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
-        ctx.save_for_backward(x)
-        ctx.best = best.copy()  # the output may change in place (ReLU(inplace=True)); the
-        # window maxima backward compares with must not
         ctx.geometry = (kernel, stride, padding, dilation)
-        return best
+        return _keep_maxima(ctx, x, best)
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        (x,) = ctx.saved_tensors
-        best = ctx.best
+        x, best = _kept_maxima(ctx)
         kernel, stride, padding, dilation = ctx.geometry
         out = best.shape[2:]
         xpad = _padded(xp, x, padding, _need(out, kernel, stride, dilation), -math.inf)
@@ -240,41 +250,36 @@ def _batched(x: Tensor, fn: Any, k: int = 2) -> Any:
     return fn(x)
 
 
-def _max_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
-                dilation: Any, ceil_mode: bool, return_indices: bool, k: int) -> Any:
-    """max_pool{k}d: (N, C, *S) -> (N, C, *S_out) [, int64 flat indices into prod(S)]."""
+def _max_pooling(k: int, doc: str) -> Callable[..., Any]:
+    """The public max_pool{k}d: (N, C, *S) -> (N, C, *S_out) [, int64 flat indices into
+    prod(S)]."""
     op = f"max_pool{k}d"
-    refuse_bool_kernel(input, op)
-    kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
-                                                   dilation, op, k)
-    out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, op)
 
-    def pool(x: Tensor) -> Any:
-        y = MaxPoolNd.apply(x, kernel=kernel, stride=stride, padding=padding,
-                            dilation=dilation, out=out)
-        if not return_indices:
-            return y
-        return y, _max_indices(x, kernel, stride, padding, dilation, out)
+    def max_pool(
+        input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+        dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
+    ) -> Any:
+        refuse_bool_kernel(input, op)
+        kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding,
+                                                       dilation, op, k)
+        out = _out_shape(input, kernel, stride, padding, dilation, ceil_mode, op)
 
-    return _batched(input, pool, k)
+        def pool(x: Tensor) -> Any:
+            y = MaxPoolNd.apply(x, kernel=kernel, stride=stride, padding=padding,
+                                dilation=dilation, out=out)
+            if not return_indices:
+                return y
+            return y, _max_indices(x, kernel, stride, padding, dilation, out)
 
+        return _batched(input, pool, k)
 
-def max_pool2d(
-    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
-) -> Any:
-    """Max pooling: (N, C, H, W) -> (N, C, Ho, Wo) [, int64 flat indices into H*W]."""
-    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode,
-                       return_indices, 2)
+    return _named(max_pool, op, doc)
 
 
-def max_pool3d(
-    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-    dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False,
-) -> Any:
-    """Max pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo) [, int64 indices into D*H*W]."""
-    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode,
-                       return_indices, 3)
+max_pool2d = _max_pooling(2, "Max pooling: (N, C, H, W) -> (N, C, Ho, Wo) [, int64 flat "
+                              "indices into H*W].")
+max_pool3d = _max_pooling(3, "Max pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo) [, int64 "
+                              "indices into D*H*W].")
 
 
 def _max_indices(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
@@ -294,41 +299,33 @@ def _max_indices(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilati
     return Tensor._make(flat, False, None)
 
 
-def _avg_poolnd(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
-                ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
-                k: int) -> Tensor:
-    """avg_pool{k}d: (N, C, *S) -> (N, C, *S_out)."""
+def _avg_pooling(k: int, doc: str) -> Callable[..., Tensor]:
+    """The public avg_pool{k}d: (N, C, *S) -> (N, C, *S_out)."""
     op = f"avg_pool{k}d"
-    refuse_bool_kernel(input, op)
-    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, op, k)
-    out = _out_shape(input, kernel, stride, padding, (1,) * k, ceil_mode, op)
-    xp = input.device.xp
-    if divisor_override:
-        divisor = xp.asarray(divisor_override, dtype=input._data.dtype)
-    else:
-        divisor = _avg_divisor(xp, input.shape[-k:], kernel, stride, padding, out,
-                               count_include_pad, input._data.dtype)
-    return _batched(input, lambda x: AvgPoolNd.apply(x, kernel=kernel, stride=stride,
-                                                     padding=padding, out=out,
-                                                     divisor=divisor), k)
+
+    def avg_pool(
+        input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+        ceil_mode: bool = False, count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> Tensor:
+        refuse_bool_kernel(input, op)
+        kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, op, k)
+        out = _out_shape(input, kernel, stride, padding, (1,) * k, ceil_mode, op)
+        xp = input.device.xp
+        if divisor_override:
+            divisor = xp.asarray(divisor_override, dtype=input._data.dtype)
+        else:
+            divisor = _avg_divisor(xp, input.shape[-k:], kernel, stride, padding, out,
+                                   count_include_pad, input._data.dtype)
+        return _batched(input, lambda x: AvgPoolNd.apply(x, kernel=kernel, stride=stride,
+                                                         padding=padding, out=out,
+                                                         divisor=divisor), k)
+
+    return _named(avg_pool, op, doc)
 
 
-def avg_pool2d(
-    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
-) -> Tensor:
-    """Average pooling: (N, C, H, W) -> (N, C, Ho, Wo)."""
-    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override, 2)
-
-
-def avg_pool3d(
-    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
-) -> Tensor:
-    """Average pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo)."""
-    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override, 3)
+avg_pool2d = _avg_pooling(2, "Average pooling: (N, C, H, W) -> (N, C, Ho, Wo).")
+avg_pool3d = _avg_pooling(3, "Average pooling: (N, C, D, H, W) -> (N, C, Do, Ho, Wo).")
 
 
 def max_pool1d(
@@ -435,16 +432,12 @@ class AdaptiveMaxPool2d(Function):
         for rows, cols, _ in _adaptive_offsets(ctx.xp, x.shape[-2:], out):
             window = x[:, :, rows, cols]
             best = window if best is None else ctx.xp.maximum(best, window, out=best)
-        ctx.save_for_backward(x)
-        ctx.best = best.copy()  # the output may change in place (ReLU(inplace=True)); the
-        # window maxima backward compares with must not
-        return best
+        return _keep_maxima(ctx, x, best)
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        (x,) = ctx.saved_tensors
-        best = ctx.best
+        x, best = _kept_maxima(ctx)
         gx = xp.zeros(x.shape, dtype=grad.dtype)
         for rows, cols, hit in _adaptive_hits(xp, x, best):
             xp.add.at(gx, (slice(None), slice(None), rows, cols), grad * hit)
