@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 
 import numpy as np
@@ -217,3 +218,162 @@ def _sum_in_chunks(n: int) -> int:
     parts: list[int] = []
     parallel.run_chunks(lambda start, stop: parts.append(sum(range(start, stop))), n, work=n)
     return sum(parts)
+
+
+# ------------------------------------------------- the general path: elementwise and slabs
+def _names_of_calls(fn):
+    """fn, recording the thread of each call in the returned list."""
+    names: list[str] = []
+
+    def recorded(*args, **kwargs):
+        names.append(threading.current_thread().name)
+        return fn(*args, **kwargs)
+
+    return recorded, names
+
+
+def _sigmoid_chain(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("case", ["ufunc", "operator", "chain", "bias", "outer", "transposed",
+                                  "iadd", "pair", "int"])
+def test_elementwise_is_bitwise_one_call_and_splits(split_everything, case) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((9, 7, 5), dtype=np.float32)
+    y = rng.standard_normal((9, 7, 5), dtype=np.float32)
+    fn, args = {
+        "ufunc": (np.add, (x, y)),
+        "chain": (_sigmoid_chain, (x,)),
+        "bias": (np.multiply, (x, y[:1, :, :1] * 2)),
+        "outer": (np.subtract, (x[:, :1].copy(), y[:1])),  # neither has the result's shape
+        "transposed": (np.add, (x.transpose(2, 1, 0), y.transpose(2, 1, 0))),
+        "operator": (operator.truediv, (x, y)),
+        "iadd": (None, (x, y)),
+        "pair": (lambda a, b: (a * b, a - b), (x, y)),
+        "int": (np.add, (x.astype(np.int64), 3)),
+    }[case]
+
+    def run():
+        if case == "iadd":
+            a = args[0].copy()
+            assert parallel.iadd(a, args[1]) is a
+            return [a]
+        recorded, names = _names_of_calls(fn)
+        split = parallel.elementwise(recorded)
+        result = split(*args)
+        if case != "transposed":  # NumPy lays that one out as x is: left to one call
+            assert any(n.startswith("rosenblatt-kernel") for n in names) == (
+                parallel.get_threads() > 1)
+        return list(result) if isinstance(result, tuple) else [result]
+
+    whole = [fn(*args)] if case not in ("iadd", "pair") else None
+    serial, split = at_threads(1, run), at_threads(2, run)
+    for a, b in zip(serial, split):
+        assert a.dtype == b.dtype and a.strides == b.strides and np.array_equal(a, b)
+    if whole is not None:
+        assert np.array_equal(whole[0], split[0]) and whole[0].strides == split[0].strides
+
+
+def test_elementwise_small_or_foreign_runs_as_one_call(split_everything) -> None:
+    parallel.set_threads(2)
+    parallel.MIN_WORK = 1000
+    recorded, names = _names_of_calls(np.add)
+    parallel.elementwise(recorded)(np.ones(999), 1.0)
+    assert len(names) == 1
+    parallel.MIN_WORK = 0
+
+    class Foreign:  # stands for a CuPy array: handed to fn as it is
+        shape = (40,)
+
+        def __array__(self):
+            raise TypeError("no implicit conversion")
+
+        def __add__(self, other):
+            return "added"
+
+    assert parallel.add(Foreign(), 1) == "added"
+    x = np.arange(40.0)
+    parallel.iadd(x[1:], x[:-1])  # overlapping: NumPy's buffered answer, not a racy one
+    expected = np.arange(40.0)
+    expected[1:] += expected[:-1].copy()
+    assert np.array_equal(x, expected)
+
+
+def test_slabs_split_one_axis_and_are_deterministic(split_everything) -> None:
+    x = np.random.default_rng(5).standard_normal((6, 8, 5, 3), dtype=np.float32)
+
+    def channel_sums(a):
+        return a.sum(axis=(0, 2, 3), keepdims=True), (a * a).max(axis=(0, 2, 3), keepdims=True)
+
+    recorded, names = _names_of_calls(channel_sums)
+    split = at_threads(2, lambda: parallel.slabs(recorded, x, axis=1))
+    again = at_threads(2, lambda: parallel.slabs(channel_sums, x, axis=1))
+    assert any(n.startswith("rosenblatt-kernel") for n in names)
+    for a, b, c in zip(split, again, channel_sums(x)):
+        assert a.shape == c.shape == (1, 8, 1, 1) and np.array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-5)
+    rows = at_threads(2, lambda: parallel.slabs(lambda a: a - a.max(axis=1, keepdims=True), x))
+    assert np.array_equal(rows, x - x.max(axis=1, keepdims=True))
+
+
+def _grads_of(make, shapes, seed=6, dtype=np.float32, positive=False):
+    """Output and input gradients of make(*tensors) with a random upstream gradient."""
+    def run():
+        rng = np.random.default_rng(seed)
+        arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        if positive:
+            arrays = [np.abs(a) + 0.5 for a in arrays]
+        ts = [rb.tensor(a, requires_grad=True) for a in arrays]
+        rb.manual_seed(0)
+        y = make(*ts)
+        y.backward(rb.tensor(rng.standard_normal(y.shape).astype(dtype)))
+        return [y.detach().numpy().copy()] + [t.grad.numpy().copy() for t in ts]
+    return run
+
+
+FAMILIES = {
+    "add_broadcast": (lambda a, b: a + b, [(8, 3, 5), (3, 1)]),
+    "sub": (lambda a, b: a - b, [(8, 3, 5), (8, 3, 5)]),
+    "mul_broadcast": (lambda a, b: a * b, [(8, 3, 5), (1, 3, 5)]),
+    "div": (lambda a, b: a / b, [(8, 3, 5), (8, 3, 5)]),
+    "relu": (lambda a: F.relu(a), [(8, 3, 5)]),
+    "exp_log_sqrt": (lambda a: (a.exp() + a.abs().log() * a.abs().sqrt()), [(8, 3, 5)]),
+    "tanh_sigmoid_sin": (lambda a: a.tanh() * a.sigmoid() + a.sin(), [(8, 3, 5)]),
+    "gelu": (lambda a: F.gelu(a), [(8, 3, 5)]),
+    "gelu_tanh": (lambda a: F.gelu(a, approximate="tanh"), [(8, 3, 5)]),
+    "dropout": (lambda a: F.dropout(a, 0.3) * 1.0, [(8, 3, 5)]),
+    "batch_norm": (lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True),
+                   [(8, 6, 5, 4), (6,), (6,)]),
+    "batch_norm_eval": (lambda a: F.batch_norm(a, rb.arange(6.0), rb.arange(1.0, 7.0),
+                                               training=False), [(8, 6, 5)]),
+    "layer_norm": (lambda a, w, b: F.layer_norm(a, (5,), w, b), [(8, 6, 5), (5,), (5,)]),
+    "cross_entropy": (lambda a: F.cross_entropy(a, rb.tensor(np.arange(8) % 5),
+                                                label_smoothing=0.1), [(8, 5)]),
+    "cross_entropy_none": (lambda a: F.cross_entropy(
+        a, rb.tensor(np.arange(24).reshape(8, 3) % 5), reduction="none"), [(8, 5, 3)]),
+    "grad_accumulation": (lambda a: a * 2 + a * 3 + a.exp(), [(8, 3, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_op_families_are_bitwise_the_same_at_two_threads(split_everything, monkeypatch,
+                                                        name) -> None:
+    make, shapes = FAMILIES[name]
+    run = _grads_of(make, shapes)
+    serial = at_threads(1, run)
+    calls: list[int] = []
+    real = parallel.run_chunks
+    monkeypatch.setattr(parallel, "run_chunks", lambda *a, **k: (calls.append(1), real(*a, **k)))
+    split, again = at_threads(2, run), at_threads(2, run)
+    assert calls, "nothing ran over the threads"
+    # reductions, deterministic at a thread count: batch norm's channel sums (the input's
+    # gradient uses them), layer norm's sums over rows (the weight's and bias's gradients)
+    reduced = {"batch_norm": 1, "layer_norm": 2}.get(name, len(serial))
+    for i, (a, b, c) in enumerate(zip(serial, split, again)):
+        assert np.array_equal(b, c)
+        if i >= reduced:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        else:
+            assert np.array_equal(a, b), f"output/grad {i} differs"

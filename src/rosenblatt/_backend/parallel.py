@@ -11,6 +11,7 @@ nested pools) run serially in the calling thread.
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["MIN_WORK", "default_threads", "get_threads", "set_threads", "partition",
-           "run_chunks", "chunk_arrays", "map_tasks"]
+           "run_chunks", "chunk_arrays", "map_tasks", "elementwise", "slabs"]
 
 # Measured on the 2-core CI machine: a float32 copy or elementwise pass runs ~3 elements/ns
 # (131k elements, two passes: 42 us); handing chunks to the pool and waiting costs ~20 us on
@@ -206,3 +207,161 @@ def map_tasks(fn: Callable[..., Any], tasks: list[tuple], xp: Any = None) -> Non
             fn(*args)
 
     run_chunks(run, len(small), work, xp)
+
+
+
+# ------------------------------------------------------------ split kernels: the general path
+def elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` (an array function whose every output element depends only on the inputs'
+    elements at the same place, after broadcasting: a ufunc, or a chain of them) as a
+    function that splits large NumPy work across the threads, bit for bit as fn itself.
+
+    The result is cut into contiguous pieces (flat ranges when every array is row-major and
+    of one shape, else ranges of the first axis), each thread calling fn on its pieces about
+    BLOCK elements at a time; arguments that are not arrays with dimensions (numbers, 0-d
+    arrays, xp) go to every call as they are. Small work, one thread, other layouts, CuPy
+    and calls inside a worker run fn(*args) directly. A ufunc, or an operator (which on
+    NumPy arrays is one), writes straight into each thread's part of the result (no copy,
+    no blocks); an in-place operator (operator.iadd: a += b) into its first operand.
+    """
+    ufunc = fn if isinstance(fn, np.ufunc) else _UFUNCS.get(fn)
+    inplace = _INPLACE.get(fn)
+
+    def split(*args: Any) -> Any:
+        for a in args:  # the common small call costs only this loop
+            if a.__class__ is _ndarray and a.size >= MIN_WORK:
+                break
+        else:
+            return fn(*args)
+        if inplace is not None:
+            if _split(inplace, args, args[0], 0, flat=True, ufunc=True) is _SERIAL:
+                return fn(*args)
+            return args[0]
+        result = _split(ufunc or fn, args, None, 0, flat=True, ufunc=ufunc is not None)
+        return fn(*args) if result is _SERIAL else result
+
+    split.__wrapped__ = fn  # type: ignore[attr-defined]
+    split.__name__ = getattr(fn, "__name__", "elementwise")
+    split.__doc__ = getattr(fn, "__doc__", None)
+    return split
+
+
+_UFUNCS = {operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+           operator.truediv: np.true_divide, operator.neg: np.negative}
+_INPLACE = {operator.iadd: np.add, operator.isub: np.subtract, operator.imul: np.multiply,
+            operator.itruediv: np.true_divide}
+
+
+def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
+    """fn(*args) split over the threads along `axis`, for an fn whose results' slabs along
+    `axis` each depend only on the same slab of the arguments that are arrays of the
+    largest one's rank and length there (rows of a softmax, images of a pooling, channels
+    of a batch norm); other arguments go whole to every call. fn may return a tuple; each
+    result keeps `axis` (sums with keepdims). The bits equal one call's where NumPy treats
+    each slab alone (reductions along the other axes do). Serial as `elementwise` says.
+    """
+    if axis:
+        moved = tuple(a.swapaxes(0, axis) if _sliceable(a) else a for a in args)
+        result = _split(fn, moved, None, axis, flat=False)
+    else:
+        result = _split(fn, args, None, 0, flat=False)
+    return fn(*args) if result is _SERIAL else result
+
+
+_SERIAL = object()
+_ndarray = np.ndarray
+
+
+def _sliceable(a: Any) -> bool:
+    return type(a) is np.ndarray and a.ndim > 0
+
+
+def _foreign(a: Any) -> bool:
+    """An array of another library (CuPy) or an ndarray subclass: left to fn, serially."""
+    return hasattr(a, "__array__") and type(a) is not np.ndarray and not isinstance(
+        a, np.generic)
+
+
+def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
+           ufunc: bool = False) -> Any:
+    """The work of `elementwise` (flat ranges allowed) and `slabs` (the first axis, where
+    slabs swapped `axis`: fn sees it back in its place); _SERIAL for one plain call."""
+    if get_threads() == 1 or getattr(_local, "worker", False):
+        return _SERIAL
+    arrays = [a for a in args if _sliceable(a)]
+    if not arrays or any(_foreign(a) for a in args) or (out is not None and _foreign(out)):
+        return _SERIAL
+    big = max(arrays, key=lambda a: a.size)
+    if big.size < MIN_WORK:
+        return _SERIAL
+    if out is not None and (out.shape != big.shape or not out.flags.c_contiguous or any(
+            a is not out and np.may_share_memory(a, out) for a in arrays)):
+        return _SERIAL  # NumPy buffers overlapping operands; pieces could not
+    if flat and big.flags.c_contiguous and all(
+            a.shape == big.shape and a.flags.c_contiguous for a in arrays):
+        flat_args = tuple(a.reshape(-1) if _sliceable(a) else a for a in args)
+        flat_out = None if out is None else out.reshape(-1)
+        result = _run_split(fn, flat_args, flat_out, 0, 1, ufunc)
+        if result is _SERIAL or out is not None:
+            return result
+        if isinstance(result, tuple):
+            return tuple(r.reshape(big.shape) for r in result)
+        return result.reshape(big.shape)
+    if big.shape[0] < 2 * get_threads() or any(a.ndim > big.ndim for a in arrays):
+        return _SERIAL
+    if flat and not all(a.flags.c_contiguous for a in arrays if a.shape == big.shape):
+        return _SERIAL  # NumPy would lay the result out as another layout has it
+    return _run_split(fn, args, out, axis, big.ndim, ufunc)
+
+
+def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, ndim: int,
+               ufunc: bool) -> Any:
+    """fn over rows of the arrays of rank `ndim` and the largest one's first-axis length,
+    in blocks of about BLOCK elements per call; without `out`, the first row runs alone
+    first (the results' dtypes and shapes), the rest over the threads. A `ufunc` fn writes
+    into `out` (or the results made from the first row) one call per thread."""
+    big = max((a for a in args if _sliceable(a)), key=lambda a: a.size)
+    length, row = big.shape[0], big.size // max(1, big.shape[0])
+    cut = [_sliceable(a) and a.ndim == ndim and a.shape[0] == length for a in args]
+
+    def call(begin: int, end: int, out_piece: Any = None) -> Any:
+        pieces = (a[begin:end] if c else a for a, c in zip(args, cut))
+        if axis:  # fn sees each slab with `axis` back in its place
+            pieces = (p.swapaxes(0, axis) if c else p for p, c in zip(pieces, cut))
+        return fn(*pieces) if out_piece is None else fn(*pieces, out=out_piece)
+
+    first = 0
+    outs: tuple = (out,)
+    if out is None:
+        probe = call(0, 1)
+        probes = probe if isinstance(probe, tuple) else (probe,)
+        if not all(type(p) is np.ndarray and p.ndim > axis and p.shape[axis] == 1
+                   for p in probes):
+            return _SERIAL  # not slab-wise after all: one plain call
+        probes = tuple(p.swapaxes(0, axis) for p in probes)
+        outs = tuple(np.empty((length,) + p.shape[1:], dtype=p.dtype) for p in probes)
+        for o, p in zip(outs, probes):
+            o[:1] = p
+        first = 1
+        if ufunc:
+            out = outs[0]
+    step = length if ufunc else max(1, BLOCK // max(1, row))
+
+    def piece(start: int, stop: int) -> None:
+        for begin in range(first + start, first + stop, step):
+            end = min(begin + step, first + stop)
+            if out is not None:
+                call(begin, end, out[begin:end])
+                continue
+            results = call(begin, end)
+            for o, r in zip(outs, results if isinstance(results, tuple) else (results,)):
+                o[begin:end] = r.swapaxes(0, axis)
+
+    run_chunks(piece, length - first, big.size)
+    if ufunc and first:
+        return outs[0]
+    outs = tuple(o.swapaxes(0, axis) for o in outs)
+    return outs[0] if len(outs) == 1 else outs
+
+
+add, iadd = elementwise(operator.add), elementwise(operator.iadd)  # a + b, and a += b (a)

@@ -16,7 +16,7 @@ from heapq import heappop, heappush
 from operator import itemgetter
 from typing import Any
 
-from .._backend import as_array, ndarray, writable
+from .._backend import as_array, ndarray, parallel, writable
 from .function import Function, check_backward_finite
 from .grad_mode import _State as _Switches
 from .grad_mode import state
@@ -85,7 +85,7 @@ def _accumulate(tensor: Tensor, grad: Any, storage: set[int], borrowed: set[int]
         old._data = as_array(current + grad)
         borrowed.discard(id(old))
     else:
-        current += grad
+        parallel.iadd(current, grad)  # current += grad, over the kernel threads when large
     old._version_box[0] += 1
 
 
@@ -273,10 +273,10 @@ def run_backward(
                     if pending is None:
                         buffers[parent] = g
                         heappush(heap, (-parent.seq, parent))
-                    elif parent in owned:
-                        pending += g
+                    elif parent in owned:  # (over the kernel threads when large)
+                        parallel.iadd(pending, g)
                     else:
-                        buffers[parent] = as_array(pending + g)
+                        buffers[parent] = as_array(parallel.add(pending, g))
                         owned.add(parent)
             if not heap:
                 break

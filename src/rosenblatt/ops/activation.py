@@ -6,7 +6,7 @@ import importlib
 import math
 from typing import Any
 
-from .._backend import np
+from .._backend import np, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .elementwise import refuse_non_float, sigmoid_array
@@ -71,34 +71,52 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        xp = ctx.xp
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
-            ctx.t = t
-            return 0.5 * x * (1 + t)
-        cdf = erf(xp, x * (1 / math.sqrt(2)))
-        cdf += 1
-        cdf *= 0.5
-        ctx.cdf = cdf  # kept so backward needs no second erf
-        return x * cdf
+            ctx.t, out = _gelu_tanh(ctx.xp, x)
+        else:
+            ctx.cdf, out = _gelu_erf(ctx.xp, x)  # cdf kept so backward needs no second erf
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        xp = ctx.xp
         if ctx.approximate == "tanh":
-            t = ctx.t
-            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * (x * x))
-            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        pdf = xp.exp(-0.5 * (x * x))
-        pdf *= x * (1 / math.sqrt(2 * math.pi))
-        pdf += ctx.cdf
-        return grad * pdf
+            return _gelu_tanh_grad(x, ctx.t, grad)
+        return _gelu_erf_grad(ctx.xp, x, ctx.cdf, grad)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+# GELU's kernels: elementwise chains, split over the kernel threads when large
+@parallel.elementwise
+def _gelu_tanh(xp: Any, x: Any) -> tuple:
+    t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
+    return t, 0.5 * x * (1 + t)
+
+
+@parallel.elementwise
+def _gelu_erf(xp: Any, x: Any) -> tuple:
+    cdf = erf(xp, x * (1 / math.sqrt(2)))
+    cdf += 1
+    cdf *= 0.5
+    return cdf, x * cdf
+
+
+@parallel.elementwise
+def _gelu_tanh_grad(x: Any, t: Any, grad: Any) -> Any:
+    dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * (x * x))
+    return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+
+
+@parallel.elementwise
+def _gelu_erf_grad(xp: Any, x: Any, cdf: Any, grad: Any) -> Any:
+    pdf = xp.exp(-0.5 * (x * x))
+    pdf *= x * (1 / math.sqrt(2 * math.pi))
+    pdf += cdf
+    return grad * pdf
 
 
 class Silu(Function):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from typing import Any, Callable
 
 from .. import dtypes
-from .._backend import array_module, ndarray, np
+from .._backend import array_module, ndarray, np, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import iterator_layout, unbroadcast
@@ -119,11 +120,16 @@ def _float_operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 
 # ------------------------------------------------------------------ arithmetic
+# the operators, split over the kernel threads when large (bit for bit the same)
+_ADD, _SUB, _MUL, _DIV = (parallel.elementwise(f) for f in (
+    operator.add, operator.sub, operator.mul, operator.truediv))
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return iterator_layout(a + b, a, b)
+        return iterator_layout(_ADD(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -138,7 +144,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return iterator_layout(a - b, a, b)
+        return iterator_layout(_SUB(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,7 +162,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
         ctx.shapes = a.shape, b.shape
-        return iterator_layout(a * b, a, b)
+        return iterator_layout(_MUL(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -164,10 +170,10 @@ class Mul(Function):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         shape = grad.shape  # same-shape operands (the common case) skip unbroadcast
-        return (None if not need_a else grad * b if sa == shape
-                else unbroadcast(grad * b, sa),
-                None if not need_b else grad * a if sb == shape
-                else unbroadcast(grad * a, sb))
+        return (None if not need_a else _MUL(grad, b) if sa == shape
+                else unbroadcast(_MUL(grad, b), sa),
+                None if not need_b else _MUL(grad, a) if sb == shape
+                else unbroadcast(_MUL(grad, a), sb))
 
 
 class Div(Function):
@@ -177,7 +183,7 @@ class Div(Function):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         ctx.shapes = a.shape, b.shape
         with quiet():
-            return iterator_layout(a / b, a, b)
+            return iterator_layout(_DIV(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -484,6 +490,7 @@ def _unary_class(name: str) -> type:
     """The Unary class of one line of UNARY (its forward and backward are closures over the
     line: as fast as hand-written ones)."""
     value, grad, keeps, passes = UNARY[name]
+    value, grad = parallel.elementwise(value), parallel.elementwise(grad)  # large: threads
     loud_forward, loud_backward = "f" not in passes, "b" not in passes
 
     def forward(ctx: Any, x: Any) -> Any:
@@ -505,7 +512,8 @@ def _unary_class(name: str) -> type:
 
     return type(name.capitalize(), (Unary,), {
         "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "value": staticmethod(value), "grad": staticmethod(grad), "keeps": keeps,
+        "value": staticmethod(value.__wrapped__), "grad": staticmethod(grad.__wrapped__),
+        "keeps": keeps,
         "quiet": passes, "__module__": __name__,
         "__doc__": f"{name}, elementwise (a line of the table UNARY)."})
 
@@ -533,7 +541,7 @@ class Relu(Function):
         xp = ctx.xp
         # a 0-d zero of x's dtype spares NumPy converting a Python 0 on every call; zero
         # first, so a tie keeps x: relu(-0.0) is -0.0, as PyTorch's
-        out = xp.maximum(_zero(x.dtype) if xp is np else 0, x)
+        out = (_MAXIMUM if xp is np else xp.maximum)(_zero(x.dtype) if xp is np else 0, x)
         ctx.save_for_backward(out)
         return out
 
@@ -542,7 +550,11 @@ class Relu(Function):
         # PyTorch's rule: zero where out <= 0 (even an inf or NaN gradient), so a NaN input
         # passes its gradient
         xp = ctx.xp
-        return xp.where(ctx.saved_tensors[0] <= 0, _zero(grad.dtype) if xp is np else 0, grad)
+        return _RELU_GRAD(xp, ctx.saved_tensors[0], _zero(grad.dtype) if xp is np else 0, grad)
+
+
+_MAXIMUM = parallel.elementwise(np.maximum)
+_RELU_GRAD = parallel.elementwise(lambda xp, out, zero, grad: xp.where(out <= 0, zero, grad))
 
 
 class Clamp(Function):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from .._backend import np
+from .._backend import np, parallel
 from ..autograd.function import Function
 from ._util import unbroadcast
 from .elementwise import quiet, sigmoid_array
@@ -70,7 +70,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, smoothing, soft):
         xp = ctx.xp
-        logp = log_softmax_array(xp, x, 1)
+        logp = parallel.slabs(log_softmax_array, xp, x, 1)  # samples over the threads
         if soft:
             w = 1 if weight is None else _class_view(weight, x.ndim)
             q = (target * (1 - smoothing) + smoothing / x.shape[1]) * w
@@ -95,11 +95,16 @@ class CrossEntropy(Function):
         g = _class_grad(xp, grad, ctx.reduction, ctx.divisor)
         grad_x = grad_target = None
         if need_x:
-            grad_x = g * (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q)
+            grad_x = parallel.slabs(_cross_entropy_grad, xp, g, logp, q)
         if need_target and ctx.soft:
             w = 1 if ctx.weight is None else _class_view(ctx.weight, logp.ndim)
             grad_target = -g * logp * (1 - ctx.smoothing) * w
         return grad_x, grad_target, None
+
+
+def _cross_entropy_grad(xp: Any, g: Any, logp: Any, q: Any) -> Any:
+    """g (softmax(x) sum_c q - q), per sample."""
+    return g * (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q)
 
 
 class NLLLoss(Function):

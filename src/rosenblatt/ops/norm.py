@@ -11,10 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from .._backend import parallel
 from ..autograd.function import Function
 
 
 def _normalize_backward(xp: Any, dx_hat: Any, x_hat: Any, invstd: Any, axes: tuple) -> Any:
+    # rows of the leading axes are independent: split over the kernel threads when large
+    split = parallel.slabs if axes and axes[0] else _call
+    return split(_normalize_rows_backward, xp, dx_hat, x_hat, invstd, axes)
+
+
+def _normalize_rows_backward(xp: Any, dx_hat: Any, x_hat: Any, invstd: Any,
+                             axes: tuple) -> Any:
     mean_dx = dx_hat.mean(axis=axes, keepdims=True)
     mean_dx_xhat = (dx_hat * x_hat).mean(axis=axes, keepdims=True)
     return invstd * (dx_hat - mean_dx - x_hat * mean_dx_xhat)
@@ -37,6 +45,37 @@ def _scale_shift(ctx: Any, x_hat: Any, invstd: Any, weight: Any, bias: Any, shap
     return out
 
 
+def _sums(grad: Any, x_hat: Any, axes: tuple) -> tuple:
+    """The sums of grad and of grad * x_hat over `axes`, split over the kernel threads along
+    the first other axis (batch norm's channels) when large."""
+    shape = tuple(n for i, n in enumerate(grad.shape) if i not in axes)
+    if len(shape) == grad.ndim:
+        return grad.sum(axis=axes), (grad * x_hat).sum(axis=axes)
+    kept = next(i for i in range(grad.ndim) if i not in axes)
+    sums = parallel.slabs(lambda g, xh: (g.sum(axis=axes, keepdims=True),
+                                         (g * xh).sum(axis=axes, keepdims=True)),
+                          grad, x_hat, axis=kept)
+    return tuple(s.reshape(shape) for s in sums)
+
+
+@parallel.elementwise
+def _centre_scale(x: Any, mean: Any, invstd: Any) -> Any:
+    """(x - mean) * invstd, elementwise."""
+    x_hat = x - mean
+    x_hat *= invstd  # in place: one temporary fewer
+    return x_hat
+
+
+@parallel.elementwise
+def _batch_grad(x_hat: Any, a: Any, grad: Any, b: Any, scale: Any) -> Any:
+    """(x_hat * a + grad - b) * scale: batch norm's input gradient with batch statistics."""
+    grad_x = x_hat * a
+    grad_x += grad
+    grad_x -= b
+    grad_x *= scale
+    return grad_x
+
+
 class _Normalize(Function):
     """A norm: the subclass's forward makes x_hat and invstd and ends in `_scale_shift`; its
     `grad_input` gives x's gradient. The gradients of weight and bias are the same for all:
@@ -53,8 +92,9 @@ class _Normalize(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         (weight,) = ctx.saved_tensors
         sums = need_x and ctx.sums_for_x
-        sum_g = grad.sum(axis=ctx.sum_axes) if need_b or sums else None
-        sum_gx = (grad * ctx.x_hat).sum(axis=ctx.sum_axes) if need_w or sums else None
+        sum_g = sum_gx = None
+        if need_b or need_w or sums:
+            sum_g, sum_gx = _sums(grad, ctx.x_hat, ctx.sum_axes)
         grad_x = ctx.grad_input(ctx, grad, weight, sum_g, sum_gx) if need_x else None
         return grad_x, sum_gx if need_w else None, sum_g if need_b else None
 
@@ -70,8 +110,7 @@ class BatchNorm(_Normalize):
     def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         invstd = invstd.reshape(shape)
-        x_hat = x - mean.reshape(shape)
-        x_hat *= invstd  # in place: one temporary fewer
+        x_hat = _centre_scale(x, mean.reshape(shape), invstd)
         ctx.sums_for_x = batch_stats
         return _scale_shift(ctx, x_hat, invstd, weight, bias, shape,
                             (0,) + tuple(range(2, x.ndim)))
@@ -84,11 +123,25 @@ class BatchNorm(_Normalize):
             return grad * scale
         # scale * (grad - mean(grad) - x_hat * mean(grad * x_hat))
         m = grad.size // grad.shape[1]
-        grad_x = ctx.x_hat * (-sum_gx / m).reshape(shape)
-        grad_x += grad
-        grad_x -= (sum_g / m).reshape(shape)
-        grad_x *= scale
-        return grad_x
+        return _batch_grad(ctx.x_hat, (-sum_gx / m).reshape(shape), grad,
+                           (sum_g / m).reshape(shape), scale)
+
+
+def _layer_normalize(xp: Any, x: Any, axes: tuple, eps: float) -> tuple:
+    """(x_hat, invstd) of x normalised over `axes`, the last ones (rows over the threads)."""
+    return (parallel.slabs if axes and axes[0] else _call)(_layer_norm_rows, xp, x, axes, eps)
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    return fn(*args)
+
+
+def _layer_norm_rows(xp: Any, x: Any, axes: tuple, eps: float) -> tuple:
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    invstd = 1 / xp.sqrt(var + eps)
+    return centred * invstd, invstd
 
 
 class LayerNorm(_Normalize):
@@ -99,14 +152,10 @@ class LayerNorm(_Normalize):
         if x.dtype.kind != "f":
             name = dtypes.scalar_type_name(dtypes.from_numpy_dtype(x.dtype))
             raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{name}'")
-        xp = ctx.xp
         axes = tuple(range(x.ndim - k, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)
-        invstd = 1 / xp.sqrt(var + eps)
+        x_hat, invstd = _layer_normalize(ctx.xp, x, axes, eps)
         ctx.axes = axes
-        return _scale_shift(ctx, centred * invstd, invstd, weight, bias, x.shape[x.ndim - k:],
+        return _scale_shift(ctx, x_hat, invstd, weight, bias, x.shape[x.ndim - k:],
                             tuple(range(x.ndim - k)))
 
     @staticmethod

@@ -6,7 +6,7 @@ from typing import Any
 
 from ... import dtypes
 from ... import random as rnd
-from ..._backend import array_module, np, to_device
+from ..._backend import array_module, np, parallel, to_device
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
@@ -43,13 +43,19 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     if p == 1.0:
         mask = array_module(input._data).zeros(input.shape, dtype=input._data.dtype)
     else:
-        keep = rnd.gen().random(input.shape) >= p
-        mask = (keep * (1.0 / (1.0 - p))).astype(input._data.dtype)
+        mask = keep_mask(rnd.gen().random(input.shape), p, 1.0 / (1.0 - p),
+                         input._data.dtype)
         mask = to_device(mask, input.device)
     mask_t = Tensor._make(mask, False, None)
     if inplace:
         return input.mul_(mask_t)
     return ew.mul(input, mask_t)
+
+
+@parallel.elementwise
+def keep_mask(draws: Any, p: float, scale: float, dtype: Any) -> Any:
+    """Dropout's mask: scale where a uniform draw is >= p, else 0, in `dtype`; same shape."""
+    return ((draws >= p) * scale).astype(dtype)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002

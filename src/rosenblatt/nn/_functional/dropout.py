@@ -8,6 +8,7 @@ from ... import random as rnd
 from ..._backend import to_device
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
+from .basic import keep_mask
 
 
 def _drop_with_mask(input: Tensor, p: float, training: bool, inplace: bool,  # noqa: A002
@@ -15,10 +16,9 @@ def _drop_with_mask(input: Tensor, p: float, training: bool, inplace: bool,  # n
     """input * (one keep/drop draw per mask_shape cell) / (1 - p); broadcast over the rest."""
     if not training or p == 0.0:
         return input
-    keep = rnd.gen().random(mask_shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._make(to_device((keep * scale).astype(input._data.dtype), input.device),
-                        False, None)
+    mask = keep_mask(rnd.gen().random(mask_shape), p, scale, input._data.dtype)
+    mask = Tensor._make(to_device(mask, input.device), False, None)
     return input.mul_(mask) if inplace else ew.mul(input, mask)
 
 
