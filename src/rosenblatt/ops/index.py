@@ -52,6 +52,36 @@ def _overwritten(grad: Any, key: Any) -> Any:
     return out
 
 
+class _WriteAt(Function):
+    """A copy of x with a value written at a key: in place of what was there (setitem,
+    scatter, index_copy, index_fill) or, in `adds` ops, added to it (scatter_add, index_add).
+    forward writes with `_write_at`; backward passes x the gradient of what it kept and the
+    value its gradient from the op's `value_grad`."""
+
+    adds = False
+    value_grad: Any  # (ctx, grad) -> the gradient of the written value
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad  # x, (index,) value
+        grad_x = None
+        if need[0]:
+            grad_x = grad if ctx.adds else _overwritten(grad, ctx.key)
+        grad_value = ctx.value_grad(ctx, grad) if need[-1] else None
+        return (grad_x,) + (None,) * (len(need) - 2) + (grad_value,)
+
+
+def _write_at(ctx: Any, x: Any, key: Any, value: Any) -> Any:
+    """x's copy with value written (or added) at key, which is kept for backward."""
+    ctx.key = key
+    out = x.copy()
+    if ctx.adds:  # add.at, not out[key] += value: a repeated index must add every copy
+        ctx.xp.add.at(out, key, value)
+    else:
+        out[key] = value
+    return out
+
+
 def _advanced(key: Any) -> bool:
     """Whether an index (as _convert_key returns it) has arrays: NumPy's advanced indexing."""
     return any(getattr(k, "ndim", None) is not None for k in key) if isinstance(key, tuple) \
@@ -82,27 +112,19 @@ class GetItem(Function):
         return out
 
 
-class SetItem(Function):
+class SetItem(_WriteAt):
     """x with x[key] replaced by value: the graph version of `x[key] = value`."""
 
     once = True  # PyTorch's CopySlices frees the op it wraps: a second backward raises
 
     @staticmethod
     def forward(ctx, x, value, key):
-        ctx.key, ctx.value_shape = key, value.shape
-        out = x.copy()
-        out[key] = value
-        return out
+        ctx.value_shape = value.shape
+        return _write_at(ctx, x, key, value)
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, need_value = ctx.needs_input_grad
-        grad_x = grad_value = None
-        if need_x:
-            grad_x = _overwritten(grad, ctx.key)
-        if need_value:
-            grad_value = unbroadcast(grad[ctx.key], ctx.value_shape)
-        return grad_x, grad_value
+    def value_grad(ctx, grad):
+        return unbroadcast(grad[ctx.key], ctx.value_shape)
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -282,48 +304,37 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return Gather.apply(x, index, axis=axis)
 
 
-class ScatterAdd(Function):
+class ScatterAdd(_WriteAt):
+    adds = True
+
     @staticmethod
     def forward(ctx, x, index, src, axis):
-        ctx.full_index = _along_axis_index(ctx.xp, index, axis)
         ctx.src_shape, ctx.index_shape = src.shape, index.shape
-        out = x.copy()
-        ctx.xp.add.at(out, ctx.full_index, src[tuple(slice(0, n) for n in index.shape)])
-        return out
+        return _write_at(ctx, x, _along_axis_index(ctx.xp, index, axis),
+                         src[tuple(slice(0, n) for n in index.shape)])
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, _, need_src = ctx.needs_input_grad
-        grad_src = None
-        if need_src:
-            grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
-            grad_src[tuple(slice(0, n) for n in ctx.index_shape)] = grad[ctx.full_index]
-        return (grad if need_x else None), None, grad_src
+    def value_grad(ctx, grad):
+        grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
+        grad_src[tuple(slice(0, n) for n in ctx.index_shape)] = grad[ctx.key]
+        return grad_src
 
 
-class Scatter(Function):
+class Scatter(_WriteAt):
     @staticmethod
     def forward(ctx, x, index, src, axis):
-        ctx.full_index = _along_axis_index(ctx.xp, index, axis)
         ctx.src_shape = src.shape
-        out = x.copy()
-        out[ctx.full_index] = src[tuple(slice(0, n) for n in index.shape)] if src.ndim else src
-        return out
+        return _write_at(ctx, x, _along_axis_index(ctx.xp, index, axis),
+                         src[tuple(slice(0, n) for n in index.shape)] if src.ndim else src)
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, _, need_src = ctx.needs_input_grad
-        grad_x = grad_src = None
-        if need_x:
-            grad_x = _overwritten(grad, ctx.full_index)
-        if need_src:
-            grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
-            picked = grad[ctx.full_index]
-            if grad_src.ndim:
-                grad_src[tuple(slice(0, n) for n in picked.shape)] = picked
-            else:
-                grad_src = picked.sum()
-        return grad_x, None, grad_src
+    def value_grad(ctx, grad):
+        grad_src = ctx.xp.zeros(ctx.src_shape, dtype=grad.dtype)
+        picked = grad[ctx.key]
+        if not grad_src.ndim:
+            return picked.sum()
+        grad_src[tuple(slice(0, n) for n in picked.shape)] = picked
+        return grad_src
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -333,9 +344,14 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return ScatterAdd.apply(x, index, src, axis=axis)
 
 
-def _check_src_dtype(x: Tensor, src: Tensor) -> None:
+def _check_src_dtype(x: Tensor, src: Tensor,
+                     message: str = "scatter(): Expected self.dtype to be equal to src.dtype",
+                     ) -> None:
+    """Raise the op's RuntimeError unless src has x's dtype ({self} and {source} in the
+    message name the two)."""
     if src._data.dtype != x._data.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError(message.format(self=dtypes.scalar_type_name(x.dtype),
+                                          source=dtypes.scalar_type_name(src.dtype)))
 
 
 def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
@@ -524,25 +540,19 @@ def _check_source(op: str, x: Tensor, axis: int, count: int, source: Tensor, err
                            f"{list(x.shape)} source.shape = {list(source.shape)}")
 
 
-class IndexAdd(Function):
-    @staticmethod
-    def forward(ctx, x, index, src, axis, alpha):
-        ctx.key, ctx.alpha = (slice(None),) * axis + (index,), alpha
-        ctx.axis = axis
-        out = x.copy()
-        # add.at, not out[key] += src: a repeated index must add every copy
-        ctx.xp.add.at(out, ctx.key, src if alpha == 1 else src * x.dtype.type(alpha))
-        return out
+class IndexAdd(_WriteAt):
+    adds = True
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, _, need_src = ctx.needs_input_grad
-        grad_src = None
-        if need_src:
-            grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
-            if ctx.alpha != 1:
-                grad_src = grad_src * grad.dtype.type(ctx.alpha)
-        return (grad if need_x else None), None, grad_src
+    def forward(ctx, x, index, src, axis, alpha):
+        ctx.axis, ctx.alpha = axis, alpha
+        return _write_at(ctx, x, (slice(None),) * axis + (index,),
+                         src if alpha == 1 else src * x.dtype.type(alpha))
+
+    @staticmethod
+    def value_grad(ctx, grad):
+        grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
+        return grad_src if ctx.alpha == 1 else grad_src * grad.dtype.type(ctx.alpha)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa: A002
@@ -558,10 +568,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
                          f"{index.ndim} with type: {dtypes.scalar_type_name(index.dtype)} "
                          f"and size: {list(index.shape)}")
-    if source.dtype is not x.dtype:
-        raise RuntimeError(f"index_add_(): self ({dtypes.scalar_type_name(x.dtype)}) and "
-                           f"source ({dtypes.scalar_type_name(source.dtype)}) must have the "
-                           f"same scalar type")
+    _check_src_dtype(x, source, "index_add_(): self ({self}) and source ({source}) must have "
+                     "the same scalar type")
     flat = index._data.reshape(-1)
     if x.ndim == 0:  # a scalar is a 1-element vector here; source must be a scalar too
         if source.ndim != 0:
@@ -576,23 +584,20 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,  # noqa
     return out.reshape(()) if x.ndim == 0 else out
 
 
-class IndexCopy(Function):
-    @staticmethod
-    def forward(ctx, x, index, src, axis):
-        ctx.key, ctx.axis = (slice(None),) * axis + (index,), axis
-        out = x.copy()
-        out[ctx.key] = src  # a repeated index keeps one of its sources (PyTorch: undefined which)
-        return out
+class _IndexWrite(_WriteAt):
+    """index_copy and index_fill: the slices at positions `index` along axis overwritten (a
+    repeated index keeps one of its values: PyTorch leaves undefined which)."""
 
     @staticmethod
-    def backward(ctx, grad):
-        need_x, _, need_src = ctx.needs_input_grad
-        grad_x = grad_src = None
-        if need_x:  # the copied-over values reach nothing
-            grad_x = _overwritten(grad, ctx.key)
-        if need_src:  # as PyTorch: every source slice gets its position's gradient
-            grad_src = ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
-        return grad_x, None, grad_src
+    def forward(ctx, x, index, value, axis):
+        ctx.axis = axis
+        return _write_at(ctx, x, (slice(None),) * axis + (index,), value)
+
+
+class IndexCopy(_IndexWrite):
+    @staticmethod
+    def value_grad(ctx, grad):  # as PyTorch: every source slice gets its position's gradient
+        return ctx.xp.take(grad, ctx.key[-1], axis=ctx.axis)
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -605,10 +610,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     if index._data.dtype != array_module(index._data).int64:
         raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
                            f"{dtypes.scalar_type_name(index.dtype)}")
-    if source.dtype is not x.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
-                           f"but got (self) {dtypes.scalar_type_name(x.dtype)} and (source) "
-                           f"{dtypes.scalar_type_name(source.dtype)}")
+    _check_src_dtype(x, source, "index_copy_(): self and source expected to have the same "
+                     "dtype, but got (self) {self} and (source) {source}")
     flat = index._data.reshape(-1)
     if source.ndim == 0 and x.ndim:  # PyTorch: one scalar into one place of a vector
         if flat.size != 1:
@@ -644,25 +647,12 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     return IndexCopy.apply(x, Tensor._make(flat, False, None), source, axis=axis)
 
 
-class IndexFill(Function):
+class IndexFill(_IndexWrite):
     @staticmethod
-    def forward(ctx, x, index, value, axis):
-        ctx.key, ctx.axis = (slice(None),) * axis + (index,), axis
-        out = x.copy()
-        out[ctx.key] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        need_x, _, need_value = ctx.needs_input_grad
-        grad_x = grad_value = None
-        if need_x:
-            grad_x = _overwritten(grad, ctx.key)
-        if need_value:  # each filled position once, however often the index repeats it
-            index = ctx.key[-1] % max(grad.shape[ctx.axis], 1)
-            picked = ctx.xp.take(grad, ctx.xp.unique(index), axis=ctx.axis)
-            grad_value = ctx.xp.asarray(picked.sum(), dtype=grad.dtype)
-        return grad_x, None, grad_value
+    def value_grad(ctx, grad):  # each filled position once, however often the index repeats it
+        index = ctx.key[-1] % max(grad.shape[ctx.axis], 1)
+        picked = ctx.xp.take(grad, ctx.xp.unique(index), axis=ctx.axis)
+        return ctx.xp.asarray(picked.sum(), dtype=grad.dtype)
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
@@ -897,10 +887,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {mask.dtype.name}")
-    if source.dtype is not input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
-                           f"got {dtypes.scalar_type_name(input.dtype)} and "
-                           f"{dtypes.scalar_type_name(source.dtype)}")
+    _check_src_dtype(input, source, "masked_scatter: expected self and source to have same "
+                     "dtypes but got {self} and {source}")
     try:
         shape = tuple(_broadcast_shape(input.shape, mask.shape))
     except ValueError:
