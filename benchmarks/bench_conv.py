@@ -1,14 +1,14 @@
 """Convolutional networks side by side with PyTorch on the CPU: same weights, same threads.
 
 3-block CNN (conv3x3-BN-ReLU-maxpool x 3, 32/64/128 channels, 256 hidden) batch 64 Adam
-training step; LeNet-5 batch 64 Adam training step; LeNet-5 batch 256 inference; and the
-peak memory of one 3-block CNN training step (each framework in a fresh process: the
-resident-set high-water mark during the step minus the resident set before it).
-Prints medians and ratios (rosenblatt / torch; lower is better). Goals: <= 1.5, 1.3, 1.5
-and <= 1.5 for the memory.
+training step; LeNet-5 batch 64 Adam training step; LeNet-5 inference at batch 256 and at
+batch 1; and the peak memory of the first 3 3-block CNN training steps (each framework in
+a fresh process: the resident-set high-water mark during the steps minus the resident set
+before them). Prints medians and ratios (rosenblatt / torch; lower is better); run.py
+prints issue 22's goals beside them.
 
     python benchmarks/bench_conv.py [--threads 1] [--repeats 7] [--clock wall|cpu]
-        [--only cnn,lenet,infer,memory]
+        [--only cnn,lenet,infer,infer1,memory]
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 
 from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
-from common import inference_calls, parse_repeats, repeats_parser
+from common import (GOALS, inference_calls, interleaved, memory_child, parse_repeats,
+                    repeats_parser, step_peak_bytes)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -124,42 +123,27 @@ def bench_inference(repeats: int, batch: int = 256) -> tuple[float, float]:
     return median_times(*inference_calls(*_pair("lenet5"), x), repeats)
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+def bench_latency(quick: bool) -> dict:
+    """LeNet-5 batch-1 inference under no_grad: seconds per call, one entry per round."""
+    x, _ = _batch(1)
+    ours, theirs = inference_calls(*_pair("lenet5"), x)
+    return interleaved({"rosenblatt": ours, "torch": theirs}, 50 if quick else 200,
+                       5 if quick else 15)
 
 
 def measure_memory(framework: str) -> int:
-    """Peak resident-set growth (bytes) during the first 3-block CNN training step.
-
-    The kernel's high-water mark (VmHWM) is reset just before the step (Linux >= 4.0:
-    writing 5 to /proc/self/clear_refs), so the result is the step's own peak.
-    """
+    """Peak resident-set growth (bytes) during the first 3 3-block CNN training steps."""
     step_ours, step_torch = _steps("cnn3", 64)
-    step = step_ours if framework == "rosenblatt" else step_torch
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    before = _status_kib("VmRSS")
-    step()
-    return (_status_kib("VmHWM") - before) * 1024
+    return step_peak_bytes(step_ours if framework == "rosenblatt" else step_torch, 3)
 
 
-def bench_memory() -> tuple[float, float]:
-    """Each framework's step in its own fresh process; MiB of peak growth."""
-    out = []
-    for framework in ("rosenblatt", "torch"):
-        result = subprocess.run(
-            [sys.executable, __file__, "--threads", str(_THREADS), "--memory-child", framework],
-            capture_output=True, text=True, check=True)
-        out.append(json.loads(result.stdout.strip().splitlines()[-1])["bytes"] / 2**20)
-    return out[0], out[1]
+def bench_memory() -> tuple[int, int]:
+    """Each framework's steps in its own fresh process; bytes of peak growth."""
+    return memory_child(__file__, "rosenblatt"), memory_child(__file__, "torch")
 
 
 def main() -> None:
-    parser = repeats_parser(__doc__, "cnn,lenet,infer,memory")
+    parser = repeats_parser(__doc__, "cnn,lenet,infer,infer1,memory")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall time (default) or process CPU time (for busy machines)")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
@@ -171,24 +155,27 @@ def main() -> None:
     if args.memory_child:
         print(json.dumps({"bytes": measure_memory(args.memory_child)}))
         return
-    rows = {
-        "cnn": ("3-block CNN train step, batch 64 (ms)", "1.5",
+    rows = {  # name: (label, unit per second or byte, -> (ours, theirs))
+        "cnn": ("3-block CNN train step, batch 64 (ms)", 1e3,
                 lambda: bench_train("cnn3", 64, args.repeats)),
-        "lenet": ("LeNet-5 train step, batch 64 (ms)", "1.3",
+        "lenet": ("LeNet-5 train step, batch 64 (ms)", 1e3,
                   lambda: bench_train("lenet5", 64, args.repeats)),
-        "infer": ("LeNet-5 inference, batch 256 (ms)", "1.5",
+        "infer": ("LeNet-5 inference, batch 256 (ms)", 1e3,
                   lambda: bench_inference(args.repeats)),
-        "memory": ("3-block CNN train step peak memory (MiB)", "1.5", bench_memory),
+        "infer1": ("LeNet-5 inference, batch 1 (us)", 1e6,
+                   lambda: tuple(statistics.median(t) for t in
+                                 bench_latency(args.quick).values())),
+        "memory": ("3-block CNN 3 train steps, peak memory (MiB)", 2.0 ** -20, bench_memory),
     }
     print(f"threads={args.threads} repeats={args.repeats} clock={args.clock} "
           f"torch={torch.__version__} numpy={np.__version__}")
     print(f"{'benchmark':45s} {'rosenblatt':>11s} {'torch':>9s} {'ratio':>7s} {'goal':>6s}")
     for key in args.only.split(","):
-        label, goal, run = rows[key]
+        label, scale, run = rows[key]
         ours, theirs = run()
-        scale = 1 if key == "memory" else 1e3
+        goal = GOALS.get(f"conv:{key}")
         print(f"{label:45s} {ours * scale:11.2f} {theirs * scale:9.2f} {ours / theirs:7.2f} "
-              f"{'<=' + goal:>6s}", flush=True)
+              f"{'<=' + str(goal) if goal else '':>6s}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,31 @@
 """Sequence models side by side with PyTorch on the CPU: same sizes, same weights, same threads.
 
 LSTM language model (vocab 65, embedding 64, hidden 256, 2 layers, seq 64, batch 32) and a
-GPT (4 layers, 4 heads, width 128, context 64, batch 32): one Adam training step each, and
-GPT generation of 500 characters (KV cache in both). Prints medians and the median of
-per-round ratios (rosenblatt / torch, the two alternating; lower is better, goal <= 1.5).
+GPT (4 layers, 4 heads, width 128, context 64, batch 32): one Adam training step each (the
+GPT with F.scaled_dot_product_attention and with the attention written out as a user
+writes it, in both libraries), GPT generation of 500 characters and one decode step under
+no_grad (KV cache in both), and the peak memory of the GPT's first training steps (fresh
+process). Prints medians and the median of per-round ratios (rosenblatt / torch, the two
+alternating; lower is better).
 
-    python benchmarks/bench_seq.py [--threads 1] [--repeats 7] [--only lstm,gpt,gen]
+    python benchmarks/bench_seq.py [--threads 1] [--repeats 7]
+        [--only lstm,gpt,gpt_written,gen,decode,memory]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import math
 import statistics
 import sys
 import time
+from typing import Iterator
+from unittest import mock
 
 from common import THREADS as _THREADS  # noqa: F401 - imported first: pins BLAS threads
-from common import parse_repeats, repeats_parser
+from common import interleaved, memory_child, parse_repeats, repeats_parser, step_peak_bytes
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -24,10 +34,12 @@ import torch.nn.functional as tF  # noqa: E402
 
 import rosenblatt as rb  # noqa: E402
 from rosenblatt.nn import functional as F  # noqa: E402
+from rosenblatt.text import models as text_models  # noqa: E402
 from rosenblatt.text.generate import sample_next  # noqa: E402
 from rosenblatt.text.models import GPT, CharLSTM  # noqa: E402
 
 VOCAB, SEQ, BATCH = 65, 64, 32
+attention = tF.scaled_dot_product_attention  # TorchBlock's; _written_out() swaps it
 
 
 def paired_times(ours, theirs, repeats: int, warmup: int = 2) -> tuple[float, float, float]:
@@ -94,7 +106,7 @@ class TorchBlock(tnn.Module):
             cache["v"][layer][:, :, past : past + t] = v
             k = cache["k"][layer][:, :, : past + t]
             v = cache["v"][layer][:, :, : past + t]
-        y = tF.scaled_dot_product_attention(q, k, v, is_causal=past == 0 and t > 1)
+        y = attention(q, k, v, is_causal=past == 0 and t > 1)
         x = x + self.attn.proj(y.transpose(1, 2).reshape(n, t, c))
         return x + self.mlp(self.ln2(x))
 
@@ -122,9 +134,31 @@ class TorchGPT(tnn.Module):
         return self.head(self.ln_f(x))
 
 
-def _training_steps(ours: rb.nn.Module, theirs: tnn.Module, repeats: int,
-                    logits_of=lambda out: out) -> tuple[float, float]:
-    """Time one Adam step of next-character prediction on the same batch in both libraries."""
+def written_out_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0,
+                          is_causal: bool = False):
+    """Causal attention as a user writes it, in q's library: softmax(q k^T / sqrt(E),
+    future keys masked) v; (N, H, T, E) x3 -> (N, H, T, E)."""
+    if attn_mask is not None or dropout_p:
+        raise ValueError("written_out_attention: only is_causal, no mask or dropout")
+    lib = torch if isinstance(q, torch.Tensor) else rb
+    scores = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]))
+    if is_causal:
+        t, s = scores.shape[-2:]
+        future = lib.tensor(~np.tril(np.ones((t, s), dtype=bool)))
+        scores = scores.masked_fill(future, -math.inf)
+    return scores.softmax(dim=-1) @ v
+
+
+@contextlib.contextmanager
+def _written_out() -> Iterator[None]:
+    """Both GPTs (ours and TorchBlock) attend with written_out_attention inside."""
+    with mock.patch.object(text_models, "scaled_dot_product_attention", written_out_attention), \
+            mock.patch.dict(globals(), attention=written_out_attention):
+        yield
+
+
+def _step_fns(ours: rb.nn.Module, theirs: tnn.Module, logits_of=lambda out: out) -> tuple:
+    """(our step, torch's step): one Adam step of next-character prediction on one batch."""
     x = np.random.default_rng(0).integers(0, VOCAB, (BATCH, SEQ + 1))
 
     def step_of(model, lib, functional):
@@ -140,7 +174,13 @@ def _training_steps(ours: rb.nn.Module, theirs: tnn.Module, repeats: int,
 
         return step
 
-    return paired_times(step_of(ours, rb, F), step_of(theirs, torch, tF), repeats)
+    return step_of(ours, rb, F), step_of(theirs, torch, tF)
+
+
+def _training_steps(ours: rb.nn.Module, theirs: tnn.Module, repeats: int,
+                    logits_of=lambda out: out) -> tuple[float, float]:
+    """Time one Adam step of next-character prediction on the same batch in both libraries."""
+    return paired_times(*_step_fns(ours, theirs, logits_of), repeats)
 
 
 def bench_lstm(repeats: int) -> tuple[float, float]:
@@ -163,6 +203,50 @@ def bench_gpt(repeats: int) -> tuple[float, float]:
     return _training_steps(*_gpt_pair(), repeats)
 
 
+def bench_gpt_written(repeats: int) -> tuple[float, float]:
+    """The GPT train step with the attention written out (matmul, mask, softmax, matmul)."""
+    with _written_out():
+        return bench_gpt(repeats)
+
+
+def _torch_cache() -> dict:
+    """An empty KV cache for TorchGPT, batch 1."""
+    return {"length": 0, "k": [torch.zeros(1, 4, SEQ, 32) for _ in range(4)],
+            "v": [torch.zeros(1, 4, SEQ, 32) for _ in range(4)]}
+
+
+def bench_decode(quick: bool) -> dict:
+    """One decode step under no_grad: one new token attends over SEQ - 1 cached positions
+    (KV cache in both); seconds per step per round."""
+    ours, theirs = _gpt_pair()
+    ours.eval()
+    theirs.eval()
+    context = [[i % VOCAB for i in range(SEQ - 1)]]
+    cache, tcache = ours.new_cache(), _torch_cache()
+    with rb.no_grad(), torch.no_grad():
+        ours(rb.tensor(context), cache)
+        theirs(torch.tensor(context), tcache)
+
+    def step_ours() -> None:
+        cache.length = SEQ - 1
+        with rb.no_grad():
+            ours(rb.tensor([[7]]), cache)
+
+    def step_torch() -> None:
+        tcache["length"] = SEQ - 1
+        with torch.no_grad():
+            theirs(torch.tensor([[7]]), tcache)
+
+    return interleaved({"rosenblatt": step_ours, "torch": step_torch}, 20 if quick else 100,
+                       5 if quick else 15)
+
+
+def measure_memory(framework: str) -> int:
+    """Peak resident-set growth (bytes) during the GPT's first 3 training steps."""
+    step_ours, step_torch = _step_fns(*_gpt_pair())
+    return step_peak_bytes(step_ours if framework == "rosenblatt" else step_torch, 3)
+
+
 def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
     """Sample `chars` tokens one at a time with a KV cache (window rebuilt when full)."""
     ours, theirs = _gpt_pair()
@@ -178,9 +262,7 @@ def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
             logits, state = ours.step(token, state)
 
     def torch_start(ids):
-        cache = {"length": 0,
-                 "k": [torch.zeros(1, 4, SEQ, 32) for _ in range(4)],
-                 "v": [torch.zeros(1, 4, SEQ, 32) for _ in range(4)]}
+        cache = _torch_cache()
         return theirs(torch.tensor([ids]), cache)[0, -1], (cache, ids)
 
     @torch.no_grad()
@@ -200,21 +282,45 @@ def bench_generation(repeats: int, chars: int = 500) -> tuple[float, float]:
     return paired_times(gen_ours, gen_torch, repeats, 1)
 
 
+def _decode_row(quick: bool) -> tuple[float, float, float]:
+    times = bench_decode(quick)
+    ratios = [a / b for a, b in zip(times["rosenblatt"], times["torch"])]
+    return (statistics.median(times["rosenblatt"]), statistics.median(times["torch"]),
+            statistics.median(ratios))
+
+
+def _memory_row() -> tuple[float, float, float]:
+    """Each framework's first GPT steps in a fresh process of its own: bytes of peak growth."""
+    ours, theirs = memory_child(__file__, "rosenblatt"), memory_child(__file__, "torch")
+    return ours, theirs, ours / theirs
+
+
 def main() -> int:
-    args = parse_repeats(repeats_parser(__doc__, "lstm,gpt,gen"))
+    parser = repeats_parser(__doc__, "lstm,gpt,gpt_written,gen,decode,memory")
+    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    args = parse_repeats(parser)
     torch.set_num_threads(args.threads)
-    which = set(args.only.split(","))
-    rows = []
-    if "lstm" in which:
-        rows.append(("LSTM 2x256 train step (B32 T64)", *bench_lstm(args.repeats)))
-    if "gpt" in which:
-        rows.append(("GPT 4L/4H/128 train step (B32 T64)", *bench_gpt(args.repeats)))
-    if "gen" in which:
-        rows.append(("GPT generate 500 chars", *bench_generation(max(3, args.repeats // 2))))
+    if args.memory_child:
+        print(json.dumps({"bytes": measure_memory(args.memory_child)}))
+        return 0
+    rows = {  # name: (label, unit per second or byte, -> (ours, theirs, ratio))
+        "lstm": ("LSTM 2x256 train step (B32 T64), ms", 1e3, lambda: bench_lstm(args.repeats)),
+        "gpt": ("GPT 4L/4H/128 train step, SDPA, ms", 1e3, lambda: bench_gpt(args.repeats)),
+        "gpt_written": ("GPT train step, attention written out, ms", 1e3,
+                        lambda: bench_gpt_written(args.repeats)),
+        "gen": ("GPT generate 500 chars, ms", 1e3,
+                lambda: bench_generation(max(3, args.repeats // 2))),
+        "decode": ("GPT decode step, 1 token, context 63, us", 1e6,
+                   lambda: _decode_row(args.quick)),
+        "memory": ("GPT first 3 train steps, peak memory, MiB", 2.0 ** -20, _memory_row),
+    }
     print(f"threads={args.threads}  torch {torch.__version__}  numpy {np.__version__}")
-    print(f"{'benchmark':40s} {'rosenblatt':>12s} {'torch':>12s} {'ratio':>7s}")
-    for name, ours, theirs, ratio in rows:
-        print(f"{name:40s} {ours * 1e3:10.1f}ms {theirs * 1e3:10.1f}ms {ratio:7.2f}")
+    print(f"{'benchmark':44s} {'rosenblatt':>10s} {'torch':>10s} {'ratio':>7s}")
+    for key in args.only.split(","):
+        label, scale, run = rows[key]
+        ours, theirs, ratio = run()
+        print(f"{label:44s} {ours * scale:10.1f} {theirs * scale:10.1f} {ratio:7.2f}",
+              flush=True)
     return 0
 
 

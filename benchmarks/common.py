@@ -133,3 +133,45 @@ def parse_repeats(parser: Any) -> Any:
     if args.quick:
         args.repeats = 3
     return args
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def step_peak_bytes(step: Callable[[], object], steps: int = 1) -> int:
+    """Peak resident-set growth (bytes) while `step` runs `steps` times (Linux >= 4.0): the
+    kernel's high-water mark (VmHWM) is reset just before (5 to /proc/self/clear_refs), so
+    the result is the steps' own peak over the resident set before them."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_kib("VmRSS")
+    for _ in range(steps):
+        step()
+    return (_status_kib("VmHWM") - before) * 1024
+
+
+def memory_child(script: str, lib: str, *args: str) -> int:
+    """The bytes a suite's fresh `script --memory-child LIB` process reports (last line JSON)."""
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, script, "--threads", str(THREADS), "--memory-child",
+                          lib, *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{script} --memory-child {lib} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["bytes"]
+
+
+# Issue 22's goals, "suite:workload" -> the highest ratio (rosenblatt / PyTorch at the same
+# threads; `import numpy` for engine:import) that meets it. run.py prints them beside each row.
+GOALS = {
+    "seq:gpt_written": 1.1, "seq:gpt": 1.1, "conv:cnn": 1.1, "conv:lenet": 0.9,
+    "seq:lstm": 1.0, "mlp:train_step": 0.8, "mlp:latency_softmax": 0.5, "conv:infer1": 0.5,
+    "seq:decode": 0.5, "engine:overhead": 0.4, "engine:import": 1.2, "mlp:peak_rss": 1.0,
+    "conv:memory": 1.0, "seq:memory": 1.0,
+}

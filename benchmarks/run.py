@@ -11,9 +11,11 @@ suites' own workloads with the other library's half skipped), run one after the 
 median of the pairs' ratios. Each thread count is measured this way: by default all the
 cores this process may use (PyTorch's default thread count) first, then 1; and the last
 table shows how each workload's time scales from 1 thread to N for both libraries. Peak
-memory rows come from the suites' own fresh-process measurements, one per library. The
-engine's import time (against `import numpy`) and memory use (against the ideal) compare
-Rosenblatt with no PyTorch: bench_engine.py prints them at the end.
+memory rows come from the suites' own fresh-process measurements, one per library; the
+import row's PyTorch column is `import numpy`, the goal's yardstick. Each row with a goal
+of issue 22 (common.GOALS) shows it and whether the ratio meets it, and a line after each
+table counts the goals met. The engine's memory use against the ideal has no PyTorch side:
+bench_engine.py prints it at the end.
 Nothing here asserts: the numbers are for reading. Run it on an idle machine. The HTTP
 load test (bench_serve.py) is separate: it starts a server.
 """
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import GOALS  # noqa: E402 - pins this process's threads; children pin their own
 
 
 class Workload(NamedTuple):
@@ -42,16 +46,13 @@ class Workload(NamedTuple):
     measure: Callable[[Any, bool], Any]  # (suite module, quick) -> the suite's result
 
 
-def _memory(suite: str, steps: bool = False) -> Callable[[Any, bool], Any]:
+def _memory(steps: bool = False) -> Callable[[Any, bool], Any]:
     """A suite's own fresh-process peak-memory measurement, for this child's library."""
     def measure(module: Any, quick: bool) -> dict:
         import common
 
-        command = [sys.executable, module.__file__, "--threads", str(common.THREADS),
-                   "--memory-child", common.LIB] + (["--steps", "40"] if quick and steps
-                                                   else [])
-        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=HERE)
-        return {common.LIB: [json.loads(out.stdout.strip().splitlines()[-1])["bytes"]]}
+        args = ["--steps", "40"] if quick and steps else []
+        return {common.LIB: [common.memory_child(module.__file__, common.LIB, *args)]}
     return measure
 
 
@@ -73,16 +74,21 @@ SUITES: dict[str, tuple[str | None, dict[str, Workload]]] = {
                              lambda m, q: m.measure_mlp_step(q)),
         "chain": Workload("chain of 100k ops fwd+bwd", 1e3, "ms",
                           lambda m, q: m.measure_chain(q)),
+        "import": Workload("import rosenblatt (PyTorch column: import numpy)", 1e3, "ms",
+                           lambda m, q: m.measure_import(q)),
     }),
     "mlp": (None, {
         "train_step": Workload("MLP 784-512-256-10 train step, b64", 1e3, "ms",
                                lambda m, q: m.bench_train_step(_rounds(q), q)),
         "latency": Workload("MLP 784-100-100-10 batch-1 inference", 1e6, "us",
                             lambda m, q: m.bench_latency(_rounds(q), q)),
+        "latency_softmax": Workload("same MLP + final Softmax (DL Primer), batch-1 inference",
+                                    1e6, "us",
+                                    lambda m, q: m.bench_latency(_rounds(q), q, softmax=True)),
         "throughput": Workload("same MLP, batch 1000 inference", 1e3, "ms",
                                lambda m, q: m.bench_throughput(_rounds(q), q)),
         "peak_rss": Workload("MNIST MLP training run, peak RSS", 2.0 ** -20, "MiB",
-                             _memory("mlp", steps=True)),
+                             _memory(steps=True)),
     }),
     "conv": ("median_times", {
         "cnn": Workload("3-block CNN train step, b64", 1e3, "ms",
@@ -91,21 +97,29 @@ SUITES: dict[str, tuple[str | None, dict[str, Workload]]] = {
                           lambda m, q: m.bench_train("lenet5", 64, _repeats(q))),
         "infer": Workload("LeNet-5 inference, b256", 1e3, "ms",
                           lambda m, q: m.bench_inference(_repeats(q))),
-        "memory": Workload("3-block CNN train step, peak memory", 2.0 ** -20, "MiB",
-                           _memory("conv")),
+        "infer1": Workload("LeNet-5 batch-1 inference", 1e6, "us",
+                           lambda m, q: m.bench_latency(q)),
+        "memory": Workload("3-block CNN first 3 train steps, peak memory", 2.0 ** -20, "MiB",
+                           _memory()),
     }),
     "seq": ("paired_times", {
         "lstm": Workload("LSTM 2x256 train step, b32 t64", 1e3, "ms",
                          lambda m, q: m.bench_lstm(_repeats(q))),
-        "gpt": Workload("GPT 4L/4H/128 train step, b32 t64", 1e3, "ms",
+        "gpt_written": Workload("GPT 4L/4H/128 train step, b32 t64, attention written out",
+                                1e3, "ms", lambda m, q: m.bench_gpt_written(_repeats(q))),
+        "gpt": Workload("same GPT train step with F.scaled_dot_product_attention", 1e3, "ms",
                         lambda m, q: m.bench_gpt(_repeats(q))),
         "gen": Workload("GPT generate 500 chars", 1e3, "ms",
                         lambda m, q: m.bench_generation(max(3, _repeats(q) // 2))),
+        "decode": Workload("GPT decode step (1 token, context 63, KV cache), no_grad", 1e6,
+                           "us", lambda m, q: m.bench_decode(q)),
+        "memory": Workload("GPT first 3 train steps, peak memory", 2.0 ** -20, "MiB",
+                           _memory()),
     }),
 }
 
 
-SOLO = ("import", "mlp_memory")  # bench_engine.py's rows without PyTorch
+SOLO = ("mlp_memory",)  # bench_engine.py's row against an ideal, not PyTorch
 
 
 def _seconds(result: Any, lib: str) -> float:
@@ -117,8 +131,7 @@ def _seconds(result: Any, lib: str) -> float:
 
 def child(suite: str, names: list[str], quick: bool) -> dict:
     """In a `--lib` process: measure the workloads for that library alone -> {name: value}."""
-    sys.path.insert(0, str(HERE))
-    import common  # first: pins the thread counts from --threads before NumPy/PyTorch load
+    import common  # pinned the thread counts from --threads before NumPy/PyTorch load
 
     import importlib
 
@@ -176,18 +189,40 @@ def _number(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
 
 
+def goal_met(ratio: float, goal: float | None) -> str:
+    """'yes', or 'no' and by how much the ratio is over the goal ('' without a goal)."""
+    if goal is None:
+        return ""
+    return "yes" if ratio <= goal else f"no, +{ratio / goal - 1:.0%}"
+
+
 def ratio_table(results: dict, markdown: bool) -> list[str]:
-    """One row per workload: both libraries' medians, the median ratio and each pair's."""
-    head = ("workload", "rosenblatt", "PyTorch", "ratio", "pairs")
+    """One row per workload: both libraries' medians, the median ratio and each pair's, and
+    issue 22's goal for the ratio with whether it is met."""
+    head = ("workload", "rosenblatt", "PyTorch", "ratio", "goal", "met", "pairs")
     rows = []
     for suite, workloads in results.items():
         for name, values in workloads.items():
-            work = SUITES[suite][1][name]
+            work, goal = SUITES[suite][1][name], GOALS.get(f"{suite}:{name}")
             ours, theirs, ratio, ratios = summarize(values)
             rows.append((f"{work.label} ({work.unit})", _number(ours * work.scale),
                          _number(theirs * work.scale), f"{ratio:.2f}",
+                         "" if goal is None else f"<= {goal}", goal_met(ratio, goal),
                          " ".join(f"{r:.2f}" for r in ratios)))
     return _table(head, rows, markdown)
+
+
+def goals_line(results: dict) -> str:
+    """How many of the measured goals are met, naming the missed ones."""
+    missed, total = [], 0
+    for suite, workloads in results.items():
+        for name, values in workloads.items():
+            if f"{suite}:{name}" in GOALS:
+                total += 1
+                if not summarize(values)[2] <= GOALS[f"{suite}:{name}"]:
+                    missed.append(f"{suite}:{name}")
+    return f"goals met: {total - len(missed)} of {total}" + (
+        f"; missed: {', '.join(missed)}" if missed else "")
 
 
 def scaling_table(low: dict, high: dict, threads: int, markdown: bool) -> list[str]:
@@ -281,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         what = "all cores, the CPUs this process may use: " if t == all_cores() else ""
         print(f"\n{what}{t} thread(s) each; ratio = rosenblatt / PyTorch, median of {pairs} "
               f"pair(s) of processes\n")
-        print("\n".join(ratio_table(results[t], args.markdown)), flush=True)
+        print("\n".join(ratio_table(results[t], args.markdown)))
+        print(f"\n{goals_line(results[t])}", flush=True)
     many = max(counts)
     if 1 in results and many > 1:
         print(f"\nscaling from 1 to {many} threads (time at 1 / time at {many})\n")

@@ -25,9 +25,11 @@ def run():
 
 
 def test_selection_of_suites_and_single_workloads(run):
-    chosen = run._selection(["conv:cnn", "seq", "conv:cnn", "engine:import"])
-    assert chosen == {"conv": ["cnn"], "seq": ["lstm", "gpt", "gen"], "solo": ["import"]}
-    assert run._selection(["engine"])["solo"] == ["import", "mlp_memory"]
+    chosen = run._selection(["conv:cnn", "seq", "conv:cnn", "engine:mlp_memory"])
+    assert chosen == {"conv": ["cnn"], "seq": ["lstm", "gpt_written", "gpt", "gen", "decode",
+                                              "memory"], "solo": ["mlp_memory"]}
+    assert run._selection(["engine"])["solo"] == ["mlp_memory"]
+    assert "import" in run._selection(["engine"])["engine"]
     with pytest.raises(SystemExit, match="unknown 'conv:gpt'"):
         run._selection(["conv:gpt"])
 
@@ -38,9 +40,55 @@ def test_ratio_is_the_median_of_the_pairs_and_scaling_compares_thread_counts(run
     ours, theirs, ratio, ratios = run.summarize(one["conv"]["cnn"])
     assert (ours, theirs) == (0.3, 0.2) and ratios == pytest.approx([2, 3, 1.5]) and ratio == 2
     row = run.ratio_table(one, markdown=True)[2]
-    assert row == "| 3-block CNN train step, b64 (ms) | 300.0 | 200.0 | 2.00 | 2.00 3.00 1.50 |"
+    assert row == ("| 3-block CNN train step, b64 (ms) | 300.0 | 200.0 | 2.00 | <= 1.1 | "
+                   "no, +82% | 2.00 3.00 1.50 |")
+    assert run.goals_line(one) == "goals met: 0 of 1; missed: conv:cnn"
+    met = {"conv": {"cnn": {"rosenblatt": [0.1], "torch": [0.2]}}}
+    assert run.goals_line(met) == "goals met: 1 of 1"
     row = run.scaling_table(one, many, 4, markdown=False)[1]
     assert "300.0 -> 100.0" in row and "3.00x" in row and "200.0 -> 50.0" in row
+
+
+# issue 22's Goals table, row by row: the workloads that must carry each goal
+ISSUE_22_GOALS = {
+    "seq:gpt_written": 1.1, "seq:gpt": 1.1,  # GPT train step, written-out attention and SDPA
+    "conv:cnn": 1.1, "conv:lenet": 0.9, "seq:lstm": 1.0, "mlp:train_step": 0.8,
+    "mlp:latency_softmax": 0.5, "conv:infer1": 0.5, "seq:decode": 0.5,  # batch-1 inference
+    "engine:overhead": 0.4, "engine:import": 1.2,
+    "mlp:peak_rss": 1.0, "conv:memory": 1.0, "seq:memory": 1.0,  # training-run peak memory
+}
+
+
+def test_every_goal_of_issue_22_has_a_workload(run):
+    assert run.GOALS == ISSUE_22_GOALS
+    for key in run.GOALS:
+        suite, _, name = key.partition(":")
+        assert name in run.SUITES[suite][1], key
+    assert run.goal_met(0.4, 0.4) == "yes" and run.goal_met(0.5, 0.4) == "no, +25%"
+    assert run.goal_met(3.0, None) == ""
+
+
+def test_written_out_attention_is_what_both_gpts_run_under_the_switch():
+    torch = pytest.importorskip("torch")
+    sys.path.insert(0, str(BENCH))
+    seq = _load("bench_seq")
+    ours, theirs = seq._gpt_pair()
+    ids = [[1, 5, 9, 2, 7, 3]]
+    with torch.no_grad(), seq.rb.no_grad():
+        fused = ours(seq.rb.tensor(ids)).numpy(), theirs(torch.tensor(ids)).numpy()
+        calls, original = [], seq.written_out_attention
+
+        def spy(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(seq, "written_out_attention", spy)
+            with seq._written_out():
+                written = ours(seq.rb.tensor(ids)).numpy(), theirs(torch.tensor(ids)).numpy()
+    assert len(calls) == 2 * 4  # 4 blocks in each library
+    for a, b in zip(fused, written):
+        assert abs(a - b).max() < 1e-4
 
 
 def test_lib_flag_times_one_library_only(monkeypatch):
@@ -64,10 +112,12 @@ def test_lib_flag_times_one_library_only(monkeypatch):
 def test_run_quick_pairs_two_processes(tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick", "--only",
-                           "engine:overhead", "--threads", "1", "--json", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                           "engine:overhead", "seq:decode", "--threads", "1", "--json",
+                           str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    values = json.loads(out.read_text())["1"]["engine"]["overhead"]
-    assert len(values["rosenblatt"]) == len(values["torch"]) == 1
-    assert all(0 < v < 0.1 for v in values["rosenblatt"] + values["torch"])
+    measured = json.loads(out.read_text())["1"]
+    for values in (measured["engine"]["overhead"], measured["seq"]["decode"]):
+        assert len(values["rosenblatt"]) == len(values["torch"]) == 1
+        assert all(0 < v < 0.1 for v in values["rosenblatt"] + values["torch"])
     assert "per-op overhead" in proc.stdout and "pair 1/1: torch" in proc.stderr
+    assert "<= 0.4" in proc.stdout and "<= 0.5" in proc.stdout and "goals met:" in proc.stdout
