@@ -27,18 +27,32 @@ def _mT(a: Any) -> Any:  # noqa: N802 - PyTorch's name for the matrix transpose
     return a.swapaxes(-1, -2)
 
 
-class Inv(Function):
-    """A^-1; d(A^-1) = -A^-1 dA A^-1, so grad_A = -A^-T grad A^-T."""
+class _OfOutput(Function):
+    """`xp.linalg.<linalg>(A)` whose gradient rule needs only the output: forward keeps it
+    and backward is `gradient(xp, out, grad)` (inv, cholesky)."""
+
+    linalg: str
+    gradient: Any
 
     @staticmethod
     def forward(ctx, a):
-        out = ctx.xp.linalg.inv(a)
+        out = getattr(ctx.xp.linalg, ctx.linalg)(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (inv_a,) = ctx.saved_tensors
+        (out,) = ctx.saved_tensors
+        return ctx.gradient(ctx.xp, out, grad)
+
+
+class Inv(_OfOutput):
+    """A^-1; d(A^-1) = -A^-1 dA A^-1, so grad_A = -A^-T grad A^-T."""
+
+    linalg = "inv"
+
+    @staticmethod
+    def gradient(xp, inv_a, grad):
         return -_mT(inv_a) @ grad @ _mT(inv_a)
 
 
@@ -98,19 +112,13 @@ class Solve(Function):
         return unbroadcast(grad_a, a_shape), unbroadcast(grad_b, b_shape)
 
 
-class Cholesky(Function):
+class Cholesky(_OfOutput):
     """L with A = L L^T; grad_A = L^-T sym(Phi(L^T G)) L^-1 (Phi: lower half, diagonal halved)."""
 
-    @staticmethod
-    def forward(ctx, a):
-        out = ctx.xp.linalg.cholesky(a)
-        ctx.save_for_backward(out)
-        return out
+    linalg = "cholesky"
 
     @staticmethod
-    def backward(ctx, grad):
-        (low,) = ctx.saved_tensors
-        xp = ctx.xp
+    def gradient(xp, low, grad):
         phi = xp.tril(_mT(low) @ grad)
         phi = 0.5 * (phi + _mT(xp.tril(phi, -1)))  # symmetric: A's perturbations are too
         inv_low = xp.linalg.inv(low)
