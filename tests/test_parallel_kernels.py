@@ -354,6 +354,14 @@ FAMILIES = {
     "cross_entropy_none": (lambda a: F.cross_entropy(
         a, rb.tensor(np.arange(24).reshape(8, 3) % 5), reduction="none"), [(8, 5, 3)]),
     "grad_accumulation": (lambda a: a * 2 + a * 3 + a.exp(), [(8, 3, 5)]),
+    "max_pool": (lambda a: F.max_pool2d(a, 2), [(8, 3, 6, 4)]),
+    "max_pool_overlapping": (lambda a: F.max_pool2d(a, 3, 2, padding=1, ceil_mode=True),
+                             [(8, 2, 7, 5)]),
+    "avg_pool": (lambda a: F.avg_pool2d(a, 3, 2, padding=1, count_include_pad=False),
+                 [(8, 2, 7, 5)]),
+    "avg_pool3d": (lambda a: F.avg_pool3d(a, 2), [(4, 2, 4, 4, 2)]),
+    "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                  [(8, 2, 5, 4), (8, 2, 5, 4), (8, 2, 5, 3)]),
 }
 
 

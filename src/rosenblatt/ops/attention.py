@@ -11,11 +11,12 @@ import math
 from typing import Any
 
 from .. import dtypes, random
-from .._backend import array_module
+from .._backend import array_module, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import shape_str, unbroadcast
 from .elementwise import cast
+from .fused import _softmax_grad, by_rows
 
 
 def _causal_bias(xp: Any, length: int, source: int, dtype: Any) -> Any:
@@ -53,7 +54,7 @@ class ScaledDotProductAttention(Function):
             scores = scores + mask
         if causal:
             scores += _causal_bias(xp, q.shape[-2], k.shape[-2], scores.dtype)
-        probs = _softmax_last(xp, scores)
+        probs = _softmax_rows(xp, scores)
         keep = None
         if dropout_p > 0.0:
             draw = random.gen().random(probs.shape) >= dropout_p
@@ -74,7 +75,7 @@ class ScaledDotProductAttention(Function):
         dp = xp.matmul(grad, xp.swapaxes(v, -1, -2))
         if keep is not None:
             dp *= keep
-        ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
+        ds = by_rows(_softmax_grad, probs.ndim - 1, probs, dp)  # (rows over the threads)
         dmask = unbroadcast(ds, ctx.mask_shape) if need_mask else None
         ds *= ctx.scale
         dq = unbroadcast(xp.matmul(ds, k), q.shape) if need_q else None
@@ -82,6 +83,15 @@ class ScaledDotProductAttention(Function):
         if dv is not None:
             dv = unbroadcast(dv, v.shape)
         return dq, dk, dv, dmask
+
+
+def _softmax_rows(xp: Any, s: Any) -> Any:
+    """_softmax_last over blocks of rows, in place, across the kernel threads when large."""
+    if not s.flags.c_contiguous or s.ndim == 0:
+        return _softmax_last(xp, s)
+    parallel.chunk_arrays(lambda rows: _softmax_last(xp, rows), s.reshape(-1, s.shape[-1]),
+                          xp=xp, blocked=True)
+    return s
 
 
 def attention_bias(attn_mask: Tensor | None, like: Tensor) -> Tensor | None:

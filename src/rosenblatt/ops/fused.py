@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module
-from .._backend.parallel import MIN_WORK, chunk_arrays
+from .._backend import array_module, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, scalar_as_vector
@@ -32,18 +31,12 @@ def by_rows(kernel: Any, axis: int, *arrays: Any) -> Any:
     of rows across the threads (rows are independent: the same bits as one call)."""
     x = arrays[0]
     xp = array_module(x)
-    if (x.ndim == 0 or axis != x.ndim - 1 or x.size < MIN_WORK
+    if (x.ndim == 0 or axis != x.ndim - 1 or x.size < parallel.MIN_WORK
             or not all(a.flags.c_contiguous and a.dtype == x.dtype for a in arrays)):
         # row-major, as PyTorch's kernel writes it (it reads x.contiguous())
         return row_major(kernel(xp, *arrays, axis))
-    out = xp.empty(x.shape, dtype=x.dtype)
-    rows = [a.reshape(-1, x.shape[-1]) for a in (out, *arrays)]
-
-    def run(out: Any, *pieces: Any) -> None:
-        out[...] = kernel(xp, *pieces, 1)
-
-    chunk_arrays(run, *rows, xp=xp, blocked=True)
-    return out
+    rows = [a.reshape(-1, x.shape[-1]) for a in arrays]
+    return parallel.slabs(kernel, xp, *rows, 1).reshape(x.shape)
 
 
 def _softmax_grad(xp: Any, out: Any, grad: Any, axis: int) -> Any:

@@ -11,6 +11,7 @@ import math
 from typing import Any, Callable
 
 from .. import dtypes
+from .._backend import parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple, kernel_offsets
@@ -109,27 +110,32 @@ class MaxPoolNd(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
-        _, best = _max_pool(ctx.xp, x, kernel, stride, padding, dilation, out)
+        best = parallel.slabs(lambda x: _max_pool(ctx.xp, x, kernel, stride, padding, dilation,
+                                                  out)[1], x)  # images over the threads
         ctx.geometry = (kernel, stride, padding, dilation)
         return _keep_maxima(ctx, x, best)
 
     @staticmethod
     def backward(ctx, grad):
-        xp = ctx.xp
         x, best = _kept_maxima(ctx)
-        kernel, stride, padding, dilation = ctx.geometry
-        out = best.shape[2:]
-        xpad = _padded(xp, x, padding, _need(out, kernel, stride, dilation), -math.inf)
-        overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-        tiled = stride == kernel and all(d == 1 for d in dilation) and \
-            xpad.shape[2:] == tuple(s * o for s, o in zip(stride, out))
-        gpad = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=grad.dtype)
-        for _, windows, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
-            if overlap:
-                gpad[(..., *windows)] += grad * hit
-            else:  # disjoint windows: write each offset's share directly
-                xp.multiply(grad, hit, out=gpad[(..., *windows)])
-        return _crop(gpad, padding, x.shape[2:])
+        return parallel.slabs(_max_pool_grad, ctx.xp, x, best, grad, *ctx.geometry)
+
+
+def _max_pool_grad(xp: Any, x: Any, best: Any, grad: Any, kernel: tuple, stride: tuple,
+                   padding: tuple, dilation: tuple) -> Any:
+    """The input gradient of max pooling: each window's gradient to its first maximum."""
+    out = best.shape[2:]
+    xpad = _padded(xp, x, padding, _need(out, kernel, stride, dilation), -math.inf)
+    overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+    tiled = stride == kernel and all(d == 1 for d in dilation) and \
+        xpad.shape[2:] == tuple(s * o for s, o in zip(stride, out))
+    gpad = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=grad.dtype)
+    for _, windows, hit in _first_hits(xp, xpad, best, kernel, stride, dilation):
+        if overlap:
+            gpad[(..., *windows)] += grad * hit
+        else:  # disjoint windows: write each offset's share directly
+            xp.multiply(grad, hit, out=gpad[(..., *windows)])
+    return _crop(gpad, padding, x.shape[2:])
 
 
 def _need(out: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
@@ -162,27 +168,38 @@ class AvgPoolNd(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out, divisor):
-        xp = ctx.xp
-        ones = (1,) * len(kernel)
-        xpad = _padded(xp, x, padding, _need(out, kernel, stride, ones), 0.0)
-        total = None
-        for _, windows in _windows(kernel, stride, ones, out):
-            window = xpad[(..., *windows)]
-            total = window.copy() if total is None else xp.add(total, window, out=total)
-        ctx.geometry = (x.shape, kernel, stride, padding, xpad.shape[2:], divisor)
-        if total.dtype.kind in "iu":  # PyTorch's integer average truncates toward zero
-            return xp.trunc(total / divisor).astype(total.dtype)
-        return xp.divide(total, divisor, out=total)
+        ctx.geometry = (x.shape[2:], kernel, stride, padding, divisor)
+        return parallel.slabs(_avg_pool, ctx.xp, x, kernel, stride, padding, out, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        xp = ctx.xp
-        shape, kernel, stride, padding, size, divisor = ctx.geometry
-        scaled = grad / divisor
-        gpad = xp.zeros(shape[:2] + tuple(size), dtype=grad.dtype)
-        for _, windows in _windows(kernel, stride, (1,) * len(kernel), grad.shape[2:]):
-            gpad[(..., *windows)] += scaled
-        return _crop(gpad, padding, shape[2:])
+        return parallel.slabs(_avg_pool_grad, ctx.xp, grad, *ctx.geometry)
+
+
+# average pooling's kernels, run over slabs of images (split across the kernel threads)
+def _avg_pool(xp: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple, out: tuple,
+              divisor: Any) -> Any:
+    ones = (1,) * len(kernel)
+    xpad = _padded(xp, x, padding, _need(out, kernel, stride, ones), 0.0)
+    total = None
+    for _, windows in _windows(kernel, stride, ones, out):
+        window = xpad[(..., *windows)]
+        total = window.copy() if total is None else xp.add(total, window, out=total)
+    if total.dtype.kind in "iu":  # PyTorch's integer average truncates toward zero
+        return xp.trunc(total / divisor).astype(total.dtype)
+    return xp.divide(total, divisor, out=total)
+
+
+def _avg_pool_grad(xp: Any, grad: Any, size: tuple, kernel: tuple, stride: tuple,
+                   padding: tuple, divisor: Any) -> Any:
+    ones = (1,) * len(kernel)
+    need = _need(grad.shape[2:], kernel, stride, ones)
+    padded = tuple(s + p + max(n - s - p, 0) for s, p, n in zip(size, padding, need))
+    scaled = grad / divisor
+    gpad = xp.zeros(grad.shape[:2] + padded, dtype=grad.dtype)
+    for _, windows in _windows(kernel, stride, ones, grad.shape[2:]):
+        gpad[(..., *windows)] += scaled
+    return _crop(gpad, padding, size)
 
 
 class Separable2d(Function):
