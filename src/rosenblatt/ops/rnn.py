@@ -67,7 +67,31 @@ def _weight_grads(ctx: Any, d_in: Any, d_hid: Any, x: Any, h_prev: Any, w_ih: An
     return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
-class LSTMLayer(Function):
+class _Layer(Function):
+    """A recurrent layer over a sequence. Its forward runs the cell step by step and ends
+    with `_keep`; its `backward_steps` runs the cell backward over the steps and returns the
+    gradients of the input and of the hidden projection (T, B, G) and of the initial states.
+    The gradients of x and of the weights (one matmul each) are shared here."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh = ctx.saved_tensors
+        h_prev = _previous_hidden(ctx.xp, ctx.out[: x.shape[0]], h0, ctx.reverse)
+        d_in, d_hid, *d_states = ctx.backward_steps(ctx, grad, h0, w_hh, h_prev)
+        dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih)
+        need = ctx.needs_input_grad  # x, h0, (c0), w_ih, w_hh, b_ih, b_hh
+        d_states = [d if n else None for d, n in zip(d_states, need[1:])]
+        return (dx, *d_states, dw_ih, dw_hh, db_ih, db_hh)
+
+
+def _keep(ctx: Any, x: Any, h0: Any, w_ih: Any, w_hh: Any, out: Any, reverse: bool) -> Any:
+    """Keep what a _Layer's backward needs (x, h0, the weights, the output); returns out."""
+    ctx.save_for_backward(x, h0, w_ih, w_hh)
+    ctx.out, ctx.reverse = out, reverse
+    return out
+
+
+class LSTMLayer(_Layer):
     """One LSTM layer over a sequence, gates in PyTorch's order (i, f, g, o).
 
     Inputs: x (T, B, I), h0 (B, H), c0 (B, H), w_ih (4H, I), w_hh (4H, H), b_ih, b_hh (4H)
@@ -104,18 +128,15 @@ class LSTMLayer(Function):
             h = out[t]
             xp.multiply(o, tanh_cells[t], out=h)
         out[steps] = cells[steps]
-        ctx.save_for_backward(x, h0, w_ih, w_hh)
-        ctx.gates, ctx.cells, ctx.tanh_cells, ctx.out = gates, cells, tanh_cells, out
-        ctx.reverse = reverse
-        return out
+        ctx.gates, ctx.cells, ctx.tanh_cells = gates, cells, tanh_cells
+        return _keep(ctx, x, h0, w_ih, w_hh, out, reverse)
 
     @staticmethod
-    def backward(ctx, grad):
-        x, h0, w_ih, w_hh = ctx.saved_tensors
+    def backward_steps(ctx, grad, h0, w_hh, h_prev):
+        """The gates' gradient (T, B, 4H) (of both projections), dh0 and dc0."""
         xp = ctx.xp
         gates, cells, tanh_cells = ctx.gates, ctx.cells, ctx.tanh_cells
-        steps = x.shape[0]
-        hidden = w_hh.shape[1]
+        steps, hidden = gates.shape[0], w_hh.shape[1]
         d_gates = xp.empty_like(gates)
         dh = xp.zeros_like(h0)
         dc = grad[steps].copy()
@@ -138,14 +159,10 @@ class LSTMLayer(Function):
             dg[:, 2 * hidden : 3 * hidden] *= 1 - gg * gg
             dc *= f
             dh = dg @ w_hh
-        h_prev = _previous_hidden(xp, ctx.out[:steps], h0, ctx.reverse)
-        dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih)
-        need = ctx.needs_input_grad
-        return (dx, dh if need[1] else None, dc if need[2] else None,
-                dw_ih, dw_hh, db_ih, db_hh)
+        return d_gates, d_gates, dh, dc
 
 
-class GRULayer(Function):
+class GRULayer(_Layer):
     """One GRU layer over a sequence, gates in PyTorch's order (r, z, n).
 
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
@@ -183,22 +200,19 @@ class GRULayer(Function):
             new *= z
             new += n
             h = new
-        ctx.save_for_backward(x, h0, w_ih, w_hh)
-        ctx.gates, ctx.hn, ctx.out, ctx.reverse = gates, hn, out, reverse
-        return out
+        ctx.gates, ctx.hn = gates, hn
+        return _keep(ctx, x, h0, w_ih, w_hh, out, reverse)
 
     @staticmethod
-    def backward(ctx, grad):
-        x, h0, w_ih, w_hh = ctx.saved_tensors
+    def backward_steps(ctx, grad, h0, w_hh, h_prev):
+        """The gates' gradients of the input and the hidden projection (T, B, 3H), dh0."""
         xp = ctx.xp
-        gates, hn, out = ctx.gates, ctx.hn, ctx.out
-        steps = x.shape[0]
+        gates, hn = ctx.gates, ctx.hn
         hidden = w_hh.shape[1]
-        h_prev = _previous_hidden(xp, out, h0, ctx.reverse)
         d_in = xp.empty_like(gates)
         d_hid = xp.empty_like(gates)
         dh = xp.zeros_like(h0)
-        for t in reversed(_order(steps, ctx.reverse)):
+        for t in reversed(_order(gates.shape[0], ctx.reverse)):
             g = gates[t]
             r, z, n = g[:, :hidden], g[:, hidden : 2 * hidden], g[:, 2 * hidden :]
             dh_t = grad[t] + dh
@@ -214,11 +228,10 @@ class GRULayer(Function):
             xp.multiply(dn, r, out=dhid[:, 2 * hidden :])
             dh = dhid @ w_hh
             dh += dh_t * z
-        dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih)
-        return dx, (dh if ctx.needs_input_grad[1] else None), dw_ih, dw_hh, db_ih, db_hh
+        return d_in, d_hid, dh
 
 
-class RNNLayer(Function):
+class RNNLayer(_Layer):
     """One Elman RNN layer over a sequence: h' = act(W_ih x + b_ih + W_hh h + b_hh).
 
     Inputs: x (T, B, I), h0 (B, H), w_ih (H, I), w_hh (H, H), b_ih, b_hh (H) or None;
@@ -240,25 +253,22 @@ class RNNLayer(Function):
             else:
                 xp.maximum(a, 0, out=a)
             h = a
-        ctx.save_for_backward(x, h0, w_ih, w_hh)
-        ctx.out, ctx.reverse, ctx.tanh = out, reverse, nonlinearity == "tanh"
-        return out
+        ctx.tanh = nonlinearity == "tanh"
+        return _keep(ctx, x, h0, w_ih, w_hh, out, reverse)
 
     @staticmethod
-    def backward(ctx, grad):
-        x, h0, w_ih, w_hh = ctx.saved_tensors
+    def backward_steps(ctx, grad, h0, w_hh, h_prev):
+        """The pre-activations' gradient (T, B, H) (of both projections), dh0."""
         xp = ctx.xp
         out = ctx.out
         d_pre = xp.empty_like(out)
         dh = xp.zeros_like(h0)
-        for t in reversed(_order(x.shape[0], ctx.reverse)):
+        for t in reversed(_order(out.shape[0], ctx.reverse)):
             d = d_pre[t]
             xp.add(grad[t], dh, out=d)
             d *= (1 - out[t] * out[t]) if ctx.tanh else (out[t] > 0)
             dh = d @ w_hh
-        h_prev = _previous_hidden(xp, out, h0, ctx.reverse)
-        dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(ctx, d_pre, d_pre, x, h_prev, w_ih)
-        return dx, (dh if ctx.needs_input_grad[1] else None), dw_ih, dw_hh, db_ih, db_hh
+        return d_pre, d_pre, dh
 
 
 def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
