@@ -146,6 +146,8 @@ def test_parameter_free_layers_match_torch(name, args, kw):
 def test_pool1d_and_fold_layers():
     x = np.random.default_rng(0).standard_normal((2, 3, 9))
     for name, args in [("MaxPool1d", (3, 2)), ("AvgPool1d", (3, 2, 1)),
+                       ("MaxPool1d", (3, 2, 1, 2, False, True)),  # dilation 2, ceil_mode
+                       ("AvgPool1d", (2, 2, 1, True, False)),  # ceil_mode, count_include_pad
                        ("AdaptiveAvgPool1d", (4,)), ("AdaptiveMaxPool1d", (4,))]:
         ours, ref = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
         assert repr(ours) == repr(ref)

@@ -12,9 +12,11 @@ from .module import Module
 class _Window(Module):
     """What the sliding-window layers share: kernel_size, stride (kernel_size when None) and
     padding, kept as given or, where `ndim` is set, as ndim-tuples (as PyTorch's AvgPool1d and
-    MaxUnpool keep them); extra_repr shows the three. `_pool` is the layer's function."""
+    MaxUnpool keep them); extra_repr shows the three. Forward is `_pool(input, kernel_size,
+    stride, padding, *settings)`, the settings being the named attributes (as activations')."""
 
     _pool: Callable[..., Any]
+    settings: tuple[str, ...] = ()
 
     def __init__(self, kernel_size: Any, stride: Any, padding: Any,
                  ndim: int | None = None) -> None:
@@ -25,12 +27,19 @@ class _Window(Module):
                 (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding")))
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        """(N, C, *spatial) -> (N, C, *spatial_out) [, indices with return_indices]."""
+        return self._pool(input, self.kernel_size, self.stride, self.padding,
+                          *[getattr(self, k) for k in self.settings])
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _MaxPoolNd(_Window):
     """Max over sliding windows, PyTorch's arguments; `_pool` is the 1d, 2d or 3d function."""
+
+    settings = ("dilation", "ceil_mode", "return_indices")
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
@@ -39,11 +48,6 @@ class _MaxPoolNd(_Window):
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        """(N, C, *spatial) -> (N, C, *spatial_out) [, indices]."""
-        return self._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -70,20 +74,19 @@ class MaxPool3d(_MaxPoolNd):
 class AvgPool1d(_Window):
     """Mean over sliding windows: (N, C, L) -> (N, C, L_out)."""
 
+    _pool, settings = staticmethod(P.avg_pool1d), ("ceil_mode", "count_include_pad")
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, L) -> (N, C, L_out)."""
-        return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
-
 
 class _AvgPoolNd(_Window):
     """Mean over sliding windows, PyTorch's arguments; `_pool` is the 2d or 3d function."""
+
+    settings = ("ceil_mode", "count_include_pad", "divisor_override")
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
@@ -92,11 +95,6 @@ class _AvgPoolNd(_Window):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        """(N, C, *spatial) -> (N, C, *spatial_out)."""
-        return self._pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
 
 
 class AvgPool2d(_AvgPoolNd):
