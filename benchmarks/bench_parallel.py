@@ -1,7 +1,7 @@
 """How Rosenblatt's own kernels scale with threads (issue 22 item 2), against PyTorch.
 
     python benchmarks/bench_parallel.py [--threads-list 1 2] [--pairs 3] [--repeats 5]
-        [--only cnn adam]
+        [--only cnn adam] [--kernels]
 
 Workloads: the 3-block CNN train step, batch 64 (bench_conv.py's), and one Adam step over a
 10M-parameter model (an 8.4M matrix plus 80 small layers' weights and biases, a mix of
@@ -11,6 +11,10 @@ OMP_NUM_THREADS), run A B C A B C ... (--pairs rounds): Rosenblatt, Rosenblatt w
 kernel pool off (BLAS still at N threads: what the pool adds), PyTorch. Prints the median
 of each, and the 1 -> N speedups. Run it on an idle machine; on a loaded one the speedups
 mean little.
+
+--kernels: instead, one process times single ops (forward, then forward and backward) on
+large float32 arrays at each thread count of the kernel pool: median wall and CPU time
+(all threads' CPU: what the split costs in total).
 """
 
 from __future__ import annotations
@@ -87,6 +91,81 @@ def measure(name: str, variant: str, threads: int, repeats: int) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
+def _kernel_cases() -> dict:
+    """name: (closure running the op once with backward or not) on batch-64 CNN-sized data."""
+    import numpy as np
+
+    import rosenblatt as rb
+    import rosenblatt.nn.functional as F
+
+    rng = np.random.default_rng(0)
+
+    def data(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    image, rows = data(64, 32, 28, 28), data(2048, 512)  # 1.6M and 1M elements
+    bias, weight = data(1, 32, 1, 1), data(32)
+    cases = {
+        "relu": (lambda x: F.relu(x), image),
+        "add (same shape)": (lambda x: x + x, image),
+        "mul (bias)": (lambda x: x * rb.tensor(bias), image),
+        "exp": (lambda x: x.exp(), image),
+        "sigmoid": (lambda x: x.sigmoid(), image),
+        "gelu": (lambda x: F.gelu(x), image),
+        "batch_norm (train)": (lambda x: F.batch_norm(x, None, None, rb.tensor(weight),
+                                                      rb.tensor(weight), training=True), image),
+        "max_pool2d 2x2": (lambda x: F.max_pool2d(x, 2), image),
+        "avg_pool2d 2x2": (lambda x: F.avg_pool2d(x, 2), image),
+        "dropout": (lambda x: F.dropout(x, 0.5), image),
+        "layer_norm": (lambda x: F.layer_norm(x, (512,)), rows),
+        "softmax": (lambda x: F.softmax(x, dim=-1), rows),
+        "cross_entropy": (lambda x: F.cross_entropy(x, rb.tensor(np.arange(2048) % 512)), rows),
+    }
+    out = {}
+    for name, (op, array) in cases.items():
+        x = rb.tensor(array, requires_grad=True)
+        grad = rb.tensor(np.ones(op(x).shape, dtype=np.float32))
+
+        def forward(op=op, x=x):
+            with rb.no_grad():
+                op(x)
+
+        def both(op=op, x=x, grad=grad):
+            x.grad = None
+            op(x).backward(grad)
+
+        out[name] = (forward, both)
+    return out
+
+
+def kernel_table(threads_list: list[int], repeats: int) -> None:
+    """Per-op median wall and CPU ms at each kernel-pool thread count, in this process."""
+    import time
+
+    from rosenblatt._backend import parallel
+
+    def timed(fn) -> tuple[float, float]:
+        fn()
+        walls, cpus = [], []
+        for _ in range(repeats):
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        return 1e3 * statistics.median(walls), 1e3 * statistics.median(cpus)
+
+    cases = _kernel_cases()
+    head = "".join(f"  {t}T fwd wall/cpu  {t}T f+b wall/cpu" for t in threads_list)
+    print(f"{'op (ms)':20s}{head}")
+    for name, (forward, both) in cases.items():
+        row = ""
+        for threads in threads_list:
+            parallel.set_threads(threads)
+            (fw, fc), (bw, bc) = timed(forward), timed(both)
+            row += f"  {fw:6.2f} / {fc:6.2f}   {bw:6.2f} / {bc:6.2f}  "
+        print(f"{name:20s}{row}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads-list", type=int, nargs="+",
@@ -96,7 +175,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--child", nargs=2, metavar=("WORKLOAD", "VARIANT"))
     parser.add_argument("--threads", type=int, default=1)  # read by common.py in a child
+    parser.add_argument("--kernels", action="store_true", help="time single ops instead")
     args = parser.parse_args()
+    if args.kernels:
+        kernel_table(args.threads_list, args.repeats)
+        return
     if args.child:
         print(json.dumps({"seconds": child(*args.child, args.repeats)}))
         return

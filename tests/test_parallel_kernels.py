@@ -18,6 +18,7 @@ def split_everything(monkeypatch: pytest.MonkeyPatch):
     """Every kernel splits, whatever its size; the thread count is restored afterwards."""
     monkeypatch.setattr(parallel, "MIN_WORK", 0)
     monkeypatch.setattr(parallel, "BLOCK", 100)  # large updates run in several blocks
+    monkeypatch.setattr(parallel, "CHAIN_BLOCK", 30)  # and elementwise chains
     monkeypatch.setattr(parallel, "_threads", parallel._threads)
 
 
@@ -349,6 +350,8 @@ FAMILIES = {
     "batch_norm_eval": (lambda a: F.batch_norm(a, rb.arange(6.0), rb.arange(1.0, 7.0),
                                                training=False), [(8, 6, 5)]),
     "layer_norm": (lambda a, w, b: F.layer_norm(a, (5,), w, b), [(8, 6, 5), (5,), (5,)]),
+    "instance_norm": (lambda a: F.instance_norm(a), [(8, 3, 5, 4)]),
+    "group_norm": (lambda a, w, b: F.group_norm(a, 2, w, b), [(8, 6, 5), (6,), (6,)]),
     "cross_entropy": (lambda a: F.cross_entropy(a, rb.tensor(np.arange(8) % 5),
                                                 label_smoothing=0.1), [(8, 5)]),
     "cross_entropy_none": (lambda a: F.cross_entropy(
@@ -376,9 +379,9 @@ def test_op_families_are_bitwise_the_same_at_two_threads(split_everything, monke
     monkeypatch.setattr(parallel, "run_chunks", lambda *a, **k: (calls.append(1), real(*a, **k)))
     split, again = at_threads(2, run), at_threads(2, run)
     assert calls, "nothing ran over the threads"
-    # reductions, deterministic at a thread count: batch norm's channel sums (the input's
-    # gradient uses them), layer norm's sums over rows (the weight's and bias's gradients)
-    reduced = {"batch_norm": 1, "layer_norm": 2}.get(name, len(serial))
+    # reductions, deterministic at a thread count: batch (and group) norm's channel moments
+    # and sums (everything uses them), layer norm's sums over rows (weight's, bias's grads)
+    reduced = {"batch_norm": 0, "layer_norm": 2, "group_norm": 0}.get(name, len(serial))
     for i, (a, b, c) in enumerate(zip(serial, split, again)):
         assert np.array_equal(b, c)
         if i >= reduced:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["MIN_WORK", "default_threads", "get_threads", "set_threads", "partition",
-           "run_chunks", "chunk_arrays", "map_tasks", "elementwise", "slabs"]
+           "run_chunks", "chunk_arrays", "map_tasks", "elementwise", "slabs", "reduced"]
 
 # Measured on the 2-core CI machine: a float32 copy or elementwise pass runs ~3 elements/ns
 # (131k elements, two passes: 42 us); handing chunks to the pool and waiting costs ~20 us on
@@ -33,6 +33,12 @@ MIN_WORK = 1 << 18
 # shared L3 is contended): 63 ms whole, 33 ms in blocks of 2^14, 87-100 ms in blocks of
 # 2^15-2^16 (on a quieter moment 2^15-2^17 gave 40 ms: L3 still held them).
 BLOCK = 1 << 14
+# Elements per call of an elementwise chain that returns new arrays (elementwise, slabs):
+# each block's result is copied into the output, so blocks are larger than BLOCK. Two
+# threads, 1.6M float32 elements, CPU ms of both threads (loaded CI machine, noisy): the
+# stable sigmoid 10.3 (2^14) 9.9 (2^16) 10.1 (2^17), one thread whole 18.0; GELU's tanh
+# form 4.7, 4.4, 4.2, one thread 3.8; np.exp in a lambda 2.1 (2^14) 1.8 (2^16) 1.4 (2^18).
+CHAIN_BLOCK = 1 << 16
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -218,7 +224,7 @@ def elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     The result is cut into contiguous pieces (flat ranges when every array is row-major and
     of one shape, else ranges of the first axis), each thread calling fn on its pieces about
-    BLOCK elements at a time; arguments that are not arrays with dimensions (numbers, 0-d
+    CHAIN_BLOCK elements at a time; arguments that are not arrays with dimensions (numbers, 0-d
     arrays, xp) go to every call as they are. Small work, one thread, other layouts, CuPy
     and calls inside a worker run fn(*args) directly. A ufunc, or an operator (which on
     NumPy arrays is one), writes straight into each thread's part of the result (no copy,
@@ -266,6 +272,15 @@ def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
     else:
         result = _split(fn, args, None, 0, flat=False)
     return fn(*args) if result is _SERIAL else result
+
+
+def reduced(fn: Callable[..., Any], *args: Any, axes: tuple) -> Any:
+    """fn(*args), a reduction over `axes` of its arrays whose results keep those axes
+    (keepdims), split over the threads along the first axis it keeps (batch norm's channels:
+    slabs); one call when it reduces every axis. Deterministic for a thread count."""
+    ndim = max((a.ndim for a in args if _sliceable(a)), default=0)
+    kept = next((i for i in range(ndim) if i not in axes and i - ndim not in axes), None)
+    return fn(*args) if kept is None else slabs(fn, *args, axis=kept)
 
 
 _SERIAL = object()
@@ -317,7 +332,7 @@ def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
 def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, ndim: int,
                ufunc: bool) -> Any:
     """fn over rows of the arrays of rank `ndim` and the largest one's first-axis length,
-    in blocks of about BLOCK elements per call; without `out`, the first row runs alone
+    in blocks of about CHAIN_BLOCK elements per call; without `out`, the first row runs alone
     first (the results' dtypes and shapes), the rest over the threads. A `ufunc` fn writes
     into `out` (or the results made from the first row) one call per thread."""
     big = max((a for a in args if _sliceable(a)), key=lambda a: a.size)
@@ -345,7 +360,7 @@ def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, ndim: i
         first = 1
         if ufunc:
             out = outs[0]
-    step = length if ufunc else max(1, BLOCK // max(1, row))
+    step = length if ufunc else max(1, CHAIN_BLOCK // max(1, row))
 
     def piece(start: int, stop: int) -> None:
         for begin in range(first + start, first + stop, step):

@@ -46,16 +46,14 @@ def _scale_shift(ctx: Any, x_hat: Any, invstd: Any, weight: Any, bias: Any, shap
 
 
 def _sums(grad: Any, x_hat: Any, axes: tuple) -> tuple:
-    """The sums of grad and of grad * x_hat over `axes`, split over the kernel threads along
-    the first other axis (batch norm's channels) when large."""
-    shape = tuple(n for i, n in enumerate(grad.shape) if i not in axes)
-    if len(shape) == grad.ndim:
-        return grad.sum(axis=axes), (grad * x_hat).sum(axis=axes)
-    kept = next(i for i in range(grad.ndim) if i not in axes)
-    sums = parallel.slabs(lambda g, xh: (g.sum(axis=axes, keepdims=True),
-                                         (g * xh).sum(axis=axes, keepdims=True)),
-                          grad, x_hat, axis=kept)
-    return tuple(s.reshape(shape) for s in sums)
+    """The sums of grad and of grad * x_hat over `axes` (over the kernel threads by batch
+    norm's channels, when large)."""
+    sums = parallel.reduced(_kept_sums, grad, x_hat, axes, axes=axes)
+    return tuple(s.squeeze(axis=axes) for s in sums)
+
+
+def _kept_sums(grad: Any, x_hat: Any, axes: tuple) -> tuple:
+    return grad.sum(axis=axes, keepdims=True), (grad * x_hat).sum(axis=axes, keepdims=True)
 
 
 @parallel.elementwise

@@ -7,7 +7,7 @@ import math
 from typing import Any, Sequence
 
 from ... import dtypes
-from ..._backend import array_module
+from ..._backend import array_module, parallel
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as ew
 from ...ops import norm as ops_norm
@@ -66,10 +66,16 @@ def _check_per_channel(fn: str, input: Tensor, **tensors: Tensor | None) -> None
 
 
 def _moments(x: Any, axes: tuple) -> tuple[Any, Any]:
-    """Mean and biased variance of array x over axes (which are dropped)."""
+    """Mean and biased variance of array x over axes (which are dropped); over the kernel
+    threads by the first other axis (batch norm's channels), when large."""
+    mean, var = parallel.reduced(_kept_moments, x, axes, axes=axes)
+    return mean.squeeze(axis=axes), var.squeeze(axis=axes)
+
+
+def _kept_moments(x: Any, axes: tuple) -> tuple[Any, Any]:
     mean = x.mean(axis=axes, keepdims=True)
     centred = x - mean
-    return mean.squeeze(axis=axes), (centred * centred).mean(axis=axes)
+    return mean, (centred * centred).mean(axis=axes, keepdims=True)
 
 
 def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mean: Any,
