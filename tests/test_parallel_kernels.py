@@ -363,6 +363,8 @@ FAMILIES = {
     "avg_pool": (lambda a: F.avg_pool2d(a, 3, 2, padding=1, count_include_pad=False),
                  [(8, 2, 7, 5)]),
     "avg_pool3d": (lambda a: F.avg_pool3d(a, 2), [(4, 2, 4, 4, 2)]),
+    "sum_mean_rows": (lambda a: a.sum(-1) + a.mean(dim=(1, 2), keepdim=True).squeeze(-1)
+                      + a.sum(0).sum(-1) + a.mean(), [(8, 3, 5)]),
     "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                   [(8, 2, 5, 4), (8, 2, 5, 4), (8, 2, 5, 3)]),
 }
@@ -381,7 +383,8 @@ def test_op_families_are_bitwise_the_same_at_two_threads(split_everything, monke
     assert calls, "nothing ran over the threads"
     # reductions, deterministic at a thread count: batch (and group) norm's channel moments
     # and sums (everything uses them), layer norm's sums over rows (weight's, bias's grads)
-    reduced = {"batch_norm": 0, "layer_norm": 2, "group_norm": 0}.get(name, len(serial))
+    reduced = {"batch_norm": 0, "layer_norm": 2, "group_norm": 0, "sum_mean_rows": 0}.get(
+        name, len(serial))
     for i, (a, b, c) in enumerate(zip(serial, split, again)):
         assert np.array_equal(b, c)
         if i >= reduced:

@@ -274,10 +274,12 @@ def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
     return fn(*args) if result is _SERIAL else result
 
 
-def reduced(fn: Callable[..., Any], *args: Any, axes: tuple) -> Any:
+def reduced(fn: Callable[..., Any], *args: Any, axes: tuple | None) -> Any:
     """fn(*args), a reduction over `axes` of its arrays whose results keep those axes
     (keepdims), split over the threads along the first axis it keeps (batch norm's channels:
-    slabs); one call when it reduces every axis. Deterministic for a thread count."""
+    slabs); one call when it reduces every axis (None). Deterministic for a thread count."""
+    if axes is None:
+        return fn(*args)
     ndim = max((a.ndim for a in args if _sliceable(a)), default=0)
     kept = next((i for i in range(ndim) if i not in axes and i - ndim not in axes), None)
     return fn(*args) if kept is None else slabs(fn, *args, axis=kept)

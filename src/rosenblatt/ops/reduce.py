@@ -7,7 +7,7 @@ from collections import namedtuple
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module, broadcast_view, np
+from .._backend import array_module, broadcast_view, np, parallel
 from ..autograd.function import Function, tie_outputs
 from ..autograd.tensor import Tensor
 from ._util import kept_max, normalize_dim, normalize_dims, scalar_as_vector
@@ -34,6 +34,15 @@ def _keep_dims(grad: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> An
     return grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
+def _split_reduction(reduce: Any, x: Any, axes: tuple | None, keepdim: bool) -> Any:
+    """reduce(x, axis=axes, keepdims=keepdim), split over the kernel threads along the first
+    axis it keeps (rows of a sum over the last axis), when large."""
+    if axes is None:  # every axis: one call
+        return reduce(x, axis=None, keepdims=keepdim)
+    out = parallel.reduced(lambda x: reduce(x, axis=axes, keepdims=True), x, axes=axes)
+    return out if keepdim else out.squeeze(axis=axes)
+
+
 def _reduced_count(shape: tuple, axes: tuple | None) -> int:
     """How many elements each output element of a reduction summarises."""
     n = 1
@@ -56,6 +65,8 @@ class Sum(Function):
         # transposed input), made in forward: what backward saves is then the very result a
         # later in-place op changes, so that op is caught
         if ctx.xp is np:  # the ufunc directly: ndarray.sum adds a Python-level wrapper
+            if x.size >= parallel.MIN_WORK:
+                return row_major(_split_reduction(np.add.reduce, x, axes, keepdim))
             return row_major(np.add.reduce(x, axis=axes, keepdims=keepdim))
         return row_major(x.sum(axis=axes, keepdims=keepdim))
 
@@ -79,6 +90,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if x.size >= parallel.MIN_WORK and ctx.xp is np:
+            return row_major(_split_reduction(np.mean, x, axes, keepdim))
         return row_major(x.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
