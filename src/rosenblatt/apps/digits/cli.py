@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rosenblatt.cli import DefaultsHelp, add_data_root, use_data_root
+from rosenblatt.cli import add_command_group, add_data_root, use_data_root
 
 
 def default_db() -> str:
@@ -153,15 +153,13 @@ def _with_data_root(func: Any) -> Any:
 
 def register(subparsers: Any) -> None:
     """Add `zip` with its subcommands."""
-    fmt = {"formatter_class": DefaultsHelp}
-    zp = subparsers.add_parser("zip", help="read handwritten ZIP codes",
-                               description="Read handwritten ZIP codes and measure the reader. "
-                               "MNIST is read from --data-root, else $ROSENBLATT_DATA, else "
-                               "~/.rosenblatt/data.")
-    sub = zp.add_subparsers(dest="zip_command", metavar="ZIP_COMMAND")
-    sub.required = True
+    sub = add_command_group(subparsers, "zip", "zip_command", metavar="ZIP_COMMAND",
+                            help="read handwritten ZIP codes",
+                            description="Read handwritten ZIP codes and measure the reader. "
+                            "MNIST is read from --data-root, else $ROSENBLATT_DATA, else "
+                            "~/.rosenblatt/data.")
 
-    p = sub.add_parser("read", help="read ZIP-field images", **fmt,
+    p = sub.add_parser("read", help="read ZIP-field images",
                        description="Read ZIP-field (or single-digit) images. A file that "
                        "cannot be read gets one line on stderr and the others are still read; "
                        "the exit status is 1 when any failed.")
@@ -171,8 +169,7 @@ def register(subparsers: Any) -> None:
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_read))
 
-    p = sub.add_parser("evaluate", help="measure on synthetic fields (MNIST test 5000-9999)",
-                       **fmt)
+    p = sub.add_parser("evaluate", help="measure on synthetic fields (MNIST test 5000-9999)")
     p.add_argument("--n", type=int, default=2000, help="synthetic fields")
     p.add_argument("--seed", type=int, default=12345, help="seed of the fields")
     p.add_argument("--workers", type=int, default=1, help="pre-processing processes")
@@ -181,8 +178,7 @@ def register(subparsers: Any) -> None:
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_evaluate))
 
-    p = sub.add_parser("make-samples", help="write synthetic fields with their ground truth",
-                       **fmt)
+    p = sub.add_parser("make-samples", help="write synthetic fields with their ground truth")
     p.add_argument("--n", type=int, default=100, help="fields to write")
     p.add_argument("--out", required=True, help="folder for the PNG and JSON files")
     p.add_argument("--seed", type=int, default=0, help="seed of the fields")
@@ -191,7 +187,7 @@ def register(subparsers: Any) -> None:
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_make_samples))
 
-    p = sub.add_parser("calibrate", help="fit T and the threshold (MNIST test 0-4999)", **fmt)
+    p = sub.add_parser("calibrate", help="fit T and the threshold (MNIST test 0-4999)")
     p.add_argument("--n", type=int, default=3000, help="calibration fields")
     p.add_argument("--target-error", type=float, default=0.005,
                    help="error among accepted fields to aim for")
@@ -200,8 +196,7 @@ def register(subparsers: Any) -> None:
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_calibrate))
 
-    p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields",
-                       **fmt)
+    p = sub.add_parser("train-cnn", help="train LeNet-5 on digits cut from synthetic fields")
     p.add_argument("--epochs", type=int, default=6, help="passes over the digits")
     p.add_argument("--fields", type=int, default=3000, help="synthetic fields of train digits")
     p.add_argument("--lr", type=float, default=2e-3, help="learning rate")
@@ -210,8 +205,7 @@ def register(subparsers: Any) -> None:
     add_data_root(p)
     p.set_defaults(func=_with_data_root(_train_cnn))
 
-    p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue",
-                       **fmt)
+    p = sub.add_parser("retrain", help="fine-tune on the labelled digits of the review queue")
     p.add_argument("--db", "--review-db", default=default_db(),
                    help="review queue: an SQLite file or a postgresql:// URL shared by "
                    "replicas ($ROSENBLATT_REVIEW_DB)")
