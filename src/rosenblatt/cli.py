@@ -71,6 +71,16 @@ def add_command_group(subparsers: Any, name: str, dest: str, metavar: str = "ACT
     return group
 
 
+def add_run_options(parser: argparse.ArgumentParser, progress: bool = False,
+                    threads_help: str = "BLAS threads") -> None:
+    """--seed (0) and --threads (1, for `limit_blas_threads`), and with `progress`
+    --no-progress: the options of a command that trains or samples."""
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--threads", type=int, default=1, help=threads_help)
+    if progress:
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def argument_type(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool],
                   expected: str) -> Any:
     """`convert(text)` if it succeeds and passes `ok`; else argparse's 'expected ..., got ...'."""

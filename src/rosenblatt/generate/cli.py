@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from ..cli import (
     add_command_group,
     add_data_root,
+    add_run_options,
     positive_float,
     positive_int,
     use_data_root,
@@ -88,9 +89,7 @@ def register(subparsers: Any) -> None:
                    help="epochs between sample grids (ddpm 5, others 1; 0: only at the end)")
     t.add_argument("--grid-steps", type=positive_int, default=20,
                    help="ddpm: DDIM steps for the grids drawn during training")
-    t.add_argument("--seed", type=int, default=0, help="random seed")
-    t.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(t, progress=True, threads_help="BLAS threads (0: library default)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="draw a grid of samples from a checkpoint",
@@ -105,8 +104,7 @@ def register(subparsers: Any) -> None:
                    help="ae/vae: rows of 10 decoded points between two test images' codes")
     s.add_argument("--scatter", default=None, metavar="PNG",
                    help="ae/vae: also write the test set's codes coloured by class")
-    s.add_argument("--seed", type=int, default=0, help="random seed")
-    s.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    add_run_options(s)
     add_data_root(s)
     s.set_defaults(func=cmd_sample)
 
@@ -119,8 +117,7 @@ def register(subparsers: Any) -> None:
     e.add_argument("--n", type=positive_int, default=1000, help="samples to generate")
     e.add_argument("--steps", type=positive_int, default=50, help="ddpm: DDIM steps")
     e.add_argument("--out", default=None, help="also write the numbers to this JSON file")
-    e.add_argument("--seed", type=int, default=0, help="random seed")
-    e.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    add_run_options(e)
     add_data_root(e)
     e.set_defaults(func=cmd_evaluate)
 

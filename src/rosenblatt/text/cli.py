@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import add_command_group, add_data_root, positive_float, positive_int
+from ..cli import (
+    add_command_group,
+    add_data_root,
+    add_run_options,
+    positive_float,
+    positive_int,
+)
 from ..utils.threads import limit_blas_threads
 
 
@@ -47,9 +53,7 @@ def register(subparsers: Any) -> None:
     t.add_argument("--dropout", type=float, default=0.0, help="dropout probability")
     t.add_argument("--out", default=None,
                    help="checkpoint path (default runs/text-MODEL.safetensors)")
-    t.add_argument("--seed", type=int, default=0, help="random seed")
-    t.add_argument("--threads", type=int, default=1, help="BLAS threads")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(t, progress=True)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("generate", help="sample text from a checkpoint",
