@@ -365,6 +365,7 @@ FAMILIES = {
     "avg_pool3d": (lambda a: F.avg_pool3d(a, 2), [(4, 2, 4, 4, 2)]),
     "sum_mean_rows": (lambda a: a.sum(-1) + a.mean(dim=(1, 2), keepdim=True).squeeze(-1)
                       + a.sum(0).sum(-1) + a.mean(), [(8, 3, 5)]),
+    "masked_fill": (lambda a: a.masked_fill(rb.tensor(np.tri(3, 5) > 0), -1.5), [(8, 3, 5)]),
     "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                   [(8, 2, 5, 4), (8, 2, 5, 4), (8, 2, 5, 3)]),
 }

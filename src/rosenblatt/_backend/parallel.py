@@ -382,3 +382,4 @@ def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, ndim: i
 
 
 add, iadd = elementwise(operator.add), elementwise(operator.iadd)  # a + b, and a += b (a)
+where = elementwise(np.where)  # NumPy's where(condition, a, b), split when large

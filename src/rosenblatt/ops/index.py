@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import dtypes
-from .._backend import array_module, overlaps_itself
+from .._backend import array_module, np, overlaps_itself, parallel
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..autograd.tensor import (
@@ -206,12 +206,17 @@ class MaskedFill(Function):
         ctx.save_for_backward(mask)
         ctx.shape = x.shape
         # row-major whatever x's layout, as PyTorch's (it fills a contiguous clone of x)
-        return row_major(ctx.xp.where(mask, x.dtype.type(value), x))
+        return row_major(_where(ctx.xp)(mask, x.dtype.type(value), x))
 
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        return unbroadcast(ctx.xp.where(mask, grad.dtype.type(0), grad), ctx.shape), None
+        return unbroadcast(_where(ctx.xp)(mask, grad.dtype.type(0), grad), ctx.shape), None
+
+
+def _where(xp: Any) -> Any:
+    """xp.where; NumPy's split over the kernel threads when large."""
+    return parallel.where if xp is np else xp.where
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
