@@ -7,6 +7,14 @@ kernels that split only where no element's arithmetic changes (copies, elementwi
 per-channel sums in a fixed order) give the single-thread result bit for bit. Work below
 `MIN_WORK` elements, a thread count of 1, CuPy arrays and calls from inside a worker (no
 nested pools) run serially in the calling thread.
+
+The general path: `elementwise(fn)` makes any elementwise array function (a ufunc, an
+operator, a chain of them) split itself when its arrays are large, and `slabs(fn, ...)`
+splits a kernel whose slabs along one axis are independent (rows of a softmax or layer norm,
+images of a pooling); `reduced` puts a reduction's kept axis in that role. The op families
+call their kernels through these (the UNARY table's value and gradient, the arithmetic
+operators, relu, GELU, the norms, pooling, softmax, cross-entropy, masked_fill, dropout's
+mask, sum/mean, the engine's gradient sums), so none of them chunks by hand.
 """
 
 from __future__ import annotations
