@@ -1,5 +1,6 @@
-"""rosenblatt.compile: captured plans give exactly eager's results, re-capture when what they
-depend on changes, and fall back to eager with a reason for what they cannot capture."""
+"""rosenblatt.compile: captured plans give exactly eager's results (lowered kernels: up to
+float rounding), re-capture when what they depend on changes, follow the batch size when
+asked, and fall back to eager with a reason for what they cannot capture."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 import rosenblatt as rb
 from rosenblatt import nn
+from rosenblatt._compile import lower
 from rosenblatt.models.cnn import CNN3
 from rosenblatt.models.lenet import LeNet5
 from rosenblatt.text.models import GPT
@@ -86,7 +88,8 @@ def _same(a, b) -> None:
 
 @pytest.mark.parametrize("dtype", [rb.float64, rb.float32])
 @pytest.mark.parametrize("name", list(_cases()))
-def test_compiled_output_equals_eager_exactly(name, dtype):
+def test_compiled_output_equals_eager_exactly(name, dtype, monkeypatch):
+    monkeypatch.setattr(lower, "ENABLED", False)  # the ops' own kernels, bit for bit
     make, example = _cases()[name]
     rb.manual_seed(0)
     model = make().to(dtype).eval()
@@ -102,6 +105,83 @@ def test_compiled_output_equals_eager_exactly(name, dtype):
     assert "eager" not in compiled.explain(), compiled.explain()
     assert compiled.explain().startswith("2 captured plan(s)")
 
+
+
+@pytest.mark.parametrize("dtype", [rb.float64, rb.float32])
+@pytest.mark.parametrize("name", ["lenet5", "cnn_batchnorm", "resnet_block"])
+def test_lowered_convolutions_give_eagers_values_up_to_rounding(name, dtype):
+    """Convolutions with their ReLU and 2x2 max pooling run as one channels-last kernel."""
+    make, example = _cases()[name]
+    rb.manual_seed(0)
+    model = make().to(dtype).eval()
+    compiled = rb.compile(model)
+    tol = 1e-5 if dtype == rb.float32 else 1e-12
+    with rb.no_grad():
+        for n in (1, 3, 3):
+            x = example(n).to(dtype)
+            expected = model(x).numpy()
+            np.testing.assert_allclose(compiled(x).numpy(), expected, rtol=tol,
+                                       atol=tol * np.abs(expected).max())
+    sources = [p.source for p in compiled._plans.values()]
+    assert all("ConvReluPool" in s for s in sources) and "eager" not in compiled.explain()
+    if name == "lenet5":  # both convolutions with their ReLU and pooling: one step each
+        assert all(s.count("# ConvReluPool") == 2 and "MaxPool" not in s for s in sources)
+        assert all(s.count("# ReluInPlace") == 2 for s in sources)  # after the Linears
+
+
+def test_other_pooling_and_relus_are_lowered_without_touching_inputs():
+    """A strided convolution is not lowered, its ReLU and pooling are (`Pool2x2`); a ReLU of
+    the input itself is not written in place."""
+    rb.manual_seed(0)
+    model = nn.Sequential(nn.ReLU(), nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64, 5), nn.ReLU()).eval()
+    compiled = rb.compile(model)
+    x = rb.randn(2, 3, 19, 19)
+    before = x.numpy().copy()
+    with rb.no_grad():
+        expected = model(x).numpy()
+        for _ in range(2):
+            np.testing.assert_allclose(compiled(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(x.numpy(), before)
+    (source,) = [p.source for p in compiled._plans.values()]
+    assert "# Pool2x2" in source and "# ConvNd" in source and "ConvReluPool" not in source
+    assert source.count("# ReluInPlace") == 1 and source.count("# Relu\n") == 1
+
+
+def test_a_dynamic_plan_serves_every_batch_size():
+    rb.manual_seed(0)
+    model = LeNet5().eval()
+    compiled = rb.compile(model, dynamic=True)
+    with rb.no_grad():
+        for n in (5, 9, 1, 64, 3):
+            x = rb.randn(n, 1, 28, 28)
+            expected = model(x).numpy()
+            np.testing.assert_allclose(compiled(x).numpy(), expected, rtol=1e-5,
+                                       atol=1e-5 * np.abs(expected).max())
+    assert compiled.explain() == "1 captured plan(s), 8 op(s) in all"
+    # static: a plan for each batch size, as without dynamic
+    static = rb.compile(model)
+    with rb.no_grad():
+        for n in (5, 9):
+            static(rb.randn(n, 1, 28, 28))
+    assert static.explain().startswith("2 captured plan(s)")
+
+
+class AddsRowNumbers(nn.Module):
+    def forward(self, x):
+        return x + rb.arange(x.shape[0], dtype=x.dtype).reshape(-1, 1)  # made outside the ops
+
+
+def test_a_plan_with_a_batch_sized_constant_serves_only_its_batch_size():
+    compiled = rb.compile(AddsRowNumbers(), dynamic=True)
+    with rb.no_grad():
+        for n in (4, 6, 4, 6):
+            x = rb.randn(n, 3)
+            np.testing.assert_array_equal(compiled(x).numpy(),
+                                          x.numpy() + np.arange(n, dtype=np.float32)[:, None])
+    explained = compiled.explain()
+    assert explained.startswith("2 captured plan(s)") and "eager" not in explained
+    assert "static: a plan differs from the forward at another batch size" in explained
 
 
 def _mlp():

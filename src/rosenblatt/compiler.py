@@ -33,13 +33,15 @@ def compile(  # noqa: A001 - PyTorch's name
     shapes_spec: Any = None,
 ) -> Any:
     """`model` compiled: a module as an OptimizedModule, a function unchanged (also with
-    `disable`); with no model, a decorator that compiles what it decorates."""
+    `disable`); with no model, a decorator that compiles what it decorates. `dynamic=True`:
+    one plan for every batch size (see `OptimizedModule`)."""
     if mode is not None and options is not None:
         # PyTorch rejects this combination too: a program that passes it would fail there
         raise RuntimeError("Either mode or options can be specified, but both can't be specified "
                            "at the same time.")
     if model is None:
-        return lambda fn: compile(fn, disable=disable, recompile_limit=recompile_limit)
+        return lambda fn: compile(fn, disable=disable, recompile_limit=recompile_limit,
+                                  dynamic=dynamic)
     if not callable(model):
         # PyTorch's exception type, so code that catches it behaves the same
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
@@ -49,4 +51,5 @@ def compile(  # noqa: A001 - PyTorch's name
         return model
     from ._compile.optimized import OptimizedModule
 
-    return OptimizedModule(model, 8 if recompile_limit is None else recompile_limit)
+    return OptimizedModule(model, 8 if recompile_limit is None else recompile_limit,
+                           dynamic=bool(dynamic))

@@ -28,6 +28,7 @@ from ..nn.modules.module import Changes, Module
 from ..ops import elementwise as ew
 from ..ops._util import iterator_layout
 from ..random import default_generator
+from .lower import lower
 
 
 class CaptureError(Exception):
@@ -199,7 +200,8 @@ class Plan:
     """A captured forward: `run(args, kwargs)` gives what the forward gave, computed by
     one generated function over raw arrays (`source` shows it)."""
 
-    def __init__(self, source: str, scope: dict, out_spec: Any, out_fixed: dict) -> None:
+    def __init__(self, source: str, scope: dict, out_spec: Any, out_fixed: dict,
+                 batch: int | None = None, exact: bool = True) -> None:
         self.source = source
         self.ops = source.count("  # ")  # one comment per op: its name
         exec(compile(source, "<rosenblatt.compile plan>", "exec"), scope)  # noqa: S102
@@ -210,6 +212,10 @@ class Plan:
         self.single = out_spec[0] == _TENSOR and not out_fixed  # one new tensor
         # (buffer, its array, a copy) whose values the plan's constants were computed from
         self.watched: list[tuple[Tensor, Any, Any]] = []
+        # the batch size (dim 0 of the inputs) the op settings that follow it were recorded
+        # at: the plan computes them from its inputs' (None: only for the captured shapes)
+        self.batch = batch
+        self.exact = exact  # False: lowered kernels, the op's values up to float rounding
 
     def stale(self) -> bool:
         """Whether a buffer the plan's constants came from changed since the capture."""
@@ -228,9 +234,11 @@ class Plan:
         return rebuild(self.out_spec, outs)
 
 
-def capture(module: Module, args: tuple, kwargs: dict) -> tuple[Any, Plan | str]:
+def capture(module: Module, args: tuple, kwargs: dict,
+            batch: int | None = None) -> tuple[Any, Plan | str]:
     """Run `module(*args, **kwargs)` once, recording; returns its result and the plan, or
-    the reason the forward cannot become one."""
+    the reason the forward cannot become one. `batch`: the inputs' dim 0, to be followed
+    (op settings equal to it are computed from the inputs' dim 0; `probe` checks)."""
     inputs: list = []
     flatten((args, kwargs), inputs)
     state = list(module.parameters()) + list(module.buffers())
@@ -251,19 +259,21 @@ def capture(module: Module, args: tuple, kwargs: dict) -> tuple[Any, Plan | str]
         return result, ("the forward writes a tensor in place (an input, a parameter or a "
                         "buffer: batch norm in training mode?)")
     try:
-        return result, _build(rec.steps, inputs, state, versions, result)
+        return result, _build(rec.steps, inputs, state, versions, result, batch)
     except CaptureError as error:
         return result, str(error)
 
 
-def _build(steps: list, inputs: list, state: list, versions: list, result: Any) -> Plan:
+def _build(steps: list, inputs: list, state: list, versions: list, result: Any,
+           batch: int | None = None) -> Plan:
     """Generate the plan's function from the recorded steps; `versions`: those of `state`
-    and `inputs` before the forward ran."""
+    and `inputs` before the forward ran; `batch`: see `capture`."""
     names: dict[int, str] = {}  # id(tensor) -> its variable or expression in the source
     # id(tensor) -> its version when made (or first read): a later read at another version
     # means an in-place write in between, which the plan would not repeat
     version = {id(t): v for t, v in zip(state + inputs, versions)}
-    scope: dict[str, Any] = {"as_array": as_array, "own": _own, "fresh": _fresh_ctx}
+    scope: dict[str, Any] = {"as_array": as_array, "own": _own, "fresh": _fresh_ctx,
+                             "sized": _sized}
     keep: list = []  # the tensors named, alive until the plan is built (ids stay unique)
     for i, t in enumerate(inputs):
         names.setdefault(id(t), f"a{i}")
@@ -271,6 +281,15 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
         scope[f"p{i}"] = t
         names.setdefault(id(t), f"p{i}._data")
     lines = []
+    outs: list = []
+    out_spec = flatten(result, outs)
+    first = inputs[0]._data if inputs else (state[0]._data if state else np.empty(0))
+    scope["xp"] = array_module(first)
+    exact = True
+    if scope["xp"] is np:
+        steps, lowered = lower(steps, outs)
+        exact = not lowered
+    sizes = False  # whether a step's settings follow the batch size
 
     def name_of(t: Any, seen: int) -> str:
         if t is None:
@@ -300,8 +319,10 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
         ctx = f"fresh(O{n}, xp, {len(args)})"
         call = ", ".join([ctx] + [name_of(t, v) for t, v in zip(args, seen)])
         if params:
-            scope[f"k{n}"] = params
-            call += f", **k{n}"
+            template = _with_batch(params, batch) if batch is not None else params
+            scope[f"k{n}"] = template
+            sizes |= template is not params
+            call += f", **sized(k{n}, n)" if template is not params else f", **k{n}"
         lines.append(f"    v{n} = f{n}({call})  # {op.__name__}")
         if out._data.ndim == 0:  # NumPy gives a scalar: the op's path turns it into an array
             lines.append(f"    v{n} = as_array(v{n})")
@@ -310,18 +331,45 @@ def _build(steps: list, inputs: list, state: list, versions: list, result: Any) 
             lines.append(f"    if v{n}.base is not None: v{n} = own(v{n}, {inputs_of})")
         names[id(out)], version[id(out)] = f"v{n}", made
         keep.append(out)
-    outs: list = []
-    out_spec = flatten(result, outs)
     given = {id(t) for t in inputs + state}
     fixed = {i: t for i, t in enumerate(outs) if id(t) in given}
     returned = "".join(_fresh(name_of(t, t._version_box[0]), i in fixed) + ", "
                        for i, t in enumerate(outs))
     head = ", ".join(["xp"] + [f"a{i}" for i in range(len(inputs))])
     lines = _released(lines, set(_VALUE.findall(returned)))
+    if sizes:
+        lines.insert(0, "    n = a0.shape[0]")
     source = "\n".join([f"def plan({head}):", *lines, f"    return ({returned})", ""])
-    first = inputs[0]._data if inputs else (state[0]._data if state else np.empty(0))
-    scope["xp"] = array_module(first)
-    return Plan(source, scope, out_spec, fixed)
+    return Plan(source, scope, out_spec, fixed, batch, exact)
+
+
+class _Batch:
+    """Stands for the batch size in a recorded op setting (`_with_batch`)."""
+
+
+def _with_batch(value: Any, batch: int) -> Any:
+    """`value` (an op's settings: dicts, tuples, lists of numbers) with each int equal to
+    `batch` replaced by `_Batch`; `value` itself where there is none."""
+    if type(value) is int and value == batch:
+        return _Batch
+    if isinstance(value, (tuple, list, dict)):
+        items = list(value.items() if isinstance(value, dict) else enumerate(value))
+        new = {k: _with_batch(v, batch) for k, v in items}
+        if all(new[k] is v for k, v in items):
+            return value
+        return new if isinstance(value, dict) else type(value)(new.values())
+    return value
+
+
+def _sized(value: Any, batch: int) -> Any:
+    """The inverse of `_with_batch` at the batch size of this run."""
+    if value is _Batch:
+        return batch
+    if isinstance(value, dict):
+        return {k: _sized(v, batch) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_sized(v, batch) for v in value)
+    return value
 
 
 _VALUE = re.compile(r"\bv\d+\b")
@@ -363,7 +411,9 @@ def probe(module: Module, args: tuple, kwargs: dict, plan: Plan) -> str | None:
     cannot be used, or None. Constants computed outside the ops from the input's values
     (a second, different input), or from parameters (each shifted by one) make it unusable;
     from buffers (shifted likewise: batch norm's statistics) make the plan watch them
-    (`Plan.watched`), and a run after they change captures again."""
+    (`Plan.watched`), and a run after they change captures again. A plan that follows the
+    batch size is checked at another (one more row): where it differs, it serves only the
+    captured shapes (`Plan.batch` becomes None)."""
     inputs: list = []
     spec = flatten((args, kwargs), inputs)
     rng = np.random.default_rng(0)
@@ -371,6 +421,15 @@ def probe(module: Module, args: tuple, kwargs: dict, plan: Plan) -> str | None:
     if not _agree(module, plan, rebuild(spec, others), others):
         return ("on a second input the plan differs from the forward: it uses a value "
                 "computed outside the ops from the input's values")
+    if plan.batch is not None:
+        rows = plan.batch + 1
+        others = [Tensor._make(_other(t._data, rng, rows), False, None) for t in inputs]
+        try:
+            same = _agree(module, plan, rebuild(spec, others), others)
+        except Exception:  # noqa: BLE001 - a setting that is not the batch size: any error
+            same = False
+        if not same:
+            plan.batch = None
     same = rebuild(spec, inputs)
     if not _agree_shifted(module, plan, same, inputs, list(module.parameters())):
         return "the forward computes from parameters outside the ops (the plan would not follow)"
@@ -403,8 +462,10 @@ def _agree(module: Module, plan: Plan, call: tuple, inputs: list) -> bool:
     flatten(module(*call[0], **call[1]), expected)
     got: list = []
     flatten(plan.run(inputs), got)
-    return all(e.shape == g.shape and e.dtype == g.dtype and _equal(e._data, g._data)
-               for e, g in zip(expected, got))
+    same = _equal if plan.exact else _close
+    return len(expected) == len(got) and all(
+        e.shape == g.shape and e.dtype == g.dtype and same(e._data, g._data)
+        for e, g in zip(expected, got))
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -413,18 +474,30 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(xp.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
-def _other(array: Any, rng: Any) -> Any:
-    """Another array of the same shape and dtype, valid where `array` is (indices stay in
-    range): normal draws for floats, integers drawn from 0 (or the least) to the largest,
-    coin flips for bools."""
+def _close(a: Any, b: Any) -> bool:
+    """Whether a lowered kernel's values `b` are eager's `a` up to float rounding (sums in
+    another order); integer and bool results must be equal."""
+    if a.dtype.kind not in "fc":
+        return _equal(a, b)
+    xp = array_module(a)
+    scale = float(xp.abs(a[xp.isfinite(a)]).max()) if a.size and xp.isfinite(a).any() else 0.0
+    eps = 1e-4 if a.dtype.itemsize <= 4 else 1e-10
+    return bool(xp.allclose(a, b, rtol=eps, atol=eps * scale, equal_nan=True))
+
+
+def _other(array: Any, rng: Any, rows: int | None = None) -> Any:
+    """Another array of the same dtype and shape (with `rows` in dim 0 if given), valid
+    where `array` is (indices stay in range): normal draws for floats, integers drawn from
+    0 (or the least) to the largest, coin flips for bools."""
     xp = array_module(array)
     host = array if xp is np else xp.asnumpy(array)
+    shape = host.shape if rows is None else (rows, *host.shape[1:])
     if host.dtype.kind == "b":
-        new = rng.random(host.shape) < 0.5
+        new = rng.random(shape) < 0.5
     elif host.dtype.kind in "iu":
         top = int(host.max()) if host.size else 0
-        new = rng.integers(min(0, int(host.min()) if host.size else 0), top + 1, host.shape)
+        new = rng.integers(min(0, int(host.min()) if host.size else 0), top + 1, shape)
     else:
-        new = rng.standard_normal(host.shape)
+        new = rng.standard_normal(shape)
     new = new.astype(host.dtype)
     return new if xp is np else xp.asarray(new)
