@@ -1,4 +1,5 @@
-"""The classifier behind the reader: LeNet-5 on plain arrays matches the rosenblatt module."""
+"""The classifier behind the reader: its modules read through `rosenblatt.compile` match
+the modules run eagerly."""
 
 from pathlib import Path
 
@@ -9,19 +10,15 @@ import rosenblatt as rb
 from rosenblatt.apps.digits.model import (
     ArrayClassifier,
     Classifier,
-    LeNetArrays,
+    Compiled,
     ModuleClassifier,
     PairDetector,
     PairNet,
-    PairNetArrays,
     SecondOpinion,
-    SecondOpinionArrays,
-    TwoViewArrays,
     TwoViewLeNet,
     elastic_distort,
     load_member,
     load_saved,
-    log_softmax,
     member_widths,
     train_cnn,
     train_mlp,
@@ -34,7 +31,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.mark.parametrize("widths", [{}, {"channels": (12, 32)},
                                     {"channels": (20, 50), "hidden": (300, 100)}])
-def test_lenet_on_arrays_matches_the_module(widths):
+def test_the_served_lenet_matches_the_module(widths):
+    """In chunks of 64 (a remainder too), through one compiled plan for every batch size."""
     rb.manual_seed(3)
     module = lenet5(**widths).eval()
     for p in module.parameters():  # make every weight matter (default init is small)
@@ -42,15 +40,19 @@ def test_lenet_on_arrays_matches_the_module(widths):
     x = np.random.default_rng(0).uniform(0, 1, (300, 1, 28, 28)).astype(np.float32)
     with rb.no_grad():
         ref = module(rb.from_numpy(x)).numpy()
-    out = LeNetArrays(module.state_dict())(x)
+    classifier = ModuleClassifier(module, "l", {}, None)
+    out = classifier(x)
     assert out.shape == (300, 10)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
-    assert LeNetArrays(module.state_dict())(x[:0]).shape == (0, 10)
+    assert classifier(x[:0]).shape == (0, 10)
+    np.testing.assert_allclose(classifier(x[:5]), ref[:5], rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    explained = classifier.served.compiled.explain()
+    assert explained.startswith("1 captured plan(s)") and "eager" not in explained, explained
 
 
 @pytest.mark.parametrize("widths", [{}, {"channels": (8, 16), "hidden": 50}])
-def test_pair_net_on_arrays_matches_the_module(widths):
-    """The array path of the PairNet (chunks of 64 blobs included) is the module in eval mode."""
+def test_the_served_pair_net_matches_the_module(widths):
+    """The served PairNet (chunks of 64 blobs included) is the module in eval mode."""
     rb.manual_seed(4)
     module = PairNet(**widths).eval()
     for p in module.parameters():
@@ -58,24 +60,29 @@ def test_pair_net_on_arrays_matches_the_module(widths):
     x = np.random.default_rng(1).uniform(0, 1, (150, 1, 28, 48)).astype(np.float32)
     with rb.no_grad():
         ref = module(rb.from_numpy(x)).numpy()
-    out = PairNetArrays(module.state_dict())(x).reshape(-1, 2, 10)
-    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
-    assert PairNetArrays(module.state_dict())(x[:0]).shape == (0, 20)
+    out = ModuleClassifier(lenet5(), "c", {}, None, pairs=module).read_pairs(x)
+    log_p = rb.nn.functional.log_softmax(rb.from_numpy(ref), dim=-1).numpy()
+    np.testing.assert_allclose(out, log_p, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
 
 
-def test_module_classifier_uses_the_fast_path_only_for_relu_max_lenet():
-    assert ModuleClassifier(lenet5(), "lenet5", {}, None).fast is not None
-    assert ModuleClassifier(lenet5(activation="tanh"), "t", {}, None).fast is None
-    assert isinstance(ModuleClassifier(TwoViewLeNet(), "pair", {}, None).fast, TwoViewArrays)
+def test_every_network_is_served_through_compile_as_its_own_forward():
+    """Any LeNet-5 (tanh, average pooling), a subclass with its own forward, an MLP: the
+    served reading is the module's; a TwoViewLeNet's members are compiled, its parameters
+    shared with the module's."""
+    rb.manual_seed(5)
+    x = np.random.default_rng(5).uniform(0, 1, (70, 1, 28, 28)).astype(np.float32)
+    halved = type("Halved", (type(lenet5()),), {"forward": lambda self, x: super(
+        type(self), self).forward(x) / 2})()
     pair = TwoViewLeNet()
     pair.deskewed = lenet5(pool="avg")
-    assert ModuleClassifier(pair, "pair", {}, None).fast is None
-    # a class of another name, or one that changes forward, is not the LeNet-5 the arrays copy
-    impostor = type("LeNet5", (rb.nn.Module,), {"forward": lambda self, x: x})()
-    impostor.config = lenet5().config
-    assert ModuleClassifier(impostor, "i", {}, None).fast is None
-    halved = type("Halved", (type(lenet5()),), {"forward": lambda self, x: x / 2})()
-    assert ModuleClassifier(halved, "h", {}, None).fast is None
+    for module in (lenet5(activation="tanh"), halved, MLP(784, (32,), 10), pair):
+        module.eval()
+        with rb.no_grad():
+            ref = module(rb.from_numpy(x)).numpy()
+        classifier = ModuleClassifier(module, "m", {}, None)
+        np.testing.assert_allclose(classifier(x), ref, rtol=1e-4, atol=1e-5)
+    assert isinstance(classifier.served.plain, Compiled) and classifier.served is not pair
+    assert classifier.served.plain.compiled._orig_mod is pair.plain
 
 
 def test_two_view_lenet_averages_the_log_probabilities_of_both_views():
@@ -93,7 +100,8 @@ def test_two_view_lenet_averages_the_log_probabilities_of_both_views():
         turned = rb.nn.functional.log_softmax(turned, dim=1).numpy()
     np.testing.assert_allclose(out, (plain + turned) / 2, rtol=1e-5, atol=1e-5)
     assert (np.exp(out).sum(1) <= 1 + 1e-6).all()  # a normalised geometric mean is <= 1
-    np.testing.assert_allclose(TwoViewArrays(pair)(x), out, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ModuleClassifier(pair, "p", {}, None)(x), out, rtol=1e-4,
+                               atol=1e-4)
     loss = rb.nn.functional.cross_entropy(pair(rb.from_numpy(x)), rb.from_numpy(np.arange(50) % 10))
     loss.backward()
     assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in pair.parameters())
@@ -104,7 +112,7 @@ def test_the_fallback_mlp_learns_and_round_trips_through_safetensors(tmp_path):
     card, it loads back as the same function under its name and version."""
     x, y = _bars(600, 0)
     model = train_mlp(x, y, epochs=3, hidden=(32, 16), batch_size=50, lr=3e-3)
-    assert isinstance(model.module, MLP) and model.fast is None and not model.module.training
+    assert isinstance(model.module, MLP) and not model.module.training
     xt, yt = _bars(200, 1)
     assert (model(xt).argmax(axis=1) == yt).mean() > 0.9
     model.card["version"] = "7"
@@ -197,7 +205,7 @@ def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, m
         pytest.skip("no committed field-digit weights")
     monkeypatch.setenv("ROSENBLATT_CACHE", str(tmp_path))
     classifier = model_module.load_classifier(train_if_missing=False)
-    assert classifier.name == "zip_cascade" and isinstance(classifier.fast, SecondOpinionArrays)
+    assert classifier.name == "zip_cascade" and isinstance(classifier.served, SecondOpinion)
     assert classifier.card["module"] == "SecondOpinion" and classifier.passes is not None
     assert member_widths(classifier.module.second.plain.state_dict())["channels"] == (20, 50)
     assert isinstance(classifier.pairs, PairNet) and classifier.read_pairs is not None
@@ -216,7 +224,7 @@ def test_without_the_wide_pair_the_lenet_pair_reads_alone(monkeypatch, tmp_path)
         pytest.skip("no committed field-digit weights")
     monkeypatch.setattr(model_module, "WIDE_WEIGHTS", tmp_path / "missing.safetensors")
     classifier = model_module.committed_field_classifier()
-    assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.fast, TwoViewArrays)
+    assert classifier.name == "lenet5_zip_pair" and isinstance(classifier.served, TwoViewLeNet)
     assert classifier.passes is None
 
 
@@ -280,8 +288,8 @@ def _random_second_opinion(seed):
 
 def test_second_opinion_rereads_only_the_unsure_digits():
     """Digits the fast pair reads with max probability >= below keep its output exactly; the
-    others get (fast + 2 x wide) / 3, wide the mean over the shifted views; the array twin and
-    its two passes agree."""
+    others get (fast + 2 x wide) / 3, wide the mean over the shifted views; the served
+    module and its two passes agree."""
     module, x, first, second, confidence = _random_second_opinion(5)
     assert len(module.shifts) == 3  # the committed model's views
     with rb.no_grad():
@@ -294,12 +302,13 @@ def test_second_opinion_rereads_only_the_unsure_digits():
     np.testing.assert_array_equal(out[~unsure], first[~unsure])
     np.testing.assert_allclose(out[unsure], (first[unsure] + 2 * second[unsure]) / 3,
                                rtol=1e-5, atol=1e-5)
-    fast = SecondOpinionArrays(module)
-    np.testing.assert_allclose(fast(x), out, rtol=1e-4, atol=1e-4)
-    z = fast.first_pass(x)
+    classifier = ModuleClassifier(module, "s", {}, None)
+    np.testing.assert_allclose(classifier(x), out, rtol=1e-4, atol=1e-4)
+    first_pass, second_pass = classifier.passes
+    z = first_pass(x)
     np.testing.assert_allclose(z, first, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(fast.second_pass(x, z), out, rtol=1e-4, atol=1e-4)
-    assert fast.second_pass(x[:0], z[:0]).shape == (0, 10)
+    np.testing.assert_allclose(second_pass(x, z), out, rtol=1e-4, atol=1e-4)
+    assert second_pass(x[:0], z[:0]).shape == (0, 10)
     module.below = 0.0  # nothing is unsure: the wide pair is never run
     with rb.no_grad():
         np.testing.assert_array_equal(module(rb.from_numpy(x)).numpy(), first)
@@ -313,7 +322,8 @@ def test_second_opinion_with_one_view_reads_the_digit_as_cut():
         out = module(rb.from_numpy(x)).numpy()
         wide = module.second(rb.from_numpy(x[unsure])).numpy()
     np.testing.assert_allclose(out[unsure], (first[unsure] + 2 * wide) / 3, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(SecondOpinionArrays(module)(x), out, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ModuleClassifier(module, "s", {}, None)(x), out, rtol=1e-4,
+                               atol=1e-4)
 
 
 def test_two_view_lenet_reads_moved_digits_and_moved_deskewed_digits():
@@ -323,28 +333,36 @@ def test_two_view_lenet_reads_moved_digits_and_moved_deskewed_digits():
         views = pair.views(rb.from_numpy(x), shifts).numpy()
         plain = pair.plain(rb.from_numpy(shifted_views(x, shifts))).numpy()
         turned = pair.deskewed(rb.from_numpy(shifted_views(deskew(x), shifts))).numpy()
-    expected = (log_softmax(plain) + log_softmax(turned)).reshape(3, 60, 10) / 2
-    np.testing.assert_allclose(views, expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(TwoViewArrays(pair).views(x, shifts), views, rtol=1e-4, atol=1e-4)
+    log_softmax = rb.nn.functional.log_softmax
+    expected = (log_softmax(rb.from_numpy(plain), dim=1) + log_softmax(rb.from_numpy(turned),
+                                                                      dim=1)).numpy()
+    np.testing.assert_allclose(views, expected.reshape(3, 60, 10) / 2, rtol=1e-5, atol=1e-5)
+    served = ModuleClassifier(pair, "p", {}, None).served
+    with rb.no_grad():
+        np.testing.assert_allclose(served.views(rb.from_numpy(x), shifts).numpy(), views,
+                                   rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shifts", [((0, 0), (0, 1), (0, -1)), ((0, -1),), ((0, 1), (0, 0)),
                                     ((1, 0), (0, 1))])
-def test_lenet_arrays_share_the_work_of_sideways_views(shifts):
-    """LeNetArrays.shifted equals reading each shifted view: digits clear of the edge columns
-    take the shared path, those with ink there (and moves other than one column sideways)
-    are read one view at a time."""
+def test_a_served_lenet_shares_the_work_of_sideways_views(shifts):
+    """Compiled.moved equals reading each shifted view: digits clear of the edge columns
+    take the shared path (`Sideways`), those with ink there (and moves other than one column
+    sideways) are read one view at a time."""
     module, _, _, _, _ = _random_second_opinion(9)
-    net = LeNetArrays(module.second.plain.state_dict())
+    net = Compiled(module.second.plain)
     x = np.zeros((70, 1, 28, 28), np.float32)
     rng = np.random.default_rng(9)
     x[:, :, 2:26, 1:27] = rng.uniform(0, 1, (70, 1, 24, 26))
     x[5, 0, 10, 0] = x[6, 0, 3, 27] = 0.5  # ink in an edge column
-    out = net.shifted(x, shifts)
+    with rb.no_grad():
+        out = net.moved(x, shifts).numpy()
+        expected = module.second.plain(rb.from_numpy(shifted_views(x, shifts))).numpy()
+        assert net.moved(x[:0], shifts).shape == (len(shifts), 0, 10)
     assert out.shape == (len(shifts), 70, 10)
-    expected = net(shifted_views(x, shifts)).reshape(len(shifts), 70, 10)
-    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
-    assert net.shifted(x[:0], shifts).shape == (len(shifts), 0, 10)
+    np.testing.assert_allclose(out, expected.reshape(len(shifts), 70, 10), rtol=1e-4, atol=1e-4)
+    for sideways in net.sideways.values():  # one plan for the chunks of 16 and the rest
+        assert "eager" not in sideways.compiled.explain(), sideways.compiled.explain()
 
 
 def test_shifted_views_move_the_ink_by_whole_pixels_with_zeros_coming_in():
@@ -380,7 +398,7 @@ def test_second_opinion_trains_both_pairs_and_round_trips(tmp_path):
     with rb.no_grad():
         np.testing.assert_allclose(loaded(rb.from_numpy(x)).numpy(),
                                    module(rb.from_numpy(x)).numpy(), rtol=1e-6)
-    assert isinstance(ModuleClassifier(loaded, "c", card, None).fast, SecondOpinionArrays)
+    assert isinstance(ModuleClassifier(loaded, "c", card, None).served, SecondOpinion)
 
 
 def test_pair_net_reads_two_digits_and_learns_a_separable_task(monkeypatch, capsys):
@@ -517,4 +535,4 @@ def test_saved_pair_gets_its_member_widths_from_its_weights(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps(card))
     module, _ = _saved_module(tmp_path / "p.safetensors", tmp_path / "p.json")
     assert module.plain.config["channels"] == (8, 20)
-    assert isinstance(ModuleClassifier(module, "p", card, None).fast, TwoViewArrays)
+    assert isinstance(ModuleClassifier(module, "p", card, None).served, TwoViewLeNet)

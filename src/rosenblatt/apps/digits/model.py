@@ -16,9 +16,11 @@ import copy
 import json
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
+import rosenblatt as rb
 from rosenblatt import nn
 from rosenblatt._backend import array_module, np
 from rosenblatt.models.lenet import LeNet5
@@ -125,8 +127,8 @@ def train_mlp(x: Any, y: Any, epochs: int = 12, hidden: tuple[int, ...] = (384, 
 
 class ModuleClassifier:
     """A Classifier from rosenblatt modules: the digit network (e.g. the committed cascade)
-    with, optionally, a PairNet and a pair detector; each read on plain arrays where
-    `fast_path` has an array twin."""
+    with, optionally, a PairNet and a pair detector; each read through `served` (its
+    networks compiled by `rosenblatt.compile`) in eval mode, eagerly in training mode."""
 
     def __init__(self, module: Any, name: str, card: dict[str, Any], path: Path | None,
                  pairs: PairNet | None = None, pair_weight: float = 1.0,
@@ -134,12 +136,12 @@ class ModuleClassifier:
         self.module = module.eval()
         self.name, self.card, self.path = name, card, path
         self.version = str(card.get("version", "1"))
-        self.fast = fast_path(module)  # the same maths on plain arrays, or None
+        self.served = served(module)
         self.pairs = pairs.eval() if pairs is not None else None
-        self.pairs_fast = PairNetArrays(pairs.state_dict()) if pairs is not None else None
+        self.pairs_served = served(pairs) if pairs is not None else None
         self.pair_weight = pair_weight
         self.detector = detector.eval() if detector is not None else None
-        self.detector_fast = PairNetArrays(detector.state_dict()) if detector is not None else None
+        self.detector_served = served(detector) if detector is not None else None
         self.detector_weight = detector_weight
 
     @property
@@ -150,35 +152,41 @@ class ModuleClassifier:
 
     def _read_pairs(self, x: Any) -> Any:
         """(P, 1, 28, 48) touching pairs -> (P, 2, 10) log-probabilities by the PairNet."""
-        return log_softmax(self.pairs_fast(x).reshape(-1, 2, 10))
+        net = self.pairs_served
+        return on_arrays(lambda t: F.log_softmax(net(t), dim=-1), x)
 
     @property
     def detect_pairs(self) -> Callable[[Any], Any] | None:
         """The pair detector: (P, 1, 28, 48) blobs -> (P,) logits of "two touching digits",
         or None without one (the reader then chooses the cut by the pieces alone)."""
-        if self.detector_fast is None:
+        if self.detector_served is None:
             return None
-        fast = self.detector_fast
-        return lambda x: fast(x).reshape(-1)
+        return partial(on_arrays, self.detector_served)
 
     @property
     def passes(self) -> Passes | None:
         """(first_pass, second_pass) of a SecondOpinion in eval mode, else None."""
-        fast = self.fast
-        if isinstance(fast, SecondOpinionArrays) and not self.module.training:
-            return fast.first_pass, fast.second_pass
+        if isinstance(self.module, SecondOpinion) and not self.module.training:
+            return (partial(on_arrays, self.served.first_pass),
+                    partial(on_arrays, self.served.second_pass))
         return None
 
     def __call__(self, x: Any) -> Any:
         """(N, 1, 28, 28) float32 -> logits (N, 10)."""
-        import rosenblatt as rb
+        return on_arrays(self.module if self.module.training else self.served, x)
 
-        if self.fast is not None and not self.module.training:
-            return self.fast(x)
-
-        with rb.no_grad():
-            out = self.module(rb.from_numpy(np.ascontiguousarray(x, np.float32)))
-        return out.numpy()
+    def warm(self) -> None:
+        """Capture the served networks' plans now, on a few blank rows (the reader calls it
+        before forking workers, which would each capture them again)."""
+        if self.module.training:
+            return
+        digits = np.zeros((CAPTURE_ROWS, 1, 28, 28), np.float32)
+        self(digits)
+        if isinstance(self.served, SecondOpinion):  # (blank digits are not re-read)
+            on_arrays(lambda x: self.served.second.views(x, self.served.shifts), digits)
+        for net in (self.pairs_served, self.detector_served):
+            if net is not None:
+                on_arrays(net, np.zeros((CAPTURE_ROWS, 1, 28, 48), np.float32))
 
     def save(self, path: Path) -> None:
         """The network's weights with `rosenblatt.save` and its card as JSON beside them
@@ -418,12 +426,6 @@ def load_classifier(train_if_missing: bool = True, log: Callable[[str], None] | 
     return model
 
 
-def log_softmax(logits: Any) -> Any:
-    """Log-softmax over the last axis of plain arrays; (..., C) -> (..., C)."""
-    z = logits - logits.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
 class TwoViewLeNet(nn.Module):
     """Two LeNet-5s, one reading the digit as cut and one reading it deskewed
     (`preprocess.deskew`); (N, 1, 28, 28) -> (N, 10) mean log-probabilities.
@@ -454,39 +456,24 @@ class TwoViewLeNet(nn.Module):
         """Each digit read moved by each of `shifts` (`preprocess.shifted_views`): the plain
         member reads the moved digit, the deskewed member the moved deskewed digit;
         (N, 1, 28, 28) -> (len(shifts), N, 10) mean log-probabilities."""
-        import rosenblatt as rb
-
-        from .preprocess import deskew, shifted_views
+        from .preprocess import deskew
 
         digits = x.detach().numpy()
-        plain = self.plain(rb.from_numpy(shifted_views(digits, shifts)))
-        turned = self.deskewed(rb.from_numpy(shifted_views(deskew(digits), shifts)))
-        log_p = (F.log_softmax(plain, dim=1) + F.log_softmax(turned, dim=1)) / 2
-        return log_p.reshape(len(shifts), len(digits), 10)
+        plain = read_moved(self.plain, digits, shifts)
+        turned = read_moved(self.deskewed, deskew(digits), shifts)
+        return (F.log_softmax(plain, dim=-1) + F.log_softmax(turned, dim=-1)) / 2
 
 
-class TwoViewArrays:
-    """TwoViewLeNet's inference on plain arrays: two LeNetArrays."""
+def read_moved(member: Any, digits: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+    """`member`'s logits of each digit moved by each of `shifts` (`preprocess.shifted_views`):
+    (N, 1, 28, 28) array -> (len(shifts), N, classes) tensor; a `Compiled` LeNet5 shares
+    the work of sideways moves (`Compiled.moved`)."""
+    from .preprocess import shifted_views
 
-    def __init__(self, module: TwoViewLeNet) -> None:
-        self.plain = LeNetArrays(module.plain.state_dict())
-        self.deskewed = LeNetArrays(module.deskewed.state_dict())
-
-    def __call__(self, x: Any) -> Any:
-        """(N, 1, 28, 28) float32 -> (N, 10) mean log-probabilities."""
-        from .preprocess import deskew
-
-        x = np.asarray(x, np.float32)
-        return (log_softmax(self.plain(x)) + log_softmax(self.deskewed(deskew(x)))) / 2
-
-    def views(self, x: Any, shifts: Sequence[tuple[int, int]]) -> Any:
-        """TwoViewLeNet.views on arrays: (N, 1, 28, 28) -> (len(shifts), N, 10)."""
-        from .preprocess import deskew
-
-        x = np.asarray(x, np.float32)
-        plain = self.plain.shifted(x, shifts)
-        turned = self.deskewed.shifted(deskew(x), shifts)
-        return (log_softmax(plain) + log_softmax(turned)) / 2
+    if isinstance(member, Compiled) and isinstance(member.compiled._orig_mod, LeNet5):
+        return member.moved(digits, shifts)
+    views = member(rb.from_numpy(shifted_views(digits, shifts)))
+    return views.reshape(len(shifts), len(digits), -1)
 
 
 REREAD_BELOW = 0.998  # the fast pair's max probability (T = 1) below which a digit is re-read
@@ -519,9 +506,15 @@ class SecondOpinion(nn.Module):
 
     def forward(self, x: Any) -> Any:
         """(N, 1, 28, 28) -> (N, 10)."""
-        import rosenblatt as rb
+        return self.second_pass(x, self.first_pass(x))
 
-        z = self.first(x)
+    def first_pass(self, x: Any) -> Any:
+        """(N, 1, 28, 28) -> the fast pair's (N, 10) (the reader chooses the cut by it)."""
+        return self.first(x)
+
+    def second_pass(self, x: Any, z: Any) -> Any:
+        """Re-read the rows of x (N, 1, 28, 28) whose first-pass output z (N, 10) is unsure;
+        -> (N, 10), z itself where none is."""
         unsure = np.flatnonzero(F.softmax(z.detach(), dim=1).numpy().max(axis=1) < self.below)
         if len(unsure) == 0:
             return z
@@ -578,214 +571,106 @@ class PairDetector(PairNet):
         return self.classifier(self.features(x)).reshape(-1)
 
 
-class SecondOpinionArrays:
-    """SecondOpinion's inference on plain arrays: two TwoViewArrays. The reader runs the two
-    passes apart (`first_pass` on every piece, `second_pass` on the pieces it keeps)."""
-
-    def __init__(self, module: SecondOpinion) -> None:
-        self.first, self.second = TwoViewArrays(module.first), TwoViewArrays(module.second)
-        self.below, self.shifts = module.below, module.shifts
-
-    def first_pass(self, x: Any) -> Any:
-        """(N, 1, 28, 28) float32 -> the fast pair's (N, 10)."""
-        return self.first(np.asarray(x, np.float32))
-
-    def second_pass(self, x: Any, z: Any) -> Any:
-        """Re-read the rows of x whose first-pass output z is unsure; -> (N, 10), a new array."""
-        # z holds mean log-probabilities: their exps need not sum to 1
-        unsure = np.flatnonzero(np.exp(log_softmax(z).max(axis=1)) < self.below)
-        z = np.array(z, np.float32)
-        if len(unsure):
-            wide = self.second.views(np.asarray(x, np.float32)[unsure], self.shifts)
-            z[unsure] = (z[unsure] + 2 * wide.mean(axis=0)) / 3
-        return z
-
-    def __call__(self, x: Any) -> Any:
-        """(N, 1, 28, 28) float32 -> (N, 10)."""
-        return self.second_pass(x, self.first_pass(x))
+CHUNK = 64  # digits per compiled call: the activations stay in cache
+CAPTURE_ROWS = 3  # a first call captures its plan on this many rows: a capture runs the
+# network eagerly several times (`compile`'s probe), cheaply on a few rows
 
 
-def _plain_lenet(module: Any) -> bool:
-    """Whether `module` is a LeNet5 that LeNetArrays computes: ReLU, max pooling, one channel
-    (not a subclass, whose forward may differ)."""
-    if type(module) is not LeNet5:
-        return False
-    config = module.config
-    return config["activation"] == "relu" and config["pool"] == "max" and config["in_channels"] == 1
+class Compiled(nn.Module):
+    """A network read through `rosenblatt.compile` (one plan for every batch size), `chunk`
+    rows at a time; an empty batch is read eagerly. (N, ...) -> the network's (N, ...)."""
 
+    def __init__(self, module: Any, chunk: int = CHUNK) -> None:
+        super().__init__()
+        self.compiled = rb.compile(module, dynamic=True)
+        self.chunk = chunk
+        self.sideways: dict[tuple[int, ...], Compiled] = {}  # moves -> a Sideways of a LeNet5
 
-def fast_path(module: Any) -> Callable[[Any], Any] | None:
-    """Array-only inference for a LeNet-5 (ReLU, max pooling), a TwoViewLeNet of them or a
-    SecondOpinion of two such pairs."""
-    if _plain_lenet(module):
-        return LeNetArrays(module.state_dict())
-    if isinstance(module, TwoViewLeNet) and all(map(_plain_lenet, (module.plain,
-                                                                   module.deskewed))):
-        return TwoViewArrays(module)
-    if isinstance(module, SecondOpinion):
-        pairs = (module.first, module.second)
-        if all(_plain_lenet(m) for pair in pairs for m in (pair.plain, pair.deskewed)):
-            return SecondOpinionArrays(module)
-    return None
+    def forward(self, x: Any) -> Any:
+        """(N, ...) -> the network's output for each row."""
+        step = self.chunk
+        if not self.compiled._plans and len(x) > CAPTURE_ROWS:
+            self.compiled(x[:CAPTURE_ROWS])
+        if len(x) <= step:
+            return self.compiled(x) if len(x) else self.compiled._orig_mod(x)
+        return rb.cat([self.compiled(x[i : i + step]) for i in range(0, len(x), step)])
 
+    def moved(self, digits: Any, shifts: Sequence[tuple[int, int]]) -> Any:
+        """A LeNet5's logits of each digit moved by each of `shifts`: (N, 1, 28, 28) array ->
+        (len(shifts), N, classes) tensor. Moves of one column at most are read by `Sideways`
+        for the digits without ink in an edge column (moved, one would lose it); the others
+        one view at a time."""
+        from .preprocess import shifted_views
 
-class LeNetArrays:
-    """LeNet-5 inference (ReLU, max pooling) on plain arrays from a state dict: the same
-    function as rosenblatt.models.LeNet5, without autograd bookkeeping, for serving speed.
-
-    Each convolution is one matrix product over groups of output columns: a group's input
-    window (kernel height x the group's columns + 4, all channels) is one row of the left
-    matrix, and the weights become a banded matrix mapping it to the group's outputs (its
-    columns x channels). Wider groups multiply more zeros, narrower ones give BLAS thin
-    products (im2col's 6 or 16 output columns); 4 and 2 columns were fastest on one core.
-    Max pooling runs before the bias and ReLU (they commute with max): a quarter the work.
-    """
-
-    GROUPS = (4, 2)  # output columns per group, first and second convolution
-    CHUNK = 64  # digits per pass: the activations stay in cache
-    SHIFTED_CHUNK = 16  # digits per pass of `shifted`: its first convolution is 3 views wide
-    DENSE = (1, 3, 5)  # indices of the Linear layers in the module's `classifier`
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        a = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float32)
-             for k, v in state.items()}
-        self.b1, self.b2 = a["features.0.bias"], a["features.3.bias"]
-        self.c1, self.c2 = len(self.b1), len(self.b2)  # feature maps of each convolution
-        self.m1 = self._banded(a["features.0.weight"], self.GROUPS[0])
-        self.m2 = self._banded(a["features.3.weight"], self.GROUPS[1])
-        self.fc = [(a[f"classifier.{i}.weight"].T.copy(), a[f"classifier.{i}.bias"])
-                   for i in self.DENSE]
-
-    @staticmethod
-    def _banded(w: Any, group: int) -> Any:
-        """(C_out, C_in, k, k) -> (k * (group + k - 1) * C_in, group * C_out)."""
-        c_out, c_in, kh, kw = w.shape
-        m = np.zeros((kh, group + kw - 1, c_in, group, c_out), np.float32)
-        for j in range(group):
-            for dx in range(kw):
-                m[:, j + dx, :, j, :] = w[:, :, :, dx].transpose(2, 1, 0)
-        return m.reshape(-1, group * c_out)
-
-    @staticmethod
-    def _windows(x: Any, group: int, channels: int, k: int = 5) -> Any:
-        """(n, H, W * C) in (column, channel) order -> one row per output row and column
-        group: (n * (H - k + 1) * groups, k * (group + k - 1) * C)."""
-        n, h, wc = x.shape
-        groups = (wc // channels - k + 1) // group
-        s0, s1, s2 = x.strides
-        win = np.lib.stride_tricks.as_strided(
-            x, (n, h - k + 1, groups, k, (group + k - 1) * channels),
-            (s0, s1, group * channels * s2, s1, s2), writeable=False)
-        return win.reshape(n * (h - k + 1) * groups, -1)
-
-    @staticmethod
-    def _pool_bias_relu(x: Any, bias: Any) -> Any:
-        """2x2 max pooling of (n, H, W, C) by strided slices, then + bias and ReLU."""
-        rows = np.maximum(x[:, 0::2], x[:, 1::2])
-        out = np.maximum(rows[:, :, 0::2], rows[:, :, 1::2])
-        out += bias
-        return np.maximum(out, 0.0, out=out)
-
-    def __call__(self, x: Any) -> Any:
-        """(N, 1, 28, 28) float32 -> logits (N, 10), in chunks that stay in cache."""
-        x = np.asarray(x, np.float32)
-        if len(x) == 0:
-            return np.zeros((0, 10), np.float32)
-        step = self.CHUNK
-        return np.concatenate([self._forward(x[i : i + step]) for i in range(0, len(x), step)])
-
-    def _forward(self, x: Any) -> Any:
-        padded = np.zeros((len(x), 32, 32), np.float32)
-        padded[:, 2:30, 2:30] = x[:, 0]
-        return self._dense(self._features(padded))
-
-    def _features(self, x: Any) -> Any:
-        """Both convolutions with pooling: (n, H, W) -> (n, C2 * H' * W') flattened as
-        PyTorch does, (C, H, W)."""
-        n, h, w = x.shape
-        c1, c2 = self.c1, self.c2
-        h, w = h - 4, w - 4
-        a = self._windows(x, self.GROUPS[0], 1) @ self.m1  # (n * h * w / 4, 4 * c1)
-        a = self._pool_bias_relu(a.reshape(n, h, w, c1), self.b1)  # (n, h/2, w/2, c1)
-        h, w = h // 2, w // 2
-        a = self._windows(a.reshape(n, h, w * c1), self.GROUPS[1], c1) @ self.m2
-        h, w = h - 4, w - 4
-        a = self._pool_bias_relu(a.reshape(n, h, w, c2), self.b2)  # (n, h/2, w/2, c2)
-        return a.transpose(0, 3, 1, 2).reshape(n, -1)
-
-    def shifted(self, x: Any, shifts: Sequence[tuple[int, int]]) -> Any:
-        """Logits of each digit moved by each of `shifts` (`preprocess.shifted_views`):
-        (N, 1, 28, 28) float32 -> (len(shifts), N, 10).
-
-        Moves of one column at most (dy = 0, dx in -1, 0, 1) share their work: in a frame a
-        column wider each side the views are one image, so the first convolution runs once,
-        and its pooling at the two column phases feeds the second convolution twice (the
-        views moved left and right are one phase, one pooled column apart). A digit with ink
-        in an edge column loses it when moved: it is read one view at a time.
-        """
-        x = np.asarray(x, np.float32)
-        out = np.empty((len(shifts), len(x), 10), np.float32)
+        n, lenet = len(digits), self.compiled._orig_mod
+        out = np.empty((len(shifts), n, lenet.config["num_classes"]), np.float32)
+        apart = np.ones(n, bool)
+        moves = tuple(dx for _, dx in shifts)
         if all(dy == 0 and abs(dx) <= 1 for dy, dx in shifts):
-            apart = x[:, 0, :, 0].any(axis=1) | x[:, 0, :, -1].any(axis=1)  # ink at an edge
-        else:
-            apart = np.ones(len(x), bool)
+            apart = digits[:, :, :, 0].any(axis=(1, 2)) | digits[:, :, :, -1].any(axis=(1, 2))
         shared, apart = np.flatnonzero(~apart), np.flatnonzero(apart)
         if len(apart):
-            from .preprocess import shifted_views
-
-            views = self(shifted_views(x[apart], shifts))
+            views = self(rb.from_numpy(shifted_views(digits[apart], shifts))).numpy()
             out[:, apart] = views.reshape(len(shifts), len(apart), -1)
-        step = self.SHIFTED_CHUNK
-        for i in range(0, len(shared), step):
-            rows = shared[i : i + step]
-            out[:, rows] = self._sideways(x[rows], [dx for _, dx in shifts])
-        return out
-
-    def _sideways(self, x: Any, moves: list[int]) -> Any:
-        """(n, 1, 28, 28) without ink in the edge columns -> (len(moves), n, 10) logits of
-        the digits moved by `moves` columns (see `shifted`)."""
-        n, c1, c2 = len(x), self.c1, self.c2
-        frame = np.zeros((n, 32, 36), np.float32)  # the 32x32 frame of a view moved by dx
-        frame[:, 2:30, 3:31] = x[:, 0]  # is columns 1 - dx .. 33 - dx of this one
-        conv = (self._windows(frame, self.GROUPS[0], 1) @ self.m1).reshape(n, 28, 32, c1)
-        # a view moved by dx has the first convolution's columns 1 - dx .. 29 - dx: pooled,
-        # phase (1 - dx) % 2, from pooled column (1 - dx) // 2 on
-        second = {}
-        for phase in {(1 - dx) % 2 for dx in moves}:
-            pooled = self._pool_bias_relu(conv[:, :, phase : 32 - 3 * phase], self.b1)
-            h, w = pooled.shape[1:3]
-            second[phase] = (self._windows(pooled.reshape(n, h, w * c1), self.GROUPS[1], c1)
-                             @ self.m2).reshape(n, h - 4, -1, c2)
-        features = []
-        for dx in moves:
-            start = (1 - dx) // 2
-            a = self._pool_bias_relu(second[(1 - dx) % 2][:, :, start : start + 10], self.b2)
-            features.append(a.transpose(0, 3, 1, 2).reshape(n, -1))
-        return self._dense(np.concatenate(features)).reshape(len(moves), n, -1)
-
-    def _dense(self, h: Any) -> Any:
-        """The fully connected layers, ReLU between them."""
-        for i, (w, b) in enumerate(self.fc):
-            h = h @ w + b
-            if i < len(self.fc) - 1:
-                np.maximum(h, 0.0, out=h)
-        return h
+        if len(shared):
+            if moves not in self.sideways:
+                self.sideways[moves] = Compiled(Sideways(lenet, moves), self.chunk // 4)
+            frames = np.zeros((len(shared), *digits.shape[1:3], digits.shape[3] + 2), np.float32)
+            frames[..., 1:-1] = digits[shared]
+            read = self.sideways[moves](rb.from_numpy(frames)).numpy()
+            out[:, shared] = read.reshape(len(shared), len(moves), -1).swapaxes(0, 1)
+        return rb.from_numpy(out)
 
 
-class PairNetArrays(LeNetArrays):
-    """PairNet (or PairDetector) inference on plain arrays (eval mode: dropout off), with
-    LeNetArrays' banded convolutions: (P, 1, 28, 48) float32 -> (P, outputs) logits."""
+class Sideways(nn.Module):
+    """A LeNet5's readings of digits moved sideways by `moves` columns (each -1, 0 or 1),
+    sharing its convolutions: a convolution commutes with moving its input, so a moved
+    digit's feature maps are columns of those of a frame one column wider each side, its
+    first pooling taken at the move's column phase. (N, C, H, W + 2) frames (the digits in
+    columns 1..W, no ink in their edge columns) -> (N, len(moves), classes).
 
-    DENSE = (1, 4)  # Flatten, Linear, ReLU, Dropout, Linear
+    The LeNet5's first convolution keeps the size (its padding), so a digit moved by dx has
+    the frame's first-convolution columns 1 - dx .. W - dx: pooled at phase (1 - dx) % 2,
+    from pooled column (1 - dx) // 2 on. Each phase (the frame from column 0 or 1 on) runs
+    through the first convolution and pooling (fused by `compile`) and the second
+    convolution once; each move takes its columns of it.
+    """
 
-    def __call__(self, x: Any) -> Any:
-        """(P, 1, 28, 48) float32 -> logits (P, outputs)."""
-        x = np.asarray(x, np.float32)
-        if len(x) == 0:
-            return np.zeros((0, len(self.fc[-1][1])), np.float32)
-        step = self.CHUNK
-        return np.concatenate([self._dense(self._features(np.ascontiguousarray(x[i : i + step, 0])))
-                               for i in range(0, len(x), step)])
+    def __init__(self, lenet: Any, moves: Sequence[int]) -> None:
+        super().__init__()
+        self.lenet, self.moves = lenet, tuple(moves)
+
+    def forward(self, frames: Any) -> Any:
+        """(N, C, H, W + 2) -> (N, len(moves), classes)."""
+        conv1, act1, pool1, conv2, act2, pool2 = self.lenet.features
+        phases = {(1 - dx) % 2 for dx in self.moves}
+        second = {p: conv2(pool1(act1(conv1(frames[..., p:])))) for p in phases}
+        columns = (frames.shape[-1] - 2) // 2 - conv2.kernel_size[1] + 1  # a digit's
+        logits = []  # (second-convolution width)
+        for dx in self.moves:
+            maps, start = second[(1 - dx) % 2], (1 - dx) // 2
+            if start or maps.shape[-1] != columns:
+                maps = maps[..., start : start + columns]
+            logits.append(self.lenet.classifier(pool2(act2(maps))))
+        return rb.stack(logits, dim=1)
+
+
+def served(module: Any) -> Any:
+    """`module` as the reader runs it: a TwoViewLeNet or SecondOpinion a copy of itself
+    around its members served (their parameters shared), any other network `Compiled`."""
+    if isinstance(module, (TwoViewLeNet, SecondOpinion)):
+        twin = copy.copy(module)
+        object.__setattr__(twin, "_modules", {name: served(member)
+                                               for name, member in module._modules.items()})
+        return twin
+    return Compiled(module)
+
+
+def on_arrays(fn: Callable[..., Any], *arrays: Any) -> Any:
+    """`fn` on tensors of float32 `arrays` (N, ...) under no_grad, its result as an array."""
+    with rb.no_grad():
+        out = fn(*[rb.from_numpy(np.ascontiguousarray(a, np.float32)) for a in arrays])
+    return out.numpy()
 
 
 def elastic_distort(x: Any, rng: Any, alpha: float = 34.0, sigma: float = 4.0,

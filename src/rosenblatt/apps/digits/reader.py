@@ -179,6 +179,9 @@ class ZipReader:
             return job(self, list(images))
         chunk = (len(images) + workers * 4 - 1) // (workers * 4)
         parts = [(job, i, i + chunk) for i in range(0, len(images), chunk)]
+        warm = getattr(self.classifier, "warm", None)  # compiled once, here, not per worker
+        if warm is not None:
+            warm()
         _WORKER_STATE = (self, images)
         try:
             # one BLAS thread per worker: the workers already fill the cores
