@@ -317,6 +317,17 @@ def test_slabs_split_one_axis_and_are_deterministic(split_everything) -> None:
         np.testing.assert_allclose(a, c, rtol=1e-5)
     rows = at_threads(2, lambda: parallel.slabs(lambda a: a - a.max(axis=1, keepdims=True), x))
     assert np.array_equal(rows, x - x.max(axis=1, keepdims=True))
+    # a per-channel array is split with x; lower-rank ones and ones broadcast along the
+    # channels go whole to every call
+    w, b, c = x[:, :1].copy(), x[0, 0].copy(), x[:1, :, :1, :1].copy()
+
+    def weighted(a, w, b, c):
+        return (a * w + b - c).sum(axis=(0, 2), keepdims=True)
+
+    recorded, names = _names_of_calls(weighted)
+    split = at_threads(2, lambda: parallel.slabs(recorded, x, w, b, c, axis=1))
+    assert any(n.startswith("rosenblatt-kernel") for n in names)
+    np.testing.assert_allclose(split, weighted(x, w, b, c), rtol=1e-5)
 
 
 def _grads_of(make, shapes, seed=6, dtype=np.float32, positive=False):

@@ -274,11 +274,16 @@ def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
     result keeps `axis` (sums with keepdims). The bits equal one call's where NumPy treats
     each slab alone (reductions along the other axes do). Serial as `elementwise` says.
     """
-    if axis:
-        moved = tuple(a.swapaxes(0, axis) if _sliceable(a) else a for a in args)
-        result = _split(fn, moved, None, axis, flat=False)
-    else:
-        result = _split(fn, args, None, 0, flat=False)
+    arrays = [a for a in args if _sliceable(a)]
+    if not arrays:
+        return fn(*args)
+    big = max(arrays, key=lambda a: a.size)
+    if big.ndim <= axis:
+        return fn(*args)
+    cut = [_sliceable(a) and a.ndim == big.ndim and a.shape[axis] == big.shape[axis]
+           for a in args]  # the arrays split into slabs; the others go whole
+    moved = tuple(a.swapaxes(0, axis) if c and axis else a for a, c in zip(args, cut))
+    result = _split(fn, moved, None, axis, flat=False, cut=cut)
     return fn(*args) if result is _SERIAL else result
 
 
@@ -308,15 +313,17 @@ def _foreign(a: Any) -> bool:
 
 
 def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
-           ufunc: bool = False) -> Any:
-    """The work of `elementwise` (flat ranges allowed) and `slabs` (the first axis, where
-    slabs swapped `axis`: fn sees it back in its place); _SERIAL for one plain call."""
+           ufunc: bool = False, cut: list | None = None) -> Any:
+    """The work of `elementwise` (flat ranges allowed) and `slabs` (the first axis of the
+    `cut` arrays, where slabs swapped `axis`: fn sees it back in its place); _SERIAL for
+    one plain call."""
     if get_threads() == 1 or getattr(_local, "worker", False):
         return _SERIAL
     arrays = [a for a in args if _sliceable(a)]
     if not arrays or any(_foreign(a) for a in args) or (out is not None and _foreign(out)):
         return _SERIAL
-    big = max(arrays, key=lambda a: a.size)
+    big = max(arrays if cut is None else [a for a, c in zip(args, cut) if c],
+              key=lambda a: a.size)
     if big.size < MIN_WORK:
         return _SERIAL
     if out is not None and (out.shape != big.shape or not out.flags.c_contiguous or any(
@@ -326,7 +333,7 @@ def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
             a.shape == big.shape and a.flags.c_contiguous for a in arrays):
         flat_args = tuple(a.reshape(-1) if _sliceable(a) else a for a in args)
         flat_out = None if out is None else out.reshape(-1)
-        result = _run_split(fn, flat_args, flat_out, 0, 1, ufunc)
+        result = _run_split(fn, flat_args, flat_out, 0, [_sliceable(a) for a in args], ufunc)
         if result is _SERIAL or out is not None:
             return result
         if isinstance(result, tuple):
@@ -336,18 +343,20 @@ def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
         return _SERIAL
     if flat and not all(a.flags.c_contiguous for a in arrays if a.shape == big.shape):
         return _SERIAL  # NumPy would lay the result out as another layout has it
-    return _run_split(fn, args, out, axis, big.ndim, ufunc)
+    if cut is None:
+        cut = [_sliceable(a) and a.ndim == big.ndim and a.shape[0] == big.shape[0]
+               for a in args]
+    return _run_split(fn, args, out, axis, cut, ufunc)
 
 
-def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, ndim: int,
+def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, cut: list,
                ufunc: bool) -> Any:
-    """fn over rows of the arrays of rank `ndim` and the largest one's first-axis length,
-    in blocks of about CHAIN_BLOCK elements per call; without `out`, the first row runs alone
-    first (the results' dtypes and shapes), the rest over the threads. A `ufunc` fn writes
-    into `out` (or the results made from the first row) one call per thread."""
-    big = max((a for a in args if _sliceable(a)), key=lambda a: a.size)
+    """fn over rows of the `cut` arrays (the others whole), in blocks of about CHAIN_BLOCK
+    elements per call; without `out`, the first row runs alone first (the results' dtypes
+    and shapes), the rest over the threads. A `ufunc` fn writes into `out` (or the results
+    made from the first row) one call per thread."""
+    big = max((a for a, c in zip(args, cut) if c), key=lambda a: a.size)
     length, row = big.shape[0], big.size // max(1, big.shape[0])
-    cut = [_sliceable(a) and a.ndim == ndim and a.shape[0] == length for a in args]
 
     def call(begin: int, end: int, out_piece: Any = None) -> Any:
         pieces = (a[begin:end] if c else a for a, c in zip(args, cut))
