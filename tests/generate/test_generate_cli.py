@@ -58,8 +58,12 @@ def test_vae_train_sample_evaluate(tmp_path, data_dir, capsys):
     assert scatter.stat().st_size > 10_000
     capsys.readouterr()
     out = tmp_path / "m.json"
-    assert main(["generate", "evaluate", ckpt, "--n", "200", "--out", str(out)]) == 0
+    assert main(["generate", "evaluate", ckpt, "--n", "200", "--out", str(out), "--card"]) == 0
     numbers = json.loads(out.read_text())
+    card = json.loads((run / "last.card.json").read_text())
+    assert card["model"] == "vae" and card["training"]["steps"] == 4  # 2 epochs of 2 steps
+    assert card["parameters"] == sum(p.numel() for p in model.parameters())
+    assert card["measured"]["samples"] == numbers["samples"]
     assert numbers["neg_elbo_nats"] > numbers["kl_nats"] > 0 and numbers["recon_bce_nats"] > 0
     assert numbers["samples"]["n"] == 200
     # real training images are far closer to the test set than two epochs of 256 images

@@ -117,6 +117,8 @@ def register(subparsers: Any) -> None:
     e.add_argument("--n", type=positive_int, default=1000, help="samples to generate")
     e.add_argument("--steps", type=positive_int, default=50, help="ddpm: DDIM steps")
     e.add_argument("--out", default=None, help="also write the numbers to this JSON file")
+    e.add_argument("--card", action="store_true",
+                   help="also write the model card beside the checkpoint (CKPT.card.json)")
     add_run_options(e)
     add_data_root(e)
     e.set_defaults(func=cmd_evaluate)
@@ -192,7 +194,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print (and optionally save) the checkpoint's measured quality on the test set."""
     limit_blas_threads(args.threads)
     use_data_root(args)
-    from .evaluate import evaluate
+    from .evaluate import evaluate, write_card
 
     results = evaluate(args.checkpoint, n=args.n, steps=args.steps, seed=args.seed)
     # lists of numbers (class histograms) on one line each
@@ -202,4 +204,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+    if args.card:
+        print(f"wrote {write_card(args.checkpoint, results)}")
     return 0

@@ -10,7 +10,10 @@ ceiling (the classifier reads most of them with p >= 0.9: that share alone prove
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 import rosenblatt as rb
@@ -106,3 +109,30 @@ def evaluate(path: str | os.PathLike, n: int = 1000, steps: int | None = 50,
             result["note"] += ("; that classifier reads digits, so on other data these scores "
                                "only compare models with each other")
     return result
+
+
+def write_card(path: str | os.PathLike, results: dict) -> Path:
+    """Write the checkpoint's model card beside it (`last.safetensors` ->
+    `last.card.json`): what the model is, how long it trained, the file's digest and the
+    measured quality `results` of `evaluate`. Written to a temporary file, then renamed."""
+    path = Path(path)
+    state = rb.load(path)
+    config = state["config"]
+    model, _ = load_model(path)
+    history = state.get("history") or []
+    data = path.read_bytes()
+    card = {
+        "file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+        "model": config["generate"]["model"], "options": config["generate"]["options"],
+        "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "trained_on": f"{config['generate']['dataset']} training set",
+        "training": {**config.get("settings", {}), "epochs": int(state.get("epoch", 0)),
+                     "steps": int(state.get("global_step", 0)),
+                     "minutes": round(sum(r["seconds"] for r in history) / 60, 1)},
+        "measured": {k: v for k, v in results.items() if k not in ("checkpoint", "options")},
+    }
+    out = path.with_suffix(".card.json")
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(card, indent=1, default=str) + "\n")
+    tmp.replace(out)
+    return out
