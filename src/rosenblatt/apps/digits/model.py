@@ -181,7 +181,9 @@ class ModuleClassifier:
         if self.module.training:
             return
         digits = np.zeros((CAPTURE_ROWS, 1, 28, 28), np.float32)
-        self(digits)
+        for net in self.served.modules():  # the digit networks, members included
+            if isinstance(net, Compiled):
+                on_arrays(net, digits)
         if isinstance(self.served, SecondOpinion):  # (blank digits are not re-read)
             on_arrays(lambda x: self.served.second.views(x, self.served.shifts), digits)
         for net in (self.pairs_served, self.detector_served):
@@ -572,8 +574,9 @@ class PairDetector(PairNet):
 
 
 CHUNK = 64  # digits per compiled call: the activations stay in cache
-CAPTURE_ROWS = 3  # a first call captures its plan on this many rows: a capture runs the
-# network eagerly several times (`compile`'s probe), cheaply on a few rows
+CAPTURE_ROWS = 7  # a first call captures its plan on this many rows: a capture runs the
+# network eagerly several times (`compile`'s probe), cheaply on a few rows; 7: no setting of
+# these networks (sizes, the 3 moves) equals it, so the plan follows every batch size
 
 
 class Compiled(nn.Module):
@@ -639,6 +642,8 @@ class Sideways(nn.Module):
     def __init__(self, lenet: Any, moves: Sequence[int]) -> None:
         super().__init__()
         self.lenet, self.moves = lenet, tuple(moves)
+        # its fully connected layers (after the Flatten) read every move's features at once
+        self.dense = nn.Sequential(*list(lenet.classifier)[1:])
 
     def forward(self, frames: Any) -> Any:
         """(N, C, H, W + 2) -> (N, len(moves), classes)."""
@@ -646,13 +651,13 @@ class Sideways(nn.Module):
         phases = {(1 - dx) % 2 for dx in self.moves}
         second = {p: conv2(pool1(act1(conv1(frames[..., p:])))) for p in phases}
         columns = (frames.shape[-1] - 2) // 2 - conv2.kernel_size[1] + 1  # a digit's
-        logits = []  # (second-convolution width)
+        features = []  # (second-convolution width)
         for dx in self.moves:
             maps, start = second[(1 - dx) % 2], (1 - dx) // 2
             if start or maps.shape[-1] != columns:
                 maps = maps[..., start : start + columns]
-            logits.append(self.lenet.classifier(pool2(act2(maps))))
-        return rb.stack(logits, dim=1)
+            features.append(pool2(act2(maps)))
+        return self.dense(rb.stack(features, dim=1).flatten(2))
 
 
 def served(module: Any) -> Any:
