@@ -195,6 +195,25 @@ def test_every_classifier_has_what_the_protocol_declares():
     assert (plain.version, module.version) == ("1", "3")
 
 
+def test_warm_captures_one_plan_for_every_batch_size_of_each_committed_network():
+    """What the reader's workers inherit: each served network (the members, their Sideways,
+    the PairNet and detector) has one plan, which follows the batch size."""
+    from rosenblatt.apps.digits import model as model_module
+
+    classifier = model_module.committed_field_classifier()
+    if classifier is None or classifier.pairs is None or classifier.detector is None:
+        pytest.skip("no committed field-digit weights")
+    classifier.warm()
+    nets = [m for m in classifier.served.modules() if isinstance(m, Compiled)]
+    nets += [classifier.pairs_served, classifier.detector_served]
+    nets += [s for net in nets for s in net.sideways.values()]
+    assert len(nets) == 8  # 4 members, 2 Sideways of the wide pair, PairNet, detector
+    for net in nets:
+        plans = list(net.compiled._plans.values())
+        assert len(plans) == 1 and plans[0].batch == model_module.CAPTURE_ROWS, \
+            net.compiled.explain()
+
+
 def test_a_fresh_checkout_reads_with_the_committed_field_digit_model(tmp_path, monkeypatch):
     """No cache folder: the reader loads the committed SecondOpinion (lenet5_zip_pair and
     wide_zip_pair) with its committed calibration, and reads on plain arrays."""
