@@ -282,13 +282,14 @@ def run_backward(
                 break
             node = heappop(heap)[1]
             grad = buffers.pop(node)
-            if node.hooks is not None or run.catch is not None or node.siblings:  # (rare)
+            siblings = node.siblings
+            if node.hooks is not None or run.catch is not None or siblings:  # (rare)
                 grad = run.arrive(node, grad)
                 if run.runs is not None and node not in run.runs:
                     edges = ()
                     continue  # captured here, and nothing it feeds is wanted: not run
             versions = node.versions  # flat (box, version, id) triples; None once freed
-            if versions is None or node.siblings or versions and _stale(versions):
+            if versions is None or siblings or versions and _stale(versions):
                 _check_saved(node, run)
             grads = node.backward(node, grad)
             if grads.__class__ is not tuple:
@@ -297,8 +298,9 @@ def run_backward(
                 check_backward_finite(node, grads)
             del grad
             if not retain_graph:  # saved arrays: freed as soon as they are used
-                node.release()
-                if node.siblings:
+                if versions:  # (release() has nothing to do for a node that kept nothing)
+                    node.release()
+                if siblings:
                     node.freed_in = run.number  # (a sibling may still run in this pass)
             edges = zip(node.next_nodes, grads)
         run.finish()

@@ -238,8 +238,8 @@ def _keeps_arrays(ctx: Function) -> bool:
             return True
     state = ctx.__dict__
     if state:
-        for value in state.values():
-            if _holds_array(value):
+        for value in state.values():  # (plain values skip the call: most are, and this is hot)
+            if value.__class__ not in _PLAIN and _holds_array(value):
                 return True
     return False
 
