@@ -355,6 +355,8 @@ FAMILIES = {
     "tanh_sigmoid_sin": (lambda a: a.tanh() * a.sigmoid() + a.sin(), [(8, 3, 5)]),
     "gelu": (lambda a: F.gelu(a), [(8, 3, 5)]),
     "gelu_tanh": (lambda a: F.gelu(a, approximate="tanh"), [(8, 3, 5)]),
+    "leaky_elu_celu": (lambda a: F.leaky_relu(a, 0.1) + F.elu(a) + F.celu(a, 0.5), [(8, 3, 5)]),
+    "silu_softplus": (lambda a: F.silu(a) * F.softplus(a, 2.0, 1.0), [(8, 3, 5)]),
     "dropout": (lambda a: F.dropout(a, 0.3) * 1.0, [(8, 3, 5)]),
     "batch_norm": (lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True),
                    [(8, 6, 5, 4), (6,), (6,)]),

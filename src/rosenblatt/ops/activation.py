@@ -17,12 +17,18 @@ class LeakyRelu(Function):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return ctx.xp.where(x > 0, x, x * slope)
+        return _leaky(ctx.xp, x, x, slope)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return ctx.xp.where(x > 0, grad, grad * ctx.slope)
+        return _leaky(ctx.xp, x, grad, ctx.slope)
+
+
+@parallel.elementwise  # (the kernels of this file split over the kernel threads when large)
+def _leaky(xp: Any, x: Any, value: Any, slope: float) -> Any:
+    """value where x > 0, else value * slope: leaky ReLU's value (value x) and gradient."""
+    return xp.where(x > 0, value, value * slope)
 
 
 class Elu(Function):
@@ -30,22 +36,29 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha, scale=1.0):
-        xp = ctx.xp
-        with np.errstate(over="ignore"):
-            # (0 first: on a tie NumPy's minimum returns its second operand, so -0.0 stays)
-            negative = alpha * xp.expm1(xp.minimum(0, x) * scale)
         ctx.save_for_backward(x)
         ctx.alpha, ctx.scale = alpha, scale
-        return xp.where(x > 0, x, negative)
+        with np.errstate(over="ignore"):
+            return _elu(ctx.xp, x, alpha, scale)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        xp = ctx.xp
-        slope = ctx.alpha * ctx.scale
-        # PyTorch's test is x <= 0, so a NaN input passes the gradient unchanged
         with np.errstate(over="ignore"):
-            return xp.where(x <= 0, grad * slope * xp.exp(xp.minimum(x, 0) * ctx.scale), grad)
+            return _elu_grad(ctx.xp, x, grad, ctx.alpha * ctx.scale, ctx.scale)
+
+
+@parallel.elementwise
+def _elu(xp: Any, x: Any, alpha: float, scale: float) -> Any:
+    # (0 first: on a tie NumPy's minimum returns its second operand, so -0.0 stays)
+    negative = alpha * xp.expm1(xp.minimum(0, x) * scale)
+    return xp.where(x > 0, x, negative)
+
+
+@parallel.elementwise
+def _elu_grad(xp: Any, x: Any, grad: Any, slope: float, scale: float) -> Any:
+    # PyTorch's test is x <= 0, so a NaN input passes the gradient unchanged
+    return xp.where(x <= 0, grad * slope * xp.exp(xp.minimum(x, 0) * scale), grad)
 
 
 class Hardswish(Function):
@@ -122,15 +135,24 @@ def _gelu_erf_grad(xp: Any, x: Any, cdf: Any, grad: Any) -> Any:
 class Silu(Function):
     @staticmethod
     def forward(ctx, x):
-        s = sigmoid_array(ctx.xp, x)
         ctx.save_for_backward(x)
-        return x * s
+        return _silu(ctx.xp, x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        s = sigmoid_array(ctx.xp, x)
-        return grad * s * (1 + x * (1 - s))
+        return _silu_grad(ctx.xp, x, grad)
+
+
+@parallel.elementwise
+def _silu(xp: Any, x: Any) -> Any:
+    return x * sigmoid_array(xp, x)
+
+
+@parallel.elementwise
+def _silu_grad(xp: Any, x: Any, grad: Any) -> Any:
+    s = sigmoid_array(xp, x)
+    return grad * s * (1 + x * (1 - s))
 
 
 class Mish(Function):
@@ -179,18 +201,27 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
-        xp = ctx.xp
-        bx = x * beta
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        soft = xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta
-        return xp.where(bx > threshold, x, soft)
+        return _softplus(ctx.xp, x, beta, threshold)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        bx = x * ctx.beta
-        return ctx.xp.where(bx > ctx.threshold, grad, grad * sigmoid_array(ctx.xp, bx))
+        return _softplus_grad(ctx.xp, x, grad, ctx.beta, ctx.threshold)
+
+
+@parallel.elementwise
+def _softplus(xp: Any, x: Any, beta: float, threshold: float) -> Any:
+    bx = x * beta
+    soft = xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta
+    return xp.where(bx > threshold, x, soft)
+
+
+@parallel.elementwise
+def _softplus_grad(xp: Any, x: Any, grad: Any, beta: float, threshold: float) -> Any:
+    bx = x * beta
+    return xp.where(bx > threshold, grad, grad * sigmoid_array(xp, bx))
 
 
 def erf(xp: Any, x: Any) -> Any:
