@@ -266,13 +266,16 @@ _INPLACE = {operator.iadd: np.add, operator.isub: np.subtract, operator.imul: np
             operator.itruediv: np.true_divide}
 
 
-def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
+def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0, blocks: bool = True) -> Any:
     """fn(*args) split over the threads along `axis`, for an fn whose results' slabs along
     `axis` each depend only on the same slab of the arguments that are arrays of the
     largest one's rank and length there (rows of a softmax, images of a pooling, channels
     of a batch norm); other arguments go whole to every call. fn may return a tuple; each
     result keeps `axis` (sums with keepdims). The bits equal one call's where NumPy treats
     each slab alone (reductions along the other axes do). Serial as `elementwise` says.
+    `blocks`: each thread calls fn on about CHAIN_BLOCK elements at a time (a chain over
+    rows then works in cache); else once on its whole share (reductions, pooling: fewer
+    NumPy calls).
     """
     arrays = [a for a in args if _sliceable(a)]
     if not arrays:
@@ -283,7 +286,7 @@ def slabs(fn: Callable[..., Any], *args: Any, axis: int = 0) -> Any:
     cut = [_sliceable(a) and a.ndim == big.ndim and a.shape[axis] == big.shape[axis]
            for a in args]  # the arrays split into slabs; the others go whole
     moved = tuple(a.swapaxes(0, axis) if c and axis else a for a, c in zip(args, cut))
-    result = _split(fn, moved, None, axis, flat=False, cut=cut)
+    result = _split(fn, moved, None, axis, flat=False, cut=cut, blocks=blocks)
     return fn(*args) if result is _SERIAL else result
 
 
@@ -295,7 +298,7 @@ def reduced(fn: Callable[..., Any], *args: Any, axes: tuple | None) -> Any:
         return fn(*args)
     ndim = max((a.ndim for a in args if _sliceable(a)), default=0)
     kept = next((i for i in range(ndim) if i not in axes and i - ndim not in axes), None)
-    return fn(*args) if kept is None else slabs(fn, *args, axis=kept)
+    return fn(*args) if kept is None else slabs(fn, *args, axis=kept, blocks=False)
 
 
 _SERIAL = object()
@@ -313,7 +316,7 @@ def _foreign(a: Any) -> bool:
 
 
 def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
-           ufunc: bool = False, cut: list | None = None) -> Any:
+           ufunc: bool = False, cut: list | None = None, blocks: bool = True) -> Any:
     """The work of `elementwise` (flat ranges allowed) and `slabs` (the first axis of the
     `cut` arrays, where slabs swapped `axis`: fn sees it back in its place); _SERIAL for
     one plain call."""
@@ -333,7 +336,8 @@ def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
             a.shape == big.shape and a.flags.c_contiguous for a in arrays):
         flat_args = tuple(a.reshape(-1) if _sliceable(a) else a for a in args)
         flat_out = None if out is None else out.reshape(-1)
-        result = _run_split(fn, flat_args, flat_out, 0, [_sliceable(a) for a in args], ufunc)
+        result = _run_split(fn, flat_args, flat_out, 0, [_sliceable(a) for a in args], ufunc,
+                            ufunc)
         if result is _SERIAL or out is not None:
             return result
         if isinstance(result, tuple):
@@ -346,15 +350,15 @@ def _split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, flat: bool,
     if cut is None:
         cut = [_sliceable(a) and a.ndim == big.ndim and a.shape[0] == big.shape[0]
                for a in args]
-    return _run_split(fn, args, out, axis, cut, ufunc)
+    return _run_split(fn, args, out, axis, cut, ufunc, ufunc or not blocks)
 
 
 def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, cut: list,
-               ufunc: bool) -> Any:
+               ufunc: bool, whole: bool) -> Any:
     """fn over rows of the `cut` arrays (the others whole), in blocks of about CHAIN_BLOCK
     elements per call; without `out`, the first row runs alone first (the results' dtypes
-    and shapes), the rest over the threads. A `ufunc` fn writes into `out` (or the results
-    made from the first row) one call per thread."""
+    and shapes), the rest over the threads; `whole`: one call per thread. A `ufunc` writes
+    into `out` (or the result made from the first row) instead of returning new arrays."""
     big = max((a for a, c in zip(args, cut) if c), key=lambda a: a.size)
     length, row = big.shape[0], big.size // max(1, big.shape[0])
 
@@ -379,7 +383,7 @@ def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, cut: li
         first = 1
         if ufunc:
             out = outs[0]
-    step = length if ufunc else max(1, CHAIN_BLOCK // max(1, row))
+    step = length if whole else max(1, CHAIN_BLOCK // max(1, row))
 
     def piece(start: int, stop: int) -> None:
         for begin in range(first + start, first + stop, step):
@@ -392,7 +396,7 @@ def _run_split(fn: Callable[..., Any], args: tuple, out: Any, axis: int, cut: li
                 o[begin:end] = r.swapaxes(0, axis)
 
     run_chunks(piece, length - first, big.size)
-    if ufunc and first:
+    if out is not None and first:
         return outs[0]
     outs = tuple(o.swapaxes(0, axis) for o in outs)
     return outs[0] if len(outs) == 1 else outs

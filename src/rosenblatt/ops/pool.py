@@ -111,14 +111,15 @@ class MaxPoolNd(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
         best = parallel.slabs(lambda x: _max_pool(ctx.xp, x, kernel, stride, padding, dilation,
-                                                  out)[1], x)  # images over the threads
+                                                  out)[1], x, blocks=False)  # (images)
         ctx.geometry = (kernel, stride, padding, dilation)
         return _keep_maxima(ctx, x, best)
 
     @staticmethod
     def backward(ctx, grad):
         x, best = _kept_maxima(ctx)
-        return parallel.slabs(_max_pool_grad, ctx.xp, x, best, grad, *ctx.geometry)
+        return parallel.slabs(_max_pool_grad, ctx.xp, x, best, grad, *ctx.geometry,
+                              blocks=False)
 
 
 def _max_pool_grad(xp: Any, x: Any, best: Any, grad: Any, kernel: tuple, stride: tuple,
@@ -169,11 +170,12 @@ class AvgPoolNd(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out, divisor):
         ctx.geometry = (x.shape[2:], kernel, stride, padding, divisor)
-        return parallel.slabs(_avg_pool, ctx.xp, x, kernel, stride, padding, out, divisor)
+        return parallel.slabs(_avg_pool, ctx.xp, x, kernel, stride, padding, out, divisor,
+                              blocks=False)
 
     @staticmethod
     def backward(ctx, grad):
-        return parallel.slabs(_avg_pool_grad, ctx.xp, grad, *ctx.geometry)
+        return parallel.slabs(_avg_pool_grad, ctx.xp, grad, *ctx.geometry, blocks=False)
 
 
 # average pooling's kernels, run over slabs of images (split across the kernel threads)
