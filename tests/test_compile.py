@@ -127,6 +127,11 @@ def test_lowered_convolutions_give_eagers_values_up_to_rounding(name, dtype):
     if name == "lenet5":  # both convolutions with their ReLU and pooling: one step each
         assert all(s.count("# ConvReluPool") == 2 and "MaxPool" not in s for s in sources)
         assert all(s.count("# ReluInPlace") == 2 for s in sources)  # after the Linears
+        with rb.no_grad():  # an in-place change of a weight is seen (the banded copy too)
+            model.features[3].weight.mul_(-0.5)
+            expected = model(x).numpy()
+            np.testing.assert_allclose(compiled(x).numpy(), expected, rtol=tol,
+                                       atol=tol * np.abs(expected).max())
 
 
 def test_other_pooling_and_relus_are_lowered_without_touching_inputs():

@@ -43,8 +43,9 @@ class ConvReluPool:
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, padding: tuple, relu: bool,
-                pool: bool) -> Any:
-        """(N, C, H, W), (O, C, kh, kw), (O,) or None -> (N, O, Ho, Wo), halved by `pool`."""
+                pool: bool, kept: list) -> Any:
+        """(N, C, H, W), (O, C, kh, kw), (O,) or None -> (N, O, Ho, Wo), halved by `pool`;
+        `kept`: this step's [weight, its copy, banded matrix] from its last run."""
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
         (top, bottom), (left, right) = padding
@@ -60,7 +61,7 @@ class ConvReluPool:
         windows = np.lib.stride_tricks.as_strided(
             image, (n, ho, wo // group, kh, (group + kw - 1) * c),
             (s0, s1, group * s2, s1, image.itemsize), writeable=False)
-        y = windows.reshape(-1, kh * (group + kw - 1) * c) @ banded(weight, group)
+        y = windows.reshape(-1, kh * (group + kw - 1) * c) @ _banded_of(kept, weight, group)
         y = y.reshape(n, ho, wo, o)
         if pool:
             rows = np.maximum(y[:, 0 : ho - 1 : 2], y[:, 1:ho:2])
@@ -113,6 +114,15 @@ def _group(channels: int, width: int) -> int:
     return 1
 
 
+def _banded_of(kept: list, weight: Any, group: int) -> Any:
+    """`banded(weight, group)`, made again only when the weight changed since the last run
+    (a plan reads parameters live: an optimizer step or `load_state_dict` changes them)."""
+    if not kept or kept[0] is not weight or kept[2].shape[1] != group * weight.shape[0] or \
+            not np.array_equal(kept[1], weight):
+        kept[:] = [weight, weight.copy(), banded(weight, group)]
+    return kept[2]
+
+
 def banded(weight: Any, group: int) -> Any:
     """(O, C, kh, kw) -> (kh * (group + kw - 1) * C, group * O): a window row (kh rows of
     group + kw - 1 pixels, channels innermost) to its group of output columns."""
@@ -158,8 +168,8 @@ def _conv_chain(steps: list, i: int, reads: Counter) -> tuple[tuple, int] | None
         out, made, relu, j = steps[j][3], steps[j][5], True, j + 1
     if _reads_only(steps, j, MaxPoolNd, out, reads) and _halves(steps[j][2], out.shape):
         out, made, pool, j = steps[j][3], steps[j][5], True, j + 1
-    step = (ConvReluPool, args, {"padding": params["padding"], "relu": relu, "pool": pool},
-            out, seen, made)
+    step = (ConvReluPool, args, {"padding": params["padding"], "relu": relu, "pool": pool,
+                                 "kept": []}, out, seen, made)
     return step, j
 
 
