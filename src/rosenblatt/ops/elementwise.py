@@ -126,10 +126,12 @@ _ADD, _SUB, _MUL, _DIV = (parallel.elementwise(f) for f in (
 
 
 class Add(Function):
+    _kernel = staticmethod(_ADD)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return iterator_layout(_ADD(a, b), a, b)
+        return iterator_layout(ctx._kernel(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,18 +142,15 @@ class Add(Function):
                 None if not need_b else grad if sb == shape else unbroadcast(grad, sb))
 
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = a.shape, b.shape
-        return iterator_layout(_SUB(a, b), a, b)
+class Sub(Add):
+    """a - b: Add's node with the other kernel, and b's gradient negated."""
+
+    _kernel = staticmethod(_SUB)
 
     @staticmethod
     def backward(ctx, grad):
-        sa, sb = ctx.shapes
-        need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad, sa) if need_a else None,
-                unbroadcast(-grad, sb) if need_b else None)
+        grad_a, grad_b = Add.backward(ctx, grad)
+        return grad_a, None if grad_b is None else -grad_b
 
 
 class Mul(Function):
