@@ -9,7 +9,7 @@ from typing import Any
 from .._backend import np, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .elementwise import refuse_non_float, sigmoid_array
+from .elementwise import Silu, refuse_non_float, sigmoid_array
 
 
 class LeakyRelu(Function):
@@ -130,29 +130,6 @@ def _gelu_erf_grad(xp: Any, x: Any, cdf: Any, grad: Any) -> Any:
     pdf *= x * (1 / math.sqrt(2 * math.pi))
     pdf += cdf
     return grad * pdf
-
-
-class Silu(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _silu(ctx.xp, x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return _silu_grad(ctx.xp, x, grad)
-
-
-@parallel.elementwise
-def _silu(xp: Any, x: Any) -> Any:
-    return x * sigmoid_array(xp, x)
-
-
-@parallel.elementwise
-def _silu_grad(xp: Any, x: Any, grad: Any) -> Any:
-    s = sigmoid_array(xp, x)
-    return grad * s * (1 + x * (1 - s))
 
 
 class Mish(Function):

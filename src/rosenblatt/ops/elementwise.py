@@ -440,6 +440,12 @@ def sigmoid_array(xp: Any, x: Any) -> Any:
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _silu_grad(xp: Any, g: Any, x: Any) -> Any:
+    """g * d/dx x sigmoid(x) = g s (1 + x (1 - s))."""
+    s = sigmoid_array(xp, x)
+    return g * s * (1 + x * (1 - s))
+
+
 _LN2, _LN10, _DEGREE, _RADIAN = math.log(2.0), math.log(10.0), math.pi / 180, 180 / math.pi
 
 # name: (value f(xp, x), gradient (xp, g, v) -> g f'(x) from v, the kept x or y, what backward
@@ -455,6 +461,9 @@ UNARY: dict[str, tuple[Any, Any, str, str]] = {
     "cos": (lambda xp, x: xp.cos(x), lambda xp, g, x: -g * xp.sin(x), "x", ""),
     "tanh": (lambda xp, x: xp.tanh(x), lambda xp, g, y: g * (1 - y * y), "y", ""),
     "sigmoid": (sigmoid_array, lambda xp, g, y: g * y * (1 - y), "y", ""),
+    # x * sigmoid(x): keeps x, as PyTorch's SiluBackward
+    "silu": (lambda xp, x: x * sigmoid_array(xp, x), lambda xp, g, x: _silu_grad(xp, g, x),
+             "x", ""),
     "tan": (lambda xp, x: xp.tan(x), lambda xp, g, y: g * (1 + y * y), "y", "fb"),
     "asin": (lambda xp, x: xp.arcsin(x), lambda xp, g, x: g * (1 / xp.sqrt(1 - x * x)), "x",
              "fb"),
@@ -519,7 +528,8 @@ def _unary_class(name: str) -> type:
 
 UNARY_OPS: dict[str, type] = {name: _unary_class(name) for name in UNARY}
 Exp, Log, Sqrt, Rsqrt, Abs = (UNARY_OPS[n] for n in ("exp", "log", "sqrt", "rsqrt", "abs"))
-Sin, Cos, Tanh, Sigmoid = (UNARY_OPS[n] for n in ("sin", "cos", "tanh", "sigmoid"))
+Sin, Cos, Tanh, Sigmoid, Silu = (UNARY_OPS[n] for n in ("sin", "cos", "tanh", "sigmoid",
+                                                          "silu"))
 
 
 _ZEROS: dict = {}
