@@ -462,8 +462,7 @@ UNARY: dict[str, tuple[Any, Any, str, str]] = {
     "tanh": (lambda xp, x: xp.tanh(x), lambda xp, g, y: g * (1 - y * y), "y", ""),
     "sigmoid": (sigmoid_array, lambda xp, g, y: g * y * (1 - y), "y", ""),
     # x * sigmoid(x): keeps x, as PyTorch's SiluBackward
-    "silu": (lambda xp, x: x * sigmoid_array(xp, x), lambda xp, g, x: _silu_grad(xp, g, x),
-             "x", ""),
+    "silu": (lambda xp, x: x * sigmoid_array(xp, x), _silu_grad, "x", ""),
     "tan": (lambda xp, x: xp.tan(x), lambda xp, g, y: g * (1 + y * y), "y", "fb"),
     "asin": (lambda xp, x: xp.arcsin(x), lambda xp, g, x: g * (1 / xp.sqrt(1 - x * x)), "x",
              "fb"),
